@@ -1,0 +1,345 @@
+"""The `lianchuang` command: parses, calls a flow or a query, prints. No business rules here."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lianchuang import clock
+from lianchuang.errors import ImportRefused, UserError
+from lianchuang.settings import configure_prefect_environment, get_settings
+
+console = Console()
+err = Console(stderr=True)
+app = typer.Typer(help="联创：社区党建“三级联创”责任机制年度工作平台（区、街道、社区联络人使用）。",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="数据库：初始化与升级。", no_args_is_help=True)
+org_app = typer.Typer(help="组织架构：导入区、街道、社区、单位和人员。", no_args_is_help=True)
+opinions_app = typer.Typer(help="阶段一：分类征求意见，联席议事决策。", no_args_is_help=True)
+assign_app = typer.Typer(help="阶段二：分工负责项目，设岗定责。", no_args_is_help=True)
+commitments_app = typer.Typer(help="阶段三：签订责任状和承诺书，联名公开承诺。", no_args_is_help=True)
+evaluate_app = typer.Typer(help="阶段五：年底联合考评、创新奖与经费。", no_args_is_help=True)
+cycle_app = typer.Typer(help="年度工作周期：一次推进各阶段，查看各社区进度。", no_args_is_help=True)
+report_app = typer.Typer(help="报表。", no_args_is_help=True)
+for group, name in ((db_app, "db"), (org_app, "org"), (opinions_app, "opinions"), (assign_app, "assign"),
+                    (commitments_app, "commitments"), (evaluate_app, "evaluate"), (cycle_app, "cycle"), (report_app, "report")):
+    app.add_typer(group, name=name)
+
+YearOption = Annotated[int, typer.Option("--year", "-y", help="年度，例如 2026（默认今年）")]
+CommunityOption = Annotated[Optional[list[str]], typer.Option("--community", "-c", help="只处理这些社区（编码或名称，可重复）")]
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON，供其他程序读取")]
+
+
+def this_year() -> int:
+    return clock.today().year
+
+
+def ready_database() -> str:
+    """Make sure the database exists and has the current schema; an empty one is created."""
+    from sqlalchemy.exc import OperationalError
+
+    from lianchuang.models.db import schema_state, upgrade_database
+
+    url = get_settings().db_url
+    try:
+        state = schema_state(url)
+    except OperationalError as error:
+        raise UserError(f"无法连接数据库（{url.split('@')[-1]}）：{str(error.orig).strip().splitlines()[0]}") from None
+    if state == "empty":
+        upgrade_database(url)
+    elif state == "outdated":
+        raise UserError("数据库结构需要升级：请先运行 `lianchuang db upgrade`")
+    return url
+
+
+def session():
+    from lianchuang.models.db import session_scope
+
+    ready_database()
+    return session_scope()
+
+
+def print_summary(summary: dict, title: str) -> None:
+    table = Table(title=title, show_header=False)
+    for key, value in summary.items():
+        if not isinstance(value, (list, dict)):
+            table.add_row(key, str(value))
+    console.print(table)
+
+
+# ---- db ----
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """创建或升级数据库结构（可重复运行）。"""
+    from lianchuang.models.db import upgrade_database
+
+    url = get_settings().db_url
+    upgrade_database(url)
+    console.print(f"数据库已是最新结构：{url.split('@')[-1]}")
+
+
+# ---- org ----
+
+@org_app.command("template")
+def org_template(output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("组织架构模板.xlsx")) -> None:
+    """生成组织架构导入模板（街道、社区、单位、人员四张表，带下拉选项）。"""
+    from lianchuang.tasks.org import write_org_template
+
+    write_org_template(output)
+    console.print(f"已生成模板：{output}。填好后运行：lianchuang org import {output}")
+
+
+@org_app.command("import")
+def org_import(file: Annotated[Path, typer.Argument(help="填好的组织架构 .xlsx 文件")]) -> None:
+    """导入组织架构。有任何错误则整个文件不导入，并逐条列出文件、行、列和原因。"""
+    from lianchuang.tasks.cycle import audit
+    from lianchuang.tasks.org import load_org, parse_workbook
+
+    with session() as s:
+        counts = load_org(s, parse_workbook(s, file))
+        audit(s, "import", "org", file=str(file), **counts)
+    console.print("导入完成：" + "，".join(f"{label} {counts[key]}" for key, label in (
+        ("districts", "区"), ("streets", "街道"), ("communities", "社区"), ("units", "单位"), ("people", "人员"))))
+
+
+@org_app.command("list")
+def org_list(as_json: JsonOption = False) -> None:
+    """列出已导入的社区及其单位、人员数。"""
+    from lianchuang.tasks.org import org_overview
+
+    with session() as s:
+        rows = org_overview(s)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("区", "街道", "社区编码", "社区", "单位数", "人员数")
+    for row in rows:
+        table.add_row(row["district"], row["street"], row["code"], row["community"], str(row["units"]), str(row["people"]))
+    console.print(table)
+    console.print(f"共 {len(rows)} 个社区")
+
+
+# ---- stages ----
+
+def run_flow(flow, title: str, **parameters) -> dict:
+    ready_database()
+    with console.status(f"{title}……"):
+        result = flow(**parameters)
+    print_summary(result, title)
+    return result
+
+
+@opinions_app.command("run")
+def opinions_run(year: YearOption = None, community: CommunityOption = None,
+                 deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None) -> None:
+    """发出征求意见通知；有待议建议的社区发联席会议通知；已议定的建议反馈给提出人。"""
+    from lianchuang.flows.stages import opinions_stage
+
+    run_flow(opinions_stage, "征求意见·联席决策", year=year or this_year(), communities=community,
+             deadline=parse_date(deadline) if deadline else None)
+
+
+@assign_app.command("run")
+def assign_run(year: YearOption = None, community: CommunityOption = None) -> None:
+    """为未分工的任务推荐牵头单位，补全任务卡，开设岗位，通知责任人。"""
+    from lianchuang.flows.stages import division_stage
+
+    run_flow(division_stage, "分工负责·设岗定责", year=year or this_year(), communities=community)
+
+
+@commitments_app.command("run")
+def commitments_run(year: YearOption = None, community: CommunityOption = None) -> None:
+    """生成责任状和承诺书；签齐的社区联名公开承诺并上公开栏。"""
+    from lianchuang.flows.stages import commitments_stage
+
+    run_flow(commitments_stage, "联名公开承诺", year=year or this_year(), communities=community)
+
+
+@app.command("rank")
+def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-MM，例如 2026-10（默认上个月）")] = "") -> None:
+    """计算并发布某月各社区工作任务进度排名，发送排名邮件（已发布的月份不会改变、不会重发）。"""
+    from lianchuang.flows.stages import monthly_ranking
+
+    today = clock.today()
+    year, number = (today.year - (today.month == 1), (today.month - 2) % 12 + 1) if not month else parse_month(month)
+    run_flow(monthly_ranking, f"{year}年{number}月排名", year=year, months=[number])
+
+
+@evaluate_app.command("run")
+def evaluate_run(year: YearOption = None, close: Annotated[bool, typer.Option("--close", help="结束评议：计票、评创新奖、分配经费并公示")] = False,
+                 budget: Annotated[int, typer.Option(help="党建工作经费总额（元）")] = 500_000) -> None:
+    """发出民主评议邀请（每人一次性评议码）；加 --close 结束评议并公示结果。"""
+    from lianchuang.flows.stages import evaluation_stage
+
+    run_flow(evaluation_stage, "联合考评·创新奖", year=year or this_year(), close=close, budget=budget)
+
+
+@cycle_app.command("run")
+def cycle_run(year: YearOption = None) -> None:
+    """按今天的日期，把本年度各阶段尽可能向前推进一步。"""
+    from lianchuang.flows.stages import annual_cycle
+
+    ready_database()
+    with console.status("推进年度工作周期……"):
+        results = annual_cycle(year=year or this_year())
+    for stage, summary in results.items():
+        print_summary(summary, stage)
+
+
+@cycle_app.command("status")
+def cycle_status(year: YearOption = None, as_json: JsonOption = False) -> None:
+    """查看每个社区在各阶段的进度。"""
+    from lianchuang.models.enums import Stage, StageStatus
+    from lianchuang.models.queries import stage_overview
+    from lianchuang.tasks.cycle import existing_cycle
+
+    with session() as s:
+        rows = stage_overview(s, existing_cycle(s, year or this_year()))
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("社区", "街道", *(stage.label for stage in Stage))
+    for row in rows:
+        table.add_row(row["community"], row["street"], *(StageStatus(row[stage.value]).label for stage in Stage))
+    console.print(table)
+
+
+# ---- reports ----
+
+SUMMARY_LABELS = {
+    "year": "年度", "streets": "街道", "communities": "社区", "units": "参与单位", "suggestions_gathered": "征集意见建议（条）",
+    "source_kinds_heard": "意见来源类别（共6类）", "suggestions_adopted": "采纳为任务", "suggestions_merged": "并入已有任务",
+    "suggestions_declined": "不予采纳（已说明理由）", "suggestions_pending": "待议", "tasks": "工作任务（项）",
+    "units_with_tasks": "牵头单位", "post_kinds": "岗位种类", "post_holders": "设岗定责人数", "commitments_signed": "已签责任状/承诺书",
+    "commitments_published": "已公开承诺", "months_ranked": "已排名月份", "matters_handled": "单位办理事项（件）",
+    "funds_yuan": "单位支持资金（元）", "ballots": "评议票数", "tasks_rated": "已评定任务", "average_task_score": "任务平均得分",
+    "communities_awarded": "获创新奖社区", "funding_allocated_yuan": "核定党建经费（元）", "notices_sent": "已发送通知（邮件）",
+    "notices_to_print": "纸质送达通知（无邮箱）", "notices_queued": "待发送通知", "notices_failed": "发送失败通知",
+}
+
+
+def show_summary(figures: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{figures['year']} 年度“三级联创”工作概况", show_header=False)
+    for key, value in figures.items():
+        table.add_row(SUMMARY_LABELS.get(key, key), f"{value:,}" if isinstance(value, int) and key != "year" else str(value))
+    console.print(table)
+
+
+@report_app.command("summary")
+def report_summary(year: YearOption = None, as_json: JsonOption = False) -> None:
+    """年度概况：征集意见、任务、岗位、承诺、排名、评议、经费和通知的数字。"""
+    from lianchuang.models.queries import summary
+    from lianchuang.tasks.cycle import existing_cycle
+
+    with session() as s:
+        figures = summary(s, existing_cycle(s, year or this_year()))
+    show_summary(figures, as_json)
+
+
+# ---- demo and server ----
+
+@app.command("demo")
+def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区规模，约1分钟）、city、province（很慢）")] = "district",
+         year: YearOption = None, fresh: Annotated[bool, typer.Option("--fresh", help="清空数据文件夹里的演示数据，从头开始")] = False) -> None:
+    """生成演示区并用模拟时钟跑完一整年，最后打印年度概况。再次运行会从中断处继续，不会重复。"""
+    from lianchuang.flows.demo import demo_steps, run_demo
+    from lianchuang.models.queries import summary
+    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.demo_data import SCALES
+
+    if scale not in SCALES:
+        raise UserError(f"规模只能是 {'、'.join(SCALES)}，不是“{scale}”")
+    settings = get_settings()
+    year = year or this_year()
+    if fresh:
+        reset_data()
+    ready_database()
+    steps = len(demo_steps(year, scale))
+    console.print(f"演示：{scale} 规模，{year} 年度，数据文件夹 {settings.data_dir.resolve()}")
+    done = 0
+
+    def on_step(description: str, result) -> None:
+        nonlocal done
+        done += 1
+        detail = result if isinstance(result, str) else (
+            f"{result:,} 条" if isinstance(result, int) else "，".join(f"{k}={v}" for k, v in (result or {}).items()
+                                                                    if not isinstance(v, (list, dict))))
+        console.print(f"[{done:>2}/{steps}] {description}：{detail}")
+
+    run_demo(year, scale, on_step)
+    with session() as s:
+        show_summary(summary(s, existing_cycle(s, year)), as_json=False)
+    console.print(f"数据库：{settings.db_url}")
+    console.print(f"邮件（Maildir）：{settings.maildir.resolve()}    纸质送达：{settings.print_dir.resolve()}")
+    console.print(f"公开栏：{(settings.board_dir / str(year) / 'index.html').resolve()}    责任状与承诺书：{settings.documents_dir.resolve()}")
+    console.print("在 Prefect 界面查看各阶段的运行：在同一文件夹运行 `lianchuang server`，然后打开 http://127.0.0.1:4200")
+
+
+def reset_data() -> None:
+    """Drop the app's tables (and delete the SQLite file, outbox, documents and board)."""
+    import shutil
+
+    from lianchuang.models.db import drop_everything
+
+    settings = get_settings()
+    drop_everything(settings.db_url)
+    for folder in (settings.maildir.parent, settings.documents_dir, settings.board_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@app.command("server")
+def server(port: Annotated[int, typer.Option(help="端口")] = 4200) -> None:
+    """启动本地 Prefect 服务器和界面（http://127.0.0.1:4200），可查看各阶段的运行记录。按 Ctrl+C 停止。"""
+    console.print(f"Prefect 界面：http://127.0.0.1:{port}（数据：{os.environ['PREFECT_HOME']}）")
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                      "--port", str(port)]))
+
+
+# ---- parsing ----
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"日期“{text}”格式不对，应为 YYYY-MM-DD，例如 {clock.today().isoformat()}") from None
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise UserError(f"月份“{text}”格式不对，应为 YYYY-MM，例如 2026-10") from None
+    return year, month
+
+
+def main() -> None:
+    configure_prefect_environment(get_settings())
+    try:
+        app()
+    except ImportRefused as refused:
+        for problem in refused.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        err.print(f"错误：{refused}", markup=False, highlight=False)
+        raise SystemExit(2)
+    except UserError as error:
+        err.print(f"错误：{error}", markup=False, highlight=False)
+        raise SystemExit(2)
+    except KeyboardInterrupt:
+        err.print("已中断。再次运行同一命令会从中断处继续。")
+        raise SystemExit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Errors a user can cause: the CLI prints them as one line, never a traceback."""
+
+from dataclasses import dataclass
+
+
+class UserError(Exception):
+    """A mistake the user can fix; the message says what to do next."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in an input file, located by file, row and column."""
+
+    file: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file} 第{self.row}行" if self.row else self.file
+        if self.column:
+            where += f" [{self.column}]"
+        return f"{where}: {self.reason}"
+
+
+class ImportRefused(UserError):
+    """A whole input file was refused; nothing from it was written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        first = self.problems[0] if self.problems else "?"
+        super().__init__(f"文件被拒绝，共 {len(self.problems)} 处问题，未写入任何数据（第一处: {first}）")

@@ -1,0 +1,72 @@
+"""One Prefect flow per stage of the yearly cycle, and `annual_cycle`, which chains them.
+Flows only orchestrate: the work is in tasks/, and every stage can be run again safely."""
+
+from datetime import date
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from lianchuang import clock
+from lianchuang.tasks import stages
+
+
+def _report(title: str, summary: dict) -> dict:
+    lines = "\n".join(f"| {key} | {value} |" for key, value in summary.items() if not isinstance(value, (list, dict)))
+    create_markdown_artifact(f"### {title}\n\n| 项目 | 数量 |\n|---|---|\n{lines}\n", description=title)
+    get_run_logger().info("%s: %s", title, {k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
+    return summary
+
+
+@flow(name="stage-1-opinions")
+def opinions_stage(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
+    """征求意见·联席决策: solicit, convene, give feedback on the meeting's decisions."""
+    summary = stages.gather_and_decide(year, communities, deadline)
+    return _report(f"{year} 征求意见·联席决策", summary | stages.deliver_and_publish(year))
+
+
+@flow(name="stage-2-division")
+def division_stage(year: int, communities: list[str] | None = None) -> dict:
+    """分工负责·设岗定责: propose owners, complete task cards, open posts, notify owners."""
+    summary = stages.divide_work(year, communities)
+    return _report(f"{year} 分工负责·设岗定责", summary | stages.deliver_and_publish(year))
+
+
+@flow(name="stage-3-commitments")
+def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
+    """联名公开承诺: statements and letters, joint publication on the notice board."""
+    summary = stages.commit_publicly(year, communities)
+    return _report(f"{year} 联名公开承诺", summary | stages.deliver_and_publish(year))
+
+
+@flow(name="stage-4-monthly-ranking")
+def monthly_ranking(year: int, months: list[int]) -> dict:
+    """分步实施·月度排名: rank communities for each month given (one run may cover several)."""
+    totals: dict = {"months": len(months), "ranking_notices": 0, "overdue_reminders": 0}
+    for month in months:
+        result = stages.rank_month(year, month)
+        totals["ranking_notices"] += result["ranking_notices"]
+        totals["overdue_reminders"] += result["overdue_reminders"]
+        if result["table"]:
+            create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
+                                  description=f"{year}年{month}月社区工作任务进度排名")
+    return _report(f"{year} 月度排名", totals | stages.deliver_and_publish(year))
+
+
+@flow(name="stage-5-evaluation")
+def evaluation_stage(year: int, close: bool = False, budget: int = 500_000) -> dict:
+    """联合考评·创新奖: invite evaluators; with close=True tally, award funding and announce."""
+    summary = stages.evaluate_jointly(year, close, budget)
+    return _report(f"{year} 联合考评·创新奖", summary | stages.deliver_and_publish(year))
+
+
+@flow(name="annual-cycle")
+def annual_cycle(year: int, close_evaluation: bool = False, budget: int = 500_000) -> dict:
+    """Push every stage of the year as far as its inputs allow, up to today."""
+    today = clock.today()
+    results = dict(opinions=opinions_stage(year), division=division_stage(year), commitments=commitments_stage(year))
+    finished_months = [m for m in range(1, 13) if date(year + (m == 12), m % 12 + 1, 1) <= today]
+    if finished_months:
+        results["progress"] = monthly_ranking(year, finished_months)
+    if today >= date(year, 12, 1):
+        results["evaluation"] = evaluation_stage(year, close_evaluation, budget)
+    return results

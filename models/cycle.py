@@ -1,0 +1,24 @@
+"""The yearly cycle and where each community stands in each stage."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lianchuang.models.base import Base, enum_column
+from lianchuang.models.enums import Stage, StageStatus
+
+
+class Cycle(Base):
+    __tablename__ = "cycle"
+    year: Mapped[int] = mapped_column(unique=True)
+
+
+class StageState(Base):
+    __tablename__ = "stage_state"
+    __table_args__ = (UniqueConstraint("cycle_id", "community_id", "stage"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    stage: Mapped[Stage] = enum_column(Stage)
+    status: Mapped[StageStatus] = enum_column(StageStatus, default=StageStatus.not_started)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)

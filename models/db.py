@@ -1,0 +1,115 @@
+"""Engine, sessions and schema upgrades. SQLite (WAL, busy timeout) by default, PostgreSQL by URL."""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session
+
+from lianchuang.models.base import Base
+
+
+def normalise_url(url: str) -> str:
+    """Plain postgresql:// URLs use psycopg 3, the driver this project installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def engine() -> Engine:
+    from lianchuang.settings import get_settings
+
+    return get_engine(get_settings().db_url)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One transaction: everything inside commits together or not at all."""
+    with Session(engine(), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Base], rows: Iterable[dict], keys: list[str]) -> int:
+    """Bulk INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL; returns rows inserted."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    batches: dict[tuple, list[dict]] = {}
+    for row in rows:  # executemany needs the same keys in every row of a batch
+        batches.setdefault(tuple(sorted(row)), []).append(row)
+    inserted = 0
+    for same_keys in batches.values():
+        for start in range(0, len(same_keys), 5000):
+            statement = insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
+            inserted += session.execute(statement, same_keys[start:start + 5000]).rowcount or 0
+    return inserted
+
+
+# ---- schema ----
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(files("lianchuang") / "migrations"))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+def schema_state(url: str) -> str:
+    """'empty', 'current' or 'outdated' for the database at `url`."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    eng = get_engine(url)
+    with eng.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return "empty"
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    return "current" if current == heads else "outdated"
+
+
+def drop_everything(url: str) -> None:
+    """Drop every table of the app and the migration record (used by `demo --fresh` and tests)."""
+    from sqlalchemy import text
+
+    eng = get_engine(url)
+    Base.metadata.drop_all(eng)
+    with eng.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -1,0 +1,75 @@
+"""The year-end joint evaluation: items, evaluators with one-time codes, ballots, results, award."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lianchuang.models.base import Base, enum_column
+from lianchuang.models.enums import Category, EvaluatorGroup, Grade
+
+
+class EvaluationItem(Base):
+    __tablename__ = "evaluation_item"
+    __table_args__ = (UniqueConstraint("cycle_id", "code"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    category: Mapped[Category] = enum_column(Category)
+    name: Mapped[str] = mapped_column(String(128))
+
+
+class GroupWeight(Base):
+    __tablename__ = "group_weight"
+    __table_args__ = (UniqueConstraint("cycle_id", "group"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    group: Mapped[EvaluatorGroup] = enum_column(EvaluatorGroup)
+    weight: Mapped[float] = mapped_column(Float)
+    quorum: Mapped[int] = mapped_column(default=1)
+
+
+class Evaluator(Base):
+    """One person invited to evaluate the tasks of their community, with a one-time code."""
+
+    __tablename__ = "evaluator"
+    __table_args__ = (UniqueConstraint("cycle_id", "person_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    group: Mapped[EvaluatorGroup] = enum_column(EvaluatorGroup)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Ballot(Base):
+    """One evaluator's grade for one task. Carries the group, not the person, once tallied."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (UniqueConstraint("evaluator_id", "task_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("evaluator.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    group: Mapped[EvaluatorGroup] = enum_column(EvaluatorGroup)
+    grade: Mapped[Grade] = enum_column(Grade)
+
+
+class EvaluationResult(Base):
+    __tablename__ = "evaluation_result"
+    __table_args__ = (UniqueConstraint("cycle_id", "task_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    ballots: Mapped[int]
+    score: Mapped[float | None] = mapped_column(Float)  # None: too few ballots, not rated
+
+
+class AwardResult(Base):
+    """A community's standing for the innovation award and the funding it receives."""
+
+    __tablename__ = "award_result"
+    __table_args__ = (UniqueConstraint("cycle_id", "community_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    year_score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int]
+    award: Mapped[str | None] = mapped_column(String(32))
+    funding_yuan: Mapped[int]
+    explanation: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,56 @@
+"""Commitments, progress reports and the published monthly ranking."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lianchuang.models.base import Base, enum_column
+from lianchuang.models.enums import CommitmentKind
+
+
+class Commitment(Base):
+    """A unit's responsibility statement (责任状) or a person's commitment letter (承诺书)."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (UniqueConstraint("cycle_id", "holder_key"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    kind: Mapped[CommitmentKind] = enum_column(CommitmentKind)
+    holder_key: Mapped[str] = mapped_column(String(40))  # "unit:<code>" or "person:<code>"
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    document_path: Mapped[str | None] = mapped_column(String(512))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    signed_by: Mapped[str | None] = mapped_column(String(64))
+    published_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ProgressReport(Base):
+    __tablename__ = "progress_report"
+    __table_args__ = (UniqueConstraint("task_id", "reported_on"),)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    reported_on: Mapped[date] = mapped_column(Date, index=True)
+    percent: Mapped[int]
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    funds_yuan: Mapped[int] = mapped_column(default=0)
+    matters_handled: Mapped[int] = mapped_column(default=0)
+
+
+class MonthlyRanking(Base):
+    """A community's published score and rank for a month. Published rows are never changed."""
+
+    __tablename__ = "monthly_ranking"
+    __table_args__ = (UniqueConstraint("cycle_id", "month", "community_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    month: Mapped[int]
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    progress_score: Mapped[float] = mapped_column(Float)
+    on_time_score: Mapped[float] = mapped_column(Float)
+    tasks: Mapped[int]
+    overdue_tasks: Mapped[int]
+    rank_in_street: Mapped[int]
+    rank_in_district: Mapped[int]
+    published_on: Mapped[date] = mapped_column(Date)

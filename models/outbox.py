@@ -1,0 +1,44 @@
+"""The outbox of notices and the audit trail."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lianchuang.models.base import Base, enum_column
+from lianchuang.models.enums import NoticeStatus
+
+
+class Notice(Base):
+    """A rendered notice. `key` (cycle, stage, template, recipient, period) makes it unique:
+    queuing the same notice again is a no-op, so re-running a stage never sends twice."""
+
+    __tablename__ = "notice"
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    year: Mapped[int | None] = mapped_column(index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    template: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16), default="")
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    recipient_name: Mapped[str] = mapped_column(String(128))
+    recipient_email: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[NoticeStatus] = enum_column(NoticeStatus, default=NoticeStatus.queued, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what, when: imports, decisions, overrides, signatures, stage runs."""
+
+    __tablename__ = "audit_entry"
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")

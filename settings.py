@@ -1,0 +1,78 @@
+"""The one settings object: LIANCHUANG_* environment variables or a TOML file."""
+
+import os
+from datetime import date
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+class SmtpSecurity(StrEnum):
+    none = "none"
+    starttls = "starttls"
+    ssl = "ssl"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIANCHUANG_", toml_file="lianchuang.toml", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "lianchuang-data")
+    database_url: str | None = None
+    locale: str = "zh_CN"
+    today: date | None = None  # simulated "today"; unset means the real date in Asia/Shanghai
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: SmtpSecurity = SmtpSecurity.none
+    mail_from: str = "联创平台 <noreply@lianchuang.local>"
+    reply_to: str | None = None
+    contact: str = "区委街道社区党建工作指导委员会办公室"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'lianchuang.db').resolve()}"
+
+    @property
+    def maildir(self) -> Path:
+        return self.data_dir / "outbox" / "maildir"
+
+    @property
+    def print_dir(self) -> Path:
+        return self.data_dir / "outbox" / "print"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    @property
+    def board_dir(self) -> Path:
+        return self.data_dir / "board"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()
+
+
+def configure_prefect_environment(settings: Settings) -> None:
+    """Prefect reads its own PREFECT_* variables: set quiet, local defaults before it is imported.
+    Runs are kept in the data folder, so `lianchuang server` shows the runs the demo made."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_HOME", str((settings.data_dir / "prefect").resolve()))
+    os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")

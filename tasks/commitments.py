@@ -1,0 +1,132 @@
+"""Stage 3 rules: a responsibility statement per unit with tasks, a commitment letter per person
+with posts; printable documents; joint publication once a community has signed everything."""
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import join, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from lianchuang import clock
+from lianchuang.models import Commitment, Community, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.enums import CommitmentKind, Role, Stage
+from lianchuang.settings import get_settings
+from lianchuang.tasks.delivery import Draft
+from lianchuang.tasks.rendering import render_page
+
+
+def _unit_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[dict]]:
+    """Per unit, the tasks it leads or co-organises, as lines of its responsibility statement."""
+    leader, liaison = aliased(Person), aliased(Person)
+
+    def query(unit_column, source):
+        return (select(unit_column, Task, leader.name, liaison.name).select_from(source)
+                .outerjoin(leader, Task.responsible_person_id == leader.id)
+                .outerjoin(liaison, Task.liaison_person_id == liaison.id)
+                .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids), unit_column.is_not(None))
+                .order_by(Task.code))
+
+    lines = defaultdict(list)
+    led = query(Task.lead_unit_id, Task)
+    co_organised = query(TaskCoUnit.unit_id, join(TaskCoUnit, Task, TaskCoUnit.task_id == Task.id))
+    for role, statement in (("牵头", led), ("协办", co_organised)):
+        for unit_id, task, leader_name, liaison_name in session.execute(statement):
+            lines[unit_id].append(dict(code=task.code, title=task.title, role=role, goal=task.goal or "",
+                                       deadline=task.deadline, leader=leader_name or "", liaison=liaison_name or ""))
+    return lines
+
+
+def _person_posts(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[str]]:
+    posts = defaultdict(list)
+    for person_id, kind in session.execute(
+            select(PostClaim.person_id, PostKind.name).join(Post, PostClaim.post_id == Post.id)
+            .join(PostKind, Post.post_kind_id == PostKind.id)
+            .where(Post.cycle_id == cycle_id, Post.community_id.in_(community_ids)).order_by(PostKind.id)):
+        posts[person_id].append(kind)
+    return posts
+
+
+def prepare_commitments(session: Session, year: int, cycle_id: int, community_ids: list[int]) -> int:
+    """Create the statements and letters (skipping existing ones) and write one printable HTML file
+    per community with all of them. Returns how many commitments are new."""
+    unit_lines = _unit_tasks(session, cycle_id, community_ids)
+    person_posts = _person_posts(session, cycle_id, community_ids)
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(unit_lines)))}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_posts)))}
+    folder = get_settings().documents_dir / str(year)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    by_community = defaultdict(lambda: ([], []))
+    for unit_id, lines in sorted(unit_lines.items()):
+        unit = units[unit_id]
+        rows.append(dict(cycle_id=cycle_id, community_id=unit.community_id, kind=CommitmentKind.statement,
+                         holder_key=f"unit:{unit.code}", unit_id=unit.id))
+        by_community[unit.community_id][0].append(dict(unit=unit.name, tasks=lines))
+    for person_id, posts in sorted(person_posts.items()):
+        person = people[person_id]
+        rows.append(dict(cycle_id=cycle_id, community_id=person.community_id, kind=CommitmentKind.letter,
+                         holder_key=f"person:{person.code}", person_id=person.id))
+        by_community[person.community_id][1].append(dict(person=person.name, role=person.role.label, posts=posts))
+    communities = {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(by_community)))}
+    paths = {}
+    for community_id, (statements, letters) in by_community.items():
+        community = communities[community_id]
+        path = folder / f"{community.code}-{community.name}-责任状与承诺书.html"
+        path.write_text(render_page("documents/commitments.html", dict(
+            year=year, community=community.name, statements=statements, letters=letters)), encoding="utf-8")
+        paths[community_id] = str(path)
+    for row in rows:
+        row["document_path"] = paths[row["community_id"]]
+    return insert_ignoring_duplicates(session, Commitment, rows, ["cycle_id", "holder_key"])
+
+
+def sign(session: Session, cycle_id: int, holder_keys: list[str], signed_by: str, at: datetime) -> int:
+    """Record signatures; ones already signed keep their first signature."""
+    signed = 0
+    for start in range(0, len(holder_keys), 900):
+        signed += session.execute(update(Commitment).where(
+            Commitment.cycle_id == cycle_id, Commitment.holder_key.in_(holder_keys[start:start + 900]),
+            Commitment.signed_at.is_(None)).values(signed_at=at, signed_by=signed_by)).rowcount
+    return signed
+
+
+def publishable_communities(session: Session, cycle_id: int, community_ids: list[int],
+                            incomplete: dict[int, list[str]]) -> list[int]:
+    """Communities with commitments, all signed, none published yet, and every task card complete."""
+    status = defaultdict(lambda: [0, 0, 0])
+    for community_id, signed_at, published_on in session.execute(select(
+            Commitment.community_id, Commitment.signed_at, Commitment.published_on).where(
+            Commitment.cycle_id == cycle_id, Commitment.community_id.in_(community_ids))):
+        counts = status[community_id]
+        counts[0] += 1
+        counts[1] += signed_at is not None
+        counts[2] += published_on is not None
+    return sorted(cid for cid, (total, signed, published) in status.items()
+                  if total == signed and published < total and cid not in incomplete)
+
+
+def publish(session: Session, year: int, cycle_id: int, community_ids: list[int], on: date) -> list[Draft]:
+    """Publish the communities' commitments jointly; returns the notices to every signatory."""
+    if not community_ids:
+        return []
+    session.execute(update(Commitment).where(Commitment.cycle_id == cycle_id, Commitment.community_id.in_(community_ids),
+                                             Commitment.published_on.is_(None)).values(published_on=on))
+    unit_lines = _unit_tasks(session, cycle_id, community_ids)
+    person_posts = _person_posts(session, cycle_id, community_ids)
+    names = dict(session.execute(select(Community.id, Community.name).where(Community.id.in_(community_ids))).all())
+    rows = session.execute(
+        select(Commitment, Person).join(Person, or_(
+            (Commitment.person_id == Person.id),
+            (Commitment.unit_id == Person.unit_id) & (Person.role == Role.unit_leader))
+        ).where(Commitment.cycle_id == cycle_id, Commitment.community_id.in_(community_ids))).all()
+    drafts = []
+    for commitment, person in rows:
+        items = ([f"{line['code']} {line['title']}（{line['role']}）" for line in unit_lines[commitment.unit_id]]
+                 if commitment.kind == CommitmentKind.statement else person_posts[commitment.person_id])
+        drafts.append(Draft(year=year, stage=Stage.commitments, template="commitment", recipient_key=person.code,
+                            recipient_name=person.name, recipient_email=person.email, person_id=person.id,
+                            community_id=commitment.community_id,
+                            context=dict(year=year, community=names[commitment.community_id],
+                                         kind=commitment.kind.label, published_on=on, items=items)))
+    return drafts

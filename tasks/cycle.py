@@ -1,0 +1,60 @@
+"""The yearly cycle: scoping by community, stage states, and the audit trail."""
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lianchuang import clock
+from lianchuang.errors import UserError
+from lianchuang.models import AuditEntry, Community, Cycle, StageState
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.enums import Stage, StageStatus
+
+
+def ensure_cycle(session: Session, year: int) -> Cycle:
+    if not 2000 <= year <= 2100:
+        raise UserError(f"年份 {year} 不合理：请输入四位年份，例如 --year {clock.today().year}")
+    insert_ignoring_duplicates(session, Cycle, [{"year": year}], ["year"])
+    return session.scalars(select(Cycle).where(Cycle.year == year)).one()
+
+
+def existing_cycle(session: Session, year: int) -> Cycle:
+    cycle = session.scalars(select(Cycle).where(Cycle.year == year)).first()
+    if cycle is None:
+        raise UserError(f"还没有 {year} 年度的工作周期：请先运行 `lianchuang opinions run --year {year}` 开始这一年")
+    return cycle
+
+
+def communities_in_scope(session: Session, codes_or_names: Iterable[str] | None = None) -> list[Community]:
+    """Every community, or those named by code or name; an unknown one is a user error."""
+    communities = list(session.scalars(select(Community).order_by(Community.code)))
+    if not communities:
+        raise UserError("数据库里还没有社区：请先用 `lianchuang org import 文件.xlsx` 导入组织架构，或运行 `lianchuang demo`")
+    wanted = [c for c in (codes_or_names or []) if c]
+    if not wanted:
+        return communities
+    by_key = {c.code: c for c in communities} | {c.name: c for c in communities}
+    unknown = [w for w in wanted if w not in by_key]
+    if unknown:
+        raise UserError(f"找不到社区：{'、'.join(unknown)}（用 `lianchuang org list` 查看已导入的社区）")
+    return list({by_key[w].id: by_key[w] for w in wanted}.values())
+
+
+def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stage: Stage, status: StageStatus) -> None:
+    """Record where communities stand in a stage; a stage marked done stays done."""
+    ids = list(community_ids)
+    insert_ignoring_duplicates(session, StageState, [
+        {"cycle_id": cycle.id, "community_id": i, "stage": stage, "status": StageStatus.not_started} for i in ids
+    ], ["cycle_id", "community_id", "stage"])
+    for start in range(0, len(ids), 900):
+        session.execute(update(StageState).where(
+            StageState.cycle_id == cycle.id, StageState.stage == stage, StageState.status != StageStatus.done,
+            StageState.community_id.in_(ids[start:start + 900]),
+        ).values(status=status, done_at=clock.now() if status == StageStatus.done else None))
+
+
+def audit(session: Session, action: str, entity: str, actor: str = "system", **detail) -> None:
+    session.add(AuditEntry(at=clock.now(), actor=actor, action=action, entity=entity,
+                           detail=json.dumps(detail, ensure_ascii=False, default=str)))

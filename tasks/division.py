@@ -1,0 +1,199 @@
+"""Stage 2 rules: propose who leads each task (nearby, best fit, balance), complete the task
+cards, open the posts (设岗定责), and tell owners what they took on."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from lianchuang.models import Community, Milestone, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.enums import Category, Role, Stage, UnitKind
+from lianchuang.tasks.delivery import Draft
+from lianchuang.tasks.rendering import label
+
+TASK_TAKING_KINDS = [UnitKind.residents_committee, UnitKind.stationed_unit, UnitKind.linked_unit,
+                     UnitKind.civil_org, UnitKind.mass_org]
+
+BUILTIN_POST_KINDS = [
+    ("平安创建岗", "参与巡逻防控，排查治安隐患"), ("文明劝导岗", "劝导不文明行为，倡导文明新风"),
+    ("廉政监督岗", "监督社区事务公开和资金使用"), ("环境卫生岗", "组织楼院卫生整治，监督乱倒垃圾"),
+    ("政策宣传岗", "宣传党的政策和惠民措施"), ("帮扶结对岗", "结对帮扶困难家庭"),
+    ("矛盾调解岗", "调解邻里纠纷"), ("关爱老人岗", "关心空巢、高龄老人"), ("青少年教育岗", "组织青少年校外活动"),
+    ("法律服务岗", "提供法律咨询"), ("楼院管理岗", "担任楼长、院长，联系住户"), ("民情联络岗", "收集反映社情民意"),
+    ("文体活动岗", "组织文艺队和文体活动"), ("志愿服务岗", "组织志愿服务活动"), ("消防安全岗", "检查消防隐患"),
+    ("计生服务岗", "婚育新风进万家宣传服务"), ("就业援助岗", "帮助失业人员就业"), ("流动人口服务岗", "服务流动人口"),
+    ("绿化护绿岗", "养护社区绿地"), ("交通劝导岗", "劝导交通秩序"), ("网络宣传岗", "维护社区网站和网络宣传"),
+    ("党员先锋岗", "带头示范、联系群众"), ("突发事件处置岗", "突发事件时参与救援和灾后重建"),
+]
+EMERGENCY_POST_KIND = "突发事件处置岗"
+
+
+def ensure_post_kinds(session: Session) -> None:
+    insert_ignoring_duplicates(session, PostKind, [
+        dict(name=name, duty=duty, emergency=name == EMERGENCY_POST_KIND) for name, duty in BUILTIN_POST_KINDS
+    ], ["name"])
+
+
+@dataclass
+class Proposal:
+    task_id: int
+    lead_unit_id: int
+    co_unit_id: int | None
+    reason: str
+
+
+def propose_assignments(session: Session, cycle_id: int, community_ids: list[int]) -> list[Proposal]:
+    """A lead unit (and a co-organiser) for every task that has none. Cost per (task, unit):
+    distance (same community 0, same street 3), fit (-2 when the unit is strong in the category),
+    balance (load relative to capacity, heavily penalised past capacity). Tasks are taken in code
+    order and ties broken by unit code, so the result is deterministic."""
+    tasks = session.execute(
+        select(Task.id, Task.code, Task.community_id, Task.category, Community.street_id).join(Community)
+        .where(Task.cycle_id == cycle_id, Task.lead_unit_id.is_(None), Task.community_id.in_(community_ids))
+        .order_by(Task.code)).all()
+    if not tasks:
+        return []
+    streets = {t.street_id for t in tasks}
+    units = session.execute(
+        select(Unit.id, Unit.code, Unit.community_id, Unit.strengths, Unit.capacity, Community.street_id)
+        .join(Community).where(Community.street_id.in_(streets), Unit.kind.in_(TASK_TAKING_KINDS))
+        .order_by(Unit.code)).all()
+    load = defaultdict(int, session.execute(
+        select(Task.lead_unit_id, func.count()).where(Task.cycle_id == cycle_id, Task.lead_unit_id.is_not(None))
+        .group_by(Task.lead_unit_id)).all())
+    by_street = defaultdict(list)
+    for unit in units:
+        by_street[unit.street_id].append(unit)
+    proposals = []
+    for task in tasks:
+        def cost(unit):
+            nearby = 0 if unit.community_id == task.community_id else 3
+            fit = -2 if task.category in unit.strengths.split(",") else 0
+            balance = load[unit.id] / max(unit.capacity, 1) + (10 if load[unit.id] >= unit.capacity else 0)
+            return nearby + fit + balance, unit.code
+        ranked = sorted(by_street[task.street_id], key=cost)
+        if not ranked:
+            continue
+        lead = ranked[0]
+        co = next((u for u in ranked[1:] if u.community_id == task.community_id), None)
+        reason = "，".join(filter(None, [
+            "同社区" if lead.community_id == task.community_id else "同街道",
+            f"擅长{label(task.category)}" if task.category in lead.strengths.split(",") else "",
+            f"当前承担{load[lead.id]}项"]))
+        load[lead.id] += 1
+        proposals.append(Proposal(task.id, lead.id, co.id if co else None, reason))
+    return proposals
+
+
+def apply_proposals(session: Session, proposals: list[Proposal]) -> None:
+    if not proposals:
+        return
+    session.execute(update(Task), [dict(id=p.task_id, lead_unit_id=p.lead_unit_id, assignment_reason=p.reason)
+                                   for p in proposals])
+    insert_ignoring_duplicates(session, TaskCoUnit, [dict(task_id=p.task_id, unit_id=p.co_unit_id)
+                                                     for p in proposals if p.co_unit_id], ["task_id", "unit_id"])
+
+
+DEFAULT_STEPS = [(3, 25, "制定方案、落实人员"), (6, 50, "过半推进"), (9, 75, "基本完成"), (12, 100, "全面完成并总结")]
+
+
+def complete_task_cards(session: Session, year: int, cycle_id: int, community_ids: list[int]) -> int:
+    """Fill what the meeting left open: the lead unit's leader and liaison as responsible leader and
+    liaison, a year-end deadline, a goal, and quarterly steps. What was entered is kept."""
+    tasks = session.scalars(select(Task).where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids),
+                                               Task.lead_unit_id.is_not(None))).all()
+    unit_ids = {t.lead_unit_id for t in tasks}
+    contacts = defaultdict(dict)
+    for person_id, unit_id, role in session.execute(select(Person.id, Person.unit_id, Person.role).where(
+            Person.unit_id.in_(unit_ids), Person.role.in_([Role.unit_leader, Role.liaison])).order_by(Person.code)):
+        contacts[unit_id].setdefault(role, person_id)
+    with_steps = set(session.scalars(select(Milestone.task_id).where(Milestone.task_id.in_([t.id for t in tasks]))))
+    completed = 0
+    steps = []
+    for task in tasks:
+        before = (task.responsible_person_id, task.liaison_person_id, task.deadline, task.goal)
+        task.responsible_person_id = task.responsible_person_id or contacts[task.lead_unit_id].get(Role.unit_leader)
+        task.liaison_person_id = task.liaison_person_id or contacts[task.lead_unit_id].get(Role.liaison)
+        task.deadline = task.deadline or date(year, 12, 31)
+        task.goal = task.goal or f"年底前完成“{task.title[:40]}”，群众满意"
+        if task.id not in with_steps:
+            steps += [dict(task_id=task.id, due_month=m, target_percent=p, title=t) for m, p, t in DEFAULT_STEPS]
+        completed += before != (task.responsible_person_id, task.liaison_person_id, task.deadline, task.goal)
+    insert_ignoring_duplicates(session, Milestone, steps, ["task_id", "due_month"])
+    return completed
+
+
+def incomplete_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[str]]:
+    """Per community, the codes of tasks whose card misses anything needed to publish commitments."""
+    has_steps = select(Milestone.id).where(Milestone.task_id == Task.id).exists()
+    rows = session.execute(select(Task.community_id, Task.code).where(
+        Task.cycle_id == cycle_id, Task.community_id.in_(community_ids),
+        Task.lead_unit_id.is_(None) | Task.responsible_person_id.is_(None) | Task.liaison_person_id.is_(None)
+        | Task.deadline.is_(None) | Task.goal.is_(None) | ~has_steps)).all()
+    missing = defaultdict(list)
+    for community_id, code in rows:
+        missing[community_id].append(code)
+    return missing
+
+
+def open_posts(session: Session, cycle_id: int, community_ids: list[int], opened_on: date) -> int:
+    """Every regular post kind in every community, sized to the community's members and residents."""
+    ensure_post_kinds(session)
+    kinds = session.execute(select(PostKind.id).where(PostKind.emergency.is_(False))).scalars().all()
+    members = dict(session.execute(select(Person.community_id, func.count()).where(
+        Person.community_id.in_(community_ids), Person.role.in_(CLAIMING_ROLES)).group_by(Person.community_id)).all())
+    rows = [dict(cycle_id=cycle_id, community_id=cid, post_kind_id=kind,
+                 capacity=max(2, -(-members.get(cid, 0) // len(kinds)) + 1), temporary=False, opened_on=opened_on)
+            for cid in community_ids for kind in kinds]
+    return insert_ignoring_duplicates(session, Post, rows, ["cycle_id", "community_id", "post_kind_id"])
+
+
+CLAIMING_ROLES = [Role.serving_member, Role.member_without_post, Role.activist, Role.resident, Role.resident_rep]
+
+
+def assignment_drafts(session: Session, year: int, cycle_id: int, community_ids: list[int]) -> list[Draft]:
+    """One notice per responsible leader, liaison and co-organiser's leader, listing their tasks."""
+    rows = session.execute(
+        select(Task, Community.name).join(Community)
+        .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids), Task.lead_unit_id.is_not(None))
+        .order_by(Task.code)).all()
+    co_leaders = defaultdict(list)
+    for task_id, person_id in session.execute(
+            select(TaskCoUnit.task_id, Person.id).join(Person, Person.unit_id == TaskCoUnit.unit_id)
+            .join(Task, Task.id == TaskCoUnit.task_id)
+            .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids), Person.role == Role.unit_leader)):
+        co_leaders[task_id].append(person_id)
+    duties = defaultdict(list)
+    for task, community in rows:
+        line = lambda role: [task.code, task.title, role, task.goal or "", task.deadline.isoformat() if task.deadline else ""]
+        if task.responsible_person_id:
+            duties[task.responsible_person_id].append((community, line("责任领导")))
+        if task.liaison_person_id:
+            duties[task.liaison_person_id].append((community, line("联络员")))
+        for person_id in co_leaders[task.id]:
+            duties[person_id].append((community, line("协办单位负责人")))
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(duties)))}
+    return [Draft(year=year, stage=Stage.division, template="assignment", recipient_key=people[pid].code,
+                  recipient_name=people[pid].name, recipient_email=people[pid].email, person_id=pid,
+                  community_id=people[pid].community_id,
+                  context=dict(year=year, community=items[0][0], tasks=[line for _, line in items]))
+            for pid, items in sorted(duties.items())]
+
+
+def claim_posts(session: Session, claims: list[tuple[int, int]], claimed_on: date) -> int:
+    """Record (post id, person id) claims; a claim already made is skipped, a full post refuses more."""
+    taken = defaultdict(int, session.execute(select(PostClaim.post_id, func.count()).where(
+        PostClaim.post_id.in_({p for p, _ in claims})).group_by(PostClaim.post_id)).all())
+    capacity = dict(session.execute(select(Post.id, Post.capacity).where(Post.id.in_({p for p, _ in claims}))).all())
+    existing = set(session.execute(select(PostClaim.post_id, PostClaim.person_id).where(
+        PostClaim.post_id.in_({p for p, _ in claims}))).tuples())
+    rows = []
+    for post_id, person_id in dict.fromkeys(claims):
+        if (post_id, person_id) in existing or taken[post_id] >= capacity[post_id]:
+            continue
+        taken[post_id] += 1
+        rows.append(dict(post_id=post_id, person_id=person_id, claimed_on=claimed_on))
+    return insert_ignoring_duplicates(session, PostClaim, rows, ["post_id", "person_id"])

@@ -1,0 +1,191 @@
+"""Stage 4 rules: progress reports, the monthly ranking of communities, and overdue reminders.
+
+The ranking rule (also shown in every ranking email):
+  planned(task, M) = the highest target percent of its milestones due by the end of month M (0 if none)
+  actual(task, M)  = the percent of its latest report dated by the end of month M (0 if none)
+  progress score   = 100 × Σ min(actual, planned) / Σ planned      (100 when nothing is planned yet)
+  on-time score    = 100 × (tasks − overdue tasks) / tasks, a task being overdue when actual < planned
+  score            = 0.7 × progress score + 0.3 × on-time score, rounded to 0.1
+Communities are ranked by score within their street and across the district; equal scores share a
+rank (1, 1, 3). A published month is frozen: later reports count from the next month on."""
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from lianchuang.models import Community, Milestone, MonthlyRanking, Person, ProgressReport, Street, Task
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.enums import Role, Stage
+from lianchuang.tasks.delivery import Draft
+
+RULE = ("得分 = 0.7 × 进度得分 + 0.3 × 按时得分。进度得分 = 各任务“实际进度与计划进度中较小者”之和 ÷ 计划进度之和 × 100；"
+        "按时得分 = 未逾期任务数 ÷ 任务总数 × 100（实际进度低于本月计划即为逾期）。同分同名次。")
+PROGRESS_WEIGHT, ON_TIME_WEIGHT = 0.7, 0.3
+
+
+@dataclass(frozen=True)
+class NewReport:
+    task_id: int
+    reported_on: date
+    percent: int
+    note: str | None = None
+    funds_yuan: int = 0
+    matters_handled: int = 0
+
+
+def record_reports(session: Session, reports: list[NewReport]) -> int:
+    return insert_ignoring_duplicates(session, ProgressReport, [r.__dict__ for r in reports], ["task_id", "reported_on"])
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def task_status_query(cycle_id: int, year: int, month: int):
+    """Per task of the cycle: its community, planned and actual percent at the end of `month`."""
+    end = month_end(year, month)
+    planned = (select(Milestone.task_id, func.max(Milestone.target_percent).label("planned"))
+               .where(Milestone.due_month <= month).group_by(Milestone.task_id).subquery())
+    latest = (select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day"))
+              .where(ProgressReport.reported_on <= end).group_by(ProgressReport.task_id).subquery())
+    actual = (select(ProgressReport.task_id, ProgressReport.percent)
+              .join(latest, and_(ProgressReport.task_id == latest.c.task_id, ProgressReport.reported_on == latest.c.day))
+              .subquery())
+    planned_pct = func.coalesce(planned.c.planned, 0)
+    actual_pct = func.coalesce(actual.c.percent, 0)
+    return (select(Task.id, Task.code, Task.title, Task.community_id, planned_pct.label("planned"),
+                   actual_pct.label("actual"))
+            .outerjoin(planned, planned.c.task_id == Task.id).outerjoin(actual, actual.c.task_id == Task.id)
+            .where(Task.cycle_id == cycle_id))
+
+
+def community_scores(session: Session, cycle_id: int, year: int, month: int) -> list[dict]:
+    """Score every community with tasks for the month, in one aggregate query."""
+    status = task_status_query(cycle_id, year, month).subquery()
+    achieved = case((status.c.actual < status.c.planned, status.c.actual), else_=status.c.planned)
+    overdue = case((status.c.actual < status.c.planned, 1), else_=0)
+    rows = session.execute(
+        select(status.c.community_id, Community.street_id, func.count().label("tasks"),
+               func.sum(achieved).label("achieved"), func.sum(status.c.planned).label("planned"),
+               func.sum(overdue).label("overdue"))
+        .join(Community, Community.id == status.c.community_id)
+        .group_by(status.c.community_id, Community.street_id)).all()
+    scores = []
+    for row in rows:
+        progress = 100.0 * row.achieved / row.planned if row.planned else 100.0
+        on_time = 100.0 * (row.tasks - row.overdue) / row.tasks
+        scores.append(dict(community_id=row.community_id, street_id=row.street_id, tasks=row.tasks,
+                           overdue_tasks=int(row.overdue), progress_score=round(progress, 1),
+                           on_time_score=round(on_time, 1),
+                           score=round(PROGRESS_WEIGHT * progress + ON_TIME_WEIGHT * on_time, 1)))
+    return scores
+
+
+def competition_ranks(items: list[dict], score_key: str = "score") -> list[int]:
+    """Ranks by descending score; equal scores share a rank (1, 1, 3)."""
+    ordered = sorted(range(len(items)), key=lambda i: -items[i][score_key])
+    ranks = [0] * len(items)
+    for position, index in enumerate(ordered):
+        previous = ordered[position - 1] if position else None
+        same = previous is not None and items[previous][score_key] == items[index][score_key]
+        ranks[index] = ranks[previous] if same else position + 1
+    return ranks
+
+
+def publish_ranking(session: Session, cycle_id: int, year: int, month: int, published_on: date) -> bool:
+    """Compute and store the month's ranking, unless already published (then it stays frozen).
+    Returns True when this call published it."""
+    if session.scalar(select(func.count()).where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)):
+        return False
+    scores = community_scores(session, cycle_id, year, month)
+    for score, rank in zip(scores, competition_ranks(scores)):
+        score["rank_in_district"] = rank
+    by_street = defaultdict(list)
+    for score in scores:
+        by_street[score["street_id"]].append(score)
+    for members in by_street.values():
+        for score, rank in zip(members, competition_ranks(members)):
+            score["rank_in_street"] = rank
+    insert_ignoring_duplicates(session, MonthlyRanking, [
+        {k: v for k, v in s.items() if k != "street_id"} | dict(cycle_id=cycle_id, month=month, published_on=published_on)
+        for s in scores], ["cycle_id", "month", "community_id"])
+    return True
+
+
+def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
+    """The month's ranking to the district, each street and each community coordinator."""
+    rows = session.execute(
+        select(MonthlyRanking, Community.name, Community.street_id, Street.name, Street.district_id)
+        .join(Community, MonthlyRanking.community_id == Community.id).join(Street, Community.street_id == Street.id)
+        .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
+        .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
+    if not rows:
+        return []
+    previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
+        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1)).all())
+    overdue = defaultdict(list)
+    status = task_status_query(cycle_id, year, month).subquery()
+    for row in session.execute(select(status).where(status.c.actual < status.c.planned).order_by(status.c.code)):
+        overdue[row.community_id].append([row.code, row.title, f"{row.planned}%", f"{row.actual}%"])
+    headers = ["全区名次", "街道内名次", "社区", "得分", "进度得分", "按时得分", "任务数", "逾期任务"]
+    def line(r, community):
+        return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
+                r.tasks, r.overdue_tasks]
+    common = dict(year=year, month=month, headers=headers, rule=RULE)
+    drafts = []
+    coordinators = session.scalars(select(Person).where(Person.role.in_(
+        [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()
+    streets = {street_id: street for _, _, street_id, street, _ in rows}
+    for person in coordinators:
+        if person.role == Role.district_coordinator:
+            mine = [r for r in rows if r[4] == person.district_id]
+            context = dict(scope="district", scope_name="全区", rows=[line(r[0], r[1]) for r in mine])
+        elif person.role == Role.street_coordinator:
+            mine = sorted((r for r in rows if r[2] == person.street_id), key=lambda r: r[0].rank_in_street)
+            context = dict(scope="street", scope_name=streets.get(person.street_id, ""), rows=[line(r[0], r[1]) for r in mine])
+        else:
+            mine = [r for r in rows if r[0].community_id == person.community_id]
+            if not mine:
+                continue
+            own, name, street_id = mine[0][0], mine[0][1], mine[0][2]
+            before = previous.get(own.community_id)
+            movement = "" if before is None else ("，与上月持平" if before == own.rank_in_street else
+                                                  f"，比上月{'上升' if before > own.rank_in_street else '下降'}{abs(before - own.rank_in_street)}位")
+            peers = sorted((r for r in rows if r[2] == street_id), key=lambda r: r[0].rank_in_street)
+            context = dict(scope="community", scope_name=name, community=name, overdue=overdue[own.community_id],
+                           own=dict(score=own.score, street=streets[street_id], rank_in_street=own.rank_in_street,
+                                    rank_in_district=own.rank_in_district, movement=movement),
+                           rows=[line(r[0], r[1]) for r in peers])
+        if not context["rows"]:
+            continue
+        drafts.append(Draft(year=year, stage=Stage.progress, template="ranking", recipient_key=person.code,
+                            recipient_name=person.name, recipient_email=person.email, person_id=person.id,
+                            community_id=person.community_id, period=f"{year}-{month:02d}", context=common | context))
+    return drafts
+
+
+def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
+    """One reminder to the responsible leader and the liaison per task whose milestone due this
+    month was not reached."""
+    status = task_status_query(cycle_id, year, month).subquery()
+    rows = session.execute(
+        select(status.c.code, status.c.title, status.c.planned, status.c.actual, Milestone.title, Community.name,
+               Task.responsible_person_id, Task.liaison_person_id)
+        .join(Milestone, and_(Milestone.task_id == status.c.id, Milestone.due_month == month))
+        .join(Task, Task.id == status.c.id).join(Community, Community.id == status.c.community_id)
+        .where(status.c.actual < Milestone.target_percent)).all()
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(
+        {pid for r in rows for pid in r[6:8] if pid})))}
+    drafts = []
+    for code, title, planned, actual, milestone, community, *owners in rows:
+        for person in (people[pid] for pid in dict.fromkeys(owners) if pid):
+            drafts.append(Draft(year=year, stage=Stage.progress, template="overdue", recipient_key=person.code,
+                                recipient_name=person.name, recipient_email=person.email, person_id=person.id,
+                                community_id=person.community_id, period=f"{code}@{month:02d}",
+                                context=dict(community=community, task_code=code, task_title=title, due_month=month,
+                                             milestone=milestone, planned=planned, actual=actual)))
+    return drafts

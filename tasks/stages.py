@@ -1,0 +1,146 @@
+"""Prefect tasks: each runs one step of a stage for the whole scope (district or a list of
+communities) in one transaction, calling the plain rule functions of the stage modules."""
+
+from datetime import date, timedelta
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import func, select
+
+from lianchuang import clock
+from lianchuang.errors import UserError
+from lianchuang.models import Task
+from lianchuang.models.db import session_scope
+from lianchuang.models.enums import Stage, StageStatus
+from lianchuang.settings import get_settings
+from lianchuang.tasks import commitments, delivery, division, evaluation, opinions, progress
+from lianchuang.tasks.board import build_board
+from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle, set_stage
+
+stage_task = task(cache_policy=NO_CACHE)  # every step writes to the database: never serve it from a cache
+
+
+@stage_task
+def gather_and_decide(year: int, community_codes: list[str] | None, deadline: date | None) -> dict:
+    """Solicit every party of the six source kinds; call a joint meeting where suggestions wait;
+    send feedback on decided ones; a community is done when none is pending."""
+    today = clock.today()
+    with session_scope() as session:
+        cycle = ensure_cycle(session, year)
+        ids = [c.id for c in communities_in_scope(session, community_codes)]
+        solicited = delivery.queue(session, opinions.solicitation_drafts(session, year, ids, deadline or today + timedelta(days=21)))
+        undecided = opinions.undecided_communities(session, cycle.id, ids)
+        meetings = delivery.queue(session, opinions.meeting_drafts(session, year, sorted(undecided), today + timedelta(days=7)))
+        feedback = delivery.queue(session, opinions.feedback_drafts(session, year, cycle.id, ids))
+        set_stage(session, cycle, undecided, Stage.opinions, StageStatus.in_progress)
+        set_stage(session, cycle, set(ids) - undecided, Stage.opinions, StageStatus.done)
+        audit(session, "run", "stage:opinions", year=year, communities=len(ids))
+        return dict(solicitations=solicited, meeting_notices=meetings, feedback=feedback,
+                    communities_decided=len(ids) - len(undecided), communities=len(ids))
+
+
+@stage_task
+def divide_work(year: int, community_codes: list[str] | None) -> dict:
+    """Propose lead units, complete task cards, open posts, tell the owners."""
+    today = clock.today()
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        ids = [c.id for c in communities_in_scope(session, community_codes)]
+        proposals = division.propose_assignments(session, cycle.id, ids)
+        division.apply_proposals(session, proposals)
+        completed = division.complete_task_cards(session, year, cycle.id, ids)
+        posts = division.open_posts(session, cycle.id, ids, today)
+        notices = delivery.queue(session, division.assignment_drafts(session, year, cycle.id, ids))
+        incomplete = division.incomplete_tasks(session, cycle.id, ids)
+        with_tasks = set(session.scalars(select(Task.community_id).where(Task.cycle_id == cycle.id, Task.community_id.in_(ids))))
+        set_stage(session, cycle, with_tasks - set(incomplete), Stage.division, StageStatus.done)
+        set_stage(session, cycle, set(incomplete), Stage.division, StageStatus.in_progress)
+        audit(session, "run", "stage:division", year=year, proposals=len(proposals))
+        return dict(tasks_assigned=len(proposals), cards_completed=completed, posts_opened=posts,
+                    assignment_notices=notices, incomplete_tasks=sum(map(len, incomplete.values())))
+
+
+@stage_task
+def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
+    """Prepare statements and letters; publish jointly where all are signed and every card complete."""
+    today = clock.today()
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        ids = [c.id for c in communities_in_scope(session, community_codes)]
+        prepared = commitments.prepare_commitments(session, year, cycle.id, ids)
+        incomplete = division.incomplete_tasks(session, cycle.id, ids)
+        ready = commitments.publishable_communities(session, cycle.id, ids, incomplete)
+        notices = delivery.queue(session, commitments.publish(session, year, cycle.id, ready, today))
+        set_stage(session, cycle, ids, Stage.commitments, StageStatus.in_progress)
+        set_stage(session, cycle, ready, Stage.commitments, StageStatus.done)
+        audit(session, "run", "stage:commitments", year=year, published=len(ready))
+        return dict(commitments_prepared=prepared, communities_published=len(ready), commitment_notices=notices,
+                    blocked_by_incomplete_cards=len(incomplete))
+
+
+@stage_task
+def rank_month(year: int, month: int) -> dict:
+    """Publish the month's ranking (frozen once published) and queue the ranking and overdue notices."""
+    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
+    if not 1 <= month <= 12:
+        raise UserError(f"月份 {month} 不合理：应为 1 到 12")
+    if clock.today() < first_of_next:
+        raise UserError(f"{year}年{month}月还没有结束，{first_of_next.isoformat()} 起才能排名")
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        published = progress.publish_ranking(session, cycle.id, year, month, first_of_next)
+        rankings = delivery.queue(session, progress.ranking_drafts(session, year, cycle.id, month))
+        reminders = delivery.queue(session, progress.overdue_drafts(session, year, cycle.id, month))
+        ids = [c.id for c in communities_in_scope(session)]
+        set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
+        table = ranking_table(session, cycle.id, month)
+        audit(session, "run", "stage:progress", year=year, month=month, newly_published=published)
+        return dict(month=month, newly_published=published, ranking_notices=rankings, overdue_reminders=reminders,
+                    table=table)
+
+
+def ranking_table(session, cycle_id: int, month: int) -> list[dict]:
+    from lianchuang.models import Community, MonthlyRanking, Street
+
+    rows = session.execute(select(MonthlyRanking, Community.name, Street.name).join(Community, MonthlyRanking.community_id == Community.id)
+                           .join(Street, Community.street_id == Street.id)
+                           .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
+                           .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
+    return [{"全区名次": r.rank_in_district, "街道": street, "街道内名次": r.rank_in_street, "社区": name, "得分": r.score,
+             "逾期任务": r.overdue_tasks} for r, name, street in rows]
+
+
+@stage_task
+def evaluate_jointly(year: int, close: bool, budget: int) -> dict:
+    """Open the evaluation (invitations with one-time codes); with close, tally, award and announce."""
+    today = clock.today()
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        ids = [c.id for c in communities_in_scope(session)]
+        invitations = delivery.queue(session, evaluation.open_evaluation(session, year, cycle.id, ids, today + timedelta(days=10)))
+        summary = dict(invitations=invitations)
+        set_stage(session, cycle, ids, Stage.evaluation, StageStatus.in_progress)
+        if close:
+            rated = evaluation.tally(session, cycle.id)
+            awards = evaluation.award(session, cycle.id, budget)
+            notices = delivery.queue(session, evaluation.result_drafts(session, year, cycle.id, today + timedelta(days=7)))
+            set_stage(session, cycle, ids, Stage.evaluation, StageStatus.done)
+            summary |= dict(tasks_rated=rated, communities_awarded=sum(1 for a in awards if a.get("award")),
+                            funding_allocated=sum(a["funding_yuan"] for a in awards), result_notices=notices)
+        audit(session, "run", "stage:evaluation", year=year, close=close)
+        return summary
+
+
+@stage_task
+def deliver_and_publish(year: int) -> dict:
+    """Deliver queued notices to the Maildir, write print batches for people without email, and
+    rebuild the notice board."""
+    settings = get_settings()
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        delivered = delivery.deliver_queued(session, year)
+        printed = delivery.write_print_batches(session, year)
+        pages = build_board(session, cycle.id, year, settings.board_dir / str(year))
+        return dict(delivered=delivered, to_print=printed, board_pages=pages)
+
+
