@@ -146,7 +146,7 @@ def open_posts(session: Session, cycle_id: int, community_ids: list[int], opened
     members = dict(session.execute(select(Person.community_id, func.count()).where(
         Person.community_id.in_(community_ids), Person.role.in_(CLAIMING_ROLES)).group_by(Person.community_id)).all())
     rows = [dict(cycle_id=cycle_id, community_id=cid, post_kind_id=kind,
-                 capacity=max(2, -(-members.get(cid, 0) // len(kinds)) + 1), temporary=False, opened_on=opened_on)
+                 capacity=max(3, 2 * -(-members.get(cid, 0) // len(kinds))), temporary=False, opened_on=opened_on)
             for cid in community_ids for kind in kinds]
     return insert_ignoring_duplicates(session, Post, rows, ["cycle_id", "community_id", "post_kind_id"])
 

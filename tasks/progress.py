@@ -1,10 +1,12 @@
 """Stage 4 rules: progress reports, the monthly ranking of communities, and overdue reminders.
 
 The ranking rule (also shown in every ranking email):
-  planned(task, M) = the highest target percent of its milestones due by the end of month M (0 if none)
+  planned(task, M) = the plan at the end of month M, growing evenly from 0% at the start of the year
+                     to each milestone's target by its due month (25% due in March → 8.3% in January)
+  due(task, M)     = the target of the last milestone due by the end of month M (0 if none)
   actual(task, M)  = the percent of its latest report dated by the end of month M (0 if none)
   progress score   = 100 × Σ min(actual, planned) / Σ planned      (100 when nothing is planned yet)
-  on-time score    = 100 × (tasks − overdue tasks) / tasks, a task being overdue when actual < planned
+  on-time score    = 100 × (tasks − overdue tasks) / tasks, a task being overdue when actual < due
   score            = 0.7 × progress score + 0.3 × on-time score, rounded to 0.1
 Communities are ranked by score within their street and across the district; equal scores share a
 rank (1, 1, 3). A published month is frozen: later reports count from the next month on."""
@@ -15,15 +17,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from lianchuang.models import Community, Milestone, MonthlyRanking, Person, ProgressReport, Street, Task
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.delivery import Draft
 
-RULE = ("得分 = 0.7 × 进度得分 + 0.3 × 按时得分。进度得分 = 各任务“实际进度与计划进度中较小者”之和 ÷ 计划进度之和 × 100；"
-        "按时得分 = 未逾期任务数 ÷ 任务总数 × 100（实际进度低于本月计划即为逾期）。同分同名次。")
+RULE = ("得分 = 0.7 × 进度得分 + 0.3 × 按时得分。计划进度从年初 0% 起在各节点之间均匀增长（如3月底节点25%，则1月底计划约8.3%）；"
+        "进度得分 = 各任务“实际进度与计划进度中较小者”之和 ÷ 计划进度之和 × 100；"
+        "按时得分 = 未逾期任务数 ÷ 任务总数 × 100（实际进度低于已到期节点的目标即为逾期）。同分同名次。")
 PROGRESS_WEIGHT, ON_TIME_WEIGHT = 0.7, 0.3
 
 
@@ -46,20 +49,29 @@ def month_end(year: int, month: int) -> date:
 
 
 def task_status_query(cycle_id: int, year: int, month: int):
-    """Per task of the cycle: its community, planned and actual percent at the end of `month`."""
+    """Per task of the cycle: its community, and its planned, due and actual percent at the end of `month`."""
     end = month_end(year, month)
-    planned = (select(Milestone.task_id, func.max(Milestone.target_percent).label("planned"))
+    reached = (select(Milestone.task_id, func.max(Milestone.due_month).label("month"))
                .where(Milestone.due_month <= month).group_by(Milestone.task_id).subquery())
+    upcoming = (select(Milestone.task_id, func.min(Milestone.due_month).label("month"))
+                .where(Milestone.due_month > month).group_by(Milestone.task_id).subquery())
+    previous, following = aliased(Milestone), aliased(Milestone)
     latest = (select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day"))
               .where(ProgressReport.reported_on <= end).group_by(ProgressReport.task_id).subquery())
     actual = (select(ProgressReport.task_id, ProgressReport.percent)
               .join(latest, and_(ProgressReport.task_id == latest.c.task_id, ProgressReport.reported_on == latest.c.day))
               .subquery())
-    planned_pct = func.coalesce(planned.c.planned, 0)
-    actual_pct = func.coalesce(actual.c.percent, 0)
-    return (select(Task.id, Task.code, Task.title, Task.community_id, planned_pct.label("planned"),
-                   actual_pct.label("actual"))
-            .outerjoin(planned, planned.c.task_id == Task.id).outerjoin(actual, actual.c.task_id == Task.id)
+    due = func.coalesce(previous.target_percent, 0)
+    due_month = func.coalesce(previous.due_month, 0)
+    planned = case((following.due_month.is_(None), due * 1.0),
+                   else_=due + (following.target_percent - due) * (month - due_month) * 1.0 / (following.due_month - due_month))
+    return (select(Task.id, Task.code, Task.title, Task.community_id, planned.label("planned"), due.label("due"),
+                   func.coalesce(actual.c.percent, 0).label("actual"))
+            .outerjoin(reached, reached.c.task_id == Task.id)
+            .outerjoin(previous, and_(previous.task_id == Task.id, previous.due_month == reached.c.month))
+            .outerjoin(upcoming, upcoming.c.task_id == Task.id)
+            .outerjoin(following, and_(following.task_id == Task.id, following.due_month == upcoming.c.month))
+            .outerjoin(actual, actual.c.task_id == Task.id)
             .where(Task.cycle_id == cycle_id))
 
 
@@ -67,7 +79,7 @@ def community_scores(session: Session, cycle_id: int, year: int, month: int) -> 
     """Score every community with tasks for the month, in one aggregate query."""
     status = task_status_query(cycle_id, year, month).subquery()
     achieved = case((status.c.actual < status.c.planned, status.c.actual), else_=status.c.planned)
-    overdue = case((status.c.actual < status.c.planned, 1), else_=0)
+    overdue = case((status.c.actual < status.c.due, 1), else_=0)
     rows = session.execute(
         select(status.c.community_id, Community.street_id, func.count().label("tasks"),
                func.sum(achieved).label("achieved"), func.sum(status.c.planned).label("planned"),
@@ -76,7 +88,7 @@ def community_scores(session: Session, cycle_id: int, year: int, month: int) -> 
         .group_by(status.c.community_id, Community.street_id)).all()
     scores = []
     for row in rows:
-        progress = 100.0 * row.achieved / row.planned if row.planned else 100.0
+        progress = 100.0 * float(row.achieved) / float(row.planned) if row.planned else 100.0
         on_time = 100.0 * (row.tasks - row.overdue) / row.tasks
         scores.append(dict(community_id=row.community_id, street_id=row.street_id, tasks=row.tasks,
                            overdue_tasks=int(row.overdue), progress_score=round(progress, 1),
@@ -129,8 +141,8 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
         MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1)).all())
     overdue = defaultdict(list)
     status = task_status_query(cycle_id, year, month).subquery()
-    for row in session.execute(select(status).where(status.c.actual < status.c.planned).order_by(status.c.code)):
-        overdue[row.community_id].append([row.code, row.title, f"{row.planned}%", f"{row.actual}%"])
+    for row in session.execute(select(status).where(status.c.actual < status.c.due).order_by(status.c.code)):
+        overdue[row.community_id].append([row.code, row.title, f"{row.due}%", f"{row.actual}%"])
     headers = ["全区名次", "街道内名次", "社区", "得分", "进度得分", "按时得分", "任务数", "逾期任务"]
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
@@ -173,7 +185,7 @@ def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
     month was not reached."""
     status = task_status_query(cycle_id, year, month).subquery()
     rows = session.execute(
-        select(status.c.code, status.c.title, status.c.planned, status.c.actual, Milestone.title, Community.name,
+        select(status.c.code, status.c.title, Milestone.target_percent, status.c.actual, Milestone.title, Community.name,
                Task.responsible_person_id, Task.liaison_person_id)
         .join(Milestone, and_(Milestone.task_id == status.c.id, Milestone.due_month == month))
         .join(Task, Task.id == status.c.id).join(Community, Community.id == status.c.community_id)

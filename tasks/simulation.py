@@ -99,10 +99,12 @@ def claim_posts(session: Session, cycle_id: int, year: int, scale: Scale) -> int
     people = session.execute(select(Person.id, Person.community_id).where(Person.role.in_(division.CLAIMING_ROLES))
                              .order_by(Person.code)).all()
     holders = people[:scale.post_holders] if len(people) <= scale.post_holders else rng.sample(people, scale.post_holders)
-    claims = []
-    for person_id, community_id in sorted(holders):
-        for post_id in rng.sample(posts[community_id], min(len(posts[community_id]), rng.choice((1, 1, 2)))):
-            claims.append((post_id, person_id))
+    claims, taken = [], defaultdict(int)
+    for person_id, community_id in sorted(holders):  # spread claims over posts as volunteers would
+        available = posts[community_id]
+        for extra in range(rng.choice((1, 1, 2))):
+            claims.append((available[(taken[community_id] + extra * 7) % len(available)], person_id))
+        taken[community_id] += 1
     return division.claim_posts(session, claims, date(year, 3, 10))
 
 
@@ -131,8 +133,8 @@ def report_progress(session: Session, cycle_id: int, year: int, months: range) -
             planned = max([t for m, t in plans[task_id].items() if m <= month] or [month * 100 // 12])
             if month >= start:
                 percent = max(percent, min(100, round(planned * pace + rng.randint(-3, 5))))
-            funds = rng.choice((0, 0, 0, 0, 500, 1000, 2000)) if kind == UnitKind.stationed_unit else 0
-            matters = 1 if funds and rng.random() < 0.3 else 0
+            funds = rng.choice((0, 0, 0, 0, 500, 1000, 1000)) if kind == UnitKind.stationed_unit else 0
+            matters = 1 if funds and rng.random() < 0.17 else 0
             if month in months:
                 reports.append(progress.NewReport(task_id, date(year, month, 25), percent, note=f"{month}月按计划推进",
                                                   funds_yuan=funds, matters_handled=matters))
