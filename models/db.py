@@ -69,8 +69,10 @@ def insert_ignoring_duplicates(session: Session, model: type[Base], rows: Iterab
     inserted = 0
     for same_keys in batches.values():
         for start in range(0, len(same_keys), 5000):
-            statement = insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
-            inserted += session.execute(statement, same_keys[start:start + 5000]).rowcount or 0
+            table = model.__table__
+            statement = insert(table).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
+            # RETURNING yields only the rows inserted: a count that both drivers report for executemany
+            inserted += len(session.execute(statement, same_keys[start:start + 5000]).all())
     return inserted
 
 

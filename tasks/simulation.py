@@ -143,7 +143,6 @@ def report_progress(session: Session, cycle_id: int, year: int, months: range) -
 
 def cast_ballots(session: Session, cycle_id: int, year: int) -> int:
     """Every invited evaluator grades every task of their community, better tasks getting better grades."""
-    rng = random.Random(year * 10 + 5)
     final = dict(session.execute(select(ProgressReport.task_id, func.max(ProgressReport.percent)).join(Task)
                                  .where(Task.cycle_id == cycle_id).group_by(ProgressReport.task_id)).all())
     tasks = defaultdict(list)
@@ -153,6 +152,7 @@ def cast_ballots(session: Session, cycle_id: int, year: int) -> int:
     ballots = []
     for code, community_id in session.execute(select(Evaluator.code, Evaluator.community_id).where(
             Evaluator.cycle_id == cycle_id, Evaluator.used_at.is_(None)).order_by(Evaluator.id)):
+        rng = random.Random(f"{year}-{code}")  # each evaluator decides the same way on every run
         if rng.random() < 0.1:  # some evaluators do not vote
             continue
         for task_id, task_code in tasks[community_id]:

@@ -1,0 +1,65 @@
+"""Fixtures: an isolated data folder and database per test (SQLite file, or a PostgreSQL schema of
+its own when LIANCHUANG_TEST_DATABASE_URL is set), a small demo district, and the Prefect harness."""
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from factories import SMALL, build_district  # noqa: F401  (re-exported for tests)
+from lianchuang import clock
+from lianchuang.models.db import get_engine, normalise_url, session_scope, upgrade_database
+from lianchuang.settings import get_settings, reset_settings
+
+POSTGRES_URL = os.environ.get("LIANCHUANG_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    get_engine.cache_clear()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, monkeypatch):
+    """Settings pointing at this test's data folder and database, with the schema created."""
+    monkeypatch.setenv("LIANCHUANG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LIANCHUANG_DATABASE_URL", database_url)
+    reset_settings()
+    upgrade_database(database_url)
+    yield get_settings()
+    clock.set_today(None)
+    get_engine(get_settings().db_url).dispose()
+    reset_settings()
+
+
+@pytest.fixture
+def session(settings):
+    with session_scope() as s:
+        yield s
+
+
+@pytest.fixture
+def district(settings):
+    """A small district loaded through the app's own loader; returns its OrgData."""
+    return build_district(SMALL)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

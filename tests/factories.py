@@ -1,0 +1,36 @@
+"""Test data built through the same functions the app uses."""
+
+from datetime import date
+
+from lianchuang.models.db import session_scope
+from lianchuang.tasks import opinions
+from lianchuang.tasks.cycle import ensure_cycle
+from lianchuang.tasks.demo_data import Scale, generate_org
+from lianchuang.tasks.org import OrgData, load_org
+
+SMALL = Scale(districts=1, streets_per_district=2, communities=4, task_units=20, members_per_community=8,
+              post_holders=20, suggestions=24, tasks=30)
+YEAR = 2026
+
+
+def build_district(scale: Scale = SMALL) -> OrgData:
+    data = generate_org(scale)
+    with session_scope() as session:
+        load_org(session, data)
+    return data
+
+
+def add_opinion(session, community_id: int, content: str, **fields) -> int:
+    """Record one suggestion and return its id."""
+    from sqlalchemy import select
+
+    from lianchuang.models import Opinion
+    from lianchuang.models.enums import Channel, UnitKind
+
+    cycle = ensure_cycle(session, YEAR)
+    new = opinions.NewOpinion(community_id=community_id, source_kind=fields.get("source_kind", UnitKind.residents),
+                              channel=fields.get("channel", Channel.door_to_door), content=content,
+                              submitted_on=fields.get("submitted_on", date(YEAR, 1, 10)),
+                              submitter_name=fields.get("submitter_name"), submitter_contact=fields.get("submitter_contact"))
+    opinions.record_opinions(session, cycle.id, [new])
+    return session.scalars(select(Opinion.id).where(Opinion.fingerprint == new.fingerprint())).one()

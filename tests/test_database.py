@@ -1,0 +1,23 @@
+from sqlalchemy import inspect
+
+from lianchuang.models import Base
+from lianchuang.models.db import get_engine, schema_state, upgrade_database
+
+
+def test_migration_creates_every_table_of_the_model(settings):
+    tables = set(inspect(get_engine(settings.db_url)).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert schema_state(settings.db_url) == "current"
+
+
+def test_upgrade_again_changes_nothing(settings):
+    upgrade_database(settings.db_url)
+    assert schema_state(settings.db_url) == "current"
+
+
+def test_sqlite_uses_wal_and_a_busy_timeout(settings):
+    if not settings.db_url.startswith("sqlite"):
+        return
+    with get_engine(settings.db_url).connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000

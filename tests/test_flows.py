@@ -1,0 +1,68 @@
+"""The whole year through the real Prefect flows, on a small district."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from factories import SMALL, YEAR
+from lianchuang import clock
+from lianchuang.flows import demo
+from lianchuang.flows.stages import annual_cycle
+from lianchuang.models import Commitment, Notice, StageState
+from lianchuang.models.db import session_scope
+from lianchuang.models.enums import StageStatus
+from lianchuang.models.queries import summary
+from lianchuang.tasks.cycle import existing_cycle
+from lianchuang.tasks.demo_data import SCALES
+
+
+@pytest.fixture
+def small_scale(monkeypatch):
+    monkeypatch.setitem(SCALES, "small", SMALL)
+
+
+def run_year():
+    steps = []
+    demo.run_demo(YEAR, "small", lambda description, result: steps.append((description, result)))
+    with session_scope() as session:
+        return steps, summary(session, existing_cycle(session, YEAR))
+
+
+def test_the_whole_year_runs_every_stage(prefect_harness, settings, small_scale):
+    steps, figures = run_year()
+    assert len(steps) == len(demo.demo_steps(YEAR, "small"))
+    assert figures["suggestions_gathered"] == SMALL.suggestions and figures["suggestions_pending"] == 0
+    assert figures["source_kinds_heard"] == 6
+    assert figures["tasks"] == SMALL.tasks and figures["units_with_tasks"] > 0
+    assert figures["post_holders"] == SMALL.post_holders
+    assert figures["commitments_published"] == figures["commitments_signed"] > 0
+    assert figures["months_ranked"] == 12
+    assert figures["tasks_rated"] > 0 and figures["funding_allocated_yuan"] == 500_000
+    with session_scope() as session:
+        stages = session.execute(select(StageState.status, func.count()).group_by(StageState.status)).all()
+        templates = set(session.scalars(select(Notice.template).distinct()))
+    assert dict(stages) == {StageStatus.done: 5 * SMALL.communities}
+    assert templates == {"solicitation", "meeting", "feedback", "assignment", "commitment", "ranking", "overdue",
+                         "evaluation_invitation", "evaluation_results", "award"}
+    delivered = list((settings.maildir / "new").iterdir())
+    assert len(delivered) == figures["notices_sent"] > 0
+    assert (settings.board_dir / str(YEAR) / "index.html").exists()
+    assert any(settings.documents_dir.rglob("*责任状与承诺书.html"))
+
+
+def test_running_the_year_again_duplicates_nothing(prefect_harness, settings, small_scale):
+    _, first = run_year()
+    _, second = run_year()
+    assert first == second
+    assert len(list((settings.maildir / "new").iterdir())) == first["notices_sent"]
+
+
+def test_annual_cycle_pushes_each_stage_as_far_as_inputs_allow(prefect_harness, settings, district):
+    with clock.frozen_at(date(YEAR, 1, 5)):
+        results = annual_cycle(YEAR)
+    assert set(results) == {"opinions", "division", "commitments"}
+    assert results["opinions"]["solicitations"] > 0
+    assert results["division"]["tasks_assigned"] == 0  # nothing decided yet
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Commitment)) == 0

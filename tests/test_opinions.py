@@ -1,0 +1,54 @@
+from datetime import date
+
+from sqlalchemy import select
+
+from factories import YEAR, add_opinion
+from lianchuang.models import Community, Opinion, Task, Unit
+from lianchuang.models.enums import SOURCE_KINDS, Category, OpinionStatus
+from lianchuang.tasks import opinions
+from lianchuang.tasks.cycle import ensure_cycle
+
+
+def first_community(session):
+    return session.scalars(select(Community).order_by(Community.code)).first()
+
+
+def test_the_same_suggestion_recorded_twice_is_stored_once(district, session):
+    community = first_community(session)
+    first = add_opinion(session, community.id, "建议整治乱停车")
+    second = add_opinion(session, community.id, "建议整治乱停车")
+    assert first == second
+    assert len(session.scalars(select(Opinion)).all()) == 1
+
+
+def test_adopted_suggestions_become_tasks_and_merged_ones_join_them(district, session):
+    community = first_community(session)
+    cycle = ensure_cycle(session, YEAR)
+    adopted = add_opinion(session, community.id, "建议加强夜间巡逻")
+    merged = add_opinion(session, community.id, "建议晚上多巡逻几次", submitter_name="林秀英", submitter_contact="lin@example.cn")
+    declined = add_opinion(session, community.id, "建议修高铁", submitter_name="张三", submitter_contact="zhang@example.cn")
+    opinions.record_decisions(session, cycle.id, community.id, date(YEAR, 2, 17), "驻区单位:3", [
+        opinions.Decision(adopted, OpinionStatus.adopted, Category.public_safety, "加强夜间巡逻")])
+    task = session.scalars(select(Task)).one()
+    assert (task.code, task.title, task.category) == (f"{community.code}-001", "加强夜间巡逻", Category.public_safety)
+    opinions.record_decisions(session, cycle.id, community.id, date(YEAR, 2, 17), "驻区单位:3", [
+        opinions.Decision(merged, OpinionStatus.merged, merge_into_code=task.code),
+        opinions.Decision(declined, OpinionStatus.declined, reason="不属于社区职责")])
+    session.expire_all()
+    by_id = {o.id: o for o in session.scalars(select(Opinion))}
+    assert by_id[adopted].task_id == task.id and by_id[merged].task_id == task.id
+    assert by_id[declined].task_id is None and by_id[declined].decision_reason == "不属于社区职责"
+    feedback = opinions.feedback_drafts(session, YEAR, cycle.id, [community.id])
+    texts = {d.recipient_name: d.context for d in feedback}
+    assert texts["林秀英"]["status"] == "merged" and texts["林秀英"]["task_code"] == task.code
+    assert texts["张三"]["reason"] == "不属于社区职责"
+    assert opinions.undecided_communities(session, cycle.id, [community.id]) == set()
+
+
+def test_solicitation_reaches_every_source_kind(district, session):
+    community = first_community(session)
+    drafts = opinions.solicitation_drafts(session, YEAR, [community.id], date(YEAR, 1, 31))
+    kinds_present = set(session.scalars(select(Unit.kind).where(Unit.community_id == community.id)))
+    assert {d.context["source"] for d in drafts} == {k.label for k in kinds_present if k in SOURCE_KINDS}
+    assert {"挂点领导", "挂点单位", "社区群众"} <= {d.context["source"] for d in drafts}
+    assert len({d.key for d in drafts}) == len(drafts)  # one notice per recipient

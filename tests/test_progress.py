@@ -1,0 +1,72 @@
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from factories import YEAR
+from lianchuang.models import Community, Milestone, MonthlyRanking, Task
+from lianchuang.models.enums import Category
+from lianchuang.tasks import opinions, progress
+from lianchuang.tasks.cycle import ensure_cycle
+
+
+def test_equal_scores_share_a_rank():
+    items = [dict(score=s) for s in (80.0, 95.0, 80.0, 70.0)]
+    assert progress.competition_ranks(items) == [2, 1, 2, 4]
+
+
+@pytest.fixture
+def two_communities(district, session):
+    """Two communities with one task each, planned 50% by June and 100% by December."""
+    cycle = ensure_cycle(session, YEAR)
+    first, second = session.scalars(select(Community).order_by(Community.code).limit(2)).all()
+    opinions.add_tasks(session, cycle.id, [opinions.NewTask(first.id, Category.services, "上门服务"),
+                                           opinions.NewTask(second.id, Category.culture, "文艺队")])
+    tasks = session.scalars(select(Task).order_by(Task.code)).all()
+    for task in tasks:
+        session.add_all([Milestone(task_id=task.id, title="过半", due_month=6, target_percent=50),
+                         Milestone(task_id=task.id, title="完成", due_month=12, target_percent=100)])
+    session.flush()
+    return cycle, tasks
+
+
+def test_scores_follow_the_written_rule(two_communities, session):
+    cycle, (ahead, behind) = two_communities
+    progress.record_reports(session, [progress.NewReport(ahead.id, date(YEAR, 6, 20), 60),
+                                      progress.NewReport(behind.id, date(YEAR, 6, 20), 30)])
+    scores = {s["community_id"]: s for s in progress.community_scores(session, cycle.id, YEAR, 6)}
+    # June plan is 50%: the first is ahead (progress 100, on time), the second at 30/50 and overdue.
+    assert scores[ahead.community_id]["score"] == 100.0
+    assert scores[behind.community_id]["progress_score"] == 60.0
+    assert scores[behind.community_id]["overdue_tasks"] == 1
+    assert scores[behind.community_id]["score"] == round(0.7 * 60 + 0.3 * 0, 1)
+    # In March the plan has grown evenly to 25% (half of June's 50%): 30% is on plan, not overdue.
+    progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 3, 20), 20)])
+    march = {s["community_id"]: s for s in progress.community_scores(session, cycle.id, YEAR, 3)}
+    assert march[behind.community_id]["progress_score"] == 80.0  # 20 of a planned 25
+    assert march[behind.community_id]["overdue_tasks"] == 0  # no milestone was due yet
+
+
+def test_a_published_month_is_frozen(two_communities, session):
+    cycle, (ahead, behind) = two_communities
+    progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 20), 10)])
+    assert progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 1))
+    before = {r.community_id: (r.score, r.rank_in_district) for r in session.scalars(select(MonthlyRanking))}
+    progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 28), 90)])  # late correction
+    assert not progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 2))
+    after = {r.community_id: (r.score, r.rank_in_district) for r in session.scalars(select(MonthlyRanking))}
+    assert before == after
+
+
+def test_overdue_reminder_goes_once_per_owner_for_the_milestone_due(two_communities, session):
+    from lianchuang.tasks.division import apply_proposals, complete_task_cards, propose_assignments
+
+    cycle, tasks = two_communities
+    apply_proposals(session, propose_assignments(session, cycle.id, [t.community_id for t in tasks]))
+    complete_task_cards(session, YEAR, cycle.id, [t.community_id for t in tasks])
+    progress.record_reports(session, [progress.NewReport(tasks[0].id, date(YEAR, 6, 20), 20)])
+    drafts = progress.overdue_drafts(session, YEAR, cycle.id, 6)
+    assert {d.context["task_code"] for d in drafts} == {tasks[0].code, tasks[1].code}
+    assert all(d.context["planned"] == 50 for d in drafts)
+    assert len({d.key for d in drafts}) == len(drafts)
+    assert progress.overdue_drafts(session, YEAR, cycle.id, 7) == []  # no milestone due in July
