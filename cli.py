@@ -325,7 +325,14 @@ def parse_month(text: str) -> tuple[int, int]:
 
 
 def main() -> None:
-    configure_prefect_environment(get_settings())
+    from pydantic import ValidationError
+
+    try:
+        configure_prefect_environment(get_settings())
+    except ValidationError as error:
+        first = error.errors()[0]
+        err.print(f"错误：设置 LIANCHUANG_{str(first['loc'][0]).upper()} 的值不对：{first['msg']}", markup=False)
+        raise SystemExit(2)
     try:
         app()
     except ImportRefused as refused:

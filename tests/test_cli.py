@@ -1,0 +1,66 @@
+"""The command as a coordinator runs it: real processes, exit codes, one-line reasons."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(settings, *args, env=None):
+    environment = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir),
+                                "LIANCHUANG_DATABASE_URL": settings.db_url} | (env or {})
+    return subprocess.run([sys.executable, "-m", "lianchuang.cli", *args], capture_output=True, text=True,
+                          env=environment, timeout=120)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert all(fragment in result.stderr for fragment in fragments), result.stderr
+
+
+def test_help_speaks_to_coordinators(settings):
+    result = run(settings, "--help")
+    assert result.returncode == 0 and "三级联创" in result.stdout
+    for group in ("opinions", "assign", "commitments", "rank", "evaluate", "demo", "server"):
+        assert group in result.stdout
+
+
+def test_org_template_then_import_then_list(settings, tmp_path):
+    template = tmp_path / "org.xlsx"
+    assert run(settings, "org", "template", "-o", str(template)).returncode == 0
+    imported = run(settings, "org", "import", str(template))
+    assert imported.returncode == 0 and "社区 1" in imported.stdout
+    listed = json.loads(run(settings, "org", "list", "--json").stdout)
+    assert listed[0]["community"] == "江滨社区"
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (("org", "import", "no-such-file.xlsx"), ("找不到文件",)),
+    (("report", "summary", "--year", "2031"), ("还没有 2031 年度",)),
+    (("rank", "--month", "2026-13"), ("月份“2026-13”格式不对",)),
+    (("demo", "--scale", "planet"), ("规模只能是",)),
+])
+def test_user_mistakes_end_with_one_line_and_no_traceback(settings, args, fragments):
+    assert_one_line_error(run(settings, *args), *fragments)
+
+
+def test_a_refused_import_lists_every_problem(settings, tmp_path):
+    from openpyxl import load_workbook
+
+    from lianchuang.tasks.org import write_org_template
+
+    path = tmp_path / "org.xlsx"
+    write_org_template(path)
+    book = load_workbook(path)
+    book["人员"].cell(2, 3, "校长")
+    book["人员"].cell(3, 8, "bad-address")
+    book.save(path)
+    result = run(settings, "org", "import", str(path))
+    assert_one_line_error(result, "org.xlsx/人员 第2行 [身份]", "org.xlsx/人员 第3行 [电子邮箱]", "共 2 处问题")
+
+
+def test_a_bad_setting_is_named(settings):
+    assert_one_line_error(run(settings, "org", "list", env={"LIANCHUANG_SMTP_PORT": "abc"}), "LIANCHUANG_SMTP_PORT")
