@@ -15,6 +15,7 @@ from rich.table import Table
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.settings import configure_prefect_environment, get_settings
+from lianchuang.tasks.summaries import result_lines
 
 console = Console()
 err = Console(stderr=True)
@@ -68,9 +69,8 @@ def session():
 
 def print_summary(summary: dict, title: str) -> None:
     table = Table(title=title, show_header=False)
-    for key, value in summary.items():
-        if not isinstance(value, (list, dict)):
-            table.add_row(key, str(value))
+    for label, value in result_lines(summary):
+        table.add_row(label, value)
     console.print(table)
 
 
@@ -273,9 +273,9 @@ def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区�
         nonlocal done
         done += 1
         detail = result if isinstance(result, str) else (
-            f"{result:,} 条" if isinstance(result, int) else "，".join(f"{k}={v}" for k, v in (result or {}).items()
-                                                                    if not isinstance(v, (list, dict))))
-        console.print(f"[{done:>2}/{steps}] {description}：{detail}")
+            f"{result:,} 条" if isinstance(result, int) else "，".join(
+                f"{label} {value}" for label, value in result_lines(result or {}) if value != "0"))
+        console.print(f"[{done:>2}/{steps}] {description}：{detail}", markup=False, highlight=False)
 
     run_demo(year, scale, on_step)
     with session() as s:

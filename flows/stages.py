@@ -8,12 +8,14 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from lianchuang import clock
 from lianchuang.tasks import stages
+from lianchuang.tasks.summaries import result_lines
 
 
 def _report(title: str, summary: dict) -> dict:
-    lines = "\n".join(f"| {key} | {value} |" for key, value in summary.items() if not isinstance(value, (list, dict)))
-    create_markdown_artifact(f"### {title}\n\n| 项目 | 数量 |\n|---|---|\n{lines}\n", description=title)
-    get_run_logger().info("%s: %s", title, {k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
+    lines = result_lines(summary)
+    table = "\n".join(f"| {label} | {value} |" for label, value in lines)
+    create_markdown_artifact(f"### {title}\n\n| 项目 | 数量 |\n|---|---|\n{table}\n", description=title)
+    get_run_logger().info("%s：%s", title, "，".join(f"{label} {value}" for label, value in lines))
     return summary
 
 
