@@ -64,3 +64,18 @@ def test_a_refused_import_lists_every_problem(settings, tmp_path):
 
 def test_a_bad_setting_is_named(settings):
     assert_one_line_error(run(settings, "org", "list", env={"LIANCHUANG_SMTP_PORT": "abc"}), "LIANCHUANG_SMTP_PORT")
+
+
+def test_fresh_start_drops_the_data_and_keeps_the_schema_creatable(settings, district):
+    from sqlalchemy import func, select
+
+    from lianchuang.cli import reset_data
+    from lianchuang.models import Community
+    from lianchuang.models.db import schema_state, session_scope, upgrade_database
+
+    settings.board_dir.mkdir(parents=True)
+    reset_data()
+    assert schema_state(settings.db_url) == "empty" and not settings.board_dir.exists()
+    upgrade_database(settings.db_url)
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Community)) == 0
