@@ -124,9 +124,7 @@ def publish(session: Session, year: int, cycle_id: int, community_ids: list[int]
     for commitment, person in rows:
         items = ([f"{line['code']} {line['title']}（{line['role']}）" for line in unit_lines[commitment.unit_id]]
                  if commitment.kind == CommitmentKind.statement else person_posts[commitment.person_id])
-        drafts.append(Draft(year=year, stage=Stage.commitments, template="commitment", recipient_key=person.code,
-                            recipient_name=person.name, recipient_email=person.email, person_id=person.id,
-                            community_id=commitment.community_id,
+        drafts.append(Draft.to_person(person, year, Stage.commitments, "commitment", community_id=commitment.community_id,
                             context=dict(year=year, community=names[commitment.community_id],
                                          kind=commitment.kind.label, published_on=on, items=items)))
     return drafts

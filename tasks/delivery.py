@@ -39,6 +39,14 @@ class Draft:
     community_id: int | None = None
     person_id: int | None = None
 
+    @classmethod
+    def to_person(cls, person, year: int | None, stage: str, template: str, context: dict, period: str = "",
+                  community_id: int | None = None) -> "Draft":
+        """A notice to a person of the organisation (their code is the recipient key)."""
+        return cls(year=year, stage=stage, template=template, recipient_key=person.code, recipient_name=person.name,
+                   recipient_email=person.email, person_id=person.id, period=period, context=context,
+                   community_id=community_id if community_id is not None else person.community_id)
+
     @property
     def key(self) -> str:
         return f"{self.year}:{self.stage}:{self.template}:{self.recipient_key}:{self.period}"

@@ -176,9 +176,7 @@ def assignment_drafts(session: Session, year: int, cycle_id: int, community_ids:
         for person_id in co_leaders[task.id]:
             duties[person_id].append((community, line("协办单位负责人")))
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(duties)))}
-    return [Draft(year=year, stage=Stage.division, template="assignment", recipient_key=people[pid].code,
-                  recipient_name=people[pid].name, recipient_email=people[pid].email, person_id=pid,
-                  community_id=people[pid].community_id,
+    return [Draft.to_person(people[pid], year, Stage.division, "assignment",
                   context=dict(year=year, community=items[0][0], tasks=[line for _, line in items]))
             for pid, items in sorted(duties.items())]
 

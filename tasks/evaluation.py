@@ -77,8 +77,7 @@ def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: l
                            .join(Community, Evaluator.community_id == Community.id)
                            .where(Evaluator.cycle_id == cycle_id, Evaluator.community_id.in_(community_ids))).all()
     categories = [f"{c.label}：{'、'.join(names)}" for c, names in DEFAULT_ITEMS.items()]
-    return [Draft(year=year, stage=Stage.evaluation, template="evaluation_invitation", recipient_key=person.code,
-                  recipient_name=person.name, recipient_email=person.email, person_id=person.id,
+    return [Draft.to_person(person, year, Stage.evaluation, "evaluation_invitation",
                   community_id=evaluator.community_id,
                   context=dict(year=year, community=community, group=evaluator.group.label, code=evaluator.code,
                                task_count=task_counts.get(evaluator.community_id, 0), categories=categories,
@@ -226,14 +225,12 @@ def result_drafts(session: Session, year: int, cycle_id: int, objection_deadline
     for person in people:
         cid = person.community_id
         if cid in results:
-            drafts.append(Draft(year=year, stage=Stage.evaluation, template="evaluation_results", recipient_key=person.code,
-                                recipient_name=person.name, recipient_email=person.email, person_id=person.id,
+            drafts.append(Draft.to_person(person, year, Stage.evaluation, "evaluation_results",
                                 community_id=cid, context=dict(year=year, community=names[cid], rows=results[cid],
                                                                objection_deadline=objection_deadline)))
         if person.role == Role.community_coordinator and cid in awards:
             a = awards[cid]
-            drafts.append(Draft(year=year, stage=Stage.evaluation, template="award", recipient_key=person.code,
-                                recipient_name=person.name, recipient_email=person.email, person_id=person.id,
+            drafts.append(Draft.to_person(person, year, Stage.evaluation, "award",
                                 community_id=cid, context=dict(year=year, community=names[cid], year_score=a.year_score,
                                                                rank=a.rank, award=a.award, funding=a.funding_yuan,
                                                                explanation=a.explanation)))

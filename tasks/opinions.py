@@ -36,9 +36,8 @@ def solicitation_drafts(session: Session, year: int, community_ids: list[int], d
     ).all()
     channels = [f"{Channel.online.label}：登录社区网站或发送电子邮件", f"{Channel.notice_board.label}：投递到社区公开栏意见箱",
                 f"{Channel.door_to_door.label}：社区工作人员入户走访时面谈", "会议：在党员大会、居民代表会或党建联席会上提出"]
-    return [Draft(year=year, stage=Stage.opinions, template="solicitation", recipient_key=person.code,
-                  recipient_name=person.name, recipient_email=person.email, community_id=person.community_id,
-                  person_id=person.id, context=dict(year=year, community=community, source=UnitKind(kind).label,
+    return [Draft.to_person(person, year, Stage.opinions, "solicitation",
+                                  context=dict(year=year, community=community, source=UnitKind(kind).label,
                                                     appeal=APPEALS[kind], deadline=deadline, channels=channels))
             for person, kind, community in rows]
 
@@ -149,9 +148,8 @@ def meeting_drafts(session: Session, year: int, community_ids: list[int], held_o
         (Person.role == Role.community_coordinator) | ((Person.role == Role.unit_leader) & (Unit.kind.in_(
             [UnitKind.party_org, UnitKind.residents_committee, UnitKind.stationed_unit, UnitKind.linked_unit]))))
     ).all()
-    return [Draft(year=year, stage=Stage.opinions, template="meeting", recipient_key=p.code, recipient_name=p.name,
-                  recipient_email=p.email, community_id=p.community_id, person_id=p.id, period=held_on.isoformat(),
-                  context=dict(year=year, community=names[p.community_id], held_on=held_on,
+    return [Draft.to_person(p, year, Stage.opinions, "meeting", period=held_on.isoformat(),
+                                  context=dict(year=year, community=names[p.community_id], held_on=held_on,
                                agenda=agenda[p.community_id]))
             for p in people]
 

@@ -174,9 +174,7 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
                            rows=[line(r[0], r[1]) for r in peers])
         if not context["rows"]:
             continue
-        drafts.append(Draft(year=year, stage=Stage.progress, template="ranking", recipient_key=person.code,
-                            recipient_name=person.name, recipient_email=person.email, person_id=person.id,
-                            community_id=person.community_id, period=f"{year}-{month:02d}", context=common | context))
+        drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}", context=common | context))
     return drafts
 
 
@@ -195,9 +193,7 @@ def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
     drafts = []
     for code, title, planned, actual, milestone, community, *owners in rows:
         for person in (people[pid] for pid in dict.fromkeys(owners) if pid):
-            drafts.append(Draft(year=year, stage=Stage.progress, template="overdue", recipient_key=person.code,
-                                recipient_name=person.name, recipient_email=person.email, person_id=person.id,
-                                community_id=person.community_id, period=f"{code}@{month:02d}",
+            drafts.append(Draft.to_person(person, year, Stage.progress, "overdue", period=f"{code}@{month:02d}",
                                 context=dict(community=community, task_code=code, task_title=title, due_month=month,
                                              milestone=milestone, planned=planned, actual=actual)))
     return drafts
