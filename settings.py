@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_security: SmtpSecurity = SmtpSecurity.none
+    smtp_password_block: str | None = None  # name of a Prefect Secret block holding the password
+    smtp_timeout: float = 30.0
+    smtp_retries: int = 3  # attempts for a transient error, with back-off
+    smtp_backoff: float = 2.0  # seconds before the first retry, doubling after
     mail_from: str = "联创平台 <noreply@lianchuang.local>"
     reply_to: str | None = None
     contact: str = "区委街道社区党建工作指导委员会办公室"

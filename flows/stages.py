@@ -43,11 +43,11 @@ def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
 @flow(name="stage-4-monthly-ranking")
 def monthly_ranking(year: int, months: list[int]) -> dict:
     """分步实施·月度排名: rank communities for each month given (one run may cover several)."""
-    totals: dict = {"months": len(months), "ranking_notices": 0, "overdue_reminders": 0}
+    totals: dict = {"months": len(months), "ranking_notices": 0, "overdue_reminders": 0, "progress_reminders": 0}
     for month in months:
         result = stages.rank_month(year, month)
-        totals["ranking_notices"] += result["ranking_notices"]
-        totals["overdue_reminders"] += result["overdue_reminders"]
+        for key in ("ranking_notices", "overdue_reminders", "progress_reminders"):
+            totals[key] += result[key]
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")
@@ -59,6 +59,12 @@ def evaluation_stage(year: int, close: bool = False, budget: int = 500_000) -> d
     """联合考评·创新奖: invite evaluators; with close=True tally, award funding and announce."""
     summary = stages.evaluate_jointly(year, close, budget)
     return _report(f"{year} 联合考评·创新奖", summary | stages.deliver_and_publish(year))
+
+
+@flow(name="deliver-outbox")
+def deliver_outbox(retry_failed: bool = False) -> dict:
+    """发送通知: deliver what is queued, by SMTP when configured, else to the Maildir."""
+    return _report("发送通知", stages.flush_outbox(retry_failed))
 
 
 @flow(name="annual-cycle")

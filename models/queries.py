@@ -51,6 +51,19 @@ def summary(session: Session, cycle: Cycle) -> dict:
     }
 
 
+def outbox(session: Session, status: str | None, year: int | None, limit: int) -> list[dict]:
+    """The newest notices, optionally of one status and year."""
+    query = select(Notice).order_by(Notice.id.desc()).limit(limit)
+    if status:
+        query = query.where(Notice.status == status)
+    if year:
+        query = query.where(Notice.year == year)
+    return [dict(id=n.id, year=n.year, stage=n.stage, template=n.template, recipient=n.recipient_name,
+                 email=n.recipient_email, subject=n.subject, status=n.status.value, attempts=n.attempts,
+                 error=n.last_error, delivered_at=n.delivered_at.isoformat() if n.delivered_at else None)
+            for n in session.scalars(query)]
+
+
 def stage_overview(session: Session, cycle: Cycle) -> list[dict]:
     """Per community, the status of each stage (not started where nothing was recorded)."""
     states = {(s.community_id, s.stage): s.status for s in session.scalars(select(StageState).where(StageState.cycle_id == cycle.id))}

@@ -30,7 +30,7 @@ def _unit_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> di
     lines = defaultdict(list)
     led = query(Task.lead_unit_id, Task)
     co_organised = query(TaskCoUnit.unit_id, join(TaskCoUnit, Task, TaskCoUnit.task_id == Task.id))
-    for role, statement in (("牵头", led), ("协办", co_organised)):
+    for role, statement in (("lead", led), ("co_organiser", co_organised)):
         for unit_id, task, leader_name, liaison_name in session.execute(statement):
             lines[unit_id].append(dict(code=task.code, title=task.title, role=role, goal=task.goal or "",
                                        deadline=task.deadline, leader=leader_name or "", liaison=liaison_name or ""))
@@ -122,9 +122,9 @@ def publish(session: Session, year: int, cycle_id: int, community_ids: list[int]
         ).where(Commitment.cycle_id == cycle_id, Commitment.community_id.in_(community_ids))).all()
     drafts = []
     for commitment, person in rows:
-        items = ([f"{line['code']} {line['title']}（{line['role']}）" for line in unit_lines[commitment.unit_id]]
-                 if commitment.kind == CommitmentKind.statement else person_posts[commitment.person_id])
+        tasks = unit_lines[commitment.unit_id] if commitment.kind == CommitmentKind.statement else []
+        posts = person_posts[commitment.person_id] if commitment.kind == CommitmentKind.letter else []
         drafts.append(Draft.to_person(person, year, Stage.commitments, "commitment", community_id=commitment.community_id,
                             context=dict(year=year, community=names[commitment.community_id],
-                                         kind=commitment.kind.label, published_on=on, items=items)))
+                                         kind=commitment.kind.value, published_on=on, tasks=tasks, posts=posts)))
     return drafts

@@ -4,6 +4,8 @@ and collect notices for people without email into a printable page per community
 import hashlib
 import os
 import re
+import smtplib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -18,7 +20,7 @@ from lianchuang import clock
 from lianchuang.models import Community, Notice
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import NoticeStatus
-from lianchuang.settings import get_settings
+from lianchuang.settings import SmtpSecurity, get_settings
 from lianchuang.tasks.rendering import render_notice, render_page
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -101,32 +103,204 @@ def build_message(notice: Notice) -> EmailMessage:
     return message
 
 
-def _maildir_deliver(maildir: Path, notice: Notice) -> None:
-    """Write one message; its file name comes from the notice, so a second write is skipped."""
-    name = f"{notice.id:09d}.{notice.message_id.strip('<>').split('@')[0][:16]}.eml"
-    if (maildir / "new" / name).exists() or (maildir / "cur" / name).exists():
-        return
-    temporary = maildir / "tmp" / name
-    temporary.write_bytes(bytes(build_message(notice)))
-    os.replace(temporary, maildir / "new" / name)
+class PermanentFailure(Exception):
+    """The server refused the message for good (bad address, rejected): record, do not retry."""
 
 
-def deliver_queued(session: Session, year: int | None = None) -> int:
-    """Deliver every queued notice (of a year, or all) to the Maildir; returns how many."""
-    maildir = get_settings().maildir
-    for sub in ("tmp", "new", "cur"):
-        (maildir / sub).mkdir(parents=True, exist_ok=True)
-    query = select(Notice).where(Notice.status == NoticeStatus.queued).order_by(Notice.id)
-    if year is not None:
-        query = query.where(Notice.year == year)
-    delivered = []
-    for notice in session.scalars(query).yield_per(1000):
-        _maildir_deliver(maildir, notice)
-        delivered.append(notice.id)
-    for start in range(0, len(delivered), 900):
-        session.execute(update(Notice).where(Notice.id.in_(delivered[start:start + 900]))
-                        .values(status=NoticeStatus.sent, attempts=Notice.attempts + 1, delivered_at=clock.now()))
-    return len(delivered)
+class TransientFailure(Exception):
+    """The server or the network failed for now: retry later."""
+
+
+class MaildirChannel:
+    """The embedded channel: one .eml file per notice in the data folder's Maildir. The file name
+    comes from the notice, so a message written before a crash is never written twice."""
+
+    commit_every = 500  # writing is idempotent: status can be recorded in batches
+
+    def __init__(self, maildir: Path):
+        self.maildir = maildir
+
+    def __enter__(self):
+        for sub in ("tmp", "new", "cur"):
+            (self.maildir / sub).mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def send(self, notice: Notice) -> None:
+        name = f"{notice.id:09d}.{notice.message_id.strip('<>').split('@')[0][:16]}.eml"
+        if (self.maildir / "new" / name).exists() or (self.maildir / "cur" / name).exists():
+            return
+        temporary = self.maildir / "tmp" / name
+        temporary.write_bytes(bytes(build_message(notice)))
+        os.replace(temporary, self.maildir / "new" / name)
+
+
+class SmtpChannel:
+    """SMTP over one connection for the whole batch; reconnects with back-off on transient errors."""
+
+    commit_every = 1  # a sent message cannot be unsent: record each one at once
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.connection: smtplib.SMTP | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.connection = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.smtp_security == SmtpSecurity.ssl:
+            connection = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        else:
+            connection = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+            if s.smtp_security == SmtpSecurity.starttls:
+                connection.starttls()
+        password = smtp_password(s)
+        if s.smtp_user and password:
+            connection.login(s.smtp_user, password)
+        return connection
+
+    def send(self, notice: Notice) -> None:
+        message = build_message(notice)
+        for attempt in range(self.settings.smtp_retries):
+            try:
+                if self.connection is None:
+                    self.connection = self._connect()
+                refused = self.connection.send_message(message)
+                if refused:
+                    raise PermanentFailure("; ".join(f"{a}: {c} {r.decode(errors='replace')}" for a, (c, r) in refused.items()))
+                return
+            except smtplib.SMTPRecipientsRefused as error:
+                code, reason = next(iter(error.recipients.values()))
+                failure = _classify(code, reason)
+            except smtplib.SMTPResponseException as error:
+                failure = _classify(error.smtp_code, error.smtp_error)
+            except (smtplib.SMTPException, OSError) as error:  # dropped connection, timeout, refused
+                failure = TransientFailure(f"{type(error).__name__}: {error}")
+            if isinstance(failure, PermanentFailure):
+                raise failure
+            self._close()
+            if attempt + 1 < self.settings.smtp_retries:
+                time.sleep(self.settings.smtp_backoff * 2 ** attempt)
+        raise failure
+
+
+def _classify(code: int, reason) -> Exception:
+    text = f"{code} {reason.decode(errors='replace') if isinstance(reason, bytes) else reason}"
+    return PermanentFailure(text) if 500 <= code < 600 else TransientFailure(text)
+
+
+def smtp_password(settings) -> str | None:
+    """The SMTP password from settings, or from the named Prefect Secret block."""
+    if settings.smtp_password or not settings.smtp_password_block:
+        return settings.smtp_password
+    from prefect.blocks.system import Secret
+
+    return Secret.load(settings.smtp_password_block).get()
+
+
+def channel_for(settings):
+    return SmtpChannel(settings) if settings.smtp_host else MaildirChannel(settings.maildir)
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+    deferred: int = 0  # still queued after a transient failure: the next flush tries again
+    errors: list[str] = field(default_factory=list)
+
+
+def deliver_pending(year: int | None = None, channel=None) -> DeliveryReport:
+    """Deliver every queued notice (of a year, or all), recording each outcome in its own short
+    transaction, so that a crash loses nothing and re-sends at most what was not yet recorded."""
+    from lianchuang.models.db import session_scope
+
+    settings = get_settings()
+    report = DeliveryReport()
+    channel = channel or channel_for(settings)
+    last_id = 0
+    with channel:
+        while True:
+            with session_scope() as session:
+                query = select(Notice).where(Notice.status == NoticeStatus.queued, Notice.id > last_id)
+                if year is not None:
+                    query = query.where(Notice.year == year)
+                batch = session.scalars(query.order_by(Notice.id).limit(500)).all()
+            if not batch:
+                return report
+            sent: list[int] = []
+            for notice in batch:
+                last_id = notice.id
+                try:
+                    channel.send(notice)
+                except PermanentFailure as failure:
+                    _record(sent, channel)
+                    _record_failure(notice.id, str(failure), NoticeStatus.failed)
+                    report.failed += 1
+                    report.errors.append(f"{notice.recipient_email}: {failure}")
+                    continue
+                except TransientFailure as failure:
+                    _record(sent, channel)
+                    _record_failure(notice.id, str(failure), NoticeStatus.queued)
+                    report.deferred = _count_queued(year)
+                    report.errors.append(f"服务器暂时不可用（{failure}），其余通知留待下次发送")
+                    return report
+                sent.append(notice.id)
+                report.delivered += 1
+                if len(sent) >= channel.commit_every:
+                    _record(sent, channel)
+            _record(sent, channel)
+
+
+def _record(sent: list[int], channel) -> None:
+    from lianchuang.models.db import session_scope
+
+    if sent:
+        with session_scope() as session:
+            session.execute(update(Notice).where(Notice.id.in_(sent))
+                            .values(status=NoticeStatus.sent, attempts=Notice.attempts + 1, delivered_at=clock.now(),
+                                    last_error=None))
+        sent.clear()
+
+
+def _record_failure(notice_id: int, error: str, status: NoticeStatus) -> None:
+    from lianchuang.models.db import session_scope
+
+    with session_scope() as session:
+        session.execute(update(Notice).where(Notice.id == notice_id)
+                        .values(status=status, attempts=Notice.attempts + 1, last_error=error[:1000]))
+
+
+def _count_queued(year: int | None) -> int:
+    from sqlalchemy import func
+
+    from lianchuang.models.db import session_scope
+
+    with session_scope() as session:
+        query = select(func.count()).where(Notice.status == NoticeStatus.queued)
+        return session.scalar(query.where(Notice.year == year) if year is not None else query)
+
+
+def requeue_failed(session: Session, ids: list[int] | None = None) -> int:
+    """Put failed notices back in the queue (after the address was corrected, say)."""
+    statement = update(Notice).where(Notice.status == NoticeStatus.failed)
+    if ids:
+        statement = statement.where(Notice.id.in_(ids))
+    return session.execute(statement.values(status=NoticeStatus.queued)).rowcount
 
 
 def write_print_batches(session: Session, year: int) -> int:

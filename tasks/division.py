@@ -168,13 +168,13 @@ def assignment_drafts(session: Session, year: int, cycle_id: int, community_ids:
         co_leaders[task_id].append(person_id)
     duties = defaultdict(list)
     for task, community in rows:
-        line = lambda role: [task.code, task.title, role, task.goal or "", task.deadline.isoformat() if task.deadline else ""]
+        line = lambda role: dict(code=task.code, title=task.title, role=role, goal=task.goal or "", deadline=task.deadline)
         if task.responsible_person_id:
-            duties[task.responsible_person_id].append((community, line("责任领导")))
+            duties[task.responsible_person_id].append((community, line("responsible")))
         if task.liaison_person_id:
-            duties[task.liaison_person_id].append((community, line("联络员")))
+            duties[task.liaison_person_id].append((community, line("liaison")))
         for person_id in co_leaders[task.id]:
-            duties[person_id].append((community, line("协办单位负责人")))
+            duties[person_id].append((community, line("co_organiser")))
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(duties)))}
     return [Draft.to_person(people[pid], year, Stage.division, "assignment",
                   context=dict(year=year, community=items[0][0], tasks=[line for _, line in items]))

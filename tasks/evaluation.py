@@ -76,10 +76,10 @@ def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: l
     rows = session.execute(select(Evaluator, Person, Community.name).join(Person, Evaluator.person_id == Person.id)
                            .join(Community, Evaluator.community_id == Community.id)
                            .where(Evaluator.cycle_id == cycle_id, Evaluator.community_id.in_(community_ids))).all()
-    categories = [f"{c.label}：{'、'.join(names)}" for c, names in DEFAULT_ITEMS.items()]
+    categories = [[category.value, names] for category, names in DEFAULT_ITEMS.items()]
     return [Draft.to_person(person, year, Stage.evaluation, "evaluation_invitation",
                   community_id=evaluator.community_id,
-                  context=dict(year=year, community=community, group=evaluator.group.label, code=evaluator.code,
+                  context=dict(year=year, community=community, group=evaluator.group.value, code=evaluator.code,
                                task_count=task_counts.get(evaluator.community_id, 0), categories=categories,
                                deadline=deadline))
             for evaluator, person, community in rows]
@@ -213,8 +213,7 @@ def result_drafts(session: Session, year: int, cycle_id: int, objection_deadline
     for task, unit_name, result in session.execute(
             select(Task, Unit.name, EvaluationResult).join(EvaluationResult, EvaluationResult.task_id == Task.id)
             .outerjoin(Unit, Task.lead_unit_id == Unit.id).where(Task.cycle_id == cycle_id).order_by(Task.code)):
-        results[task.community_id].append([task.code, task.title, unit_name or "", result.ballots,
-                                           "未评定" if result.score is None else result.score])
+        results[task.community_id].append([task.code, task.title, unit_name or "", result.ballots, result.score])
     awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
     names = dict(session.execute(select(Community.id, Community.name)).all())
     lead_units = select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)

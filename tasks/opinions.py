@@ -15,16 +15,6 @@ from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import SOURCE_KINDS, Category, Channel, OpinionStatus, Role, Stage, UnitKind
 from lianchuang.tasks.delivery import Draft
 
-APPEALS = {
-    UnitKind.linked_leader: "恳请您从挂点联系的角度，对社区年度工作重点提出指导意见。",
-    UnitKind.linked_unit: "恳请贵单位结合挂点共建职责，提出可由贵单位牵头或支持的事项。",
-    UnitKind.stationed_unit: "恳请贵单位结合自身优势，对社区治安、环境、服务等工作提出建议，并提出可认领的共建项目。",
-    UnitKind.civil_org: "恳请贵组织结合服务特长，提出社区服务和文体活动方面的建议。",
-    UnitKind.mass_org: "恳请贵组织从青年、妇女、职工、老年人等群体的需求出发提出建议。",
-    UnitKind.residents: "恳请您从居民身边的急事难事出发，提出您最希望社区今年办好的事。",
-}
-
-
 def solicitation_drafts(session: Session, year: int, community_ids: list[int], deadline: date) -> list[Draft]:
     """One solicitation per contact of every party of the six source kinds in the communities."""
     rows = session.execute(
@@ -34,11 +24,9 @@ def solicitation_drafts(session: Session, year: int, community_ids: list[int], d
                Person.role.in_([Role.unit_leader, Role.resident_rep]))
         .order_by(Person.code)
     ).all()
-    channels = [f"{Channel.online.label}：登录社区网站或发送电子邮件", f"{Channel.notice_board.label}：投递到社区公开栏意见箱",
-                f"{Channel.door_to_door.label}：社区工作人员入户走访时面谈", "会议：在党员大会、居民代表会或党建联席会上提出"]
     return [Draft.to_person(person, year, Stage.opinions, "solicitation",
-                                  context=dict(year=year, community=community, source=UnitKind(kind).label,
-                                                    appeal=APPEALS[kind], deadline=deadline, channels=channels))
+                                  context=dict(year=year, community=community, source_kind=kind.value,
+                                               deadline=deadline))
             for person, kind, community in rows]
 
 
@@ -139,7 +127,7 @@ def meeting_drafts(session: Session, year: int, community_ids: list[int], held_o
         .group_by(Opinion.community_id, Opinion.source_kind)).all()
     agenda: dict[int, list] = {}
     for community_id, kind, count in pending:
-        agenda.setdefault(community_id, []).append([UnitKind(kind).label, count])
+        agenda.setdefault(community_id, []).append([UnitKind(kind).value, count])
     if not agenda:
         return []
     names = dict(session.execute(select(Community.id, Community.name).where(Community.id.in_(agenda))).all())

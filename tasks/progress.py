@@ -24,9 +24,6 @@ from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.delivery import Draft
 
-RULE = ("得分 = 0.7 × 进度得分 + 0.3 × 按时得分。计划进度从年初 0% 起在各节点之间均匀增长（如3月底节点25%，则1月底计划约8.3%）；"
-        "进度得分 = 各任务“实际进度与计划进度中较小者”之和 ÷ 计划进度之和 × 100；"
-        "按时得分 = 未逾期任务数 ÷ 任务总数 × 100（实际进度低于已到期节点的目标即为逾期）。同分同名次。")
 PROGRESS_WEIGHT, ON_TIME_WEIGHT = 0.7, 0.3
 
 
@@ -142,12 +139,11 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
     overdue = defaultdict(list)
     status = task_status_query(cycle_id, year, month).subquery()
     for row in session.execute(select(status).where(status.c.actual < status.c.due).order_by(status.c.code)):
-        overdue[row.community_id].append([row.code, row.title, f"{row.due}%", f"{row.actual}%"])
-    headers = ["全区名次", "街道内名次", "社区", "得分", "进度得分", "按时得分", "任务数", "逾期任务"]
+        overdue[row.community_id].append([row.code, row.title, f"{row.due:.0f}%", f"{row.actual}%"])
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
-    common = dict(year=year, month=month, headers=headers, rule=RULE)
+    common = dict(year=year, month=month)
     drafts = []
     coordinators = session.scalars(select(Person).where(Person.role.in_(
         [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()
@@ -164,13 +160,10 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
             if not mine:
                 continue
             own, name, street_id = mine[0][0], mine[0][1], mine[0][2]
-            before = previous.get(own.community_id)
-            movement = "" if before is None else ("，与上月持平" if before == own.rank_in_street else
-                                                  f"，比上月{'上升' if before > own.rank_in_street else '下降'}{abs(before - own.rank_in_street)}位")
             peers = sorted((r for r in rows if r[2] == street_id), key=lambda r: r[0].rank_in_street)
             context = dict(scope="community", scope_name=name, community=name, overdue=overdue[own.community_id],
                            own=dict(score=own.score, street=streets[street_id], rank_in_street=own.rank_in_street,
-                                    rank_in_district=own.rank_in_district, movement=movement),
+                                    rank_in_district=own.rank_in_district, previous_rank=previous.get(own.community_id)),
                            rows=[line(r[0], r[1]) for r in peers])
         if not context["rows"]:
             continue
@@ -197,3 +190,23 @@ def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
                                 context=dict(community=community, task_code=code, task_title=title, due_month=month,
                                              milestone=milestone, planned=planned, actual=actual)))
     return drafts
+
+
+def reminder_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
+    """Ask each task's liaison to report the month's progress by the 25th, listing their tasks with
+    the last reported and the planned percent (the plan as of the month before)."""
+    if month > 12:
+        return []
+    status = task_status_query(cycle_id, year, max(month - 1, 1)).subquery()
+    rows = session.execute(select(status.c.code, status.c.title, status.c.actual, status.c.planned, Task.liaison_person_id,
+                                  Community.name).join(Task, Task.id == status.c.id)
+                           .join(Community, Community.id == status.c.community_id)
+                           .where(Task.liaison_person_id.is_not(None)).order_by(status.c.code)).all()
+    tasks = defaultdict(list)
+    for code, title, actual, planned, liaison_id, community in rows:
+        tasks[liaison_id].append((community, dict(code=code, title=title, percent=actual, planned=round(planned))))
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(tasks)))}
+    return [Draft.to_person(people[pid], year, Stage.progress, "progress_reminder", period=f"{year}-{month:02d}",
+                            context=dict(year=year, month=month, community=items[0][0], report_by=date(year, month, 25),
+                                         tasks=[task for _, task in items]))
+            for pid, items in sorted(tasks.items())]

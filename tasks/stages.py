@@ -3,7 +3,7 @@ communities) in one transaction, calling the plain rule functions of the stage m
 
 from datetime import date, timedelta
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import func, select
 
@@ -91,12 +91,13 @@ def rank_month(year: int, month: int) -> dict:
         published = progress.publish_ranking(session, cycle.id, year, month, first_of_next)
         rankings = delivery.queue(session, progress.ranking_drafts(session, year, cycle.id, month))
         reminders = delivery.queue(session, progress.overdue_drafts(session, year, cycle.id, month))
+        report_requests = delivery.queue(session, progress.reminder_drafts(session, year, cycle.id, month + 1))
         ids = [c.id for c in communities_in_scope(session)]
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
         table = ranking_table(session, cycle.id, month)
         audit(session, "run", "stage:progress", year=year, month=month, newly_published=published)
         return dict(month=month, newly_published=published, ranking_notices=rankings, overdue_reminders=reminders,
-                    table=table)
+                    progress_reminders=report_requests, table=table)
 
 
 def ranking_table(session, cycle_id: int, month: int) -> list[dict]:
@@ -132,15 +133,31 @@ def evaluate_jointly(year: int, close: bool, budget: int) -> dict:
 
 
 @stage_task
+def flush_outbox(retry_failed: bool) -> dict:
+    """Deliver everything queued (after putting failed notices back in the queue, with retry_failed)."""
+    requeued = 0
+    if retry_failed:
+        with session_scope() as session:
+            requeued = delivery.requeue_failed(session)
+    report = delivery.deliver_pending()
+    if report.errors:
+        get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
+    return dict(requeued=requeued, delivered=report.delivered, failed=report.failed, deferred=report.deferred)
+
+
+@stage_task
 def deliver_and_publish(year: int) -> dict:
     """Deliver queued notices to the Maildir, write print batches for people without email, and
     rebuild the notice board."""
     settings = get_settings()
+    report = delivery.deliver_pending(year)
     with session_scope() as session:
         cycle = existing_cycle(session, year)
-        delivered = delivery.deliver_queued(session, year)
         printed = delivery.write_print_batches(session, year)
         pages = build_board(session, cycle.id, year, settings.board_dir / str(year))
-        return dict(delivered=delivered, to_print=printed, board_pages=pages)
+    if report.errors:
+        get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
+    return dict(delivered=report.delivered, failed=report.failed, deferred=report.deferred, to_print=printed,
+                board_pages=pages)
 
 

@@ -79,3 +79,27 @@ def test_fresh_start_drops_the_data_and_keeps_the_schema_creatable(settings, dis
     upgrade_database(settings.db_url)
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Community)) == 0
+
+
+def test_notices_preview_in_english_and_to_a_file(settings, tmp_path):
+    shown = run(settings, "notices", "preview", "overdue", "--locale", "en", "--text")
+    assert shown.returncode == 0 and "[Overdue]" in shown.stdout and "Dear 王建国," in shown.stdout
+    page = tmp_path / "ranking.html"
+    assert run(settings, "notices", "preview", "ranking", "-o", str(page)).returncode == 0
+    assert "计分规则" in page.read_text(encoding="utf-8")
+    assert_one_line_error(run(settings, "notices", "preview", "nope"), "没有模板“nope”")
+
+
+def test_outbox_list_and_show(settings):
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks import delivery
+    from lianchuang.tasks.notice_samples import SAMPLES
+
+    with session_scope() as session:
+        delivery.queue(session, [delivery.Draft(2026, "progress", "overdue", "P1", "王建国", None, SAMPLES["overdue"])])
+    listed = json.loads(run(settings, "outbox", "list", "--status", "printed", "--json").stdout)
+    assert [row["recipient"] for row in listed] == ["王建国"]
+    shown = run(settings, "outbox", "show", str(listed[0]["id"]))
+    assert shown.returncode == 0 and "改造老旧下水道" in shown.stdout and "打印送达" in shown.stdout
+    assert_one_line_error(run(settings, "outbox", "show", "999"), "没有编号为 999 的通知")
+    assert_one_line_error(run(settings, "outbox", "list", "--status", "lost"), "状态只能是")

@@ -1,70 +1,86 @@
 import email
+from collections import Counter
 from email import policy
 
+import pytest
 from sqlalchemy import select
 
 from lianchuang.models import Notice
+from lianchuang.models.db import session_scope
 from lianchuang.models.enums import NoticeStatus
+from lianchuang.settings import get_settings, reset_settings
 from lianchuang.tasks import delivery
+from smtp_server import SmtpServer
 
 
-def draft(**overrides):
-    fields = dict(year=2026, stage="opinions", template="overdue", recipient_key="P1", recipient_name="王建国",
-                  recipient_email="wang@example.cn", context=dict(community="江滨社区", task_code="T-001",
-                                                                  task_title="夜间巡逻", due_month=6, milestone="过半",
-                                                                  planned=50, actual=20))
+def draft(number=1, **overrides):
+    fields = dict(year=2026, stage="progress", template="overdue", recipient_key=f"P{number}",
+                  recipient_name="王建国", recipient_email=f"wang{number}@example.cn",
+                  context=dict(community="江滨社区", task_code="T-001", task_title="夜间巡逻", due_month=6,
+                               milestone="过半", planned=50, actual=20))
     return delivery.Draft(**(fields | overrides))
 
 
-def delivered_messages(settings):
+def queue(*drafts):
+    with session_scope() as session:
+        return delivery.queue(session, list(drafts))
+
+
+def statuses():
+    with session_scope() as session:
+        return Counter(session.scalars(select(Notice.status)))
+
+
+def maildir_messages(settings):
     return [email.message_from_bytes(path.read_bytes(), policy=policy.default)
             for path in sorted((settings.maildir / "new").iterdir())]
 
 
-def test_a_notice_is_queued_once_per_key_and_delivered_once(settings, session):
-    assert delivery.queue(session, [draft(), draft()]) == 1
-    assert delivery.queue(session, [draft()]) == 0
-    assert delivery.deliver_queued(session) == 1
-    assert delivery.deliver_queued(session) == 0
-    assert len(delivered_messages(settings)) == 1
+def test_a_notice_is_queued_once_per_key_and_delivered_once(settings):
+    assert queue(draft(), draft()) == 1
+    assert queue(draft()) == 0
+    assert delivery.deliver_pending().delivered == 1
+    assert delivery.deliver_pending().delivered == 0
+    assert len(maildir_messages(settings)) == 1
 
 
-def test_the_delivered_message_has_chinese_text_and_both_parts_intact(settings, session):
-    delivery.queue(session, [draft()])
-    delivery.deliver_queued(session)
-    message, = delivered_messages(settings)
+def test_the_maildir_message_has_chinese_text_and_both_parts_intact(settings):
+    queue(draft())
+    delivery.deliver_pending()
+    message, = maildir_messages(settings)
     assert message["Subject"] == "【逾期提醒】任务“夜间巡逻”6月节点未完成"
     assert message["To"].addresses[0].display_name == "王建国"
     assert "Subject: =?utf-8?" in message.as_string()  # encoded for transport (RFC 2047)
     text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
-    assert "王建国：" in text and "目前报告进度为 20%" in text
-    assert "<table" not in text and "江滨社区" in html
+    assert "王建国：" in text and "目前报告进度为 20%" in text and "<table" not in text
+    assert "江滨社区" in message.get_body(("html",)).get_content()
 
 
-def test_a_message_written_before_a_crash_is_not_written_again(settings, session):
-    delivery.queue(session, [draft()])
-    delivery.deliver_queued(session)
-    session.execute(Notice.__table__.update().values(status=NoticeStatus.queued))  # as if the commit was lost
-    delivery.deliver_queued(session)
-    assert len(delivered_messages(settings)) == 1
+def test_a_maildir_message_written_before_a_crash_is_not_written_again(settings):
+    queue(draft())
+    delivery.deliver_pending()
+    with session_scope() as session:  # as if the process died before recording the delivery
+        session.execute(Notice.__table__.update().values(status=NoticeStatus.queued))
+    delivery.deliver_pending()
+    assert len(maildir_messages(settings)) == 1
 
 
-def test_html_is_escaped_and_headers_cannot_be_injected(settings, session):
-    delivery.queue(session, [draft(recipient_name="坏人\r\nBcc: victim@example.cn",
-                                   context=draft().context | {"task_title": "<script>alert(1)</script>\r\nBcc: x@y.cn"})])
-    delivery.deliver_queued(session)
-    message, = delivered_messages(settings)
+def test_html_is_escaped_and_headers_cannot_be_injected(settings):
+    queue(draft(recipient_name="坏人\r\nBcc: victim@example.cn",
+                context=draft().context | {"task_title": "<script>alert(1)</script>\r\nBcc: x@y.cn"}))
+    delivery.deliver_pending()
+    message, = maildir_messages(settings)
     assert message["Bcc"] is None
-    assert "<script>" not in message.get_body(("html",)).get_content()
-    assert "&lt;script&gt;" in message.get_body(("html",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_people_without_email_get_a_printable_page(settings, session):
-    delivery.queue(session, [draft(recipient_email=None, community_id=None)])
-    assert delivery.deliver_queued(session) == 0
-    assert session.scalars(select(Notice.status)).one() == NoticeStatus.printed
-    assert delivery.write_print_batches(session, 2026) == 1
+def test_people_without_email_get_a_printable_page(settings):
+    queue(draft(recipient_email=None, community_id=None))
+    assert delivery.deliver_pending().delivered == 0
+    assert statuses() == {NoticeStatus.printed: 1}
+    with session_scope() as session:
+        assert delivery.write_print_batches(session, 2026) == 1
     page = (settings.print_dir / "2026" / "区级.html").read_text(encoding="utf-8")
     assert "王建国" in page and "签收" in page
 
@@ -74,3 +90,98 @@ def test_addresses_are_checked():
     assert not delivery.is_valid_email("wang@localhost")
     assert not delivery.is_valid_email("not an email")
     assert not delivery.is_valid_email("a@b.cn\r\nBcc: c@d.cn")
+
+
+# ---- SMTP, against a real server on loopback ----
+
+@pytest.fixture
+def smtp(settings, monkeypatch):
+    with SmtpServer() as server:
+        monkeypatch.setenv("LIANCHUANG_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("LIANCHUANG_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("LIANCHUANG_SMTP_BACKOFF", "0.01")
+        monkeypatch.setenv("LIANCHUANG_MAIL_FROM", "街道党工委 <dangwei@example.cn>")
+        monkeypatch.setenv("LIANCHUANG_REPLY_TO", "lianluo@example.cn")
+        reset_settings()
+        yield server.recorder
+    reset_settings()
+
+
+def test_smtp_messages_arrive_with_recipients_headers_and_chinese_intact(smtp):
+    queue(draft(1), draft(2, recipient_name="林秀英"))
+    report = delivery.deliver_pending()
+    assert report.delivered == 2 and statuses() == {NoticeStatus.sent: 2}
+    (recipients, message), (second_recipients, _) = smtp.messages
+    assert recipients == ["wang1@example.cn"] and second_recipients == ["wang2@example.cn"]
+    assert message["From"].addresses[0].display_name == "街道党工委"
+    assert message["Reply-To"] == "lianluo@example.cn"
+    assert message["Subject"] == "【逾期提醒】任务“夜间巡逻”6月节点未完成"
+    assert message.get_body(("plain",)).get_content().startswith("王建国：")
+    assert "夜间巡逻" in message.get_body(("html",)).get_content()
+
+
+def test_a_refused_address_is_recorded_and_not_retried(smtp):
+    smtp.refuse.add("wang2@example.cn")
+    queue(draft(1), draft(2), draft(3))
+    report = delivery.deliver_pending()
+    assert (report.delivered, report.failed) == (2, 1)
+    with session_scope() as session:
+        failed = session.scalars(select(Notice).where(Notice.status == NoticeStatus.failed)).one()
+    assert failed.recipient_email == "wang2@example.cn" and "550" in failed.last_error
+    assert delivery.deliver_pending().delivered == 0  # not retried
+    assert len(smtp.messages) == 2
+
+
+def test_a_dropped_connection_mid_batch_resends_at_most_the_one_in_flight(smtp):
+    smtp.drop_after_data.add(3)
+    queue(*(draft(n) for n in range(1, 7)))
+    report = delivery.deliver_pending()
+    assert report.delivered == 6 and statuses() == {NoticeStatus.sent: 6}
+    counts = Counter(smtp.message_ids)
+    assert len(counts) == 6 and sorted(counts.values()) == [1, 1, 1, 1, 1, 2]
+
+
+class KilledAfter:
+    """Sends for real, then 'kills the process' right after the n-th message left."""
+
+    def __init__(self, channel, n):
+        self.channel, self.n, self.sent = channel, n, 0
+        self.commit_every = channel.commit_every
+
+    def __enter__(self):
+        self.channel.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.channel.__exit__(*exc)
+
+    def send(self, notice):
+        self.channel.send(notice)
+        self.sent += 1
+        if self.sent == self.n:
+            raise KeyboardInterrupt
+
+
+def test_a_delivery_killed_mid_batch_resumes_and_loses_nothing(smtp):
+    queue(*(draft(n) for n in range(1, 9)))
+    with pytest.raises(KeyboardInterrupt):
+        delivery.deliver_pending(channel=KilledAfter(delivery.channel_for(get_settings()), 5))
+    assert statuses()[NoticeStatus.sent] == 4  # the fifth left but was not recorded
+    assert delivery.deliver_pending().delivered == 4
+    counts = Counter(smtp.message_ids)
+    assert len(counts) == 8 and sorted(counts.values()) == [1] * 7 + [2]  # only the one in flight went twice
+
+
+def test_an_unreachable_server_defers_everything_and_a_later_flush_sends_it(settings, monkeypatch):
+    server = SmtpServer()
+    monkeypatch.setenv("LIANCHUANG_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("LIANCHUANG_SMTP_PORT", str(server.port))  # nothing listens yet
+    monkeypatch.setenv("LIANCHUANG_SMTP_BACKOFF", "0.01")
+    reset_settings()
+    queue(draft(1), draft(2))
+    report = delivery.deliver_pending()
+    assert (report.delivered, report.deferred) == (0, 2) and statuses() == {NoticeStatus.queued: 2}
+    with server:
+        assert delivery.deliver_pending().delivered == 2
+    assert len(server.recorder.messages) == 2
+    reset_settings()

@@ -49,6 +49,6 @@ def test_solicitation_reaches_every_source_kind(district, session):
     community = first_community(session)
     drafts = opinions.solicitation_drafts(session, YEAR, [community.id], date(YEAR, 1, 31))
     kinds_present = set(session.scalars(select(Unit.kind).where(Unit.community_id == community.id)))
-    assert {d.context["source"] for d in drafts} == {k.label for k in kinds_present if k in SOURCE_KINDS}
-    assert {"挂点领导", "挂点单位", "社区群众"} <= {d.context["source"] for d in drafts}
+    assert {d.context["source_kind"] for d in drafts} == {k.value for k in kinds_present if k in SOURCE_KINDS}
+    assert {"linked_leader", "linked_unit", "residents"} <= {d.context["source_kind"] for d in drafts}
     assert len({d.key for d in drafts}) == len(drafts)  # one notice per recipient

@@ -1,0 +1,34 @@
+"""Sample data for every notice template: `lianchuang notices preview` renders these, and the tests
+render every template with them in every locale."""
+
+from datetime import date
+
+_RANKING_ROWS = [[1, 1, "江滨社区", 92.5, 95.0, 86.7, 12, 1], [2, 2, "碧湖社区", 88.1, 90.3, 83.3, 11, 2]]
+
+SAMPLES = {
+    "solicitation": dict(year=2026, community="江滨社区", source_kind="stationed_unit", deadline=date(2026, 1, 31)),
+    "meeting": dict(year=2026, community="江滨社区", held_on=date(2026, 2, 17),
+                    agenda=[["stationed_unit", 4], ["residents", 6], ["mass_org", 2]]),
+    "feedback": dict(year=2026, community="江滨社区", content="建议加强沿江小区夜间巡逻", submitted_on=date(2026, 1, 12),
+                     status="adopted", task_code="D01S01C01-003", task_title="加强沿江小区夜间巡逻", reason="—"),
+    "assignment": dict(year=2026, community="江滨社区", tasks=[
+        dict(code="D01S01C01-003", title="加强沿江小区夜间巡逻", role="responsible", goal="全年发案率下降20%",
+             deadline=date(2026, 12, 31))]),
+    "commitment": dict(year=2026, community="江滨社区", kind="statement", published_on=date(2026, 3, 25),
+                       tasks=[dict(code="D01S01C01-003", title="加强沿江小区夜间巡逻", role="lead")], posts=[]),
+    "ranking": dict(year=2026, month=10, scope="community", scope_name="江滨社区", community="江滨社区",
+                    own=dict(score=92.5, street="列东街道", rank_in_street=1, rank_in_district=3, previous_rank=2),
+                    overdue=[["D01S01C01-005", "改造老旧下水道", "75%", "60%"]], rows=_RANKING_ROWS),
+    "overdue": dict(community="江滨社区", task_code="D01S01C01-005", task_title="改造老旧下水道", due_month=9,
+                    milestone="基本完成", planned=75, actual=60),
+    "progress_reminder": dict(year=2026, month=10, community="江滨社区", report_by=date(2026, 10, 25), tasks=[
+        dict(code="D01S01C01-003", title="加强沿江小区夜间巡逻", percent=60, planned=75)]),
+    "evaluation_invitation": dict(year=2026, community="江滨社区", group="party_members", code="7F3A9C21D0",
+                                  task_count=12, deadline=date(2026, 12, 20),
+                                  categories=[["public_safety", ["巡逻防控", "治安隐患整改"]], ["culture", ["文艺队伍建设"]]]),
+    "evaluation_results": dict(year=2026, community="江滨社区", objection_deadline=date(2027, 1, 12),
+                               rows=[["D01S01C01-003", "加强沿江小区夜间巡逻", "市供电公司", 23, 86.4],
+                                     ["D01S01C01-007", "组建社区文艺队", "老年协会", 2, None]]),
+    "award": dict(year=2026, community="江滨社区", year_score=84.2, rank=2, award="一等奖", funding=32_815,
+                  explanation="综合得分 84.2 = 0.6×评议平均分 80.1 + 0.4×12月进度得分 90.3；基础经费 12,000 元 + 奖励经费 20,815 元（一等奖，权重 3）"),
+}

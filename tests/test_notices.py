@@ -1,0 +1,53 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from lianchuang.tasks.notice_samples import SAMPLES
+from lianchuang.tasks.rendering import TEMPLATES_DIR, render_notice
+
+TEMPLATES = sorted(p.stem for p in (Path(TEMPLATES_DIR) / "notices").glob("*.j2") if not p.stem.startswith("_"))
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_every_notice_template_has_sample_data():
+    assert TEMPLATES == sorted(SAMPLES)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_every_notice_renders_in_both_parts_and_both_locales(settings, template, locale):
+    rendered = render_notice(template, {"recipient": "王建国", **SAMPLES[template]}, locale)
+    assert rendered.subject and "\n" not in rendered.subject
+    assert rendered.html.lstrip().startswith("<!doctype html>") and "</html>" in rendered.html
+    assert "<" not in rendered.text and "王建国" in rendered.text
+
+
+def without_chinese(value):
+    """The same sample with every Chinese text replaced by ASCII, keeping its shape."""
+    if isinstance(value, str):
+        return "X" if CJK.search(value) else value
+    if isinstance(value, list):
+        return [without_chinese(v) for v in value]
+    if isinstance(value, dict):
+        return {k: without_chinese(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_english_notices_have_no_chinese_of_their_own(settings, template):
+    context = without_chinese({"recipient": "Wang", "contact": "the district office", **SAMPLES[template]})
+    rendered = render_notice(template, context, "en")
+    assert not CJK.search(rendered.subject + rendered.text + rendered.html), rendered.text
+
+
+def test_english_dates(settings):
+    rendered = render_notice("solicitation", {"recipient": "Wang", **SAMPLES["solicitation"]}, "en")
+    assert "31 January 2026" in rendered.text and "2026年1月31日" in render_notice(
+        "solicitation", {"recipient": "Wang", **SAMPLES["solicitation"]}, "zh_CN").text
+
+
+def test_dates_and_amounts_follow_the_locale(settings):
+    context = {"recipient": "Wang", **SAMPLES["award"], "community": "Jiangbin", "award": None, "explanation": "x"}
+    assert "32,815 元" in render_notice("award", context, "zh_CN").text
+    assert "CNY 32,815" in render_notice("award", context, "en").text
