@@ -12,6 +12,12 @@ class Recorder:
         self.messages = []  # (envelope recipients, parsed message)
         self.refuse = set()  # addresses answered with 550
         self.drop_after_data = set()  # message numbers whose connection is dropped after the data arrived
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

@@ -118,6 +118,7 @@ def test_smtp_messages_arrive_with_recipients_headers_and_chinese_intact(smtp):
     assert message["Subject"] == "【逾期提醒】任务“夜间巡逻”6月节点未完成"
     assert message.get_body(("plain",)).get_content().startswith("王建国：")
     assert "夜间巡逻" in message.get_body(("html",)).get_content()
+    assert smtp.connections == 1  # one connection serves the whole batch
 
 
 def test_a_refused_address_is_recorded_and_not_retried(smtp):
@@ -184,4 +185,17 @@ def test_an_unreachable_server_defers_everything_and_a_later_flush_sends_it(sett
     with server:
         assert delivery.deliver_pending().delivered == 2
     assert len(server.recorder.messages) == 2
+    reset_settings()
+
+
+def test_the_smtp_password_may_come_from_a_prefect_secret_block(prefect_harness, settings, monkeypatch):
+    from prefect.blocks.system import Secret
+
+    Secret(value="s3cret-口令").save("lianchuang-smtp-test", overwrite=True)
+    monkeypatch.setenv("LIANCHUANG_SMTP_PASSWORD_BLOCK", "lianchuang-smtp-test")
+    reset_settings()
+    assert delivery.smtp_password(get_settings()) == "s3cret-口令"
+    monkeypatch.setenv("LIANCHUANG_SMTP_PASSWORD", "direct")
+    reset_settings()
+    assert delivery.smtp_password(get_settings()) == "direct"  # an explicit password wins
     reset_settings()
