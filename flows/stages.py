@@ -8,6 +8,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from lianchuang import clock
 from lianchuang.tasks import stages
+from lianchuang.tasks.rendering import label
 from lianchuang.tasks.summaries import result_lines
 
 
@@ -23,7 +24,22 @@ def _report(title: str, summary: dict) -> dict:
 def opinions_stage(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
     """征求意见·联席决策: solicit, convene, give feedback on the meeting's decisions."""
     summary = stages.gather_and_decide(year, communities, deadline)
+    _coverage_artifact(year)
     return _report(f"{year} 征求意见·联席决策", summary | stages.deliver_and_publish(year))
+
+
+@flow(name="stage-1-open-opinions")
+def open_opinions(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
+    """征求意见: send the solicitation to the six kinds of source, with the deadline."""
+    summary = stages.solicit(year, communities, deadline)
+    return _report(f"{year} 征求意见", summary | stages.deliver_and_publish(year))
+
+
+def _coverage_artifact(year: int) -> None:
+    rows = stages.opinion_coverage(year)
+    create_table_artifact(key=f"opinions-coverage-{year}", description=f"{year}年各社区意见建议征集情况", table=[
+        {"社区": r["community"], "建议数": r["total"], "采纳": r["adopted"], "合并": r["merged"], "不采纳": r["declined"],
+         "待议": r["pending"], "未征求到的来源": "、".join(label(k) for k in r["kinds_not_heard"])} for r in rows])
 
 
 @flow(name="stage-2-division")

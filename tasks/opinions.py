@@ -93,9 +93,9 @@ def add_tasks(session: Session, cycle_id: int, tasks: list[NewTask]) -> list[str
 
 
 def record_decisions(session: Session, cycle_id: int, community_id: int, held_on: date, attendees: str,
-                     decisions: list[Decision]) -> dict[str, int]:
+                     decisions: list[Decision]) -> dict[int, str]:
     """Record one joint meeting's decisions. Adopted suggestions become tasks at once, so later
-    rows (and later meetings) can merge into them."""
+    rows (and later meetings) can merge into them. Returns opinion id → the code of its task."""
     insert_ignoring_duplicates(session, Meeting, [dict(cycle_id=cycle_id, community_id=community_id, kind="joint",
                                                        held_on=held_on, attendees=attendees)],
                                ["cycle_id", "community_id", "kind", "held_on"])
@@ -115,7 +115,7 @@ def record_decisions(session: Session, cycle_id: int, community_id: int, held_on
              merge_into_code=d.merge_into_code, task_id=task_ids.get(task_code.get(d.opinion_id)),
              meeting_id=meeting_id, decided_at=now)
         for d in decisions])
-    return Counter(d.status.value for d in decisions)
+    return {opinion_id: code for opinion_id, code in task_code.items() if code}
 
 
 def meeting_drafts(session: Session, year: int, community_ids: list[int], held_on: date) -> list[Draft]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lianchuang.errors import Problem, UserError
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,19 @@ def _cell_text(value) -> str:
 
 
 def _map_header(file: str, header: list[str], columns: list[Column], problems: list[Problem]) -> dict[int, str]:
+    """Column index → key. Unknown, empty-in-the-middle (merged cells) and missing headers are problems."""
     mapping = {}
-    for index, text in enumerate(header):
+    last = max((i for i, text in enumerate(header) if text), default=-1)
+    for index, text in enumerate(header[:last + 1]):
         column = next((c for c in columns if c.matches(text)), None)
-        if column:
+        letter = _column_letter(index)
+        if not text:
+            problems.append(Problem(file, 1, letter, "表头为空（可能是合并单元格或空列），请每列一个表头"))
+        elif column is None:
+            problems.append(Problem(file, 1, letter, f"不认识的列“{text}”，可用的列：{'、'.join(c.header for c in columns)}"))
+        elif column.key in mapping.values():
+            problems.append(Problem(file, 1, letter, f"列“{text}”重复"))
+        else:
             mapping[index] = column.key
     for column in columns:
         if column.required and column.key not in mapping.values():
@@ -57,64 +66,119 @@ def _map_header(file: str, header: list[str], columns: list[Column], problems: l
     return mapping
 
 
-def _rows(file: str, raw_rows: Iterator[list], columns: list[Column], problems: list[Problem]) -> Sheet:
-    header = next(raw_rows, None)
-    if header is None or not any(_cell_text(h) for h in header):
-        raise UserError(f"{file}: 文件是空的或第1行没有表头，请使用 `lianchuang ... template` 生成的模板填写")
-    mapping = _map_header(file, [_cell_text(h) for h in header], columns, problems)
-    rows = []
-    for number, raw in enumerate(raw_rows, start=2):
-        values = {key: _cell_text(raw[i]) if i < len(raw) else "" for i, key in mapping.items()}
-        if any(values.values()):
-            rows.append((number, values))
-    return Sheet(file, rows)
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return f"{letters}列"
 
 
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise UserError(f"找不到文件：{path}")
+    if path.stat().st_size == 0:
+        raise UserError(f"{path.name}: 文件是空的")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise UserError(f"{path.name}: 文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB，请拆分后分批导入")
 
 
-def read_workbook(path: Path, sheets: dict[str, list[Column]], problems: list[Problem]) -> dict[str, Sheet]:
-    """Read the named sheets of an XLSX workbook (a missing sheet is a problem)."""
+def _open_book(path: Path):
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
-    _check_file(path)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise UserError(f"{path.name}: 不是有效的 Excel（.xlsx）文件（{type(error).__name__}）") from None
-    except Exception:  # zipfile.BadZipFile and friends: not a spreadsheet at all
-        raise UserError(f"{path.name}: 不是有效的 Excel（.xlsx）文件，请用 Excel 或 WPS 另存为 .xlsx") from None
+        return load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # zipfile.BadZipFile, InvalidFileException, KeyError...: not a workbook at all
+        raise UserError(f"{path.name}: 不是有效的 Excel（.xlsx）文件，请用 Excel 或 WPS 另存为 .xlsx 或 CSV") from None
+
+
+class SheetReader:
+    """Rows of one sheet or CSV file, streamed: iterate as often as needed (a validating pass, then a
+    writing pass), never holding the whole file in memory."""
+
+    def __init__(self, path: Path, columns: list[Column], sheet: str | None = None):
+        _check_file(path)
+        self.path, self.columns, self.sheet = path, columns, sheet
+        self.file = f"{path.name}/{sheet}" if sheet else path.name
+        self.is_csv = path.suffix.lower() in (".csv", ".txt")
+        if self.is_csv:
+            self.encoding = _csv_encoding(path)
+        self.problems: list[Problem] = []
+        raw = self._raw_rows()
+        header = next(raw, None)
+        if header is None or not any(_cell_text(h) for h in header):
+            raise UserError(f"{self.file}: 文件是空的或第1行没有表头，请使用模板填写（表头在第1行）")
+        self.mapping = _map_header(self.file, [_cell_text(h) for h in header], columns, self.problems)
+
+    def _raw_rows(self) -> Iterator[list]:
+        if self.is_csv:
+            with self.path.open(encoding=self.encoding, newline="") as handle:
+                yield from csv.reader(handle)
+            return
+        book = _open_book(self.path)
+        try:
+            sheet = book[self.sheet] if self.sheet else book.worksheets[0]
+            yield from sheet.iter_rows(values_only=True)
+        finally:
+            book.close()
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        raw = self._raw_rows()
+        next(raw, None)
+        for number, cells in enumerate(raw, start=2):
+            values = {key: _cell_text(cells[i]) if i < len(cells) else "" for i, key in self.mapping.items()}
+            if any(values.values()):
+                yield number, values
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) or GB18030, as Chinese Excel and WPS save CSV; checked on the whole
+    file in blocks, so a GBK character deep in the file is not missed."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if b"\x00" in head:
+        raise UserError(f"{path.name}: 不是文本格式的 CSV 文件（可能是 UTF-16 或二进制文件），请另存为 CSV UTF-8 或 .xlsx")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            with path.open(encoding=encoding) as handle:
+                while handle.read(1 << 20):
+                    pass
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise UserError(f"{path.name}: 无法识别文件编码（既不是 UTF-8 也不是 GBK），请另存为 CSV UTF-8 或 .xlsx")
+
+
+def read_workbook(path: Path, sheets: dict[str, list[Column]], problems: list[Problem]) -> dict[str, Sheet]:
+    """Read the named sheets of an XLSX workbook into memory (for small files such as the
+    organisation); a missing sheet is a problem."""
+    _check_file(path)
+    book = _open_book(path)
+    names = book.sheetnames
+    book.close()
     result = {}
     for name, columns in sheets.items():
-        if name not in book.sheetnames:
+        if name not in names:
             problems.append(Problem(path.name, 0, "", f"缺少工作表“{name}”"))
             continue
-        result[name] = _rows(f"{path.name}/{name}", book[name].iter_rows(values_only=True), columns, problems)
-    book.close()
+        reader = SheetReader(path, columns, sheet=name)
+        problems.extend(reader.problems)
+        result[name] = Sheet(reader.file, list(reader))
     return result
 
 
-def decode_csv(data: bytes, file: str) -> str:
-    """UTF-8 (with or without BOM) or GB18030, as Chinese Excel and WPS save CSV."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UserError(f"{file}: 无法识别文件编码（既不是 UTF-8 也不是 GBK），请另存为 UTF-8 CSV 或 .xlsx")
-
-
-def read_csv(path: Path, columns: list[Column], problems: list[Problem]) -> Sheet:
-    _check_file(path)
-    text = decode_csv(path.read_bytes(), path.name)
-    if "\x00" in text:
-        raise UserError(f"{path.name}: 不是文本格式的 CSV 文件")
-    return _rows(path.name, iter(csv.reader(io.StringIO(text))), columns, problems)
+def _options_range(book, column: Column, options: list[str]) -> str:
+    """Put a drop-down's options in a column of the hidden 选项 sheet (an inline list is limited to
+    255 characters, too short for a district's communities); returns the range formula."""
+    sheet = book["选项"] if "选项" in book.sheetnames else book.create_sheet("选项")
+    sheet.sheet_state = "hidden"
+    index = sheet.max_column + 1 if sheet.max_row > 1 or sheet.cell(1, 1).value else 1
+    sheet.cell(1, index, column.header)
+    for row, option in enumerate(options, start=2):
+        sheet.cell(row, index, option)
+    letter = sheet.cell(1, index).column_letter
+    return f"'选项'!${letter}$2:${letter}${len(options) + 1}"
 
 
 def write_template(path: Path, sheets: dict[str, list[Column]], choices: dict[str, list[str]],
@@ -143,11 +207,11 @@ def write_template(path: Path, sheets: dict[str, list[Column]], choices: dict[st
             letter = sheet.cell(1, index).column_letter
             sheet.column_dimensions[letter].width = max(12, len(column.header) * 3)
             if column.key in choices:
-                validation = DataValidation(type="list", formula1='"' + ",".join(choices[column.key]) + '"',
+                validation = DataValidation(type="list", formula1=_options_range(book, column, choices[column.key]),
                                             allow_blank=not column.required, showErrorMessage=True,
                                             error="请从下拉列表中选择")
                 sheet.add_data_validation(validation)
-                validation.add(f"{letter}2:{letter}5000")
+                validation.add(f"{letter}2:{letter}20000")
         sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)

@@ -40,6 +40,26 @@ def gather_and_decide(year: int, community_codes: list[str] | None, deadline: da
 
 
 @stage_task
+def solicit(year: int, community_codes: list[str] | None, deadline: date | None) -> dict:
+    """Send the solicitation to every party of the six source kinds (once each)."""
+    today = clock.today()
+    with session_scope() as session:
+        cycle = ensure_cycle(session, year)
+        ids = [c.id for c in communities_in_scope(session, community_codes)]
+        solicited = delivery.queue(session, opinions.solicitation_drafts(session, year, ids, deadline or today + timedelta(days=21)))
+        set_stage(session, cycle, ids, Stage.opinions, StageStatus.in_progress)
+        return dict(solicitations=solicited, communities=len(ids))
+
+
+@stage_task
+def opinion_coverage(year: int) -> list[dict]:
+    from lianchuang.tasks.intake import coverage
+
+    with session_scope() as session:
+        return coverage(session, existing_cycle(session, year).id)
+
+
+@stage_task
 def divide_work(year: int, community_codes: list[str] | None) -> dict:
     """Propose lead units, complete task cards, open posts, tell the owners."""
     today = clock.today()
