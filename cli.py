@@ -28,6 +28,7 @@ opinions_app = typer.Typer(help="阶段一：分类征求意见，联席议事�
 deliberate_app = typer.Typer(help="阶段一：联席会议逐条议定意见建议（导出议题表、导入决定）。", no_args_is_help=True)
 assign_app = typer.Typer(help="阶段二：分工负责项目，设岗定责。", no_args_is_help=True)
 commitments_app = typer.Typer(help="阶段三：签订责任状和承诺书，联名公开承诺。", no_args_is_help=True)
+progress_app = typer.Typer(help="阶段四：每月报告工作任务进度。", no_args_is_help=True)
 evaluate_app = typer.Typer(help="阶段五：年底联合考评、创新奖与经费。", no_args_is_help=True)
 cycle_app = typer.Typer(help="年度工作周期：一次推进各阶段，查看各社区进度。", no_args_is_help=True)
 report_app = typer.Typer(help="报表。", no_args_is_help=True)
@@ -35,7 +36,7 @@ outbox_app = typer.Typer(help="发件箱：查看、发送、重发通知。", n
 notices_app = typer.Typer(help="通知模板。", no_args_is_help=True)
 for group, name in ((db_app, "db"), (org_app, "org"), (opinions_app, "opinions"), (assign_app, "assign"),
                     (commitments_app, "commitments"), (evaluate_app, "evaluate"), (cycle_app, "cycle"), (report_app, "report"),
-                    (outbox_app, "outbox"), (notices_app, "notices"), (deliberate_app, "deliberate")):
+                    (outbox_app, "outbox"), (notices_app, "notices"), (deliberate_app, "deliberate"), (progress_app, "progress")):
     app.add_typer(group, name=name)
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="年度，例如 2026（默认今年）")]
@@ -294,13 +295,80 @@ def commitments_run(year: YearOption = None, community: CommunityOption = None) 
 
 
 @app.command("rank")
-def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-MM，例如 2026-10（默认上个月）")] = "") -> None:
-    """计算并发布某月各社区工作任务进度排名，发送排名邮件（已发布的月份不会改变、不会重发）。"""
+def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-MM，例如 2026-10（默认上个月）")] = "",
+         send: Annotated[bool, typer.Option("--send", help="同时给区、街道、社区联络人发送排名邮件")] = False) -> None:
+    """计算并发布某月各社区工作任务进度排名（已发布的月份不会改变）；加 --send 发送排名邮件（不会重复发送）。"""
     from lianchuang.flows.stages import monthly_ranking
 
     today = clock.today()
     year, number = (today.year - (today.month == 1), (today.month - 2) % 12 + 1) if not month else parse_month(month)
-    run_flow(monthly_ranking, f"{year}年{number}月排名", year=year, months=[number])
+    run_flow(monthly_ranking, f"{year}年{number}月排名", year=year, months=[number], send=send)
+    if not send:
+        console.print(f"排名已发布。发送邮件：lianchuang rank --month {year}-{number:02d} --send")
+
+
+@app.command("remind")
+def remind(year: YearOption = None) -> None:
+    """给节点逾期的任务负责人发逾期提醒（每个节点只提醒一次），并提醒联络员报送本月进度。"""
+    from lianchuang.flows.stages import progress_reminders
+
+    run_flow(progress_reminders, "提醒", year=year or this_year())
+
+
+@progress_app.command("template")
+def progress_template(year: YearOption = None, community: CommunityOption = None,
+                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("进度报表.xlsx")) -> None:
+    """生成进度报表：列出各项任务和上次进度，填写本月完成百分比即可。"""
+    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
+    from lianchuang.tasks.progress_intake import write_progress_template
+
+    year = year or this_year()
+    with session() as s:
+        count = write_progress_template(s, output, existing_cycle(s, year).id, [c.id for c in communities_in_scope(s, community)])
+    console.print(f"已生成 {count} 项任务的进度报表：{output}。填好后运行：lianchuang progress import {output} --year {year}")
+
+
+@progress_app.command("import")
+def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度报表（.xlsx 或 .csv）")], year: YearOption = None) -> None:
+    """导入进度报表。有任何问题都不导入，并逐条列出行、列和原因；同一文件导入两次不会重复。"""
+    from lianchuang.tasks.cycle import audit, existing_cycle
+    from lianchuang.tasks.progress_intake import import_progress
+
+    year = year or this_year()
+    with session() as s:
+        result = import_progress(s, existing_cycle(s, year).id, year, file)
+        audit(s, "import", "progress", file=str(file), **result)
+    console.print(f"导入完成：{result['rows']} 条进度，新增 {result['new']} 条，已导入过 {result['already_there']} 条。")
+
+
+@progress_app.command("add")
+def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如 D01S01C01-003")],
+                 percent: Annotated[str, typer.Option(help="完成百分比 0–100")],
+                 on: Annotated[Optional[str], typer.Option("--date", help="日期 YYYY-MM-DD（默认今天）")] = None,
+                 milestone: Annotated[Optional[str], typer.Option(help="到达的节点月份")] = None,
+                 note: Annotated[Optional[str], typer.Option(help="说明")] = None,
+                 reason: Annotated[Optional[str], typer.Option(help="进度比上次低时的原因")] = None,
+                 funds: Annotated[str, typer.Option(help="投入资金（元）")] = "0",
+                 matters: Annotated[str, typer.Option(help="办理事项（件）")] = "0", year: YearOption = None) -> None:
+    """报告一项任务的进度。"""
+    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.progress import record_reports
+    from lianchuang.tasks.progress_intake import check_reports
+
+    year = year or this_year()
+    row = dict(task=task, percent=percent, date=on or clock.today().isoformat(), milestone=milestone or "",
+               note=note or "", reason=reason or "", funds=funds, matters=matters)
+    with session() as s:
+        new = record_reports(s, check_reports(s, existing_cycle(s, year).id, year, "命令行", [(0, row)]))
+    console.print("已记录。" if new else "这一天的进度已经报告过，未重复记录。")
+
+
+@app.command("serve")
+def serve() -> None:
+    """在 Prefect 服务器上登记定时任务并运行：每月1日8:00（北京时间）发布并发送上月排名；每周一8:00逾期提醒。"""
+    from lianchuang.flows.schedules import serve_schedules
+
+    serve_schedules()
 
 
 @evaluate_app.command("run")

@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from lianchuang import clock
-from lianchuang.flows.stages import commitments_stage, division_stage, evaluation_stage, monthly_ranking, opinions_stage
+from lianchuang.flows.stages import (commitments_stage, division_stage, evaluation_stage, monthly_ranking, opinions_stage,
+                                     progress_reminders)
 from lianchuang.models import Community, Cycle
 from lianchuang.models.db import session_scope
 from lianchuang.tasks import simulation
@@ -48,6 +49,7 @@ def demo_steps(year: int, scale_name: str) -> list[tuple[str, date, Callable]]:
         ("阶段三：联名公开承诺", date(year, 3, 25), lambda: commitments_stage(year)),
         ("各单位报告1–11月进度", date(year, 11, 26), lambda: _simulate(simulation.report_progress, year, range(1, 12))),
         ("阶段四：1–11月排名", date(year, 12, 1), lambda: monthly_ranking(year, list(range(1, 12)))),
+        ("逾期提醒与12月进度报送提醒", date(year, 12, 2), lambda: progress_reminders(year, 11)),
         ("阶段五：发出民主评议邀请", date(year, 12, 10), lambda: evaluation_stage(year)),
         ("各方代表投票评议", date(year, 12, 20), lambda: _simulate(simulation.cast_ballots, year)),
         ("各单位报告12月进度", date(year, 12, 26), lambda: _simulate(simulation.report_progress, year, range(12, 13))),

@@ -57,13 +57,13 @@ def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
 
 
 @flow(name="stage-4-monthly-ranking")
-def monthly_ranking(year: int, months: list[int]) -> dict:
-    """分步实施·月度排名: rank communities for each month given (one run may cover several)."""
-    totals: dict = {"months": len(months), "ranking_notices": 0, "overdue_reminders": 0, "progress_reminders": 0}
+def monthly_ranking(year: int, months: list[int], send: bool = True) -> dict:
+    """分步实施·月度排名: rank communities for each month given (one run may cover several); with
+    send, email the ranking to the district, street and community coordinators."""
+    totals: dict = {"months": len(months), "ranking_notices": 0}
     for month in months:
-        result = stages.rank_month(year, month)
-        for key in ("ranking_notices", "overdue_reminders", "progress_reminders"):
-            totals[key] += result[key]
+        result = stages.rank_month(year, month, send)
+        totals["ranking_notices"] += result["ranking_notices"]
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")
@@ -75,6 +75,24 @@ def evaluation_stage(year: int, close: bool = False, budget: int = 500_000) -> d
     """联合考评·创新奖: invite evaluators; with close=True tally, award funding and announce."""
     summary = stages.evaluate_jointly(year, close, budget)
     return _report(f"{year} 联合考评·创新奖", summary | stages.deliver_and_publish(year))
+
+
+@flow(name="progress-reminders")
+def progress_reminders(year: int | None = None, through_month: int | None = None) -> dict:
+    """逾期提醒与进度报送提醒: warn owners of milestones missed up to the last finished month (once each)
+    and ask liaisons to report this month's progress. Defaults to the clock's current year."""
+    today = clock.today()
+    year = year or today.year
+    through_month = through_month if through_month is not None else (today.month - 1 if today.year == year else 12)
+    return _report(f"{year} 提醒", stages.remind(year, through_month) | stages.deliver_and_publish(year))
+
+
+@flow(name="scheduled-monthly-ranking")
+def scheduled_monthly_ranking() -> dict:
+    """The 1st of each month: rank and email the previous month."""
+    today = clock.today()
+    year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+    return monthly_ranking(year, [month], send=True)
 
 
 @flow(name="deliver-outbox")

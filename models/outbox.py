@@ -27,6 +27,7 @@ class Notice(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255))
+    image_path: Mapped[str | None] = mapped_column(String(512))  # a chart shown inline in the HTML part
     status: Mapped[NoticeStatus] = enum_column(NoticeStatus, default=NoticeStatus.queued, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

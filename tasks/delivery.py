@@ -41,14 +41,15 @@ class Draft:
     period: str = ""
     community_id: int | None = None
     person_id: int | None = None
+    image_path: str | None = None  # a PNG shown inline (cid:chart) in the HTML part
 
     @classmethod
     def to_person(cls, person, year: int | None, stage: str, template: str, context: dict, period: str = "",
-                  community_id: int | None = None) -> "Draft":
+                  community_id: int | None = None, image_path: str | None = None) -> "Draft":
         """A notice to a person of the organisation (their code is the recipient key)."""
         return cls(year=year, stage=stage, template=template, recipient_key=person.code, recipient_name=person.name,
                    recipient_email=person.email, person_id=person.id, period=period, context=context,
-                   community_id=community_id if community_id is not None else person.community_id)
+                   community_id=community_id if community_id is not None else person.community_id, image_path=image_path)
 
     @property
     def key(self) -> str:
@@ -83,7 +84,7 @@ def queue(session: Session, drafts: list[Draft]) -> int:
             community_id=draft.community_id, person_id=draft.person_id,
             recipient_name=clean_header(draft.recipient_name), recipient_email=draft.recipient_email or None,
             subject=clean_header(rendered.subject), body_text=rendered.text, body_html=rendered.html,
-            message_id=message_id(draft.key),
+            message_id=message_id(draft.key), image_path=draft.image_path,
             status=NoticeStatus.queued if draft.recipient_email else NoticeStatus.printed,
         ))
     return insert_ignoring_duplicates(session, Notice, rows, ["key"])
@@ -110,11 +111,20 @@ def build_message(notice: Notice) -> bytes:
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
+    image = Path(notice.image_path) if notice.image_path else None
+    if image is not None and image.exists():  # the chart travels with the HTML: multipart/related
+        headers[-1] = ("Content-Type", f'multipart/related; boundary="{boundary}r"; type="multipart/alternative"')
     lines = [f"{name}: {value}" for name, value in headers] + [""]
+    if image is not None and image.exists():
+        lines += [f"--{boundary}r", f'Content-Type: multipart/alternative; boundary="{boundary}"', ""]
     for subtype, body in (("plain", notice.body_text), ("html", notice.body_html)):
         lines += [f"--{boundary}", f'Content-Type: text/{subtype}; charset="utf-8"',
                   "Content-Transfer-Encoding: base64", "", base64.encodebytes(body.encode("utf-8")).decode("ascii")]
     lines += [f"--{boundary}--", ""]
+    if image is not None and image.exists():
+        lines += [f"--{boundary}r", "Content-Type: image/png", "Content-Transfer-Encoding: base64", "Content-ID: <chart>",
+                  'Content-Disposition: inline; filename="chart.png"', "",
+                  base64.encodebytes(image.read_bytes()).decode("ascii"), f"--{boundary}r--", ""]
     return "\n".join(lines).encode("ascii")
 
 

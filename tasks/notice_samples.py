@@ -16,7 +16,7 @@ SAMPLES = {
              deadline=date(2026, 12, 31))]),
     "commitment": dict(year=2026, community="江滨社区", kind="statement", published_on=date(2026, 3, 25),
                        tasks=[dict(code="D01S01C01-003", title="加强沿江小区夜间巡逻", role="lead")], posts=[]),
-    "ranking": dict(year=2026, month=10, scope="community", scope_name="江滨社区", community="江滨社区",
+    "ranking": dict(year=2026, month=10, scope="community", chart=False, scope_name="江滨社区", community="江滨社区",
                     own=dict(score=92.5, street="列东街道", rank_in_street=1, rank_in_district=3, previous_rank=2),
                     overdue=[["D01S01C01-005", "改造老旧下水道", "75%", "60%"]], rows=_RANKING_ROWS),
     "overdue": dict(community="江滨社区", task_code="D01S01C01-005", task_title="改造老旧下水道", due_month=9,

@@ -35,6 +35,7 @@ class NewReport:
     note: str | None = None
     funds_yuan: int = 0
     matters_handled: int = 0
+    milestone_id: int | None = None
 
 
 def record_reports(session: Session, reports: list[NewReport]) -> int:
@@ -143,7 +144,8 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
-    common = dict(year=year, month=month)
+    common = dict(year=year, month=month, chart=True)
+    charts = ranking_charts(year, month, rows)
     drafts = []
     coordinators = session.scalars(select(Person).where(Person.role.in_(
         [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()
@@ -152,9 +154,11 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
         if person.role == Role.district_coordinator:
             mine = [r for r in rows if r[4] == person.district_id]
             context = dict(scope="district", scope_name="全区", rows=[line(r[0], r[1]) for r in mine])
+            chart = charts.get(("district", person.district_id))
         elif person.role == Role.street_coordinator:
             mine = sorted((r for r in rows if r[2] == person.street_id), key=lambda r: r[0].rank_in_street)
             context = dict(scope="street", scope_name=streets.get(person.street_id, ""), rows=[line(r[0], r[1]) for r in mine])
+            chart = charts.get(("street", person.street_id))
         else:
             mine = [r for r in rows if r[0].community_id == person.community_id]
             if not mine:
@@ -165,10 +169,39 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
                            own=dict(score=own.score, street=streets[street_id], rank_in_street=own.rank_in_street,
                                     rank_in_district=own.rank_in_district, previous_rank=previous.get(own.community_id)),
                            rows=[line(r[0], r[1]) for r in peers])
+            chart = charts.get(("street", street_id))
         if not context["rows"]:
             continue
-        drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}", context=common | context))
+        drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}",
+                                      context=common | context | dict(chart=chart is not None), image_path=chart))
     return drafts
+
+
+def ranking_charts(year: int, month: int, rows) -> dict[tuple[str, int], str]:
+    """One PNG per street (its communities' scores) and per district (its streets' mean scores),
+    written once to the data folder and shared by every email that shows it."""
+    from lianchuang.settings import get_settings
+    from lianchuang.tasks.charts import bar_chart
+
+    folder = get_settings().data_dir / "charts" / f"{year}-{month:02d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    streets, districts = defaultdict(list), defaultdict(lambda: defaultdict(list))
+    for ranking, community, street_id, street, district_id in rows:
+        streets[(street_id, street)].append((community, ranking.score))
+        districts[district_id][street].append(ranking.score)
+    charts = {}
+    for (street_id, street), bars in streets.items():
+        path = folder / f"street-{street_id}.png"
+        if not path.exists():
+            path.write_bytes(bar_chart(f"{street} {year}年{month}月 社区得分", sorted(bars, key=lambda b: -b[1])))
+        charts[("street", street_id)] = str(path)
+    for district_id, by_street in districts.items():
+        path = folder / f"district-{district_id}.png"
+        if not path.exists():
+            means = sorted(((name, sum(s) / len(s)) for name, s in by_street.items()), key=lambda b: -b[1])
+            path.write_bytes(bar_chart(f"{year}年{month}月 各街道社区平均得分", means))
+        charts[("district", district_id)] = str(path)
+    return charts
 
 
 def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:

@@ -99,8 +99,8 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
 
 
 @stage_task
-def rank_month(year: int, month: int) -> dict:
-    """Publish the month's ranking (frozen once published) and queue the ranking and overdue notices."""
+def rank_month(year: int, month: int, send: bool) -> dict:
+    """Publish the month's ranking (frozen once published); with send, queue the ranking notices."""
     first_of_next = date(year + (month == 12), month % 12 + 1, 1)
     if not 1 <= month <= 12:
         raise UserError(f"月份 {month} 不合理：应为 1 到 12")
@@ -109,15 +109,24 @@ def rank_month(year: int, month: int) -> dict:
     with session_scope() as session:
         cycle = existing_cycle(session, year)
         published = progress.publish_ranking(session, cycle.id, year, month, first_of_next)
-        rankings = delivery.queue(session, progress.ranking_drafts(session, year, cycle.id, month))
-        reminders = delivery.queue(session, progress.overdue_drafts(session, year, cycle.id, month))
-        report_requests = delivery.queue(session, progress.reminder_drafts(session, year, cycle.id, month + 1))
+        rankings = delivery.queue(session, progress.ranking_drafts(session, year, cycle.id, month)) if send else 0
         ids = [c.id for c in communities_in_scope(session)]
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
         table = ranking_table(session, cycle.id, month)
         audit(session, "run", "stage:progress", year=year, month=month, newly_published=published)
-        return dict(month=month, newly_published=published, ranking_notices=rankings, overdue_reminders=reminders,
-                    progress_reminders=report_requests, table=table)
+        return dict(month=month, newly_published=published, ranking_notices=rankings, table=table)
+
+
+@stage_task
+def remind(year: int, through_month: int) -> dict:
+    """Overdue warnings for every milestone due by the end of `through_month` and not reached (one per
+    milestone and owner, ever), and the request to report the next month's progress."""
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        overdue = sum(delivery.queue(session, progress.overdue_drafts(session, year, cycle.id, month))
+                      for month in range(1, through_month + 1))
+        requests = delivery.queue(session, progress.reminder_drafts(session, year, cycle.id, through_month + 1))
+        return dict(overdue_reminders=overdue, progress_reminders=requests)
 
 
 def ranking_table(session, cycle_id: int, month: int) -> list[dict]:

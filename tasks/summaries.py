@@ -6,7 +6,7 @@ RESULT_LABELS = {
     "cards_completed": "补全的任务卡", "posts_opened": "新开设岗位", "assignment_notices": "分工通知",
     "incomplete_tasks": "任务卡不完整的任务", "commitments_prepared": "新生成责任状/承诺书",
     "communities_published": "新公开承诺的社区", "commitment_notices": "公开承诺通知",
-    "blocked_by_incomplete_cards": "因任务卡不完整暂不能公开的社区", "months": "排名月份数",
+    "blocked_by_incomplete_cards": "因任务卡不完整暂不能公开的社区", "months": "排名月份数", "newly_published": "新发布",
     "ranking_notices": "排名通知", "overdue_reminders": "逾期提醒", "progress_reminders": "进度报送提醒", "invitations": "评议邀请",
     "tasks_rated": "已评定任务", "communities_awarded": "获创新奖社区", "funding_allocated": "核定经费（元）",
     "result_notices": "结果公示通知", "delivered": "本次发出邮件", "failed": "发送失败（地址被拒）",

@@ -1,0 +1,140 @@
+"""Monthly progress in: a template pre-filled with each task and its last report, the import of
+that sheet (XLSX or CSV) and single reports from the command line. All or nothing: unknown task,
+percent outside 0-100, a date in the future or outside the year, and a percent lower than the
+previous report without a stated reason are refused, each located by file, row and column."""
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianchuang import clock
+from lianchuang.errors import ImportRefused, Problem, UserError
+from lianchuang.models import Community, Milestone, ProgressReport, Task
+from lianchuang.tasks.intake import parse_date
+from lianchuang.tasks.progress import NewReport, record_reports
+from lianchuang.tasks.sheets import Column, SheetReader, write_template
+
+SHEET = "进度"
+COLUMNS = [
+    Column("task", "任务编号", ("task", "task code"), True), Column("title", "任务", ("title",)),
+    Column("last", "上次进度", ("last",)), Column("date", "日期", ("date",), True),
+    Column("percent", "完成百分比", ("percent",), True), Column("milestone", "到达节点（月份）", ("milestone",)),
+    Column("note", "说明", ("note",)), Column("reason", "进度下降原因", ("reason",)),
+    Column("funds", "投入资金（元）", ("funds", "yuan")), Column("matters", "办理事项（件）", ("matters",)),
+]
+
+
+def latest_percents(session: Session, task_ids: list[int], before: date | None = None) -> dict[int, tuple[date, int]]:
+    """Each task's latest report (date, percent), optionally before a date."""
+    latest = select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day")).where(
+        ProgressReport.task_id.in_(task_ids))
+    if before:
+        latest = latest.where(ProgressReport.reported_on < before)
+    latest = latest.group_by(ProgressReport.task_id).subquery()
+    rows = session.execute(select(ProgressReport.task_id, ProgressReport.reported_on, ProgressReport.percent)
+                           .join(latest, (latest.c.task_id == ProgressReport.task_id) & (latest.c.day == ProgressReport.reported_on)))
+    return {task_id: (day, percent) for task_id, day, percent in rows}
+
+
+def write_progress_template(session: Session, path: Path, cycle_id: int, community_ids: list[int]) -> int:
+    tasks = session.execute(select(Task.id, Task.code, Task.title).where(
+        Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code)).all()
+    last = latest_percents(session, [t.id for t in tasks])
+    today = clock.today()
+    write_template(path, {SHEET: COLUMNS}, choices={}, examples={SHEET: [
+        [code, title, f"{last[tid][1]}%" if tid in last else "—", today.isoformat(), "", "", "", "", "", ""]
+        for tid, code, title in tasks]}, notes=[
+        "每行一项任务：填写“完成百分比”（0–100），到达节点时填节点月份，可填说明、投入资金和办理事项。",
+        "进度比上次低时必须填写“进度下降原因”。日期不能晚于今天。不需要报告的行可以删除。",
+        "填好后运行：lianchuang progress import 本文件.xlsx"])
+    return len(tasks)
+
+
+@dataclass
+class _Tasks:
+    ids: dict[str, int]
+    milestones: dict[int, dict[int, int]]  # task id → due month → milestone id
+
+
+def _load_tasks(session: Session, cycle_id: int, codes: set[str]) -> _Tasks:
+    ids = {}
+    for start in range(0, len(codes), 900):
+        chunk = list(codes)[start:start + 900]
+        ids.update(session.execute(select(Task.code, Task.id).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))).all())
+    milestones: dict[int, dict[int, int]] = {}
+    for task_id, month, milestone_id in session.execute(select(Milestone.task_id, Milestone.due_month, Milestone.id)
+                                                        .where(Milestone.task_id.in_(ids.values()))):
+        milestones.setdefault(task_id, {})[month] = milestone_id
+    return _Tasks(ids, milestones)
+
+
+def _whole_number(text: str, low: int, high: int | None) -> int | None:
+    text = text.strip().rstrip("%").replace(",", "")
+    if not text.isdigit():
+        return None
+    value = int(text)
+    return value if value >= low and (high is None or value <= high) else None
+
+
+def check_reports(session: Session, cycle_id: int, year: int, file: str, rows: list[tuple[int, dict]]) -> list[NewReport]:
+    """Turn rows into reports, or raise ImportRefused listing every problem."""
+    problems: list[Problem] = []
+    tasks = _load_tasks(session, cycle_id, {row.get("task", "") for _, row in rows})
+    previous = latest_percents(session, list(tasks.ids.values()))
+    today = clock.today()
+    reports = []
+    for number, row in sorted(rows, key=lambda item: (item[1].get("date", ""), item[0])):
+        before = len(problems)
+        task_id = tasks.ids.get(row.get("task", ""))
+        if task_id is None:
+            problems.append(Problem(file, number, "任务编号", f"{year}年度没有任务“{row.get('task', '')}”"))
+        day = parse_date(row.get("date", ""))
+        if day is None:
+            problems.append(Problem(file, number, "日期", f"“{row.get('date', '')}”不是有效日期，格式如 {today.isoformat()}"))
+        elif day > today:
+            problems.append(Problem(file, number, "日期", f"{day.isoformat()} 晚于今天，不能报告将来的进度"))
+        elif day.year != year:
+            problems.append(Problem(file, number, "日期", f"{day.isoformat()} 不在 {year} 年内"))
+        percent = _whole_number(row.get("percent", ""), 0, 100)
+        if percent is None:
+            problems.append(Problem(file, number, "完成百分比", f"“{row.get('percent', '')}”应为 0 到 100 的整数"))
+        funds = _whole_number(row.get("funds") or "0", 0, None)
+        if funds is None:
+            problems.append(Problem(file, number, "投入资金（元）", f"“{row.get('funds')}”应为不小于 0 的整数（元）"))
+        matters = _whole_number(row.get("matters") or "0", 0, None)
+        if matters is None:
+            problems.append(Problem(file, number, "办理事项（件）", f"“{row.get('matters')}”应为不小于 0 的整数"))
+        milestone_id = None
+        if row.get("milestone") and task_id is not None:
+            month = _whole_number(row["milestone"].rstrip("月"), 1, 12)
+            milestone_id = tasks.milestones.get(task_id, {}).get(month)
+            if milestone_id is None:
+                problems.append(Problem(file, number, "到达节点（月份）", f"该任务没有 {row['milestone']} 月的节点"))
+        if len(problems) > before:
+            continue
+        last = previous.get(task_id)
+        if last and last[0] < day and percent < last[1] and not row.get("reason"):
+            problems.append(Problem(file, number, "进度下降原因", f"进度从 {last[1]}% 降到 {percent}%，请填写原因"))
+            continue
+        if not last or last[0] <= day:
+            previous[task_id] = (day, percent)
+        note = "；".join(filter(None, [row.get("note"), f"进度下降原因：{row['reason']}" if row.get("reason") else ""]))
+        reports.append(NewReport(task_id, day, percent, note or None, funds, matters, milestone_id))
+    if problems:
+        raise ImportRefused(problems)
+    return reports
+
+
+def import_progress(session: Session, cycle_id: int, year: int, path: Path) -> dict:
+    reader = SheetReader(path, COLUMNS, sheet=None if path.suffix.lower() in (".csv", ".txt") else SHEET)
+    if reader.problems:
+        raise ImportRefused(reader.problems)
+    rows = [(number, row) for number, row in reader if row.get("percent") or row.get("date") and row.get("note")]
+    if not rows:
+        raise UserError(f"{reader.file}: 没有填写任何进度（“完成百分比”列是空的）")
+    reports = check_reports(session, cycle_id, year, reader.file, rows)
+    new = record_reports(session, reports)
+    return dict(rows=len(rows), new=new, already_there=len(rows) - new)

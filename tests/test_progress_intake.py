@@ -1,0 +1,134 @@
+"""Progress in, rankings out: imports, the --send switch, charts in the emails, schedules."""
+
+import email
+from datetime import date
+from email import policy
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from factories import YEAR
+from lianchuang import clock
+from lianchuang.errors import ImportRefused, UserError
+from lianchuang.models import Community, Milestone, Notice, ProgressReport, Task
+from lianchuang.models.db import session_scope
+from lianchuang.models.enums import Category
+from lianchuang.tasks import opinions
+from lianchuang.tasks.cycle import ensure_cycle
+from lianchuang.tasks.division import apply_proposals, complete_task_cards, propose_assignments
+from lianchuang.tasks.progress_intake import import_progress, write_progress_template
+
+
+@pytest.fixture
+def tasks(district):
+    """Two tasks per community with the default quarterly milestones and owners."""
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        communities = session.scalars(select(Community).order_by(Community.code)).all()
+        opinions.add_tasks(session, cycle.id, [opinions.NewTask(c.id, category, f"{c.name}{category.label}")
+                                               for c in communities for category in (Category.services, Category.culture)])
+        ids = [c.id for c in communities]
+        apply_proposals(session, propose_assignments(session, cycle.id, ids))
+        complete_task_cards(session, YEAR, cycle.id, ids)
+        return session.scalars(select(Task.code).order_by(Task.code)).all()
+
+
+def csv_file(tmp_path, rows):
+    path = tmp_path / "progress.csv"
+    path.write_text("\n".join(["任务编号,日期,完成百分比,到达节点（月份）,说明,进度下降原因,投入资金（元）,办理事项（件）"] + rows),
+                    encoding="utf-8")
+    return path
+
+
+def do_import(path):
+    with clock.frozen_at(date(YEAR, 7, 1)), session_scope() as session:
+        return import_progress(session, ensure_cycle(session, YEAR).id, YEAR, path)
+
+
+def test_the_template_lists_every_task_and_imports_back(tasks, tmp_path):
+    path = tmp_path / "进度.xlsx"
+    with clock.frozen_at(date(YEAR, 6, 28)), session_scope() as session:
+        assert write_progress_template(session, path, ensure_cycle(session, YEAR).id,
+                                       session.scalars(select(Community.id)).all()) == len(tasks)
+    book = load_workbook(path)
+    sheet = book["进度"]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == tasks
+    sheet.cell(2, 5, 55)
+    sheet.cell(2, 6, 6)  # reached the June milestone
+    sheet.cell(2, 9, 2000)
+    book.save(path)
+    assert do_import(path) == dict(rows=1, new=1, already_there=0)
+    assert do_import(path)["new"] == 0
+    with session_scope() as session:
+        report = session.scalars(select(ProgressReport)).one()
+        milestone = session.get(Milestone, report.milestone_id)
+    assert (report.percent, report.funds_yuan, milestone.due_month) == (55, 2000, 6)
+
+
+def test_bad_progress_is_refused_whole_with_each_problem_located(tasks, tmp_path):
+    first = tasks[0]
+    path = csv_file(tmp_path, [f"{first},{YEAR}-05-25,60,,,,,",
+                               f"NO-SUCH-TASK,{YEAR}-06-25,60,,,,,",
+                               f"{first},{YEAR}-06-25,130,,,,,",
+                               f"{tasks[1]},{YEAR}-08-25,40,,,,,",
+                               f"{first},{YEAR}-06-20,40,,,,,",
+                               f"{tasks[1]},{YEAR}-06-25,40,11,,,,",
+                               f"{tasks[1]},{YEAR}-06-26,40,,,,-5,"])
+    with pytest.raises(ImportRefused) as refused:
+        do_import(path)
+    located = {(p.row, p.column) for p in refused.value.problems}
+    assert located == {(3, "任务编号"), (4, "完成百分比"), (5, "日期"), (6, "进度下降原因"), (7, "到达节点（月份）"),
+                       (8, "投入资金（元）")}
+    with session_scope() as session:
+        assert session.scalars(select(ProgressReport)).all() == []
+
+
+def test_a_decrease_with_a_reason_is_accepted(tasks, tmp_path):
+    path = csv_file(tmp_path, [f"{tasks[0]},{YEAR}-05-25,60,,,,,", f"{tasks[0]},{YEAR}-06-25,45,,,重新评估工程量,,"])
+    assert do_import(path)["new"] == 2
+    with session_scope() as session:
+        assert "重新评估工程量" in session.scalars(select(ProgressReport.note).where(ProgressReport.percent == 45)).one()
+
+
+def test_ranking_sends_only_when_asked_and_never_twice(prefect_harness, settings, tasks):
+    from lianchuang.flows.stages import monthly_ranking
+
+    with clock.frozen_at(date(YEAR, 7, 1)):
+        assert monthly_ranking(YEAR, [6], send=False)["ranking_notices"] == 0
+        sent = monthly_ranking(YEAR, [6], send=True)
+        assert sent["ranking_notices"] > 0 and sent["delivered"] == sent["ranking_notices"]
+        assert monthly_ranking(YEAR, [6], send=True)["ranking_notices"] == 0
+    messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (settings.maildir / "new").iterdir()]
+    street = next(m for m in messages if "街道社区工作任务进度" in m["Subject"])
+    assert street.get_content_type() == "multipart/related"
+    chart = next(part for part in street.walk() if part.get_content_type() == "image/png")
+    assert chart["Content-ID"] == "<chart>" and chart.get_content().startswith(b"\x89PNG")
+    assert 'src="cid:chart"' in street.get_body(("html",)).get_content()
+
+
+def test_a_month_not_over_cannot_be_ranked(prefect_harness, settings, tasks):
+    from lianchuang.flows.stages import monthly_ranking
+
+    with clock.frozen_at(date(YEAR, 6, 30)), pytest.raises(UserError, match="还没有结束"):
+        monthly_ranking(YEAR, [6])
+
+
+def test_schedules_are_monthly_and_weekly_in_beijing_time():
+    from lianchuang.flows.schedules import deployments
+
+    by_name = {d.name: d for d in deployments()}
+    monthly, weekly = by_name["monthly-ranking"], by_name["weekly-reminders"]
+    assert (monthly.schedules[0].schedule.cron, monthly.schedules[0].schedule.timezone) == ("0 8 1 * *", "Asia/Shanghai")
+    assert (weekly.schedules[0].schedule.cron, weekly.schedules[0].schedule.timezone) == ("0 8 * * 1", "Asia/Shanghai")
+
+
+def test_serve_says_how_to_start_a_server_when_none_is_reachable(monkeypatch):
+    from lianchuang.flows.schedules import prefect_server_url
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with pytest.raises(UserError, match="lianchuang server"):
+        prefect_server_url()
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    with pytest.raises(UserError, match="连不上"):
+        prefect_server_url()
