@@ -17,14 +17,18 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
     """Write index.html and one page per community into out_dir; returns the number of pages."""
     out_dir.mkdir(parents=True, exist_ok=True)
     districts = session.scalars(select(District).order_by(District.code)).all()
-    latest = (select(ProgressReport.task_id, func.max(ProgressReport.percent).label("percent"))
-              .group_by(ProgressReport.task_id).subquery())
+    # Grouped queries joined in Python: a derived-table join over every report was pathological on SQLite.
+    percent = dict(session.execute(select(ProgressReport.task_id, func.max(ProgressReport.percent))
+                                   .join(Task, Task.id == ProgressReport.task_id).where(Task.cycle_id == cycle_id)
+                                   .group_by(ProgressReport.task_id)).all())
+    unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(
+        select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)))).all())
     tasks = defaultdict(list)
-    for task, lead, percent in session.execute(
-            select(Task, Unit.name, latest.c.percent).outerjoin(Unit, Task.lead_unit_id == Unit.id)
-            .outerjoin(latest, latest.c.task_id == Task.id).where(Task.cycle_id == cycle_id).order_by(Task.code)):
-        tasks[task.community_id].append(dict(code=task.code, category=task.category, title=task.title, lead=lead,
-                                             goal=task.goal, deadline=task.deadline, percent=percent or 0))
+    for task in session.execute(select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
+                                       Task.goal, Task.deadline).where(Task.cycle_id == cycle_id).order_by(Task.code)):
+        tasks[task.community_id].append(dict(code=task.code, category=task.category, title=task.title,
+                                             lead=unit_names.get(task.lead_unit_id), goal=task.goal,
+                                             deadline=task.deadline, percent=percent.get(task.id, 0)))
     posts = defaultdict(dict)
     for community_id, post_id, kind, temporary, holder in session.execute(
             select(Post.community_id, Post.id, PostKind.name, Post.temporary, Person.name)
@@ -43,12 +47,15 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
         commitments[community_id].append(unit_name or person_name)
         published[community_id] = published_on
     rankings = defaultdict(list)
-    for ranking in session.scalars(select(MonthlyRanking).where(MonthlyRanking.cycle_id == cycle_id).order_by(MonthlyRanking.month)):
+    for ranking in session.execute(select(MonthlyRanking.community_id, MonthlyRanking.month, MonthlyRanking.score,
+                                          MonthlyRanking.rank_in_street, MonthlyRanking.rank_in_district)
+                                   .where(MonthlyRanking.cycle_id == cycle_id).order_by(MonthlyRanking.month)):
         rankings[ranking.community_id].append(ranking)
     results = defaultdict(list)
-    for task, result in session.execute(select(Task, EvaluationResult).join(EvaluationResult, EvaluationResult.task_id == Task.id)
-                                        .where(Task.cycle_id == cycle_id).order_by(Task.code)):
-        results[task.community_id].append(dict(code=task.code, title=task.title, ballots=result.ballots, score=result.score))
+    for row in session.execute(select(Task.community_id, Task.code, Task.title, EvaluationResult.ballots, EvaluationResult.score)
+                               .join(EvaluationResult, EvaluationResult.task_id == Task.id)
+                               .where(Task.cycle_id == cycle_id).order_by(Task.code)):
+        results[row.community_id].append(dict(code=row.code, title=row.title, ballots=row.ballots, score=row.score))
     today = clock.today()
     (out_dir / "index.html").write_text(render_page("board/index.html", dict(year=year, districts=districts)),
                                         encoding="utf-8")

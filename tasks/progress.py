@@ -12,6 +12,8 @@ Communities are ranked by score within their street and across the district; equ
 rank (1, 1, 3). A published month is frozen: later reports count from the next month on."""
 
 import calendar
+from collections.abc import Callable
+from pathlib import Path
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -126,15 +128,16 @@ def publish_ranking(session: Session, cycle_id: int, year: int, month: int, publ
     return True
 
 
-def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
-    """The month's ranking to the district, each street and each community coordinator."""
+def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tuple[list[Draft], Callable[[], None]]:
+    """The month's ranking to the district, each street and each community coordinator, and a
+    function that waits for their charts (drawn meanwhile by worker processes)."""
     rows = session.execute(
         select(MonthlyRanking, Community.name, Community.street_id, Street.name, Street.district_id)
         .join(Community, MonthlyRanking.community_id == Community.id).join(Street, Community.street_id == Street.id)
         .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
         .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
     if not rows:
-        return []
+        return [], lambda: None
     previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
         MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1)).all())
     overdue = defaultdict(list)
@@ -145,43 +148,48 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
     common = dict(year=year, month=month, chart=True)
-    charts = ranking_charts(year, month, rows)
+    charts, wait_for_charts = ranking_charts(year, month, rows)
     drafts = []
     coordinators = session.scalars(select(Person).where(Person.role.in_(
         [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()
     streets = {street_id: street for _, _, street_id, street, _ in rows}
+    # Grouped once, so each coordinator's table is a lookup (scanning all rows per person was quadratic).
+    by_district, by_street, by_community = defaultdict(list), defaultdict(list), {}
+    for row in rows:
+        by_district[row[4]].append(row)
+        by_street[row[2]].append(row)
+        by_community[row[0].community_id] = row
+    street_tables = {sid: [line(r[0], r[1]) for r in sorted(members, key=lambda r: r[0].rank_in_street)]
+                     for sid, members in by_street.items()}
     for person in coordinators:
         if person.role == Role.district_coordinator:
-            mine = [r for r in rows if r[4] == person.district_id]
-            context = dict(scope="district", scope_name="全区", rows=[line(r[0], r[1]) for r in mine])
+            context = dict(scope="district", scope_name="全区", rows=[line(r[0], r[1]) for r in by_district[person.district_id]])
             chart = charts.get(("district", person.district_id))
         elif person.role == Role.street_coordinator:
-            mine = sorted((r for r in rows if r[2] == person.street_id), key=lambda r: r[0].rank_in_street)
-            context = dict(scope="street", scope_name=streets.get(person.street_id, ""), rows=[line(r[0], r[1]) for r in mine])
+            context = dict(scope="street", scope_name=streets.get(person.street_id, ""),
+                           rows=street_tables.get(person.street_id, []))
             chart = charts.get(("street", person.street_id))
         else:
-            mine = [r for r in rows if r[0].community_id == person.community_id]
-            if not mine:
+            if person.community_id not in by_community:
                 continue
-            own, name, street_id = mine[0][0], mine[0][1], mine[0][2]
-            peers = sorted((r for r in rows if r[2] == street_id), key=lambda r: r[0].rank_in_street)
+            own, name, street_id = by_community[person.community_id][:3]
             context = dict(scope="community", scope_name=name, community=name, overdue=overdue[own.community_id],
                            own=dict(score=own.score, street=streets[street_id], rank_in_street=own.rank_in_street,
                                     rank_in_district=own.rank_in_district, previous_rank=previous.get(own.community_id)),
-                           rows=[line(r[0], r[1]) for r in peers])
+                           rows=street_tables[street_id])
             chart = charts.get(("street", street_id))
         if not context["rows"]:
             continue
         drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}",
                                       context=common | context | dict(chart=chart is not None), image_path=chart))
-    return drafts
+    return drafts, wait_for_charts
 
 
-def ranking_charts(year: int, month: int, rows) -> dict[tuple[str, int], str]:
+def ranking_charts(year: int, month: int, rows) -> tuple[dict[tuple[str, int], str], Callable[[], None]]:
     """One PNG per street (its communities' scores) and per district (its streets' mean scores),
     written once to the data folder and shared by every email that shows it."""
     from lianchuang.settings import get_settings
-    from lianchuang.tasks.charts import bar_chart
+    from lianchuang.tasks.charts import draw_all
 
     folder = get_settings().data_dir / "charts" / f"{year}-{month:02d}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -189,19 +197,17 @@ def ranking_charts(year: int, month: int, rows) -> dict[tuple[str, int], str]:
     for ranking, community, street_id, street, district_id in rows:
         streets[(street_id, street)].append((community, ranking.score))
         districts[district_id][street].append(ranking.score)
-    charts = {}
+    charts, jobs = {}, []
     for (street_id, street), bars in streets.items():
         path = folder / f"street-{street_id}.png"
-        if not path.exists():
-            path.write_bytes(bar_chart(f"{street} {year}年{month}月 社区得分", sorted(bars, key=lambda b: -b[1])))
         charts[("street", street_id)] = str(path)
+        jobs.append((str(path), f"{street} {year}年{month}月 社区得分", sorted(bars, key=lambda b: -b[1])))
     for district_id, by_street in districts.items():
         path = folder / f"district-{district_id}.png"
-        if not path.exists():
-            means = sorted(((name, sum(s) / len(s)) for name, s in by_street.items()), key=lambda b: -b[1])
-            path.write_bytes(bar_chart(f"{year}年{month}月 各街道社区平均得分", means))
         charts[("district", district_id)] = str(path)
-    return charts
+        means = sorted(((name, sum(s) / len(s)) for name, s in by_street.items()), key=lambda b: -b[1])
+        jobs.append((str(path), f"{year}年{month}月 各街道社区平均得分", means))
+    return charts, draw_all([job for job in jobs if not Path(job[0]).exists()])  # a re-run reuses the month's charts
 
 
 def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:

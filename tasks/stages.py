@@ -109,7 +109,11 @@ def rank_month(year: int, month: int, send: bool) -> dict:
     with session_scope() as session:
         cycle = existing_cycle(session, year)
         published = progress.publish_ranking(session, cycle.id, year, month, first_of_next)
-        rankings = delivery.queue(session, progress.ranking_drafts(session, year, cycle.id, month)) if send else 0
+        rankings = 0
+        if send:
+            drafts, wait_for_charts = progress.ranking_drafts(session, year, cycle.id, month)
+            rankings = delivery.queue(session, drafts)  # rendered while the charts are drawn
+            wait_for_charts()
         ids = [c.id for c in communities_in_scope(session)]
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
         table = ranking_table(session, cycle.id, month)
