@@ -13,10 +13,8 @@
 import argparse
 import os
 import random
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 YEAR, MONTH = 2026, 10
 HAND_WRITTEN = """
@@ -72,19 +70,18 @@ def build(session, cycle_id: int) -> int:
 
 
 def main() -> None:
+    from common import fresh_database
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--breakdown", action="store_true", help="time each step of the monthly run instead of the flow")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="lianchuang-bench-"))
-    os.environ["LIANCHUANG_DATA_DIR"] = str(work)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    if args.database_url:
-        os.environ["LIANCHUANG_DATABASE_URL"] = args.database_url
+    work, url = fresh_database(args.database_url)
     from sqlalchemy import text
 
     from lianchuang import clock
-    from lianchuang.models.db import drop_everything, session_scope, upgrade_database
+    from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.models.enums import Role
     from lianchuang.settings import configure_prefect_environment, get_settings
     from lianchuang.tasks.cycle import ensure_cycle
@@ -94,9 +91,6 @@ def main() -> None:
 
     settings = get_settings()
     configure_prefect_environment(settings)
-    url = settings.db_url
-    drop_everything(url)
-    upgrade_database(url)
     org = generate_org(SCALES["province"])
     coordinators = [p for p in org.people if p["role"] in (Role.district_coordinator, Role.street_coordinator,
                                                            Role.community_coordinator)]

@@ -11,7 +11,6 @@ import mailbox
 import os
 import smtplib
 import sys
-import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -77,21 +76,17 @@ def bare_smtp(count: int, port: int) -> float:
 
 
 def main() -> None:
+    from common import fresh_database
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="lianchuang-bench-"))
-    os.environ["LIANCHUANG_DATA_DIR"] = str(work)
-    if args.database_url:
-        os.environ["LIANCHUANG_DATABASE_URL"] = args.database_url
-    from lianchuang.models.db import drop_everything, upgrade_database
-    from lianchuang.settings import get_settings, reset_settings
+    work, url = fresh_database(args.database_url)
+    from lianchuang.models.db import drop_everything
+    from lianchuang.settings import reset_settings
     from smtp_server import SmtpServer
 
-    url = get_settings().db_url
-    drop_everything(url)
-    upgrade_database(url)
     rows = []
     app_maildir = app_run(args.count, "maildir")
     rows.append(("Maildir", app_maildir, bare_maildir(args.count, work / "bare-maildir")))

@@ -9,10 +9,8 @@ process); a smaller run alongside shows whether memory stays flat as the file gr
 import argparse
 import csv
 import multiprocessing
-import os
 import random
 import resource
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -104,23 +102,18 @@ def reset_opinions() -> None:
 
 
 def main() -> None:
+    from common import fresh_database
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=250_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="lianchuang-bench-"))
-    os.environ["LIANCHUANG_DATA_DIR"] = str(work)
-    if args.database_url:
-        os.environ["LIANCHUANG_DATABASE_URL"] = args.database_url
-    from lianchuang.models.db import drop_everything, session_scope, upgrade_database
-    from lianchuang.settings import get_settings
+    work, url = fresh_database(args.database_url)
+    from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.tasks.cycle import ensure_cycle
     from lianchuang.tasks.demo_data import SCALES, generate_org
     from lianchuang.tasks.org import OrgData, load_org
 
-    url = get_settings().db_url
-    drop_everything(url)
-    upgrade_database(url)
     org = generate_org(SCALES["province"])
     with session_scope() as session:
         load_org(session, OrgData(districts=org.districts, streets=org.streets, communities=org.communities))

@@ -4,7 +4,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from lianchuang.models import (AwardResult, Ballot, Commitment, Community, Cycle, EvaluationResult, MonthlyRanking,
-                               Notice, Opinion, Post, PostClaim, PostKind, ProgressReport, StageState, Street, Task, Unit)
+                               Notice, Opinion, Post, PostClaim, ProgressReport, StageState, Street, Task, Unit)
 from lianchuang.models.enums import Stage, StageStatus, UnitKind
 
 
@@ -16,7 +16,6 @@ def summary(session: Session, cycle: Cycle) -> dict:
     """The year's figures, in the terms of seed 003."""
     c = cycle.id
     opinions = dict(session.execute(select(Opinion.status, func.count()).where(Opinion.cycle_id == c).group_by(Opinion.status)).all())
-    task_units = select(Task.lead_unit_id).where(Task.cycle_id == c)
     notices = dict(session.execute(select(Notice.status, func.count()).where(Notice.year == cycle.year).group_by(Notice.status)).all())
     return {
         "year": cycle.year,

@@ -7,9 +7,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lianchuang import clock
-from lianchuang.models import (Commitment, Community, District, EvaluationResult, MonthlyRanking, Person, Post,
-                               PostClaim, PostKind, ProgressReport, Street, Task, Unit)
+from lianchuang.models import (Commitment, District, EvaluationResult, MonthlyRanking, Person, Post, PostClaim, PostKind,
+                               ProgressReport, Task, Unit)
 from lianchuang.tasks.rendering import render_page
 
 
@@ -56,7 +55,6 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
                                .join(EvaluationResult, EvaluationResult.task_id == Task.id)
                                .where(Task.cycle_id == cycle_id).order_by(Task.code)):
         results[row.community_id].append(dict(code=row.code, title=row.title, ballots=row.ballots, score=row.score))
-    today = clock.today()
     (out_dir / "index.html").write_text(render_page("board/index.html", dict(year=year, districts=districts)),
                                         encoding="utf-8")
     pages = 1

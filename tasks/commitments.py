@@ -7,7 +7,6 @@ from datetime import date, datetime
 from sqlalchemy import join, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from lianchuang import clock
 from lianchuang.models import Commitment, Community, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import CommitmentKind, Role, Stage

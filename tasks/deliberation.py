@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lianchuang.errors import ImportRefused, Problem, UserError
+from lianchuang.errors import ImportRefused, Problem
 from lianchuang.models import Community, Opinion, Task
 from lianchuang.models.enums import Category, OpinionStatus, UnitKind
 from lianchuang.tasks.intake import parse_date, similar_pairs

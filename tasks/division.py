@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import Community, Milestone, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
-from lianchuang.models.enums import Category, Role, Stage, UnitKind
+from lianchuang.models.enums import Role, Stage, UnitKind
 from lianchuang.tasks.delivery import Draft
 from lianchuang.tasks.rendering import label
 

@@ -4,7 +4,7 @@ coverage report."""
 
 import re
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, Problem, UserError
-from lianchuang.models import Community, Milestone, ProgressReport, Task
+from lianchuang.models import Milestone, ProgressReport, Task
 from lianchuang.tasks.intake import parse_date
 from lianchuang.tasks.progress import NewReport, record_reports
 from lianchuang.tasks.sheets import Column, SheetReader, write_template

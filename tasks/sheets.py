@@ -5,7 +5,6 @@ stops at the first problem: it collects every one, by file, row and column, and 
 refuses the whole file if there is any."""
 
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lianchuang.models import Commitment, Evaluator, Milestone, Opinion, Person, Post, PostClaim, ProgressReport, Task, Unit
+from lianchuang.models import Commitment, Evaluator, Milestone, Opinion, Person, Post, ProgressReport, Task, Unit
 from lianchuang.models.enums import SOURCE_KINDS, Category, Channel, Grade, OpinionStatus, Role, UnitKind
 from lianchuang.tasks import commitments, division, evaluation, opinions, progress
 from lianchuang.tasks.demo_data import TASK_IDEAS, Scale, task_idea

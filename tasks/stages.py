@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lianchuang import clock
 from lianchuang.errors import UserError

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from factories import YEAR
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
-from lianchuang.models import Community, Milestone, Notice, ProgressReport, Task
+from lianchuang.models import Community, Milestone, ProgressReport, Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Category
 from lianchuang.tasks import opinions
