@@ -328,12 +328,18 @@ def _count_queued(year: int | None) -> int:
         return session.scalar(query.where(Notice.year == year) if year is not None else query)
 
 
-def requeue_failed(session: Session, ids: list[int] | None = None) -> int:
-    """Put failed notices back in the queue (after the address was corrected, say)."""
-    statement = update(Notice).where(Notice.status == NoticeStatus.failed)
-    if ids:
-        statement = statement.where(Notice.id.in_(ids))
-    return session.execute(statement.values(status=NoticeStatus.queued)).rowcount
+def requeue_failed(session: Session) -> int:
+    """Put failed notices back in the queue, addressed to each person's current email: a retry
+    usually follows a corrected address (`org import`). Someone whose email was removed gets the
+    notice on paper instead."""
+    from lianchuang.models import Person
+
+    current = select(Person.email).where(Person.id == Notice.person_id).scalar_subquery()
+    failed = (Notice.status == NoticeStatus.failed) & Notice.person_id.is_not(None)
+    session.execute(update(Notice).where(failed).values(recipient_email=current))
+    session.execute(update(Notice).where(failed, Notice.recipient_email.is_(None)).values(status=NoticeStatus.printed))
+    return session.execute(update(Notice).where(Notice.status == NoticeStatus.failed)
+                           .values(status=NoticeStatus.queued)).rowcount
 
 
 def write_print_batches(session: Session, year: int) -> int:

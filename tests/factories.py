@@ -13,6 +13,12 @@ SMALL = Scale(districts=1, streets_per_district=2, communities=4, task_units=20,
 YEAR = 2026
 
 
+def write_lines(path, lines, encoding="utf-8"):
+    """A text file (CSV) of the given lines, as a coordinator's spreadsheet program would save it."""
+    path.write_bytes("\n".join(lines).encode(encoding))
+    return path
+
+
 def build_district(scale: Scale = SMALL) -> OrgData:
     data = generate_org(scale)
     with session_scope() as session:

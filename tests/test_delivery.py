@@ -199,3 +199,18 @@ def test_the_smtp_password_may_come_from_a_prefect_secret_block(prefect_harness,
     reset_settings()
     assert delivery.smtp_password(get_settings()) == "direct"  # an explicit password wins
     reset_settings()
+
+
+def test_a_retry_uses_the_corrected_address(smtp, district):
+    from lianchuang.models import Person
+
+    with session_scope() as session:
+        person = session.scalars(select(Person).where(Person.email.is_not(None)).order_by(Person.code)).first()
+        smtp.refuse.add(person.email)
+        delivery.queue(session, [delivery.Draft.to_person(person, 2026, "progress", "overdue", draft().context)])
+    assert delivery.deliver_pending().failed == 1
+    with session_scope() as session:  # the coordinator corrects the address (as org import would)
+        session.get(Person, person.id).email = "corrected@example.cn"
+        assert delivery.requeue_failed(session) == 1
+    assert delivery.deliver_pending().delivered == 1
+    assert smtp.messages[-1][0] == ["corrected@example.cn"]

@@ -4,7 +4,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from factories import YEAR
+from factories import YEAR, write_lines
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Community, Opinion, Task
 from lianchuang.models.db import session_scope
@@ -31,10 +31,8 @@ def opinion_count():
         return session.scalar(select(func.count()).select_from(Opinion))
 
 
-def csv_file(tmp_path, lines, encoding="utf-8", name="opinions.csv"):
-    path = tmp_path / name
-    path.write_bytes("\n".join(lines).encode(encoding))
-    return path
+def csv_file(tmp_path, lines, encoding="utf-8"):
+    return write_lines(tmp_path / "opinions.csv", lines, encoding)
 
 
 def test_the_template_round_trips(district, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from factories import YEAR
+from factories import YEAR, write_lines
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Community, Milestone, ProgressReport, Task
@@ -35,10 +35,8 @@ def tasks(district):
 
 
 def csv_file(tmp_path, rows):
-    path = tmp_path / "progress.csv"
-    path.write_text("\n".join(["任务编号,日期,完成百分比,到达节点（月份）,说明,进度下降原因,投入资金（元）,办理事项（件）"] + rows),
-                    encoding="utf-8")
-    return path
+    return write_lines(tmp_path / "progress.csv",
+                       ["任务编号,日期,完成百分比,到达节点（月份）,说明,进度下降原因,投入资金（元）,办理事项（件）"] + rows)
 
 
 def do_import(path):
