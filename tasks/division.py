@@ -1,21 +1,16 @@
-"""Stage 2 rules: propose who leads each task (nearby, best fit, balance), complete the task
-cards, open the posts (设岗定责), and tell owners what they took on."""
+"""Stage 2 rules (who leads each task is in assignment.py): complete the task cards, open the
+posts (设岗定责), and tell owners what they took on."""
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lianchuang.models import Community, Milestone, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
+from lianchuang.models import Community, Milestone, Person, Post, PostClaim, PostKind, Task, TaskCoUnit
 from lianchuang.models.db import insert_ignoring_duplicates
-from lianchuang.models.enums import Role, Stage, UnitKind
+from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.delivery import Draft
-from lianchuang.tasks.rendering import label
-
-TASK_TAKING_KINDS = [UnitKind.residents_committee, UnitKind.stationed_unit, UnitKind.linked_unit,
-                     UnitKind.civil_org, UnitKind.mass_org]
 
 BUILTIN_POST_KINDS = [
     ("平安创建岗", "参与巡逻防控，排查治安隐患"), ("文明劝导岗", "劝导不文明行为，倡导文明新风"),
@@ -35,66 +30,6 @@ def ensure_post_kinds(session: Session) -> None:
     insert_ignoring_duplicates(session, PostKind, [
         dict(name=name, duty=duty, emergency=name == EMERGENCY_POST_KIND) for name, duty in BUILTIN_POST_KINDS
     ], ["name"])
-
-
-@dataclass
-class Proposal:
-    task_id: int
-    lead_unit_id: int
-    co_unit_id: int | None
-    reason: str
-
-
-def propose_assignments(session: Session, cycle_id: int, community_ids: list[int]) -> list[Proposal]:
-    """A lead unit (and a co-organiser) for every task that has none. Cost per (task, unit):
-    distance (same community 0, same street 3), fit (-2 when the unit is strong in the category),
-    balance (load relative to capacity, heavily penalised past capacity). Tasks are taken in code
-    order and ties broken by unit code, so the result is deterministic."""
-    tasks = session.execute(
-        select(Task.id, Task.code, Task.community_id, Task.category, Community.street_id).join(Community)
-        .where(Task.cycle_id == cycle_id, Task.lead_unit_id.is_(None), Task.community_id.in_(community_ids))
-        .order_by(Task.code)).all()
-    if not tasks:
-        return []
-    streets = {t.street_id for t in tasks}
-    units = session.execute(
-        select(Unit.id, Unit.code, Unit.community_id, Unit.strengths, Unit.capacity, Community.street_id)
-        .join(Community).where(Community.street_id.in_(streets), Unit.kind.in_(TASK_TAKING_KINDS))
-        .order_by(Unit.code)).all()
-    load = defaultdict(int, session.execute(
-        select(Task.lead_unit_id, func.count()).where(Task.cycle_id == cycle_id, Task.lead_unit_id.is_not(None))
-        .group_by(Task.lead_unit_id)).all())
-    by_street = defaultdict(list)
-    for unit in units:
-        by_street[unit.street_id].append(unit)
-    proposals = []
-    for task in tasks:
-        def cost(unit):
-            nearby = 0 if unit.community_id == task.community_id else 3
-            fit = -2 if task.category in unit.strengths.split(",") else 0
-            balance = load[unit.id] / max(unit.capacity, 1) + (10 if load[unit.id] >= unit.capacity else 0)
-            return nearby + fit + balance, unit.code
-        ranked = sorted(by_street[task.street_id], key=cost)
-        if not ranked:
-            continue
-        lead = ranked[0]
-        co = next((u for u in ranked[1:] if u.community_id == task.community_id), None)
-        reason = "，".join(filter(None, [
-            "同社区" if lead.community_id == task.community_id else "同街道",
-            f"擅长{label(task.category)}" if task.category in lead.strengths.split(",") else "",
-            f"当前承担{load[lead.id]}项"]))
-        load[lead.id] += 1
-        proposals.append(Proposal(task.id, lead.id, co.id if co else None, reason))
-    return proposals
-
-
-def apply_proposals(session: Session, proposals: list[Proposal]) -> None:
-    if not proposals:
-        return
-    session.execute(update(Task), [dict(id=p.task_id, lead_unit_id=p.lead_unit_id, assignment_reason=p.reason)
-                                   for p in proposals])
-    insert_ignoring_duplicates(session, TaskCoUnit, [dict(task_id=p.task_id, unit_id=p.co_unit_id)
-                                                     for p in proposals if p.co_unit_id], ["task_id", "unit_id"])
 
 
 DEFAULT_STEPS = [(3, 25, "制定方案、落实人员"), (6, 50, "过半推进"), (9, 75, "基本完成"), (12, 100, "全面完成并总结")]

@@ -13,7 +13,7 @@ from lianchuang.models import Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
-from lianchuang.tasks import commitments, delivery, division, evaluation, opinions, progress
+from lianchuang.tasks import assignment, commitments, delivery, division, evaluation, opinions, progress
 from lianchuang.tasks.board import build_board
 from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle, set_stage
 
@@ -66,8 +66,8 @@ def divide_work(year: int, community_codes: list[str] | None) -> dict:
     with session_scope() as session:
         cycle = existing_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
-        proposals = division.propose_assignments(session, cycle.id, ids)
-        division.apply_proposals(session, proposals)
+        proposals, _ = assignment.propose(session, cycle.id, ids)
+        assignment.apply(session, proposals)
         completed = division.complete_task_cards(session, year, cycle.id, ids)
         posts = division.open_posts(session, cycle.id, ids, today)
         notices = delivery.queue(session, division.assignment_drafts(session, year, cycle.id, ids))

@@ -59,10 +59,11 @@ def test_a_published_month_is_frozen(two_communities, session):
 
 
 def test_overdue_reminder_goes_once_per_owner_for_the_milestone_due(two_communities, session):
-    from lianchuang.tasks.division import apply_proposals, complete_task_cards, propose_assignments
+    from lianchuang.tasks.assignment import apply, propose
+    from lianchuang.tasks.division import complete_task_cards
 
     cycle, tasks = two_communities
-    apply_proposals(session, propose_assignments(session, cycle.id, [t.community_id for t in tasks]))
+    apply(session, propose(session, cycle.id, [t.community_id for t in tasks])[0])
     complete_task_cards(session, YEAR, cycle.id, [t.community_id for t in tasks])
     progress.record_reports(session, [progress.NewReport(tasks[0].id, date(YEAR, 6, 20), 20)])
     drafts = progress.overdue_drafts(session, YEAR, cycle.id, 6)

@@ -16,7 +16,8 @@ from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Category
 from lianchuang.tasks import opinions
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.division import apply_proposals, complete_task_cards, propose_assignments
+from lianchuang.tasks.assignment import apply, propose
+from lianchuang.tasks.division import complete_task_cards
 from lianchuang.tasks.progress_intake import import_progress, write_progress_template
 
 
@@ -29,7 +30,7 @@ def tasks(district):
         opinions.add_tasks(session, cycle.id, [opinions.NewTask(c.id, category, f"{c.name}{category.label}")
                                                for c in communities for category in (Category.services, Category.culture)])
         ids = [c.id for c in communities]
-        apply_proposals(session, propose_assignments(session, cycle.id, ids))
+        apply(session, propose(session, cycle.id, ids)[0])
         complete_task_cards(session, YEAR, cycle.id, ids)
         return session.scalars(select(Task.code).order_by(Task.code)).all()
 
