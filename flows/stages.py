@@ -49,6 +49,14 @@ def division_stage(year: int, communities: list[str] | None = None) -> dict:
     return _report(f"{year} 分工负责·设岗定责", summary | stages.deliver_and_publish(year))
 
 
+@flow(name="emergency-posts")
+def emergency_posts(year: int, community: str, kind: str, capacity: int, situation: str) -> dict:
+    """突发事件设岗: open temporary posts mid-year and send the rapid notice at once to the members
+    of the community and of the other communities of its street."""
+    summary = stages.open_emergency_posts(year, community, kind, capacity, situation)
+    return _report(f"{year} 临时设岗", summary | stages.deliver_and_publish(year))
+
+
 @flow(name="stage-3-commitments")
 def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
     """联名公开承诺: statements and letters, joint publication on the notice board."""

@@ -13,7 +13,8 @@ from lianchuang.tasks.rendering import render_page
 
 
 def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:
-    """Write index.html and one page per community into out_dir; returns the number of pages."""
+    """Write index.html (districts and their streets), a page per street (its communities at a
+    glance) and a page per community into out_dir; returns the number of pages."""
     out_dir.mkdir(parents=True, exist_ok=True)
     districts = session.scalars(select(District).order_by(District.code)).all()
     # Grouped queries joined in Python: a derived-table join over every report was pathological on SQLite.
@@ -22,11 +23,15 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
                                    .group_by(ProgressReport.task_id)).all())
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(
         select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)))).all())
+    leader_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
+        select(Task.responsible_person_id).where(Task.cycle_id == cycle_id)))).all())
     tasks = defaultdict(list)
     for task in session.execute(select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
-                                       Task.goal, Task.deadline).where(Task.cycle_id == cycle_id).order_by(Task.code)):
+                                       Task.responsible_person_id, Task.goal, Task.deadline)
+                                .where(Task.cycle_id == cycle_id).order_by(Task.code)):
         tasks[task.community_id].append(dict(code=task.code, category=task.category, title=task.title,
-                                             lead=unit_names.get(task.lead_unit_id), goal=task.goal,
+                                             lead=unit_names.get(task.lead_unit_id),
+                                             leader=leader_names.get(task.responsible_person_id), goal=task.goal,
                                              deadline=task.deadline, percent=percent.get(task.id, 0)))
     posts = defaultdict(dict)
     for community_id, post_id, kind, temporary, holder in session.execute(
@@ -55,17 +60,24 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
                                .join(EvaluationResult, EvaluationResult.task_id == Task.id)
                                .where(Task.cycle_id == cycle_id).order_by(Task.code)):
         results[row.community_id].append(dict(code=row.code, title=row.title, ballots=row.ballots, score=row.score))
-    (out_dir / "index.html").write_text(render_page("board/index.html", dict(year=year, districts=districts)),
-                                        encoding="utf-8")
+    _write(out_dir / "index.html", "board/index.html", year=year, districts=districts)
     pages = 1
     for district in districts:
         for street in district.streets:
+            overview = [dict(community=c, tasks=len(tasks[c.id]), published=published.get(c.id),
+                             latest=rankings[c.id][-1] if rankings[c.id] else None) for c in street.communities]
+            _write(out_dir / f"street-{street.code}.html", "board/street.html", year=year, district=district,
+                   street=street, communities=overview)
+            pages += 1
             for community in street.communities:
-                page = render_page("board/community.html", dict(
-                    year=year, community=community, street=street.name, tasks=tasks[community.id],
-                    posts=list(posts[community.id].values()), commitments=commitments[community.id],
-                    commitments_published=published.get(community.id), rankings=rankings[community.id],
-                    results=results[community.id]))
-                (out_dir / f"{community.code}.html").write_text(page, encoding="utf-8")
+                _write(out_dir / f"{community.code}.html", "board/community.html",
+                       year=year, community=community, street=street, tasks=tasks[community.id],
+                       posts=list(posts[community.id].values()), commitments=commitments[community.id],
+                       commitments_published=published.get(community.id), rankings=rankings[community.id],
+                       results=results[community.id])
                 pages += 1
     return pages
+
+
+def _write(path: Path, template: str, **context) -> None:
+    path.write_text(render_page(template, context), encoding="utf-8")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import join, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from lianchuang.errors import UserError
 from lianchuang.models import Commitment, Community, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import CommitmentKind, Role, Stage
@@ -88,6 +89,36 @@ def sign(session: Session, cycle_id: int, holder_keys: list[str], signed_by: str
             Commitment.cycle_id == cycle_id, Commitment.holder_key.in_(holder_keys[start:start + 900]),
             Commitment.signed_at.is_(None)).values(signed_at=at, signed_by=signed_by)).rowcount
     return signed
+
+
+def sign_in_community(session: Session, cycle_id: int, community_id: int, holders: list[str] | None, signed_by: str,
+                      at: datetime) -> tuple[int, int]:
+    """Sign the given holders' documents (unit or person codes, with or without the "unit:"/"person:"
+    prefix), or all of the community's when holders is None. Returns (newly signed, already signed)."""
+    if not signed_by.strip():
+        raise UserError("请用 --by 填写签字人")
+    documents = {c.holder_key: c for c in session.scalars(select(Commitment).where(
+        Commitment.cycle_id == cycle_id, Commitment.community_id == community_id))}
+    if not documents:
+        raise UserError("这个社区还没有责任状和承诺书：请先运行 lianchuang commitments run")
+    by_code = {key.split(":", 1)[1]: key for key in documents} | {key: key for key in documents}
+    unknown = [h for h in holders or [] if h not in by_code]
+    if unknown:
+        raise UserError(f"本社区没有这些签订方的责任状或承诺书：{'、'.join(unknown)}（用 lianchuang commitments list 查看）")
+    keys = [by_code[h] for h in holders] if holders else list(documents)
+    already = sum(1 for key in set(keys) if documents[key].signed_at is not None)
+    return sign(session, cycle_id, sorted(set(keys)), signed_by.strip(), at), already
+
+
+def commitment_table(session: Session, cycle_id: int, community_id: int) -> list[dict]:
+    rows = session.execute(select(Commitment, Unit.name, Person.name).outerjoin(Unit, Commitment.unit_id == Unit.id)
+                           .outerjoin(Person, Commitment.person_id == Person.id)
+                           .where(Commitment.cycle_id == cycle_id, Commitment.community_id == community_id)
+                           .order_by(Commitment.kind.desc(), Commitment.holder_key))
+    return [dict(holder_key=c.holder_key, kind=c.kind.label, holder=unit or person, signed_by=c.signed_by,
+                 signed_at=c.signed_at.strftime("%Y-%m-%d %H:%M") if c.signed_at else None,
+                 published_on=c.published_on.isoformat() if c.published_on else None, document_path=c.document_path)
+            for c, unit, person in rows]
 
 
 def publishable_communities(session: Session, cycle_id: int, community_ids: list[int],

@@ -19,6 +19,9 @@ SAMPLES = {
     "ranking": dict(year=2026, month=10, scope="community", chart=False, scope_name="江滨社区", community="江滨社区",
                     own=dict(score=92.5, street="列东街道", rank_in_street=1, rank_in_district=3, previous_rank=2),
                     overdue=[["D01S01C01-005", "改造老旧下水道", "75%", "60%"]], rows=_RANKING_ROWS),
+    "emergency": dict(year=2026, community="江滨社区", kind="突发事件处置岗", duty="突发事件时参与救援和灾后重建",
+                      capacity=30, situation="受强降雨影响，沿江小区部分楼栋进水，急需人手转移群众、清理淤泥。",
+                      opened_on=date(2026, 6, 20), home=True),
     "overdue": dict(community="江滨社区", task_code="D01S01C01-005", task_title="改造老旧下水道", due_month=9,
                     milestone="基本完成", planned=75, actual=60),
     "progress_reminder": dict(year=2026, month=10, community="江滨社区", report_by=date(2026, 10, 25), tasks=[

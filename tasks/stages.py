@@ -81,6 +81,20 @@ def divide_work(year: int, community_codes: list[str] | None) -> dict:
 
 
 @stage_task
+def open_emergency_posts(year: int, community_code: str, kind: str, capacity: int, situation: str) -> dict:
+    """Open a temporary post and queue the rapid notice to the community and its neighbours."""
+    from lianchuang.tasks.posts import open_emergency
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, year)
+        community = communities_in_scope(session, [community_code])[0]
+        capacity, drafts = open_emergency(session, year, cycle.id, community, kind, capacity, situation, clock.today())
+        notices = delivery.queue(session, drafts)
+        audit(session, "open", "post:emergency", year=year, community=community.code, kind=kind, capacity=capacity)
+        return dict(emergency_places=capacity, emergency_notices=notices)
+
+
+@stage_task
 def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
     """Prepare statements and letters; publish jointly where all are signed and every card complete."""
     today = clock.today()

@@ -1,0 +1,199 @@
+"""Reviewing the division of work: the assignment sheet (export, edit, import), single changes from
+the command line, and the check that every task card is complete before commitments go public.
+
+A change made here is a manual choice: the task is marked `assigned_manually`, and proposing
+again (`assign propose --redo`) never touches it."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, aliased
+
+from lianchuang.errors import ImportRefused, Problem, UserError
+from lianchuang.models import Community, Milestone, Person, Task, TaskCoUnit, Unit
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.tasks.assignment import TASK_TAKING_KINDS
+from lianchuang.tasks.division import complete_task_cards
+from lianchuang.tasks.intake import parse_date
+from lianchuang.tasks.rendering import label
+from lianchuang.tasks.sheets import Column, SheetReader, write_template
+
+SHEET = "分工"
+COLUMNS = [
+    Column("task", "任务编号", ("task", "task code"), True), Column("community", "社区", ("community",)),
+    Column("category", "类别", ("category",)), Column("title", "任务", ("title",)),
+    Column("lead", "牵头单位编码", ("lead", "lead unit")), Column("lead_name", "牵头单位", ("lead name",)),
+    Column("co", "协办单位编码", ("co", "co-organisers")), Column("leader", "负责领导编码", ("leader",)),
+    Column("leader_name", "负责领导", ("leader name",)), Column("liaison", "联络员编码", ("liaison",)),
+    Column("liaison_name", "联络员", ("liaison name",)), Column("goal", "年度目标", ("goal",)),
+    Column("deadline", "截止日期", ("deadline",)), Column("reason", "推荐理由", ("reason",)),
+    Column("manual", "人工确定", ("manual",)),
+]
+CARD_FIELDS = {"lead": "牵头单位", "leader": "负责领导", "liaison": "联络员", "deadline": "截止日期", "goal": "年度目标",
+               "steps": "实施步骤"}
+
+
+def _split_codes(text: str) -> list[str]:
+    for separator in "，、; ；":
+        text = text.replace(separator, ",")
+    return [code.strip() for code in text.split(",") if code.strip()]
+
+
+def export_assignments(session: Session, path: Path, cycle_id: int, community_ids: list[int]) -> int:
+    """Every task with its owners and card, for the division meeting to review and correct."""
+    leader, liaison = aliased(Person), aliased(Person)
+    rows = session.execute(
+        select(Task, Community.name, Unit.code, Unit.name, leader.code, leader.name, liaison.code, liaison.name)
+        .join(Community, Task.community_id == Community.id).outerjoin(Unit, Task.lead_unit_id == Unit.id)
+        .outerjoin(leader, Task.responsible_person_id == leader.id).outerjoin(liaison, Task.liaison_person_id == liaison.id)
+        .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code)).all()
+    co_units: dict[int, list[str]] = {}
+    for task_id, code in session.execute(select(TaskCoUnit.task_id, Unit.code).join(Unit, TaskCoUnit.unit_id == Unit.id)
+                                         .join(Task, Task.id == TaskCoUnit.task_id)
+                                         .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids))
+                                         .order_by(Unit.code)):
+        co_units.setdefault(task_id, []).append(code)
+    examples = [[task.code, community, label(task.category), task.title, lead or "", lead_name or "",
+                 "、".join(co_units.get(task.id, [])), leader_code or "", leader_name or "", liaison_code or "",
+                 liaison_name or "", task.goal or "", task.deadline.isoformat() if task.deadline else "",
+                 task.assignment_reason or "", "是" if task.assigned_manually else ""]
+                for task, community, lead, lead_name, leader_code, leader_name, liaison_code, liaison_name in rows]
+    write_template(path, {SHEET: COLUMNS}, choices={}, examples={SHEET: examples}, notes=[
+        "每行一项任务。要改牵头单位、协办单位、负责领导或联络员，改“编码”列（名称列只供查看，改了不起作用）。",
+        "协办单位可填多个，用顿号或逗号分隔。截止日期格式如 2026-12-31。",
+        "改动过的任务记为“人工确定”，以后重新推荐分工时保留不变。",
+        "填好后运行：lianchuang assign import 本文件.xlsx"])
+    return len(rows)
+
+
+@dataclass
+class CardChange:
+    """What one row or one command asks to change on a task card; None means leave it as it is."""
+    task_code: str
+    lead: str | None = None
+    co: list[str] | None = None
+    leader: str | None = None
+    liaison: str | None = None
+    goal: str | None = None
+    deadline: str | None = None
+
+
+class _Lookup:
+    def __init__(self, session: Session, cycle_id: int, changes: list[CardChange]):
+        codes = {c.task_code for c in changes}
+        self.tasks = {t.code: t for t in _chunked(session, select(Task).where(Task.cycle_id == cycle_id), Task.code, codes)}
+        unit_codes = {c.lead for c in changes if c.lead} | {u for c in changes for u in c.co or []}
+        self.units = {u.code: u for u in _chunked(session, select(Unit), Unit.code, unit_codes)}
+        person_codes = {p for c in changes for p in (c.leader, c.liaison) if p}
+        self.people = {p.code: p for p in _chunked(session, select(Person), Person.code, person_codes)}
+        task_ids = [t.id for t in self.tasks.values()]
+        self.co_units: dict[int, set[int]] = {}
+        for start in range(0, len(task_ids), 900):
+            for task_id, unit_id in session.execute(select(TaskCoUnit.task_id, TaskCoUnit.unit_id).where(
+                    TaskCoUnit.task_id.in_(task_ids[start:start + 900]))):
+                self.co_units.setdefault(task_id, set()).add(unit_id)
+
+
+def _chunked(session: Session, statement, column, values: set) -> list:
+    values = sorted(values)
+    return [row for start in range(0, len(values), 900)
+            for row in session.scalars(statement.where(column.in_(values[start:start + 900])))]
+
+
+def _check(change: CardChange, lookup: _Lookup, year: int, file: str, row: int) -> list[Problem]:
+    problems = []
+    task = lookup.tasks.get(change.task_code)
+    if task is None:
+        return [Problem(file, row, "任务编号", f"{year}年度没有任务“{change.task_code}”")]
+    for code in ([change.lead] if change.lead else []) + (change.co or []):
+        unit = lookup.units.get(code)
+        column = "牵头单位编码" if code == change.lead else "协办单位编码"
+        if unit is None:
+            problems.append(Problem(file, row, column, f"没有编码为“{code}”的单位（用 lianchuang org list 查看）"))
+        elif unit.kind not in TASK_TAKING_KINDS:
+            problems.append(Problem(file, row, column, f"{unit.name}是{label(unit.kind)}，不能承担任务"))
+    if change.lead and change.lead in (change.co or []):
+        problems.append(Problem(file, row, "协办单位编码", f"{change.lead} 已是牵头单位，不能同时是协办单位"))
+    for code, column in ((change.leader, "负责领导编码"), (change.liaison, "联络员编码")):
+        if code and code not in lookup.people:
+            problems.append(Problem(file, row, column, f"没有编码为“{code}”的人员"))
+    if change.deadline is not None:
+        deadline = parse_date(change.deadline)
+        if deadline is None or deadline.year != year:
+            problems.append(Problem(file, row, "截止日期", f"“{change.deadline}”应为 {year} 年内的日期，如 {year}-12-31"))
+    if change.goal is not None and not change.goal.strip():
+        problems.append(Problem(file, row, "年度目标", "年度目标不能为空"))
+    return problems
+
+
+def _apply(session: Session, change: CardChange, lookup: _Lookup) -> bool:
+    """Write one checked change; returns whether anything changed."""
+    task = lookup.tasks[change.task_code]
+    before = (task.lead_unit_id, task.responsible_person_id, task.liaison_person_id, task.goal, task.deadline)
+    if change.lead and lookup.units[change.lead].id != task.lead_unit_id:
+        task.lead_unit_id = lookup.units[change.lead].id
+        task.responsible_person_id = task.liaison_person_id = None  # refilled from the new unit unless given
+        task.assignment_reason = "人工确定"
+    if change.leader:
+        task.responsible_person_id = lookup.people[change.leader].id
+    if change.liaison:
+        task.liaison_person_id = lookup.people[change.liaison].id
+    if change.goal is not None:
+        task.goal = change.goal.strip()
+    if change.deadline is not None:
+        task.deadline = parse_date(change.deadline)
+    changed = before != (task.lead_unit_id, task.responsible_person_id, task.liaison_person_id, task.goal, task.deadline)
+    if change.co is not None:
+        wanted = {lookup.units[code].id for code in change.co}
+        if wanted != lookup.co_units.get(task.id, set()):
+            session.execute(delete(TaskCoUnit).where(TaskCoUnit.task_id == task.id))
+            insert_ignoring_duplicates(session, TaskCoUnit, [dict(task_id=task.id, unit_id=u) for u in sorted(wanted)],
+                                       ["task_id", "unit_id"])
+            changed = True
+    if changed:
+        task.assigned_manually = True
+    return changed
+
+
+def apply_changes(session: Session, year: int, cycle_id: int, changes: list[tuple[int, CardChange]], file: str) -> int:
+    """Check every change, refuse all if any is wrong, else write them and refill cleared owners."""
+    lookup = _Lookup(session, cycle_id, [c for _, c in changes])
+    problems = [p for row, change in changes for p in _check(change, lookup, year, file, row)]
+    if problems:
+        raise ImportRefused(problems)
+    changed = [change for _, change in changes if _apply(session, change, lookup)]
+    session.flush()
+    complete_task_cards(session, year, cycle_id, sorted({lookup.tasks[c.task_code].community_id for c in changed}))
+    return len(changed)
+
+
+def import_assignments(session: Session, year: int, cycle_id: int, path: Path) -> dict:
+    reader = SheetReader(path, COLUMNS, sheet=None if path.suffix.lower() in (".csv", ".txt") else SHEET)
+    if reader.problems:
+        raise ImportRefused(reader.problems)
+    changes = [(number, CardChange(row["task"], lead=row.get("lead") or None, co=_split_codes(row["co"]) if "co" in row else None,
+                                   leader=row.get("leader") or None, liaison=row.get("liaison") or None,
+                                   goal=row.get("goal") or None, deadline=row.get("deadline") or None))
+               for number, row in reader if row.get("task")]
+    if not changes:
+        raise UserError(f"{reader.file}: 没有任何任务行（“任务编号”列是空的）")
+    changed = apply_changes(session, year, cycle_id, changes, reader.file)
+    return dict(rows=len(changes), changed=changed)
+
+
+def missing_fields(session: Session, cycle_id: int, community_ids: list[int]) -> list[dict]:
+    """Every task whose card is incomplete, with what it lacks (Chinese labels)."""
+    has_steps = select(Milestone.id).where(Milestone.task_id == Task.id).exists()
+    rows = session.execute(select(Task.code, Task.title, Community.name, Task.lead_unit_id, Task.responsible_person_id,
+                                  Task.liaison_person_id, Task.deadline, Task.goal, has_steps.label("steps"))
+                           .join(Community, Task.community_id == Community.id)
+                           .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code))
+    result = []
+    for row in rows:
+        values = dict(lead=row.lead_unit_id, leader=row.responsible_person_id, liaison=row.liaison_person_id,
+                      deadline=row.deadline, goal=row.goal, steps=row.steps)
+        missing = [CARD_FIELDS[key] for key, value in values.items() if not value]
+        if missing:
+            result.append(dict(code=row.code, title=row.title, community=row.name, missing=missing))
+    return result
