@@ -131,14 +131,17 @@ def _apply(session: Session, change: CardChange, lookup: _Lookup) -> bool:
     """Write one checked change; returns whether anything changed."""
     task = lookup.tasks[change.task_code]
     before = (task.lead_unit_id, task.responsible_person_id, task.liaison_person_id, task.goal, task.deadline)
+    leader = lookup.people[change.leader].id if change.leader else None
+    liaison = lookup.people[change.liaison].id if change.liaison else None
     if change.lead and lookup.units[change.lead].id != task.lead_unit_id:
+        # The old unit's people left in the sheet go with the old unit; the new unit's are filled in.
+        leader = None if leader == task.responsible_person_id else leader
+        liaison = None if liaison == task.liaison_person_id else liaison
         task.lead_unit_id = lookup.units[change.lead].id
-        task.responsible_person_id = task.liaison_person_id = None  # refilled from the new unit unless given
+        task.responsible_person_id = task.liaison_person_id = None
         task.assignment_reason = "人工确定"
-    if change.leader:
-        task.responsible_person_id = lookup.people[change.leader].id
-    if change.liaison:
-        task.liaison_person_id = lookup.people[change.liaison].id
+    task.responsible_person_id = leader or task.responsible_person_id
+    task.liaison_person_id = liaison or task.liaison_person_id
     if change.goal is not None:
         task.goal = change.goal.strip()
     if change.deadline is not None:

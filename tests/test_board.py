@@ -1,0 +1,108 @@
+"""The public notice board in a real headless browser (Debian's chromium, driven by Playwright
+with the system browser: nothing is downloaded). Skipped where chromium is not installed, unless
+LIANCHUANG_REQUIRE_BROWSER is set, as CI does."""
+
+import os
+import re
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from factories import SMALL, YEAR
+from lianchuang.models import Community, Person
+from lianchuang.models.db import session_scope
+from lianchuang.models.enums import Category
+from lianchuang.tasks import assignment, commitments, simulation
+from lianchuang.tasks.board import build_board
+from lianchuang.tasks.cycle import ensure_cycle
+from lianchuang.tasks.division import complete_task_cards, open_posts
+from lianchuang.tasks.opinions import NewTask, add_tasks
+from lianchuang.tasks.progress import publish_ranking
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM and os.environ.get("LIANCHUANG_REQUIRE_BROWSER"):
+    pytest.fail("chromium is required (apt-get install chromium fonts-noto-cjk)", pytrace=False)
+pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def board(district, tmp_path) -> Path:
+    """A small district through stages 2-4 with the app's own rules, then its board."""
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        ids = list(session.scalars(select(Community.id)))
+        add_tasks(session, cycle.id, [NewTask(cid, category, f"{category.label}任务")
+                                      for cid in ids for category in (Category.public_safety, Category.culture)])
+        assignment.apply(session, assignment.propose(session, cycle.id, ids)[0])
+        complete_task_cards(session, YEAR, cycle.id, ids)
+        open_posts(session, cycle.id, ids, date(YEAR, 3, 1))
+        simulation.claim_posts(session, cycle.id, YEAR, SMALL)
+        commitments.prepare_commitments(session, YEAR, cycle.id, ids)
+        simulation.sign_commitments(session, cycle.id, YEAR)
+        commitments.publish(session, YEAR, cycle.id, ids, date(YEAR, 3, 25))
+        publish_ranking(session, cycle.id, YEAR, 3, date(YEAR, 4, 1))
+        out = tmp_path / "board"
+        assert build_board(session, cycle.id, YEAR, out) == 1 + SMALL.streets_per_district + SMALL.communities
+        contacts = [c for person in session.scalars(select(Person)) for c in (person.email, person.phone) if c]
+    assert contacts, "the district should have contact details to keep off the board"
+    for page in out.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not [c for c in contacts if c in text], f"{page.name} shows a contact detail"
+    return out
+
+
+def visit_all(browser, start: Path) -> dict[str, dict]:
+    """Follow every link from the index; per page: its title, the fonts that drew its heading, its
+    width on a phone, the requests it made and the links that led nowhere."""
+    seen, queue = {}, [start.resolve()]
+    while queue:
+        path = queue.pop()
+        if path.name in seen:
+            continue
+        page = browser.new_page(viewport=PHONE)
+        requests, errors = [], []
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(path.as_uri())
+        cdp = page.context.new_cdp_session(page)
+        root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+        heading = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
+        cdp.send("CSS.enable")
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": heading})["fonts"]
+        hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.href)")
+        targets = [Path(re.sub(r"^file://", "", href.split("#")[0])) for href in hrefs]
+        seen[path.name] = dict(title=page.title(), heading=page.inner_text("h1"), fonts=fonts, errors=errors,
+                               width=page.evaluate("document.documentElement.scrollWidth"),
+                               outside=[u for u in requests if not u.startswith("file://")],
+                               broken=[str(t) for t in targets if not t.exists()])
+        queue += [t for t in targets if t.exists()]
+        page.close()
+    return seen
+
+
+def test_every_page_renders_chinese_offline_on_a_phone_and_every_link_resolves(board):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        pages = visit_all(browser, board / "index.html")
+        browser.close()
+    assert set(pages) == {p.name for p in board.glob("*.html")}  # every page is reachable from the index
+    for name, page in pages.items():
+        assert "公开栏" in page["title"] and re.search(r"[\u4e00-\u9fff]", page["heading"]), name
+        cjk_glyphs = sum(f["glyphCount"] for f in page["fonts"] if "CJK" in f["familyName"] or "Hei" in f["familyName"])
+        assert cjk_glyphs > 0, f"{name}: Chinese drawn with no CJK font: {page['fonts']}"
+        assert page["width"] <= PHONE["width"], f"{name} scrolls sideways on a phone ({page['width']}px)"
+        assert not page["outside"], f"{name} fetched {page['outside']}"
+        assert not page["broken"] and not page["errors"], name
+
+
+def test_a_community_page_shows_tasks_posts_commitments_and_ranking(board):
+    page = next(p for p in board.glob("D*.html")).read_text(encoding="utf-8")
+    for heading in ("年度工作任务", "设岗定责", "联名公开承诺", "月度进度排名"):
+        assert heading in page
+    assert "已于 2026年3月25日 联名公开承诺" in page
