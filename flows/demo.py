@@ -54,7 +54,7 @@ def demo_steps(year: int, scale_name: str) -> list[tuple[str, date, Callable]]:
         ("各方代表投票评议", date(year, 12, 20), lambda: _simulate(simulation.cast_ballots, year)),
         ("各单位报告12月进度", date(year, 12, 26), lambda: _simulate(simulation.report_progress, year, range(12, 13))),
         ("阶段四：12月排名", date(year + 1, 1, 1), lambda: monthly_ranking(year, [12])),
-        ("阶段五：计票、创新奖与经费", date(year + 1, 1, 5), lambda: evaluation_stage(year, close=True)),
+        ("阶段五：计票、创新奖与经费", date(year + 1, 1, 5), lambda: evaluation_stage(year, close=True, budget=500_000)),
     ]
 
 

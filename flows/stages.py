@@ -79,10 +79,19 @@ def monthly_ranking(year: int, months: list[int], send: bool = True) -> dict:
 
 
 @flow(name="stage-5-evaluation")
-def evaluation_stage(year: int, close: bool = False, budget: int = 500_000) -> dict:
-    """联合考评·创新奖: invite evaluators; with close=True tally, award funding and announce."""
-    summary = stages.evaluate_jointly(year, close, budget)
-    return _report(f"{year} 联合考评·创新奖", summary | stages.deliver_and_publish(year))
+def evaluation_stage(year: int, close: bool = False, budget: int | None = None) -> dict:
+    """联合考评: invite evaluators; with close=True tally and announce the results (公示); with a
+    budget as well, award the innovation prize and allocate the funding."""
+    summary = stages.evaluate_jointly(year, close)
+    if close and budget is not None:
+        summary |= stages.allocate_funding(year, budget, False)
+    return _report(f"{year} 联合考评", summary | stages.deliver_and_publish(year))
+
+
+@flow(name="stage-5-award")
+def award_stage(year: int, budget: int, redo: bool = False) -> dict:
+    """创新奖与经费: rank communities on the year and allocate the budget to the yuan."""
+    return _report(f"{year} 创新奖与经费", stages.allocate_funding(year, budget, redo) | stages.deliver_and_publish(year))
 
 
 @flow(name="progress-reminders")
@@ -110,7 +119,7 @@ def deliver_outbox(retry_failed: bool = False) -> dict:
 
 
 @flow(name="annual-cycle")
-def annual_cycle(year: int, close_evaluation: bool = False, budget: int = 500_000) -> dict:
+def annual_cycle(year: int, close_evaluation: bool = False, budget: int | None = None) -> dict:
     """Push every stage of the year as far as its inputs allow, up to today."""
     today = clock.today()
     results = dict(opinions=opinions_stage(year), division=division_stage(year), commitments=commitments_stage(year))

@@ -3,7 +3,8 @@ Knows nothing of Prefect, templates or email."""
 
 from lianchuang.models.base import Base
 from lianchuang.models.cycle import Cycle, StageState
-from lianchuang.models.evaluation import AwardResult, Ballot, EvaluationItem, EvaluationResult, Evaluator, GroupWeight
+from lianchuang.models.evaluation import (AwardResult, Ballot, EvaluationItem, EvaluationResult, Evaluator, GradePoint,
+                                         GroupWeight, Objection, PersonResult)
 from lianchuang.models.follow_up import Commitment, MonthlyRanking, ProgressReport
 from lianchuang.models.org import Community, District, Person, Street, Unit
 from lianchuang.models.outbox import AuditEntry, Notice
@@ -12,7 +13,7 @@ from lianchuang.models.work import Meeting, Milestone, Opinion, Task, TaskCoUnit
 
 __all__ = [
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District",
-    "EvaluationItem", "EvaluationResult", "Evaluator", "GroupWeight", "Meeting", "Milestone",
+    "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
     "MonthlyRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
     "ProgressReport", "StageState", "Street", "Task", "TaskCoUnit", "Unit",
 ]

@@ -1,8 +1,8 @@
 """The yearly cycle and where each community stands in each stage."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianchuang.models.base import Base, enum_column
@@ -12,6 +12,8 @@ from lianchuang.models.enums import Stage, StageStatus
 class Cycle(Base):
     __tablename__ = "cycle"
     year: Mapped[int] = mapped_column(unique=True)
+    evaluation_closed_on: Mapped[date | None] = mapped_column(Date)  # results are hidden until then
+    objection_deadline: Mapped[date | None] = mapped_column(Date)
 
 
 class StageState(Base):

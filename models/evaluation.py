@@ -1,8 +1,8 @@
 """The year-end joint evaluation: items, evaluators with one-time codes, ballots, results, award."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianchuang.models.base import Base, enum_column
@@ -25,6 +25,16 @@ class GroupWeight(Base):
     group: Mapped[EvaluatorGroup] = enum_column(EvaluatorGroup)
     weight: Mapped[float] = mapped_column(Float)
     quorum: Mapped[int] = mapped_column(default=1)
+
+
+class GradePoint(Base):
+    """What a grade is worth in a cycle's scheme (优秀 95 by default)."""
+
+    __tablename__ = "grade_point"
+    __table_args__ = (UniqueConstraint("cycle_id", "grade"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    grade: Mapped[Grade] = enum_column(Grade)
+    points: Mapped[float] = mapped_column(Float)
 
 
 class Evaluator(Base):
@@ -59,6 +69,32 @@ class EvaluationResult(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
     ballots: Mapped[int]
     score: Mapped[float | None] = mapped_column(Float)  # None: too few ballots, not rated
+
+
+class PersonResult(Base):
+    """A responsible person's result: the ballots of every task they are responsible for, tallied together."""
+
+    __tablename__ = "person_result"
+    __table_args__ = (UniqueConstraint("cycle_id", "person_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    tasks: Mapped[int]
+    ballots: Mapped[int]
+    score: Mapped[float | None] = mapped_column(Float)
+
+
+class Objection(Base):
+    """An objection to a published result (公示期内的异议), and how it was answered."""
+
+    __tablename__ = "objection"
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    subject: Mapped[str] = mapped_column(String(40))  # a task code or a person code
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    received_on: Mapped[date] = mapped_column(Date)
+    within_deadline: Mapped[bool]
+    response: Mapped[str | None] = mapped_column(Text)
 
 
 class AwardResult(Base):

@@ -1,57 +1,53 @@
 """Stage 5 rules: the year-end joint evaluation and the innovation award tied to funding.
 
-Tally: each ballot's grade is worth points (优秀95 良好80 一般65 较差40). Per task, each evaluator
-group's mean counts when the group cast at least its quorum of ballots; the task's score is the
-weighted mean of those group means, the weights renormalised over the groups that count. A task
-no group rated in quorum is "not rated".
+Scheme (editable from a workbook before the first ballot): evaluation items in the five
+categories, the six evaluator groups with a weight and a quorum each, and the points of each
+grade (优秀 95, 良好 80, 一般 65, 较差 40 by default).
 
-Award: year score = 0.6 × the community's mean task score + 0.4 × its December ranking score.
-Funding: 60% of the budget is shared equally (base share); 40% is shared by award weight
-(一等奖 3, 二等奖 2, 三等奖 1) among the top 10% / next 20% / next 30% of communities. Amounts
-are whole yuan, remainders going to the largest fractions, so they add up to the budget exactly."""
+Tally, per task and per responsible person (all ballots of the tasks they are responsible for):
+within each evaluator group, the mean of the grades' points; where a group cast at least
+TRIM_FROM ballots, its single highest and single lowest are dropped first (trimmed mean). A group
+counts when it cast at least its quorum of ballots; the score is the weighted mean of the counted
+groups' means, the weights renormalised over them. Nothing counted: "not rated" (no score).
+
+Award (award.py): year score = 0.5 × evaluation (the mean score of the community's rated tasks) + 0.3 ×
+progress (the mean of its published monthly ranking scores) + 0.2 × innovation (the mean score
+of its rated 党建联抓 tasks, the category holding the innovation items; the evaluation figure
+where it has none). Funding: 60% of the budget is shared equally (base share); 40% is shared by
+award weight (一等奖 3, 二等奖 2, 三等奖 1) among the top 10% / next 20% / next 30% of
+communities. Amounts are whole yuan, remainders going to the largest fractions, so they add up
+to the budget exactly."""
 
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
-from sqlalchemy import Integer, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from lianchuang import clock
-from lianchuang.errors import UserError
-from lianchuang.models import (AwardResult, Ballot, Community, EvaluationItem, EvaluationResult, Evaluator,
-                               GroupWeight, MonthlyRanking, Person, Task, Unit)
+from lianchuang.errors import ImportRefused, Problem, UserError
+from lianchuang.models import (Ballot, Community, Cycle, EvaluationResult, Evaluator, GradePoint, GroupWeight, Objection,
+                               Person, PersonResult, Task, Unit)
 from lianchuang.models.db import insert_ignoring_duplicates
-from lianchuang.models.enums import GRADE_POINTS, Category, EvaluatorGroup, Grade, Role, Stage, UnitKind
+from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
 from lianchuang.tasks.delivery import Draft
+from lianchuang.tasks.evaluation_scheme import ensure_scheme, items_by_category
+from lianchuang.tasks.sheets import Column, SheetReader, write_template
 
-DEFAULT_ITEMS = {
-    Category.party_building: ["联席会议制度落实", "党员设岗定责履职", "非公企业党建延伸", "党务公开"],
-    Category.public_safety: ["巡逻防控", "治安隐患整改", "小区“四管”落实", "矛盾纠纷调解", "消防安全"],
-    Category.sanitation: ["楼院卫生整治", "下水道等设施改造", "垃圾分类与监督", "绿化养护"],
-    Category.services: ["困难群众帮扶", "老年人关爱", "就业和便民服务", "青少年教育", "群团民间组织参与"],
-    Category.culture: ["文艺队伍建设", "文明创建活动", "邻里文体活动", "婚育新风宣传"],
-}
-DEFAULT_WEIGHTS = {EvaluatorGroup.joint_head: 0.2, EvaluatorGroup.stationed_units: 0.2, EvaluatorGroup.mass_orgs: 0.1,
-                   EvaluatorGroup.civil_orgs: 0.1, EvaluatorGroup.party_members: 0.2, EvaluatorGroup.resident_reps: 0.2}
 GROUP_OF_UNIT_KIND = {UnitKind.stationed_unit: EvaluatorGroup.stationed_units, UnitKind.linked_unit: EvaluatorGroup.stationed_units,
                       UnitKind.mass_org: EvaluatorGroup.mass_orgs, UnitKind.civil_org: EvaluatorGroup.civil_orgs}
 MEMBERS_PER_COMMUNITY = 10
-AWARDS = [("一等奖", 0.1, 3), ("二等奖", 0.2, 2), ("三等奖", 0.3, 1)]
-BASE_SHARE = 0.6
-EVALUATION_WEIGHT, PROGRESS_WEIGHT = 0.6, 0.4
+TRIM_FROM = 5  # a group with at least this many ballots drops its highest and lowest
+OBJECTION_DAYS = 7
 
 
 def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: list[int], deadline: date) -> list[Draft]:
-    """Set up the scheme (items, group weights) and invite the evaluators of each community, each
+    """Set up the scheme (the default, unless one was imported) and invite the evaluators of each community, each
     with a personal one-time code. Re-running invites only those not yet invited."""
-    insert_ignoring_duplicates(session, EvaluationItem, [
-        dict(cycle_id=cycle_id, code=f"{category.value[:2].upper()}{i + 1}", category=category, name=name)
-        for category, names in DEFAULT_ITEMS.items() for i, name in enumerate(names)], ["cycle_id", "code"])
-    insert_ignoring_duplicates(session, GroupWeight, [
-        dict(cycle_id=cycle_id, group=group, weight=weight, quorum=1 if group == EvaluatorGroup.joint_head else 2)
-        for group, weight in DEFAULT_WEIGHTS.items()], ["cycle_id", "group"])
+    ensure_scheme(session, cycle_id)
     candidates = session.execute(
         select(Person.id, Person.community_id, Person.role, Unit.kind).outerjoin(Unit, Person.unit_id == Unit.id)
         .where(Person.community_id.in_(community_ids)).order_by(Person.code)).all()
@@ -76,7 +72,7 @@ def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: l
     rows = session.execute(select(Evaluator, Person, Community.name).join(Person, Evaluator.person_id == Person.id)
                            .join(Community, Evaluator.community_id == Community.id)
                            .where(Evaluator.cycle_id == cycle_id, Evaluator.community_id.in_(community_ids))).all()
-    categories = [[category.value, names] for category, names in DEFAULT_ITEMS.items()]
+    categories = items_by_category(session, cycle_id)
     return [Draft.to_person(person, year, Stage.evaluation, "evaluation_invitation",
                   community_id=evaluator.community_id,
                   context=dict(year=year, community=community, group=evaluator.group.value, code=evaluator.code,
@@ -92,145 +88,227 @@ class NewBallot:
     grade: Grade
 
 
-def cast_ballots(session: Session, cycle_id: int, ballots: list[NewBallot]) -> int:
-    """Record ballots. A code may be used once (for all the tasks it grades); a ballot for a task of
-    another community is refused. Raises UserError listing every refused ballot; writes nothing then."""
-    evaluators = {e.code: e for e in session.scalars(select(Evaluator).where(
-        Evaluator.cycle_id == cycle_id, Evaluator.code.in_({b.code for b in ballots})))}
-    tasks = dict(session.execute(select(Task.code, Task).where(
-        Task.cycle_id == cycle_id, Task.code.in_({b.task_code for b in ballots}))).tuples().all())
-    problems, rows = [], []
-    for ballot in ballots:
+def closed_on(session: Session, cycle_id: int) -> date | None:
+    return session.scalar(select(Cycle.evaluation_closed_on).where(Cycle.id == cycle_id))
+
+
+def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBallot]], file: str = "命令行") -> int:
+    """Record (row, ballot) pairs. A code is used once (one sitting, one ballot per task); a ballot
+    for a task of another community, a second grade for the same task and any ballot after the
+    evaluation closed are refused. Raises ImportRefused listing every problem; writes nothing then."""
+    if closed_on(session, cycle_id):
+        raise UserError("评议已经结束，不能再投票")
+    codes, task_codes = {b.code for _, b in ballots}, {b.task_code for _, b in ballots}
+    evaluators = {e.code: e for e in session.scalars(select(Evaluator).where(Evaluator.cycle_id == cycle_id,
+                                                                             Evaluator.code.in_(codes)))}
+    tasks = {}
+    for chunk in _chunks(sorted(task_codes)):
+        tasks.update(session.execute(select(Task.code, Task).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))).tuples().all())
+    problems, rows, seen = [], [], {}
+    for number, ballot in ballots:
         evaluator, task = evaluators.get(ballot.code), tasks.get(ballot.task_code)
         if evaluator is None:
-            problems.append(f"评议码 {ballot.code} 不存在")
+            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 不存在"))
         elif evaluator.used_at is not None:
-            problems.append(f"评议码 {ballot.code} 已经使用过")
+            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 已经使用过，不能再用"))
         elif task is None or task.community_id != evaluator.community_id:
-            problems.append(f"评议码 {ballot.code} 不能评议任务 {ballot.task_code}（不是本社区的任务）")
+            problems.append(Problem(file, number, "任务编号", f"评议码 {ballot.code} 不能评议任务 {ballot.task_code}（不是本社区的任务）"))
+        elif (ballot.code, ballot.task_code) in seen:
+            problems.append(Problem(file, number, "任务编号", f"同一评议码对任务 {ballot.task_code} 已在第{seen[ballot.code, ballot.task_code]}行评过"))
         else:
+            seen[ballot.code, ballot.task_code] = number
             rows.append(dict(cycle_id=cycle_id, evaluator_id=evaluator.id, task_id=task.id, group=evaluator.group,
                              grade=ballot.grade))
     if problems:
-        raise UserError(f"{len(problems)} 张选票被拒绝，未记录任何选票：" + "；".join(problems[:5]))
+        raise ImportRefused(problems)
     inserted = insert_ignoring_duplicates(session, Ballot, rows, ["evaluator_id", "task_id"])
-    used = list({row["evaluator_id"] for row in rows})
-    for start in range(0, len(used), 900):
-        session.execute(update(Evaluator).where(Evaluator.id.in_(used[start:start + 900])).values(used_at=clock.now()))
+    for chunk in _chunks(sorted({row["evaluator_id"] for row in rows})):
+        session.execute(update(Evaluator).where(Evaluator.id.in_(chunk)).values(used_at=clock.now()))
     return inserted
 
 
+def _chunks(values: list, size: int = 900):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+BALLOT_COLUMNS = [Column("code", "评议码", ("code",), True), Column("task", "任务编号", ("task",), True),
+                  Column("title", "任务", ("title",)), Column("grade", "等次", ("grade",), True)]
+
+
+def write_ballot_sheet(session: Session, path: Path, cycle_id: int, community: Community) -> int:
+    """A sheet to type paper ballots into: the community's tasks, a row per task, to be copied for
+    each ballot (评议码 and 等次 filled from the paper)."""
+    tasks = session.execute(select(Task.code, Task.title).where(Task.cycle_id == cycle_id, Task.community_id == community.id)
+                            .order_by(Task.code)).all()
+    write_template(path, {"选票": BALLOT_COLUMNS}, choices={"grade": Grade.labels()},
+                   examples={"选票": [["", code, title, ""] for code, title in tasks]}, notes=[
+        f"{community.name}纸质选票录入表：每张选票的每项任务一行，填写选票上的评议码和等次（优秀、良好、一般、较差）。",
+        "多张选票时把任务行复制多份。一个评议码只能录入一次；整个文件有问题时不录入任何选票。",
+        "录好后运行：lianchuang evaluate import 本文件.xlsx"])
+    return len(tasks)
+
+
+def import_ballots(session: Session, cycle_id: int, path: Path) -> dict:
+    reader = SheetReader(path, BALLOT_COLUMNS, sheet=None if path.suffix.lower() in (".csv", ".txt") else "选票")
+    if reader.problems:
+        raise ImportRefused(reader.problems)
+    problems, ballots = [], []
+    for number, row in reader:
+        if not row.get("code") and not row.get("grade"):
+            continue  # a task row of the template left blank
+        grade = Grade.parse(row.get("grade", ""))
+        if grade is None:
+            problems.append(Problem(reader.file, number, "等次", f"“{row.get('grade', '')}”应为 优秀、良好、一般 或 较差"))
+        if not row.get("code"):
+            problems.append(Problem(reader.file, number, "评议码", "评议码为空"))
+        if grade and row.get("code"):
+            ballots.append((number, NewBallot(row["code"].strip().upper(), row.get("task", ""), grade)))
+    if problems:
+        raise ImportRefused(problems)
+    if not ballots:
+        raise UserError(f"{reader.file}: 没有任何选票（评议码和等次都是空的）")
+    return dict(ballots=cast_ballots(session, cycle_id, ballots, reader.file),
+                evaluators=len({b.code for _, b in ballots}))
+
+
+@dataclass
+class GroupFigure:
+    group: EvaluatorGroup
+    ballots: int
+    mean: float
+    trimmed: bool
+    counted: bool
+    by_grade: dict
+
+
+def group_figures(session: Session, cycle_id: int, subject, where=None) -> dict[int, list[GroupFigure]]:
+    """Per subject (task id, or responsible person id when subject is Task.responsible_person_id),
+    each group's ballots, its trimmed mean and whether it reached its quorum. One SQL pass."""
+    points = (select(subject.label("subject"), Ballot.group.label("grp"), Ballot.grade.label("grade"),
+                     GradePoint.points.label("points"),
+                     func.row_number().over(partition_by=[subject, Ballot.group], order_by=[GradePoint.points, Ballot.id]).label("rank"),
+                     func.count().over(partition_by=[subject, Ballot.group]).label("n"))
+              .select_from(Ballot).join(Task, Task.id == Ballot.task_id)
+              .join(GradePoint, and_(GradePoint.cycle_id == Ballot.cycle_id, GradePoint.grade == Ballot.grade))
+              .where(Ballot.cycle_id == cycle_id, subject.is_not(None)))
+    if where is not None:
+        points = points.where(where)
+    points = points.subquery()
+    kept = case((and_(points.c.n >= TRIM_FROM, (points.c.rank == 1) | (points.c.rank == points.c.n)), None),
+                else_=points.c.points)
+    per_grade = [func.sum(case((points.c.grade == grade, 1), else_=0)).label(grade.value) for grade in Grade]
+    rows = session.execute(select(points.c.subject, points.c.grp, func.count(), func.avg(kept), *per_grade)
+                           .group_by(points.c.subject, points.c.grp))
+    quorum = dict(session.execute(select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id)).all())
+    figures = defaultdict(list)
+    for subject_id, group, count, mean, *grades in rows:
+        group = EvaluatorGroup(group)
+        figures[subject_id].append(GroupFigure(group, count, float(mean), count >= TRIM_FROM, count >= quorum.get(group, 1),
+                                               dict(zip(Grade, grades))))
+    return figures
+
+
+def combine(figures: list[GroupFigure], weights: dict[EvaluatorGroup, float]) -> float | None:
+    """The weighted mean of the counted groups' means, weights renormalised over them."""
+    counted = [(weights.get(f.group, 0.0), f.mean) for f in figures if f.counted]
+    total = sum(w for w, _ in counted)
+    return round(sum(w * m for w, m in counted) / total, 1) if total else None
+
+
+def _weights(session: Session, cycle_id: int) -> dict[EvaluatorGroup, float]:
+    return dict(session.execute(select(GroupWeight.group, GroupWeight.weight).where(GroupWeight.cycle_id == cycle_id)).all())
+
+
 def tally(session: Session, cycle_id: int) -> int:
-    """Score every task from its ballots (see the module doc); returns how many tasks were rated."""
+    """Score every task and every responsible person (see the module doc); returns the tasks rated.
+    Done once: a second call returns the stored figure."""
     if session.scalar(select(func.count()).where(EvaluationResult.cycle_id == cycle_id)):
         return session.scalar(select(func.count()).where(EvaluationResult.cycle_id == cycle_id,
                                                          EvaluationResult.score.is_not(None)))
-    weights = {g.group: g for g in session.scalars(select(GroupWeight).where(GroupWeight.cycle_id == cycle_id))}
-    points = sum((func.sum((Ballot.grade == grade).cast(Integer)) * value for grade, value in GRADE_POINTS.items()))
-    per_group = session.execute(select(Ballot.task_id, Ballot.group, func.count(), points).where(
-        Ballot.cycle_id == cycle_id).group_by(Ballot.task_id, Ballot.group)).all()
-    groups = defaultdict(list)
-    for task_id, group, count, total in per_group:
-        groups[task_id].append((group, count, total / count))
-    task_ids = session.scalars(select(Task.id).where(Task.cycle_id == cycle_id)).all()
-    results = []
-    for task_id in task_ids:
-        counted = [(weights[g].weight, mean) for g, count, mean in groups[task_id] if count >= weights[g].quorum]
-        weight = sum(w for w, _ in counted)
-        score = round(sum(w * m for w, m in counted) / weight, 1) if weight else None
-        results.append(dict(cycle_id=cycle_id, task_id=task_id, score=score,
-                            ballots=sum(count for _, count, _ in groups[task_id])))
+    weights = _weights(session, cycle_id)
+    by_task = group_figures(session, cycle_id, Task.id)
+    results = [dict(cycle_id=cycle_id, task_id=task_id, ballots=sum(f.ballots for f in by_task[task_id]),
+                    score=combine(by_task[task_id], weights))
+               for task_id in session.scalars(select(Task.id).where(Task.cycle_id == cycle_id))]
     insert_ignoring_duplicates(session, EvaluationResult, results, ["cycle_id", "task_id"])
+    by_person = group_figures(session, cycle_id, Task.responsible_person_id)
+    task_counts = session.execute(select(Task.responsible_person_id, func.count()).where(
+        Task.cycle_id == cycle_id, Task.responsible_person_id.is_not(None)).group_by(Task.responsible_person_id)).all()
+    insert_ignoring_duplicates(session, PersonResult, [
+        dict(cycle_id=cycle_id, person_id=person_id, tasks=count, ballots=sum(f.ballots for f in by_person[person_id]),
+             score=combine(by_person[person_id], weights)) for person_id, count in task_counts], ["cycle_id", "person_id"])
     return sum(r["score"] is not None for r in results)
 
 
-def split_exactly(total: int, weights: list[float]) -> list[int]:
-    """Whole-yuan shares of `total` proportional to `weights` that add up to `total` exactly
-    (largest remainder method)."""
-    weight_sum = sum(weights)
-    if not weight_sum:
-        return [0] * len(weights)
-    exact = [total * w / weight_sum for w in weights]
-    shares = [int(x) for x in exact]
-    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
-    for i in by_remainder[:total - sum(shares)]:
-        shares[i] += 1
-    return shares
+def close(session: Session, cycle_id: int, today: date) -> int:
+    """End the evaluation: tally, reveal the results, open the objection period. Returns tasks rated."""
+    rated = tally(session, cycle_id)
+    cycle = session.get(Cycle, cycle_id)
+    if cycle.evaluation_closed_on is None:
+        cycle.evaluation_closed_on, cycle.objection_deadline = today, date.fromordinal(today.toordinal() + OBJECTION_DAYS)
+    return rated
 
 
-def award(session: Session, cycle_id: int, budget: int) -> list[dict]:
-    """Rank communities on the year and allocate the funding budget (see the module doc)."""
-    if budget < 0:
-        raise UserError("经费预算不能为负数")
-    existing = session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id)).all()
-    if existing:
-        return [dict(community_id=a.community_id, funding_yuan=a.funding_yuan) for a in existing]
-    evaluation = dict(session.execute(select(Task.community_id, func.avg(EvaluationResult.score))
-                                      .join(Task, EvaluationResult.task_id == Task.id)
-                                      .where(EvaluationResult.cycle_id == cycle_id).group_by(Task.community_id)).all())
-    last_month = session.scalar(select(func.max(MonthlyRanking.month)).where(MonthlyRanking.cycle_id == cycle_id))
-    progress = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.score).where(
-        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == last_month)).all())
-    community_ids = sorted(set(evaluation) | set(progress))
-    if not community_ids:
-        raise UserError("还没有评议结果或月度排名，无法评选创新奖：请先完成民主评议")
-    rows = [dict(community_id=cid, evaluation=float(evaluation.get(cid) or 0), progress=float(progress.get(cid) or 0))
-            for cid in community_ids]
-    for row in rows:
-        row["year_score"] = round(EVALUATION_WEIGHT * row["evaluation"] + PROGRESS_WEIGHT * row["progress"], 1)
-    from lianchuang.tasks.progress import competition_ranks
-
-    ranks = competition_ranks(rows, "year_score")
-    count = len(rows)
-    for row, rank in zip(rows, ranks):
-        row["rank"] = rank
-        row["award"], row["award_weight"], upper = None, 0, 0.0
-        for name, fraction, weight in AWARDS:
-            upper += fraction
-            if rank <= max(1, round(upper * count)):
-                row["award"], row["award_weight"] = name, weight
-                break
-    base_pool = round(budget * BASE_SHARE)
-    base = split_exactly(base_pool, [1] * count)
-    bonus = split_exactly(budget - base_pool, [r["award_weight"] for r in rows])
-    if not any(bonus):
-        base = split_exactly(budget, [1] * count)
-    for row, base_yuan, bonus_yuan in zip(rows, base, bonus):
-        row["funding_yuan"] = base_yuan + bonus_yuan
-        row["explanation"] = (f"综合得分 {row['year_score']} = 0.6×评议平均分 {row['evaluation']:.1f} + 0.4×12月进度得分 "
-                              f"{row['progress']:.1f}；基础经费 {base_yuan:,} 元（预算 {budget:,} 元的 60% 由 {count} 个社区均分）"
-                              + (f" + 奖励经费 {bonus_yuan:,} 元（{row['award']}，权重 {row['award_weight']}）" if bonus_yuan else ""))
-    insert_ignoring_duplicates(session, AwardResult, [
-        {k: row[k] for k in ("community_id", "year_score", "rank", "award", "funding_yuan", "explanation")}
-        | dict(cycle_id=cycle_id) for row in rows], ["cycle_id", "community_id"])
-    return rows
+def explain(session: Session, cycle_id: int, subject_code: str) -> dict:
+    """How a task's or a responsible person's score was reached, group by group. Counts per grade
+    are shown only for groups of three ballots or more, so no grade can be traced to a person."""
+    if not closed_on(session, cycle_id):
+        raise UserError("评议尚未结束，结果不公开：结束后（lianchuang evaluate close）才能查看")
+    task = session.scalars(select(Task).where(Task.cycle_id == cycle_id, Task.code == subject_code)).first()
+    person = None if task else session.scalars(select(Person).where(Person.code == subject_code)).first()
+    if task is None and person is None:
+        raise UserError(f"没有编号为“{subject_code}”的任务或人员")
+    subject = Task.id if task else Task.responsible_person_id
+    subject_id = task.id if task else person.id
+    figures = group_figures(session, cycle_id, subject, subject == subject_id)[subject_id]
+    weights = _weights(session, cycle_id)
+    counted_weight = sum(weights[f.group] for f in figures if f.counted)
+    quorum = dict(session.execute(select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id)).all())
+    groups = [dict(group=f.group.label, ballots=f.ballots, quorum=quorum[f.group], counted=f.counted, trimmed=f.trimmed,
+                   mean=round(f.mean, 1), weight=weights[f.group],
+                   share=round(weights[f.group] / counted_weight, 3) if f.counted and counted_weight else 0.0,
+                   by_grade={g.label: n for g, n in f.by_grade.items()} if f.ballots >= 3 else None)
+              for f in sorted(figures, key=lambda f: list(EvaluatorGroup).index(f.group))]
+    name = f"{task.code} {task.title}" if task else f"{person.name}（负责的全部任务）"
+    return dict(subject=name, groups=groups, score=combine(figures, weights), trim_from=TRIM_FROM)
 
 
-def result_drafts(session: Session, year: int, cycle_id: int, objection_deadline: date) -> list[Draft]:
-    """The results announcement to each community coordinator and the leaders of its lead units,
-    and the award and funding notice to each community coordinator."""
+def record_objection(session: Session, cycle_id: int, subject_code: str, submitted_by: str, content: str, on: date) -> Objection:
+    """Record an objection to a published result; one after the deadline is recorded as late."""
+    cycle = session.get(Cycle, cycle_id)
+    if cycle.evaluation_closed_on is None:
+        raise UserError("评议结果还没有公示，暂不受理异议")
+    if not submitted_by.strip() or not content.strip():
+        raise UserError("请填写异议人（--by）和异议内容（--content）")
+    task = session.scalars(select(Task).where(Task.cycle_id == cycle_id, Task.code == subject_code)).first()
+    person = None if task else session.scalars(select(Person).where(Person.code == subject_code)).first()
+    if task is None and (person is None or person.community_id is None):
+        raise UserError(f"没有编号为“{subject_code}”的任务或责任人")
+    objection = Objection(cycle_id=cycle_id, community_id=task.community_id if task else person.community_id,
+                          subject=subject_code, submitted_by=submitted_by.strip(), content=content.strip(), received_on=on,
+                          within_deadline=on <= cycle.objection_deadline)
+    session.add(objection)
+    session.flush()
+    return objection
+
+
+def result_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
+    """The results announcement (公示) to each community coordinator, the leaders of its lead units
+    and its responsible persons, with the objection deadline."""
+    cycle = session.get(Cycle, cycle_id)
     results = defaultdict(list)
     for task, unit_name, result in session.execute(
             select(Task, Unit.name, EvaluationResult).join(EvaluationResult, EvaluationResult.task_id == Task.id)
             .outerjoin(Unit, Task.lead_unit_id == Unit.id).where(Task.cycle_id == cycle_id).order_by(Task.code)):
         results[task.community_id].append([task.code, task.title, unit_name or "", result.ballots, result.score])
-    awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
     names = dict(session.execute(select(Community.id, Community.name)).all())
     lead_units = select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)
+    responsible = select(Task.responsible_person_id).where(Task.cycle_id == cycle_id)
     people = session.scalars(select(Person).where(
         (Person.role == Role.community_coordinator) | ((Person.role == Role.unit_leader) & Person.unit_id.in_(lead_units))
-    ).order_by(Person.code)).all()
-    drafts = []
-    for person in people:
-        cid = person.community_id
-        if cid in results:
-            drafts.append(Draft.to_person(person, year, Stage.evaluation, "evaluation_results",
-                                community_id=cid, context=dict(year=year, community=names[cid], rows=results[cid],
-                                                               objection_deadline=objection_deadline)))
-        if person.role == Role.community_coordinator and cid in awards:
-            a = awards[cid]
-            drafts.append(Draft.to_person(person, year, Stage.evaluation, "award",
-                                community_id=cid, context=dict(year=year, community=names[cid], year_score=a.year_score,
-                                                               rank=a.rank, award=a.award, funding=a.funding_yuan,
-                                                               explanation=a.explanation)))
-    return drafts
+        | Person.id.in_(responsible)).order_by(Person.code)).all()
+    return [Draft.to_person(person, year, Stage.evaluation, "evaluation_results", community_id=person.community_id,
+                            context=dict(year=year, community=names[person.community_id], rows=results[person.community_id],
+                                         objection_deadline=cycle.objection_deadline))
+            for person in people if person.community_id in results]

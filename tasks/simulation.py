@@ -159,5 +159,5 @@ def cast_ballots(session: Session, cycle_id: int, year: int) -> int:
             quality = final.get(task_id, 0) / 100 + rng.uniform(-0.25, 0.15)
             grade = (Grade.excellent if quality > 0.9 else Grade.good if quality > 0.7
                      else Grade.fair if quality > 0.45 else Grade.poor)
-            ballots.append(evaluation.NewBallot(code, task_code, grade))
+            ballots.append((0, evaluation.NewBallot(code, task_code, grade)))
     return evaluation.cast_ballots(session, cycle_id, ballots) if ballots else 0

@@ -13,7 +13,7 @@ from lianchuang.models import Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
-from lianchuang.tasks import assignment, commitments, delivery, division, evaluation, opinions, progress
+from lianchuang.tasks import assignment, award, commitments, delivery, division, evaluation, opinions, progress
 from lianchuang.tasks.board import build_board
 from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle, set_stage
 
@@ -159,24 +159,36 @@ def ranking_table(session, cycle_id: int, month: int) -> list[dict]:
 
 
 @stage_task
-def evaluate_jointly(year: int, close: bool, budget: int) -> dict:
-    """Open the evaluation (invitations with one-time codes); with close, tally, award and announce."""
+def evaluate_jointly(year: int, close: bool) -> dict:
+    """Open the evaluation (invitations with one-time codes); with close, tally and announce the
+    results with the objection deadline."""
     today = clock.today()
     with session_scope() as session:
         cycle = existing_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session)]
-        invitations = delivery.queue(session, evaluation.open_evaluation(session, year, cycle.id, ids, today + timedelta(days=10)))
-        summary = dict(invitations=invitations)
+        summary = {}
+        if not evaluation.closed_on(session, cycle.id):
+            summary["invitations"] = delivery.queue(session, evaluation.open_evaluation(
+                session, year, cycle.id, ids, today + timedelta(days=10)))
         set_stage(session, cycle, ids, Stage.evaluation, StageStatus.in_progress)
         if close:
-            rated = evaluation.tally(session, cycle.id)
-            awards = evaluation.award(session, cycle.id, budget)
-            notices = delivery.queue(session, evaluation.result_drafts(session, year, cycle.id, today + timedelta(days=7)))
-            set_stage(session, cycle, ids, Stage.evaluation, StageStatus.done)
-            summary |= dict(tasks_rated=rated, communities_awarded=sum(1 for a in awards if a.get("award")),
-                            funding_allocated=sum(a["funding_yuan"] for a in awards), result_notices=notices)
+            summary["tasks_rated"] = evaluation.close(session, cycle.id, today)
+            summary["result_notices"] = delivery.queue(session, evaluation.result_drafts(session, year, cycle.id))
         audit(session, "run", "stage:evaluation", year=year, close=close)
         return summary
+
+
+@stage_task
+def allocate_funding(year: int, budget: int, redo: bool) -> dict:
+    """Rank communities on the year, allocate the budget, notify each community (once per budget)."""
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        awards = award.award(session, cycle.id, budget, redo)
+        notices = delivery.queue(session, award.award_drafts(session, year, cycle.id))
+        set_stage(session, cycle, [a["community_id"] for a in awards], Stage.evaluation, StageStatus.done)
+        audit(session, "run", "stage:award", year=year, budget=budget, redo=redo)
+        return dict(communities_awarded=sum(1 for a in awards if a.get("award")),
+                    funding_allocated=sum(a["funding_yuan"] for a in awards), award_notices=notices)
 
 
 @stage_task

@@ -4,16 +4,17 @@ import pytest
 from sqlalchemy import select
 
 from factories import YEAR
-from lianchuang.errors import UserError
-from lianchuang.models import Community, EvaluationResult, Evaluator, Task
+from lianchuang.errors import ImportRefused, UserError
+from lianchuang.models import AwardResult, Community, EvaluationResult, Evaluator, Objection, PersonResult, Task
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade
-from lianchuang.tasks import evaluation, opinions
+from lianchuang.tasks import award, evaluation, evaluation_scheme, opinions
 from lianchuang.tasks.cycle import ensure_cycle
+from lianchuang.tasks.evaluation import NewBallot
 
 
 @pytest.mark.parametrize("total, weights", [(500_000, [1, 1, 1]), (100, [3, 2, 1, 0]), (7, [1] * 25), (0, [1, 2])])
 def test_funding_shares_add_up_to_the_budget_exactly(total, weights):
-    shares = evaluation.split_exactly(total, weights)
+    shares = award.split_exactly(total, weights)
     assert sum(shares) == total
     assert all(share >= 0 for share in shares)
 
@@ -27,31 +28,138 @@ def opened(district, session):
     return cycle, communities
 
 
-def evaluator_of(session, community, group):
+def evaluators(session, community, group):
     return session.scalars(select(Evaluator).where(Evaluator.community_id == community.id,
-                                                   Evaluator.group == group)).first()
+                                                   Evaluator.group == group).order_by(Evaluator.id)).all()
 
 
-def test_a_code_cannot_be_used_twice_nor_for_another_community(opened, session):
+def task_of(session, community):
+    return session.scalars(select(Task).where(Task.community_id == community.id)).one()
+
+
+def vote(session, cycle, *pairs):
+    """(evaluator, task, grade) triples, one ballot each, as rows of one sheet."""
+    return evaluation.cast_ballots(session, cycle.id, [(row, NewBallot(e.code, t.code, g))
+                                                       for row, (e, t, g) in enumerate(pairs, start=2)], "选票.xlsx")
+
+
+def test_a_code_cannot_be_used_twice_nor_for_another_community_nor_twice_on_one_task(opened, session):
     cycle, (first, second, *_) = opened
-    head = evaluator_of(session, first, EvaluatorGroup.joint_head)
-    own_task, other_task = (session.scalars(select(Task.code).where(Task.community_id == c.id)).one() for c in (first, second))
-    with pytest.raises(UserError, match="不是本社区的任务"):
-        evaluation.cast_ballots(session, cycle.id, [evaluation.NewBallot(head.code, other_task, Grade.good)])
-    assert evaluation.cast_ballots(session, cycle.id, [evaluation.NewBallot(head.code, own_task, Grade.good)]) == 1
-    with pytest.raises(UserError, match="已经使用过"):
-        evaluation.cast_ballots(session, cycle.id, [evaluation.NewBallot(head.code, own_task, Grade.poor)])
+    head = evaluators(session, first, EvaluatorGroup.joint_head)[0]
+    own, other = task_of(session, first), task_of(session, second)
+    with pytest.raises(ImportRefused) as refused:
+        vote(session, cycle, (head, other, Grade.good), (head, own, Grade.good), (head, own, Grade.poor))
+    assert [(p.row, p.column) for p in refused.value.problems] == [(2, "任务编号"), (4, "任务编号")]
+    assert "不是本社区的任务" in refused.value.problems[0].reason
+    assert vote(session, cycle, (head, own, Grade.good)) == 1
+    with pytest.raises(ImportRefused, match="已经使用过"):
+        vote(session, cycle, (head, own, Grade.poor))
 
 
-def test_a_task_without_a_quorum_is_not_rated(opened, session):
+def test_a_task_without_a_quorum_is_not_rated_and_results_stay_hidden_until_closed(opened, session):
     cycle, (first, second, *_) = opened
-    head = evaluator_of(session, first, EvaluatorGroup.joint_head)  # quorum 1: counts alone
-    task = session.scalars(select(Task).where(Task.community_id == first.id)).one()
-    evaluation.cast_ballots(session, cycle.id, [evaluation.NewBallot(head.code, task.code, Grade.excellent)])
-    member = evaluator_of(session, second, EvaluatorGroup.party_members)  # quorum 2: one ballot is too few
-    other = session.scalars(select(Task).where(Task.community_id == second.id)).one()
-    evaluation.cast_ballots(session, cycle.id, [evaluation.NewBallot(member.code, other.code, Grade.poor)])
-    evaluation.tally(session, cycle.id)
+    head = evaluators(session, first, EvaluatorGroup.joint_head)[0]  # quorum 1: counts alone
+    member = evaluators(session, second, EvaluatorGroup.party_members)[0]  # quorum 2: one ballot is too few
+    task, other = task_of(session, first), task_of(session, second)
+    vote(session, cycle, (head, task, Grade.excellent), (member, other, Grade.poor))
+    with pytest.raises(UserError, match="评议尚未结束"):
+        evaluation.explain(session, cycle.id, task.code)
+    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
     results = {r.task_id: r for r in session.scalars(select(EvaluationResult))}
     assert results[task.id].score == 95.0
     assert results[other.id].score is None and results[other.id].ballots == 1
+    with pytest.raises(UserError, match="评议已经结束"):
+        vote(session, cycle, (evaluators(session, first, EvaluatorGroup.party_members)[0], task, Grade.good))
+
+
+def test_groups_are_weighted_and_trimmed_and_each_result_is_explained_without_naming_anyone(opened, session):
+    cycle, communities = opened
+    first = max(communities, key=lambda c: len(evaluators(session, c, EvaluatorGroup.party_members)))
+    task = task_of(session, first)
+    members = evaluators(session, first, EvaluatorGroup.party_members)[:5]
+    assert len(members) == 5
+    task.responsible_person_id = members[0].person_id
+    units = evaluators(session, first, EvaluatorGroup.stationed_units)[:2]
+    grades = [Grade.excellent, Grade.excellent, Grade.good, Grade.fair, Grade.poor]  # 95 95 80 65 40
+    vote(session, cycle, *[(m, task, g) for m, g in zip(members, grades)], *[(u, task, Grade.fair) for u in units])
+    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    # members: 95 and 40 dropped → (95 + 80 + 65) / 3 = 80; units: 65; both weigh 0.2 → 72.5
+    assert session.scalars(select(EvaluationResult.score).where(EvaluationResult.task_id == task.id)).one() == 72.5
+    person = session.scalars(select(PersonResult)).all()
+    assert [(p.person_id, p.tasks, p.ballots, p.score) for p in person] == [(members[0].person_id, 1, 7, 72.5)]
+    explained = evaluation.explain(session, cycle.id, task.code)
+    groups = {g["group"]: g for g in explained["groups"]}
+    assert groups["党员"]["trimmed"] and groups["党员"]["mean"] == 80.0 and groups["党员"]["share"] == 0.5
+    assert groups["党员"]["by_grade"] == {"优秀": 2, "良好": 1, "一般": 1, "较差": 1}
+    assert groups["驻区单位"]["by_grade"] is None  # two ballots: counts per grade would point at people
+    assert explained["score"] == 72.5
+    text = str(explained)
+    assert not any(e.code in text for e in members + units)
+
+
+def test_the_scheme_round_trips_and_changes_the_tally(opened, session, tmp_path):
+    from openpyxl import load_workbook
+
+    cycle, (first, *_) = opened
+    path = tmp_path / "方案.xlsx"
+    evaluation_scheme.export_scheme(session, path, cycle.id)
+    book = load_workbook(path)
+    book["等次分值"]["B2"] = 100  # 优秀
+    book["评议项目"].append(["NEW1", "党建联抓", "社区党建品牌创建"])
+    book.save(path)
+    assert evaluation_scheme.import_scheme(session, cycle.id, path) == dict(items=24, groups=6, grades=4)
+    head = evaluators(session, first, EvaluatorGroup.joint_head)[0]
+    vote(session, cycle, (head, task_of(session, first), Grade.excellent))
+    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    assert session.scalars(select(EvaluationResult.score).where(EvaluationResult.task_id == task_of(session, first).id)).one() == 100
+    with pytest.raises(UserError, match="不能再修改"):
+        evaluation_scheme.import_scheme(session, cycle.id, path)
+
+
+def test_a_bad_scheme_is_refused_whole(opened, session, tmp_path):
+    from openpyxl import load_workbook
+
+    cycle, _ = opened
+    path = tmp_path / "方案.xlsx"
+    evaluation_scheme.export_scheme(session, path, cycle.id)
+    book = load_workbook(path)
+    book["评议项目"]["B2"] = "没有的类别"
+    book["评议主体"]["B3"] = "-1"
+    book["等次分值"]["B3"] = 99  # 良好 above 优秀
+    book.save(path)
+    with pytest.raises(ImportRefused) as refused:
+        evaluation_scheme.import_scheme(session, cycle.id, path)
+    located = {(p.file.split("/")[-1], p.row, p.column) for p in refused.value.problems}
+    assert {("评议项目", 2, "类别"), ("评议主体", 3, "权重"), ("等次分值", 0, "")} <= located
+    assert evaluation_scheme.grade_points(session, cycle.id)[Grade.good] == 80
+
+
+def test_objections_are_recorded_after_the_results_are_published(opened, session):
+    cycle, (first, *_) = opened
+    task = task_of(session, first)
+    with pytest.raises(UserError, match="还没有公示"):
+        evaluation.record_objection(session, cycle.id, task.code, "居民张三", "评分偏低", date(YEAR, 12, 29))
+    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    evaluation.record_objection(session, cycle.id, task.code, "居民张三", "评分偏低", date(YEAR, 12, 29))
+    evaluation.record_objection(session, cycle.id, task.code, "居民李四", "补充材料", date(YEAR + 1, 1, 20))
+    assert [o.within_deadline for o in session.scalars(select(Objection).order_by(Objection.id))] == [True, False]
+
+
+def test_award_allocates_the_budget_exactly_once_and_explains_each_amount(opened, session):
+    cycle, communities = opened
+    with pytest.raises(UserError, match="evaluate close"):
+        award.award(session, cycle.id, 500_000)
+    for community in communities:
+        head = evaluators(session, community, EvaluatorGroup.joint_head)[0]
+        vote(session, cycle, (head, task_of(session, community), Grade.good if community.code.endswith("1") else Grade.fair))
+    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    rows = award.award(session, cycle.id, 500_001)
+    assert sum(r["funding_yuan"] for r in rows) == 500_001
+    with pytest.raises(UserError, match="--redo"):
+        award.award(session, cycle.id, 300_000)
+    assert sum(r["funding_yuan"] for r in award.award(session, cycle.id, 300_000, redo=True)) == 300_000
+    drafts = award.award_drafts(session, YEAR, cycle.id)
+    stored = {a.community_id: a for a in session.scalars(select(AwardResult))}
+    for draft in drafts:
+        assert draft.context["explanation"].endswith(f"= {draft.context['funding']:,} 元")
+        assert draft.context["funding"] == stored[draft.community_id].funding_yuan

@@ -1,0 +1,111 @@
+"""The innovation award and the party-building funding tied to it (see evaluation.py's module doc
+for the rule): communities ranked on the year, the budget split to the yuan."""
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from lianchuang.errors import UserError
+from lianchuang.models import AwardResult, Community, EvaluationResult, MonthlyRanking, Person, Task
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.enums import Role, Stage
+from lianchuang.tasks.delivery import Draft
+from lianchuang.tasks.evaluation import closed_on
+from lianchuang.tasks.progress import competition_ranks
+
+AWARDS = [("一等奖", 0.1, 3), ("二等奖", 0.2, 2), ("三等奖", 0.3, 1)]
+BASE_SHARE = 0.6
+EVALUATION_WEIGHT, PROGRESS_WEIGHT, INNOVATION_WEIGHT = 0.5, 0.3, 0.2
+INNOVATION_CATEGORY = "party_building"
+
+
+def split_exactly(total: int, weights: list[float]) -> list[int]:
+    """Whole-yuan shares of `total` proportional to `weights` that add up to `total` exactly
+    (largest remainder method)."""
+    weight_sum = sum(weights)
+    if not weight_sum:
+        return [0] * len(weights)
+    exact = [total * w / weight_sum for w in weights]
+    shares = [int(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_remainder[:total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def award(session: Session, cycle_id: int, budget: int, redo: bool = False) -> list[dict]:
+    """Rank communities on the year and allocate the budget. Done once per year: running it again
+    with the same budget changes nothing; another budget needs redo (it replaces the allocation)."""
+    if budget < 0:
+        raise UserError("经费预算不能为负数")
+    if not closed_on(session, cycle_id):
+        raise UserError("民主评议还没有结束：请先运行 lianchuang evaluate close，再评创新奖、分配经费")
+    allocated = session.scalar(select(func.sum(AwardResult.funding_yuan)).where(AwardResult.cycle_id == cycle_id))
+    if allocated is not None and not redo:
+        if allocated != budget:
+            raise UserError(f"本年度经费已按 {allocated:,} 元分配；要按 {budget:,} 元重新分配，请加 --redo")
+        return [dict(community_id=a.community_id, funding_yuan=a.funding_yuan)
+                for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))]
+    session.execute(delete(AwardResult).where(AwardResult.cycle_id == cycle_id))
+    rows = year_scores(session, cycle_id)
+    if not rows:
+        raise UserError("还没有评议结果或月度排名，无法评选创新奖：请先完成民主评议")
+    ranks = competition_ranks(rows, "year_score")
+    count = len(rows)
+    for row, rank in zip(rows, ranks):
+        row["rank"] = rank
+        row["award"], row["award_weight"], upper = None, 0, 0.0
+        for name, fraction, weight in AWARDS:
+            upper += fraction
+            if rank <= max(1, round(upper * count)):
+                row["award"], row["award_weight"] = name, weight
+                break
+    base_pool = round(budget * BASE_SHARE)
+    base = split_exactly(base_pool, [1] * count)
+    bonus = split_exactly(budget - base_pool, [r["award_weight"] for r in rows])
+    if not any(bonus):
+        base = split_exactly(budget, [1] * count)
+    for row, base_yuan, bonus_yuan in zip(rows, base, bonus):
+        row["funding_yuan"] = base_yuan + bonus_yuan
+        row["explanation"] = (
+            f"综合得分 {row['year_score']} = {EVALUATION_WEIGHT}×评议平均分 {row['evaluation']:.1f} + {PROGRESS_WEIGHT}×月度进度平均分 "
+            f"{row['progress']:.1f} + {INNOVATION_WEIGHT}×党建创新得分 {row['innovation']:.1f}，{count} 个社区中排第 {row['rank']} 名；"
+            f"基础经费 {base_yuan:,} 元（预算 {budget:,} 元的 {BASE_SHARE:.0%} 由 {count} 个社区均分）"
+            + (f" + 奖励经费 {bonus_yuan:,} 元（{row['award']}，权重 {row['award_weight']}；预算的 {1 - BASE_SHARE:.0%} 按获奖社区权重分配）"
+               if bonus_yuan else "") + f" = {row['funding_yuan']:,} 元")
+    insert_ignoring_duplicates(session, AwardResult, [
+        {k: row[k] for k in ("community_id", "year_score", "rank", "award", "funding_yuan", "explanation")}
+        | dict(cycle_id=cycle_id) for row in rows], ["cycle_id", "community_id"])
+    return rows
+
+
+def year_scores(session: Session, cycle_id: int) -> list[dict]:
+    """Each community's evaluation, progress and innovation figures and its year score."""
+    rated = (select(Task.community_id, func.avg(EvaluationResult.score))
+             .join(EvaluationResult, EvaluationResult.task_id == Task.id)
+             .where(EvaluationResult.cycle_id == cycle_id, EvaluationResult.score.is_not(None)).group_by(Task.community_id))
+    evaluation = dict(session.execute(rated).all())
+    innovation = dict(session.execute(rated.where(Task.category == INNOVATION_CATEGORY)).all())
+    progress = dict(session.execute(select(MonthlyRanking.community_id, func.avg(MonthlyRanking.score))
+                                    .where(MonthlyRanking.cycle_id == cycle_id).group_by(MonthlyRanking.community_id)).all())
+    rows = []
+    for community_id in sorted(set(evaluation) | set(progress)):
+        row = dict(community_id=community_id, evaluation=float(evaluation.get(community_id) or 0),
+                   progress=float(progress.get(community_id) or 0))
+        row["innovation"] = float(innovation.get(community_id) or row["evaluation"])
+        row["year_score"] = round(EVALUATION_WEIGHT * row["evaluation"] + PROGRESS_WEIGHT * row["progress"]
+                                  + INNOVATION_WEIGHT * row["innovation"], 1)
+        rows.append(row)
+    return rows
+
+
+def award_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
+    """The award and funding notice to each community coordinator, with how the amount was reached."""
+    awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
+    budget = sum(a.funding_yuan for a in awards.values())
+    names = dict(session.execute(select(Community.id, Community.name)).all())
+    people = session.scalars(select(Person).where(Person.role == Role.community_coordinator,
+                                                  Person.community_id.in_(awards)).order_by(Person.code))
+    return [Draft.to_person(person, year, Stage.evaluation, "award", period=f"budget-{budget}",
+                            context=dict(year=year, community=names[person.community_id], year_score=a.year_score,
+                                         rank=a.rank, award=a.award, funding=a.funding_yuan, explanation=a.explanation))
+            for person in people for a in [awards[person.community_id]]]
