@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lianchuang.models import (Commitment, District, EvaluationResult, MonthlyRanking, Person, Post, PostClaim, PostKind,
-                               ProgressReport, Task, Unit)
+from lianchuang.models import (AwardResult, Commitment, Cycle, District, EvaluationResult, MonthlyRanking, Person, Post, PostClaim, PostKind,
+                               PersonResult, ProgressReport, Task, Unit)
 from lianchuang.tasks.rendering import render_page
 
 
@@ -60,6 +60,14 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
                                .join(EvaluationResult, EvaluationResult.task_id == Task.id)
                                .where(Task.cycle_id == cycle_id).order_by(Task.code)):
         results[row.community_id].append(dict(code=row.code, title=row.title, ballots=row.ballots, score=row.score))
+    awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
+    people_results = defaultdict(list)
+    for name, community_id, tasks_led, score in session.execute(
+            select(Person.name, Person.community_id, PersonResult.tasks, PersonResult.score)
+            .join(PersonResult, PersonResult.person_id == Person.id).where(PersonResult.cycle_id == cycle_id)
+            .order_by(Person.code)):
+        people_results[community_id].append(dict(name=name, tasks=tasks_led, score=score))
+    cycle = session.get(Cycle, cycle_id)
     _write(out_dir / "index.html", "board/index.html", year=year, districts=districts)
     pages = 1
     for district in districts:
@@ -74,7 +82,8 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
                        year=year, community=community, street=street, tasks=tasks[community.id],
                        posts=list(posts[community.id].values()), commitments=commitments[community.id],
                        commitments_published=published.get(community.id), rankings=rankings[community.id],
-                       results=results[community.id])
+                       results=results[community.id], people_results=people_results[community.id],
+                       award=awards.get(community.id), objection_deadline=cycle.objection_deadline)
                 pages += 1
     return pages
 
