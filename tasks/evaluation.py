@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import String, and_, case, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from lianchuang import clock
@@ -172,7 +172,7 @@ def import_ballots(session: Session, cycle_id: int, path: Path) -> dict:
                 evaluators=len({b.code for _, b in ballots}))
 
 
-@dataclass
+@dataclass(slots=True)
 class GroupFigure:
     group: EvaluatorGroup
     ballots: int
@@ -182,30 +182,36 @@ class GroupFigure:
     by_grade: dict
 
 
-def group_figures(session: Session, cycle_id: int, subject, where=None) -> dict[int, list[GroupFigure]]:
-    """Per subject (task id, or responsible person id when subject is Task.responsible_person_id),
-    each group's ballots, its trimmed mean and whether it reached its quorum. One SQL pass."""
-    points = (select(subject.label("subject"), Ballot.group.label("grp"), Ballot.grade.label("grade"),
+def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade: bool = False) -> dict[int, list[GroupFigure]]:
+    """Per subject (Ballot.task_id, or Task.responsible_person_id for people), each group's ballots,
+    its trimmed mean and whether it reached its quorum, in one SQL pass; with by_grade, the
+    ballots per grade too (for explaining one subject)."""
+    # Plain strings for group and grade: converting half a million enum values costs seconds.
+    points = (select(subject.label("subject"), type_coerce(Ballot.group, String).label("grp"),
+                     type_coerce(Ballot.grade, String).label("grade"),
                      GradePoint.points.label("points"),
                      func.row_number().over(partition_by=[subject, Ballot.group], order_by=[GradePoint.points, Ballot.id]).label("rank"),
                      func.count().over(partition_by=[subject, Ballot.group]).label("n"))
-              .select_from(Ballot).join(Task, Task.id == Ballot.task_id)
+              .select_from(Ballot)
               .join(GradePoint, and_(GradePoint.cycle_id == Ballot.cycle_id, GradePoint.grade == Ballot.grade))
               .where(Ballot.cycle_id == cycle_id, subject.is_not(None)))
+    if subject.class_ is Task:
+        points = points.join(Task, Task.id == Ballot.task_id)
     if where is not None:
         points = points.where(where)
     points = points.subquery()
     kept = case((and_(points.c.n >= TRIM_FROM, (points.c.rank == 1) | (points.c.rank == points.c.n)), None),
                 else_=points.c.points)
-    per_grade = [func.sum(case((points.c.grade == grade, 1), else_=0)).label(grade.value) for grade in Grade]
+    per_grade = [func.sum(case((points.c.grade == grade, 1), else_=0)) for grade in Grade] if by_grade else []
     rows = session.execute(select(points.c.subject, points.c.grp, func.count(), func.avg(kept), *per_grade)
                            .group_by(points.c.subject, points.c.grp))
-    quorum = dict(session.execute(select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id)).all())
+    quorum = {group.value: count for group, count in session.execute(
+        select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id))}
+    groups = {group.value: group for group in EvaluatorGroup}
     figures = defaultdict(list)
     for subject_id, group, count, mean, *grades in rows:
-        group = EvaluatorGroup(group)
-        figures[subject_id].append(GroupFigure(group, count, float(mean), count >= TRIM_FROM, count >= quorum.get(group, 1),
-                                               dict(zip(Grade, grades))))
+        figures[subject_id].append(GroupFigure(groups[group], count, float(mean), count >= TRIM_FROM,
+                                               count >= quorum.get(group, 1), dict(zip(Grade, grades)) if by_grade else {}))
     return figures
 
 
@@ -220,18 +226,24 @@ def _weights(session: Session, cycle_id: int) -> dict[EvaluatorGroup, float]:
     return dict(session.execute(select(GroupWeight.group, GroupWeight.weight).where(GroupWeight.cycle_id == cycle_id)).all())
 
 
+def task_scores(session: Session, cycle_id: int) -> list[dict]:
+    """Every task's ballots and score (None: not rated), as rows of EvaluationResult."""
+    weights = _weights(session, cycle_id)
+    by_task = group_figures(session, cycle_id, Ballot.task_id)
+    return [dict(cycle_id=cycle_id, task_id=task_id, ballots=sum(f.ballots for f in by_task[task_id]),
+                 score=combine(by_task[task_id], weights))
+            for task_id in session.scalars(select(Task.id).where(Task.cycle_id == cycle_id))]
+
+
 def tally(session: Session, cycle_id: int) -> int:
     """Score every task and every responsible person (see the module doc); returns the tasks rated.
     Done once: a second call returns the stored figure."""
     if session.scalar(select(func.count()).where(EvaluationResult.cycle_id == cycle_id)):
         return session.scalar(select(func.count()).where(EvaluationResult.cycle_id == cycle_id,
                                                          EvaluationResult.score.is_not(None)))
-    weights = _weights(session, cycle_id)
-    by_task = group_figures(session, cycle_id, Task.id)
-    results = [dict(cycle_id=cycle_id, task_id=task_id, ballots=sum(f.ballots for f in by_task[task_id]),
-                    score=combine(by_task[task_id], weights))
-               for task_id in session.scalars(select(Task.id).where(Task.cycle_id == cycle_id))]
+    results = task_scores(session, cycle_id)
     insert_ignoring_duplicates(session, EvaluationResult, results, ["cycle_id", "task_id"])
+    weights = _weights(session, cycle_id)
     by_person = group_figures(session, cycle_id, Task.responsible_person_id)
     task_counts = session.execute(select(Task.responsible_person_id, func.count()).where(
         Task.cycle_id == cycle_id, Task.responsible_person_id.is_not(None)).group_by(Task.responsible_person_id)).all()
@@ -259,9 +271,9 @@ def explain(session: Session, cycle_id: int, subject_code: str) -> dict:
     person = None if task else session.scalars(select(Person).where(Person.code == subject_code)).first()
     if task is None and person is None:
         raise UserError(f"没有编号为“{subject_code}”的任务或人员")
-    subject = Task.id if task else Task.responsible_person_id
+    subject = Ballot.task_id if task else Task.responsible_person_id
     subject_id = task.id if task else person.id
-    figures = group_figures(session, cycle_id, subject, subject == subject_id)[subject_id]
+    figures = group_figures(session, cycle_id, subject, subject == subject_id, by_grade=True)[subject_id]
     weights = _weights(session, cycle_id)
     counted_weight = sum(weights[f.group] for f in figures if f.counted)
     quorum = dict(session.execute(select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id)).all())
