@@ -31,7 +31,7 @@ from lianchuang import clock
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import (Ballot, Community, Cycle, EvaluationResult, Evaluator, GradePoint, GroupWeight, Objection,
                                Person, PersonResult, Task, Unit)
-from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.db import insert_ignoring_duplicates, insert_new
 from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
 from lianchuang.tasks.delivery import Draft
 from lianchuang.tasks.evaluation_scheme import ensure_scheme, items_by_category
@@ -242,14 +242,16 @@ def tally(session: Session, cycle_id: int) -> int:
         return session.scalar(select(func.count()).where(EvaluationResult.cycle_id == cycle_id,
                                                          EvaluationResult.score.is_not(None)))
     results = task_scores(session, cycle_id)
-    insert_ignoring_duplicates(session, EvaluationResult, results, ["cycle_id", "task_id"])
+    if not results:
+        return 0
+    insert_new(session, EvaluationResult, results)  # none exist yet: checked above, in this transaction
     weights = _weights(session, cycle_id)
     by_person = group_figures(session, cycle_id, Task.responsible_person_id)
     task_counts = session.execute(select(Task.responsible_person_id, func.count()).where(
         Task.cycle_id == cycle_id, Task.responsible_person_id.is_not(None)).group_by(Task.responsible_person_id)).all()
-    insert_ignoring_duplicates(session, PersonResult, [
-        dict(cycle_id=cycle_id, person_id=person_id, tasks=count, ballots=sum(f.ballots for f in by_person[person_id]),
-             score=combine(by_person[person_id], weights)) for person_id, count in task_counts], ["cycle_id", "person_id"])
+    people = [dict(cycle_id=cycle_id, person_id=person_id, tasks=count, ballots=sum(f.ballots for f in by_person[person_id]),
+                   score=combine(by_person[person_id], weights)) for person_id, count in task_counts]
+    insert_new(session, PersonResult, people)
     return sum(r["score"] is not None for r in results)
 
 
