@@ -812,7 +812,11 @@ def award(year: YearOption = None, budget: Annotated[int, typer.Option("--budget
           redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False) -> None:
     """评选党建创新奖并分配党建工作经费（基础经费均分 + 奖励经费按奖项），分配额合计正好等于预算，每个社区收到计算说明。"""
     from lianchuang.flows.stages import award_stage
+    from lianchuang.tasks.award import check_can_allocate
+    from lianchuang.tasks.cycle import existing_cycle
 
+    with session() as s:  # a mistake is told here in one line, not as a failed flow run
+        check_can_allocate(s, existing_cycle(s, year or this_year()).id, budget, redo)
     run_flow(award_stage, "创新奖与经费", year=year or this_year(), budget=budget, redo=redo)
 
 

@@ -35,14 +35,8 @@ def split_exactly(total: int, weights: list[float]) -> list[int]:
 def award(session: Session, cycle_id: int, budget: int, redo: bool = False) -> list[dict]:
     """Rank communities on the year and allocate the budget. Done once per year: running it again
     with the same budget changes nothing; another budget needs redo (it replaces the allocation)."""
-    if budget < 0:
-        raise UserError("经费预算不能为负数")
-    if not closed_on(session, cycle_id):
-        raise UserError("民主评议还没有结束：请先运行 lianchuang evaluate close，再评创新奖、分配经费")
-    allocated = session.scalar(select(func.sum(AwardResult.funding_yuan)).where(AwardResult.cycle_id == cycle_id))
+    allocated = check_can_allocate(session, cycle_id, budget, redo)
     if allocated is not None and not redo:
-        if allocated != budget:
-            raise UserError(f"本年度经费已按 {allocated:,} 元分配；要按 {budget:,} 元重新分配，请加 --redo")
         return [dict(community_id=a.community_id, funding_yuan=a.funding_yuan)
                 for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))]
     session.execute(delete(AwardResult).where(AwardResult.cycle_id == cycle_id))
@@ -76,6 +70,19 @@ def award(session: Session, cycle_id: int, budget: int, redo: bool = False) -> l
         {k: row[k] for k in ("community_id", "year_score", "rank", "award", "funding_yuan", "explanation")}
         | dict(cycle_id=cycle_id) for row in rows], ["cycle_id", "community_id"])
     return rows
+
+
+def check_can_allocate(session: Session, cycle_id: int, budget: int, redo: bool) -> int | None:
+    """Refuse a negative budget, an open evaluation, or another budget without redo; returns what
+    was allocated before (None: nothing yet)."""
+    if budget < 0:
+        raise UserError("经费预算不能为负数")
+    if not closed_on(session, cycle_id):
+        raise UserError("民主评议还没有结束：请先运行 lianchuang evaluate close，再评创新奖、分配经费")
+    allocated = session.scalar(select(func.sum(AwardResult.funding_yuan)).where(AwardResult.cycle_id == cycle_id))
+    if allocated is not None and allocated != budget and not redo:
+        raise UserError(f"本年度经费已按 {allocated:,} 元分配；要按 {budget:,} 元重新分配，请加 --redo")
+    return allocated
 
 
 def year_scores(session: Session, cycle_id: int) -> list[dict]:

@@ -103,3 +103,28 @@ def test_outbox_list_and_show(settings):
     assert shown.returncode == 0 and "改造老旧下水道" in shown.stdout and "打印送达" in shown.stdout
     assert_one_line_error(run(settings, "outbox", "show", "999"), "没有编号为 999 的通知")
     assert_one_line_error(run(settings, "outbox", "list", "--status", "lost"), "状态只能是")
+
+
+def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
+    """From the command line: propose with the balance shown, check the cards, and the mistakes of
+    stages 2-5 each end with one line that says what to do."""
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.opinions import NewTask, add_tasks
+    from lianchuang.models.enums import Category
+    from sqlalchemy import select
+    from lianchuang.models import Community
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, 2026)
+        add_tasks(session, cycle.id, [NewTask(cid, Category.services, "便民服务")
+                                      for cid in session.scalars(select(Community.id))])
+    checked = run(settings, "tasks", "check", "--year", "2026")
+    assert checked.returncode == 1 and "牵头单位" in checked.stdout and "assign export" in checked.stdout
+    proposed = run(settings, "assign", "propose", "--year", "2026")
+    assert proposed.returncode == 0 and "总体平衡" in proposed.stdout and "之后" in proposed.stdout
+    assert_one_line_error(run(settings, "assign", "set", "D01S01C01-001", "--year", "2026", "--lead", "NOPE"), "NOPE")
+    assert_one_line_error(run(settings, "assign", "propose", "--year", "2026", "--street", "火星街道"), "找不到街道")
+    assert_one_line_error(run(settings, "evaluate", "vote", "ABC", "D01S01C01-001=很好", "--year", "2026"), "等次")
+    assert_one_line_error(run(settings, "evaluate", "explain", "D01S01C01-001", "--year", "2026"), "评议尚未结束")
+    assert_one_line_error(run(settings, "award", "--year", "2026"), "民主评议还没有结束")
