@@ -5,7 +5,7 @@ LIANCHUANG_REQUIRE_BROWSER is set, as CI does."""
 import os
 import re
 import shutil
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest

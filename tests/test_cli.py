@@ -108,12 +108,13 @@ def test_outbox_list_and_show(settings):
 def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
     """From the command line: propose with the balance shown, check the cards, and the mistakes of
     stages 2-5 each end with one line that says what to do."""
+    from sqlalchemy import select
+
+    from lianchuang.models import Community
     from lianchuang.models.db import session_scope
+    from lianchuang.models.enums import Category
     from lianchuang.tasks.cycle import ensure_cycle
     from lianchuang.tasks.opinions import NewTask, add_tasks
-    from lianchuang.models.enums import Category
-    from sqlalchemy import select
-    from lianchuang.models import Community
 
     with session_scope() as session:
         cycle = ensure_cycle(session, 2026)
