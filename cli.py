@@ -395,7 +395,7 @@ def assign_set(task: Annotated[str, typer.Argument(help="任务编号")], year: 
 def tasks_check(year: YearOption = None, community: CommunityOption = None, as_json: JsonOption = False) -> None:
     """列出任务卡不完整的任务（缺牵头单位、责任领导、联络员、目标、时限或实施步骤）。不完整时不能公开承诺。"""
     from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.task_cards import missing_fields
+    from lianchuang.tasks.division import missing_fields
 
     year = year or this_year()
     with session() as s:

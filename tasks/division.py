@@ -61,16 +61,33 @@ def complete_task_cards(session: Session, year: int, cycle_id: int, community_id
     return completed
 
 
+CARD_FIELDS = {"lead": "牵头单位", "leader": "负责领导", "liaison": "联络员", "deadline": "截止日期", "goal": "年度目标",
+               "steps": "实施步骤"}
+
+
+def missing_fields(session: Session, cycle_id: int, community_ids: list[int]) -> list[dict]:
+    """Every task whose card is incomplete, with what it lacks (Chinese labels)."""
+    has_steps = select(Milestone.id).where(Milestone.task_id == Task.id).exists()
+    rows = session.execute(select(Task.code, Task.title, Task.community_id, Community.name, Task.lead_unit_id, Task.responsible_person_id,
+                                  Task.liaison_person_id, Task.deadline, Task.goal, has_steps.label("steps"))
+                           .join(Community, Task.community_id == Community.id)
+                           .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code))
+    result = []
+    for row in rows:
+        values = dict(lead=row.lead_unit_id, leader=row.responsible_person_id, liaison=row.liaison_person_id,
+                      deadline=row.deadline, goal=row.goal, steps=row.steps)
+        missing = [CARD_FIELDS[key] for key, value in values.items() if not value]
+        if missing:
+            result.append(dict(code=row.code, title=row.title, community_id=row.community_id, community=row.name,
+                               missing=missing))
+    return result
+
+
 def incomplete_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[str]]:
     """Per community, the codes of tasks whose card misses anything needed to publish commitments."""
-    has_steps = select(Milestone.id).where(Milestone.task_id == Task.id).exists()
-    rows = session.execute(select(Task.community_id, Task.code).where(
-        Task.cycle_id == cycle_id, Task.community_id.in_(community_ids),
-        Task.lead_unit_id.is_(None) | Task.responsible_person_id.is_(None) | Task.liaison_person_id.is_(None)
-        | Task.deadline.is_(None) | Task.goal.is_(None) | ~has_steps)).all()
     missing = defaultdict(list)
-    for community_id, code in rows:
-        missing[community_id].append(code)
+    for task in missing_fields(session, cycle_id, community_ids):
+        missing[task["community_id"]].append(task["code"])
     return missing
 
 

@@ -67,13 +67,14 @@ def claim(session: Session, cycle_id: int, rows: list[tuple[int, dict]], file: s
     """Record claims given as {person, community, kind} (codes or names). Every problem is listed and
     nothing is written if there is one; a claim already recorded is counted and skipped."""
     people = _by_code(session, Person, {r.get("person", "") for _, r in rows})
-    communities = {key: c for c in session.scalars(select(Community)) for key in (c.code, c.name)}
-    posts = {(p.community_id, name): p for p, name in session.execute(
-        select(Post, PostKind.name).join(PostKind).where(Post.cycle_id == cycle_id))}
-    taken = defaultdict(int, session.execute(select(PostClaim.post_id, func.count()).join(Post)
-                                             .where(Post.cycle_id == cycle_id).group_by(PostClaim.post_id)).all())
-    existing = set(session.execute(select(PostClaim.post_id, PostClaim.person_id).join(Post)
-                                   .where(Post.cycle_id == cycle_id)).tuples())
+    named = sorted({r.get("community", "") for _, r in rows})
+    communities = {key: c for c in session.scalars(select(Community).where(
+        Community.code.in_(named) | Community.name.in_(named))) for key in (c.code, c.name)}
+    in_scope = (Post.cycle_id == cycle_id) & Post.community_id.in_([c.id for c in communities.values()])
+    posts = {(p.community_id, name): p for p, name in session.execute(select(Post, PostKind.name).join(PostKind).where(in_scope))}
+    taken = defaultdict(int, session.execute(select(PostClaim.post_id, func.count()).join(Post).where(in_scope)
+                                             .group_by(PostClaim.post_id)).all())
+    existing = set(session.execute(select(PostClaim.post_id, PostClaim.person_id).join(Post).where(in_scope)).tuples())
     problems, new, seen, already = [], [], {}, 0
     for number, row in rows:
         person, community = people.get(row.get("person", "")), communities.get(row.get("community", ""))

@@ -1,5 +1,5 @@
-"""Reviewing the division of work: the assignment sheet (export, edit, import), single changes from
-the command line, and the check that every task card is complete before commitments go public.
+"""Reviewing the division of work: the assignment sheet (export, edit, import) and single changes
+from the command line (what a card still lacks is `division.missing_fields`).
 
 A change made here is a manual choice: the task is marked `assigned_manually`, and proposing
 again (`assign propose --redo`) never touches it."""
@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, aliased
 
 from lianchuang.errors import ImportRefused, Problem, UserError
-from lianchuang.models import Community, Milestone, Person, Task, TaskCoUnit, Unit
+from lianchuang.models import Community, Person, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.tasks.assignment import TASK_TAKING_KINDS
 from lianchuang.tasks.division import complete_task_cards
@@ -30,9 +30,6 @@ COLUMNS = [
     Column("deadline", "截止日期", ("deadline",)), Column("reason", "推荐理由", ("reason",)),
     Column("manual", "人工确定", ("manual",)),
 ]
-CARD_FIELDS = {"lead": "牵头单位", "leader": "负责领导", "liaison": "联络员", "deadline": "截止日期", "goal": "年度目标",
-               "steps": "实施步骤"}
-
 
 def _split_codes(text: str) -> list[str]:
     for separator in "，、; ；":
@@ -183,20 +180,3 @@ def import_assignments(session: Session, year: int, cycle_id: int, path: Path) -
         raise UserError(f"{reader.file}: 没有任何任务行（“任务编号”列是空的）")
     changed = apply_changes(session, year, cycle_id, changes, reader.file)
     return dict(rows=len(changes), changed=changed)
-
-
-def missing_fields(session: Session, cycle_id: int, community_ids: list[int]) -> list[dict]:
-    """Every task whose card is incomplete, with what it lacks (Chinese labels)."""
-    has_steps = select(Milestone.id).where(Milestone.task_id == Task.id).exists()
-    rows = session.execute(select(Task.code, Task.title, Community.name, Task.lead_unit_id, Task.responsible_person_id,
-                                  Task.liaison_person_id, Task.deadline, Task.goal, has_steps.label("steps"))
-                           .join(Community, Task.community_id == Community.id)
-                           .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code))
-    result = []
-    for row in rows:
-        values = dict(lead=row.lead_unit_id, leader=row.responsible_person_id, liaison=row.liaison_person_id,
-                      deadline=row.deadline, goal=row.goal, steps=row.steps)
-        missing = [CARD_FIELDS[key] for key, value in values.items() if not value]
-        if missing:
-            result.append(dict(code=row.code, title=row.title, community=row.name, missing=missing))
-    return result

@@ -9,7 +9,7 @@ from factories import YEAR
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Commitment, Community, District, Person, Post, PostClaim, Street, Task, TaskCoUnit, Unit
 from lianchuang.models.enums import Category, Role, UnitKind
-from lianchuang.tasks import assignment, task_cards
+from lianchuang.tasks import assignment, division, task_cards
 from lianchuang.tasks.commitments import prepare_commitments, sign_in_community
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.division import complete_task_cards, open_posts
@@ -160,11 +160,11 @@ def test_check_lists_what_each_card_lacks(session, place):
     unit = add_unit(session, "A", c["C1"])
     people_of(session, unit, Role.unit_leader)
     add(session, cycle, c["C1"], Category.services)
-    assert task_cards.missing_fields(session, cycle.id, [c["C1"].id])[0]["missing"] == [
+    assert division.missing_fields(session, cycle.id, [c["C1"].id])[0]["missing"] == [
         "牵头单位", "负责领导", "联络员", "截止日期", "年度目标", "实施步骤"]
     assignment.apply(session, assignment.propose(session, cycle.id, [c["C1"].id])[0])
     complete_task_cards(session, YEAR, cycle.id, [c["C1"].id])
-    assert task_cards.missing_fields(session, cycle.id, [c["C1"].id])[0]["missing"] == ["联络员"]
+    assert division.missing_fields(session, cycle.id, [c["C1"].id])[0]["missing"] == ["联络员"]
 
 
 def members(session, community, count, role=Role.serving_member, prefix="M"):
