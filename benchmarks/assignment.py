@@ -57,7 +57,7 @@ def bare_baseline(session, cycle_id: int) -> dict[int, int]:
 
 
 def main() -> None:
-    from common import fresh_database
+    from common import fresh_database, load_province
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
@@ -68,14 +68,9 @@ def main() -> None:
     from lianchuang.models import Community, Task, Unit
     from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.tasks import assignment
-    from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.demo_data import SCALES, generate_org
-    from lianchuang.tasks.org import OrgData, load_org
 
-    org = generate_org(SCALES["province"])
+    cycle_id = load_province(YEAR, units=True)
     with session_scope() as session:
-        load_org(session, OrgData(org.districts, org.streets, org.communities, units=org.units))
-        cycle_id = ensure_cycle(session, YEAR).id
         tasks = add_tasks(session, cycle_id)
     with session_scope() as session:
         session.execute(text("ANALYZE"))

@@ -34,18 +34,8 @@ def bare_baseline(session, cycle_id: int, out_dir, pages: int) -> None:
         (out_dir / f"{page}.html").write_text(template.render(name=community, tasks=tasks[community]), encoding="utf-8")
 
 
-def best_of(function, repeat=3) -> tuple[float, object]:
-    best, result = None, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        elapsed = time.perf_counter() - start
-        best = elapsed if best is None else min(best, elapsed)
-    return best, result
-
-
 def main() -> None:
-    from common import fresh_database
+    from common import best_of, fresh_database
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)

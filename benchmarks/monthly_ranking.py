@@ -70,7 +70,7 @@ def build(session, cycle_id: int) -> int:
 
 
 def main() -> None:
-    from common import fresh_database
+    from common import best_of, fresh_database
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
@@ -104,18 +104,9 @@ def main() -> None:
     with session_scope() as session:
         session.execute(text("ANALYZE"))
 
-    def timed(function, repeat=3):
-        best = None
-        for _ in range(repeat):
-            start = time.perf_counter()
-            result = function()
-            elapsed = time.perf_counter() - start
-            best = elapsed if best is None else min(best, elapsed)
-        return best, result
-
     with session_scope() as session:
-        app_seconds, app = timed(lambda: community_scores(session, cycle_id, YEAR, MONTH))
-        raw_seconds, raw = timed(lambda: session.execute(text(HAND_WRITTEN), dict(
+        app_seconds, app = best_of(lambda: community_scores(session, cycle_id, YEAR, MONTH))
+        raw_seconds, raw = best_of(lambda: session.execute(text(HAND_WRITTEN), dict(
             month=MONTH, end=month_end(YEAR, MONTH), cycle=cycle_id)).all())
     hand = {r.community_id: round(PROGRESS_WEIGHT * 100.0 * float(r.achieved) / float(r.planned)
                                   + ON_TIME_WEIGHT * 100.0 * (r.tasks - r.overdue) / r.tasks, 1) for r in raw}

@@ -69,7 +69,7 @@ def build(session, cycle_id: int) -> int:
 
 
 def main() -> None:
-    from common import fresh_database
+    from common import fresh_database, load_province
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
@@ -80,15 +80,10 @@ def main() -> None:
     from lianchuang.models import EvaluationResult, PersonResult
     from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.tasks import evaluation
-    from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.demo_data import SCALES, generate_org
-    from lianchuang.tasks.org import OrgData, load_org
 
-    org = generate_org(SCALES["province"])
     started = time.perf_counter()
+    cycle_id = load_province(YEAR)
     with session_scope() as session:
-        load_org(session, OrgData(org.districts, org.streets, org.communities))
-        cycle_id = ensure_cycle(session, YEAR).id
         ballots = build(session, cycle_id)
     with session_scope() as session:
         session.execute(text("ANALYZE"))
