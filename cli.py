@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.errors import ImportRefused, UserError
+from lianchuang.errors import COMMAND_LINE, ImportRefused, UserError
 from lianchuang.models.enums import UnitKind
 from lianchuang.settings import configure_prefect_environment, get_settings
 from lianchuang.tasks.summaries import result_lines
@@ -223,7 +223,7 @@ def opinions_add(community: Annotated[str, typer.Option("--community", "-c", hel
     year = year or this_year()
     problems = []
     with session() as s:
-        opinion = OpinionRows(s, year).parse("命令行", 0, dict(community=community, source_kind=source, channel=channel,
+        opinion = OpinionRows(s, year).parse(COMMAND_LINE, 0, dict(community=community, source_kind=source, channel=channel,
                                                            content=content, submitter=submitter or "", contact=contact or "",
                                                            date=on or clock.today().isoformat()), problems)
         if problems:
@@ -386,7 +386,7 @@ def assign_set(task: Annotated[str, typer.Argument(help="任务编号")], year: 
     year = year or this_year()
     change = CardChange(task, lead=lead, co=co, leader=leader, liaison=liaison, goal=goal, deadline=deadline)
     with session() as s:
-        changed = apply_changes(s, year, existing_cycle(s, year).id, [(0, change)], "命令行")
+        changed = apply_changes(s, year, existing_cycle(s, year).id, [(0, change)], COMMAND_LINE)
         audit(s, "set", f"task:{task}", **{k: v for k, v in vars(change).items() if v is not None})
     console.print(f"任务 {task} 已更新（人工确定）。" if changed else f"任务 {task} 没有变化。")
 
@@ -473,7 +473,7 @@ def posts_claim(person: Annotated[str, typer.Option("--person", "-p", help="人�
 
     with session() as s:
         result = claim(s, existing_cycle(s, year or this_year()).id,
-                       [(0, dict(person=person, community=community, kind=kind))], "命令行", clock.today())
+                       [(0, dict(person=person, community=community, kind=kind))], COMMAND_LINE, clock.today())
     if not result["new"]:
         raise UserError(f"{person} 已经认领过{community}的{kind}，不能重复认领")
     console.print("已登记认领。")
@@ -640,7 +640,7 @@ def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如
     row = dict(task=task, percent=percent, date=on or clock.today().isoformat(), milestone=milestone or "",
                note=note or "", reason=reason or "", funds=funds, matters=matters)
     with session() as s:
-        new = record_reports(s, check_reports(s, existing_cycle(s, year).id, year, "命令行", [(0, row)]))
+        new = record_reports(s, check_reports(s, existing_cycle(s, year).id, year, COMMAND_LINE, [(0, row)]))
     console.print("已记录。" if new else "这一天的进度已经报告过，未重复记录。")
 
 
@@ -736,7 +736,7 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
             raise UserError(f"第{number}个“{pair}”格式不对：应为 任务编号=等次，等次是 优秀、良好、一般 或 较差")
         ballots.append((number, NewBallot(code.strip().upper(), task.strip(), Grade.parse(grade))))
     with session() as s:
-        count = cast_ballots(s, existing_cycle(s, year or this_year()).id, ballots, "命令行")
+        count = cast_ballots(s, existing_cycle(s, year or this_year()).id, ballots, COMMAND_LINE)
     console.print(f"已投票：{count} 项任务。谢谢参与！评议码已作废。")
 
 

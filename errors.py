@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 
 
+COMMAND_LINE = "命令行"  # the "file" of problems in input typed as command options
+
+
 class UserError(Exception):
     """A mistake the user can fix; the message says what to do next."""
 
@@ -29,4 +32,5 @@ class ImportRefused(UserError):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
         first = self.problems[0] if self.problems else "?"
-        super().__init__(f"文件被拒绝，共 {len(self.problems)} 处问题，未写入任何数据（第一处: {first}）")
+        source = "命令" if all(p.file == COMMAND_LINE for p in self.problems) else "文件"
+        super().__init__(f"{source}被拒绝，共 {len(self.problems)} 处问题，未写入任何数据（第一处: {first}）")

@@ -28,7 +28,7 @@ from sqlalchemy import String, and_, case, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from lianchuang import clock
-from lianchuang.errors import ImportRefused, Problem, UserError
+from lianchuang.errors import COMMAND_LINE, ImportRefused, Problem, UserError
 from lianchuang.models import (Ballot, Community, Cycle, EvaluationResult, Evaluator, GradePoint, GroupWeight, Objection,
                                Person, PersonResult, Task, Unit)
 from lianchuang.models.db import insert_ignoring_duplicates, insert_new
@@ -92,7 +92,7 @@ def closed_on(session: Session, cycle_id: int) -> date | None:
     return session.scalar(select(Cycle.evaluation_closed_on).where(Cycle.id == cycle_id))
 
 
-def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBallot]], file: str = "命令行") -> int:
+def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBallot]], file: str = COMMAND_LINE) -> int:
     """Record (row, ballot) pairs. A code is used once (one sitting, one ballot per task); a ballot
     for a task of another community, a second grade for the same task and any ballot after the
     evaluation closed are refused. Raises ImportRefused listing every problem; writes nothing then."""

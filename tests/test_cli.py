@@ -124,7 +124,7 @@ def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
     assert checked.returncode == 1 and "牵头单位" in checked.stdout and "assign export" in checked.stdout
     proposed = run(settings, "assign", "propose", "--year", "2026")
     assert proposed.returncode == 0 and "总体平衡" in proposed.stdout and "之后" in proposed.stdout
-    assert_one_line_error(run(settings, "assign", "set", "D01S01C01-001", "--year", "2026", "--lead", "NOPE"), "NOPE")
+    assert_one_line_error(run(settings, "assign", "set", "D01S01C01-001", "--year", "2026", "--lead", "NOPE"), "NOPE", "命令被拒绝")
     assert_one_line_error(run(settings, "assign", "propose", "--year", "2026", "--street", "火星街道"), "找不到街道")
     assert_one_line_error(run(settings, "evaluate", "vote", "ABC", "D01S01C01-001=很好", "--year", "2026"), "等次")
     assert_one_line_error(run(settings, "evaluate", "explain", "D01S01C01-001", "--year", "2026"), "评议尚未结束")
