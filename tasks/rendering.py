@@ -5,10 +5,11 @@ with `fmt` telling the shared macros which to produce. Subjects come from the `s
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib.resources import files
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from lianchuang.models.enums import LABELS
 
@@ -54,6 +55,36 @@ def label(value, locale: str = "zh_CN") -> str:
     return str(value)
 
 
+def table(headers, rows, label_columns=(), empty="", *, html: bool, locale: str = "zh_CN") -> str:
+    """A table of rows of cells as HTML or as text lines joined by " | "; cells in label_columns
+    show enumeration labels, None shows as `empty`. Written in Python rather than as a Jinja
+    macro, whose per-cell overhead was most of the time of rendering the ranking emails (a
+    province sends 5,000 a month, each with a 17-row table); the same table in many notices
+    (a street's ranking goes to each of its communities) is built once."""
+    return _table(tuple(headers), tuple(map(tuple, rows)), tuple(label_columns), empty, html, locale)
+
+
+_SEPARATORS = {0: None, 1: None}  # the control characters _table joins with, dropped from cells
+
+
+@lru_cache(maxsize=1024)
+def _table(headers: tuple, rows: tuple, label_columns: tuple, empty: str, html: bool, locale: str) -> str:
+    def cell(index, value):
+        if value is None:
+            return empty
+        return label(value, locale) if index in label_columns else str(value).translate(_SEPARATORS)
+
+    lines = [headers, *([cell(index, value) for index, value in enumerate(row)] for row in rows)]
+    if not html:
+        return "\n".join(" | ".join(map(str, cells)) for cells in lines) + "\n\n"
+    # Cells and rows are joined with control characters, escaped once, then turned into tags.
+    text = str(escape("\x01".join("\x00".join(map(str, cells)) for cells in lines)))
+    header, *body = text.split("\x01")
+    header = "<tr><th>" + header.replace("\x00", "</th><th>") + "</th></tr>\n"
+    body = "".join("<tr><td>" + row.replace("\x00", "</td><td>") + "</td></tr>\n" for row in body)
+    return Markup(f"<table>{header}{body}</table>")
+
+
 @lru_cache(maxsize=8)
 def environment(html: bool, locale: str = "zh_CN") -> Environment:
     """Templates of the locale first (templates/<locale>/...), then the Chinese defaults."""
@@ -62,7 +93,7 @@ def environment(html: bool, locale: str = "zh_CN") -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(yuan=lambda v: yuan(v, locale), cn_date=lambda d: cn_date(d, locale),
                        label=lambda v: label(v, locale))
-    env.globals["locale"] = locale
+    env.globals.update(locale=locale, table_markup=partial(table, html=html, locale=locale))
     return env
 
 
@@ -79,13 +110,10 @@ def render_notice(template: str, context: dict, locale: str | None = None) -> Re
 
     settings = get_settings()
     context = {"contact": settings.contact, **context}
-    parts = {}
-    for html in (True, False):
-        tmpl = environment(html, locale or settings.locale).get_template(f"notices/{template}.j2")
-        ctx = tmpl.new_context({**context, "fmt": "html" if html else "text"})
-        subject = "".join(tmpl.blocks["subject"](ctx)).strip()
-        parts[html] = (subject, tmpl.render({**context, "fmt": "html" if html else "text"}))
-    return Rendered(subject=parts[False][0], text=parts[False][1].strip() + "\n", html=parts[True][1])
+    html, text = (environment(html, locale or settings.locale).get_template(f"notices/{template}.j2") for html in (True, False))
+    text_context = {**context, "fmt": "text"}
+    subject = "".join(text.blocks["subject"](text.new_context(text_context))).strip()
+    return Rendered(subject=subject, text=text.render(text_context).strip() + "\n", html=html.render({**context, "fmt": "html"}))
 
 
 def render_page(template: str, context: dict) -> str:

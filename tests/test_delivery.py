@@ -56,6 +56,17 @@ def test_the_maildir_message_has_chinese_text_and_both_parts_intact(settings):
     assert "江滨社区" in message.get_body(("html",)).get_content()
 
 
+def test_long_subjects_and_names_are_encoded_in_short_words_that_decode_to_the_original():
+    subject = "【月度排名】2026年10月" + "列东街道江滨社区😀" * 8 + " (ASCII tail)"
+    name = "欧阳·建国 Jr."
+    raw = f"From: a@example.cn\nTo: {delivery._address(name, 'x@example.cn')}\nSubject: {delivery.encoded_words(subject)}\n\n"
+    assert all(len(line) <= 78 for line in raw.splitlines())
+    message = email.message_from_string(raw, policy=policy.default)
+    assert message["Subject"] == subject
+    assert message["To"].addresses[0].display_name == name
+    assert delivery.encoded_words("plain ASCII") == "plain ASCII"
+
+
 def test_a_maildir_message_written_before_a_crash_is_not_written_again(settings):
     queue(draft())
     delivery.deliver_pending()
