@@ -1062,6 +1062,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("已中断。再次运行同一命令会从中断处继续。")
         raise SystemExit(130)
+    except RuntimeError as error:
+        if "ephemeral Prefect API server" not in str(error):
+            raise
+        err.print("错误：Prefect 临时服务器没有按时启动（机器较慢或磁盘繁忙时会这样）。请再运行一次；"
+                  "或先在另一个终端运行 `lianchuang server`，再设置 PREFECT_API_URL=http://127.0.0.1:4200/api 后运行。",
+                  markup=False, highlight=False)
+        raise SystemExit(3)
 
 
 if __name__ == "__main__":
