@@ -4,12 +4,13 @@ It shows names of units and post holders but never a contact detail."""
 from collections import defaultdict
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lianchuang.models import (AwardResult, Commitment, Cycle, District, EvaluationResult, MonthlyRanking, Person, Post, PostClaim, PostKind,
-                               PersonResult, ProgressReport, Task, Unit)
-from lianchuang.tasks.rendering import render_page
+                               PersonResult, Task, Unit)
+from lianchuang.tasks.progress_intake import latest_percents
+from lianchuang.tasks.rendering import cn_date, label, render_page
 
 
 def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:
@@ -18,9 +19,8 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
     out_dir.mkdir(parents=True, exist_ok=True)
     districts = session.scalars(select(District).order_by(District.code)).all()
     # Grouped queries joined in Python: a derived-table join over every report was pathological on SQLite.
-    percent = dict(session.execute(select(ProgressReport.task_id, func.max(ProgressReport.percent))
-                                   .join(Task, Task.id == ProgressReport.task_id).where(Task.cycle_id == cycle_id)
-                                   .group_by(ProgressReport.task_id)).all())
+    percent = {task_id: latest for task_id, (_, latest) in
+               latest_percents(session, select(Task.id).where(Task.cycle_id == cycle_id)).items()}
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(
         select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)))).all())
     leader_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
@@ -29,19 +29,20 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
     for task in session.execute(select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
                                        Task.responsible_person_id, Task.goal, Task.deadline)
                                 .where(Task.cycle_id == cycle_id).order_by(Task.code)):
-        tasks[task.community_id].append(dict(code=task.code, category=task.category, title=task.title,
-                                             lead=unit_names.get(task.lead_unit_id),
-                                             leader=leader_names.get(task.responsible_person_id), goal=task.goal,
-                                             deadline=task.deadline, percent=percent.get(task.id, 0)))
+        # Table rows as the page shows them, formatted here: a province's board has 150,000 task rows.
+        tasks[task.community_id].append((task.code, label(task.category), task.title,
+                                         unit_names.get(task.lead_unit_id) or "待分工",
+                                         leader_names.get(task.responsible_person_id) or "", task.goal or "",
+                                         cn_date(task.deadline), f"{percent.get(task.id, 0)}%"))
     posts = defaultdict(dict)
     for community_id, post_id, kind, temporary, holder in session.execute(
             select(Post.community_id, Post.id, PostKind.name, Post.temporary, Person.name)
             .join(PostKind, Post.post_kind_id == PostKind.id).outerjoin(PostClaim, PostClaim.post_id == Post.id)
             .outerjoin(Person, PostClaim.person_id == Person.id).where(Post.cycle_id == cycle_id)
             .order_by(Post.id, Person.code)):
-        entry = posts[community_id].setdefault(post_id, dict(name=kind, temporary=temporary, holders=[]))
+        holders = posts[community_id].setdefault(post_id, [kind + ("（临时）" if temporary else ""), []])[1]
         if holder:
-            entry["holders"].append(holder)
+            holders.append(holder)
     commitments = defaultdict(list)
     published = {}
     for community_id, unit_name, person_name, published_on in session.execute(
@@ -50,37 +51,40 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
             .where(Commitment.cycle_id == cycle_id, Commitment.published_on.is_not(None)).order_by(Commitment.holder_key)):
         commitments[community_id].append(unit_name or person_name)
         published[community_id] = published_on
-    rankings = defaultdict(list)
+    rankings, latest_rank = defaultdict(list), {}
     for ranking in session.execute(select(MonthlyRanking.community_id, MonthlyRanking.month, MonthlyRanking.score,
                                           MonthlyRanking.rank_in_street, MonthlyRanking.rank_in_district)
                                    .where(MonthlyRanking.cycle_id == cycle_id).order_by(MonthlyRanking.month)):
-        rankings[ranking.community_id].append(ranking)
+        rankings[ranking.community_id].append((f"{ranking.month}月", ranking.score, ranking.rank_in_street,
+                                               ranking.rank_in_district))
+        latest_rank[ranking.community_id] = ranking
     results = defaultdict(list)
     for row in session.execute(select(Task.community_id, Task.code, Task.title, EvaluationResult.ballots, EvaluationResult.score)
                                .join(EvaluationResult, EvaluationResult.task_id == Task.id)
                                .where(Task.cycle_id == cycle_id).order_by(Task.code)):
-        results[row.community_id].append(dict(code=row.code, title=row.title, ballots=row.ballots, score=row.score))
+        results[row.community_id].append((row.code, row.title, row.ballots, row.score))
     awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
     people_results = defaultdict(list)
     for name, community_id, tasks_led, score in session.execute(
             select(Person.name, Person.community_id, PersonResult.tasks, PersonResult.score)
             .join(PersonResult, PersonResult.person_id == Person.id).where(PersonResult.cycle_id == cycle_id)
             .order_by(Person.code)):
-        people_results[community_id].append(dict(name=name, tasks=tasks_led, score=score))
+        people_results[community_id].append((name, f"{tasks_led}项", score))
     cycle = session.get(Cycle, cycle_id)
     _write(out_dir / "index.html", "board/index.html", year=year, districts=districts)
     pages = 1
     for district in districts:
         for street in district.streets:
             overview = [dict(community=c, tasks=len(tasks[c.id]), published=published.get(c.id),
-                             latest=rankings[c.id][-1] if rankings[c.id] else None) for c in street.communities]
+                             latest=latest_rank.get(c.id)) for c in street.communities]
             _write(out_dir / f"street-{street.code}.html", "board/street.html", year=year, district=district,
                    street=street, communities=overview)
             pages += 1
             for community in street.communities:
                 _write(out_dir / f"{community.code}.html", "board/community.html",
                        year=year, community=community, street=street, tasks=tasks[community.id],
-                       posts=list(posts[community.id].values()), commitments=commitments[community.id],
+                       posts=[(name, "、".join(holders)) for name, holders in posts[community.id].values()],
+                       commitments=commitments[community.id],
                        commitments_published=published.get(community.id), rankings=rankings[community.id],
                        results=results[community.id], people_results=people_results[community.id],
                        award=awards.get(community.id), objection_deadline=cycle.objection_deadline)

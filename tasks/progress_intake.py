@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lianchuang import clock
@@ -27,8 +27,9 @@ COLUMNS = [
 ]
 
 
-def latest_percents(session: Session, task_ids: list[int], before: date | None = None) -> dict[int, tuple[date, int]]:
-    """Each task's latest report (date, percent), optionally before a date."""
+def latest_percents(session: Session, task_ids: list[int] | Select, before: date | None = None) -> dict[int, tuple[date, int]]:
+    """Each task's latest report (date, percent), optionally before a date; task_ids may be a
+    SELECT of ids (a whole cycle's are too many to pass as values)."""
     latest = select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day")).where(
         ProgressReport.task_id.in_(task_ids))
     if before:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from factories import SMALL, YEAR
-from lianchuang.models import Community, Person
+from lianchuang.models import Community, Person, Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Category
 from lianchuang.tasks import assignment, commitments, simulation
@@ -106,3 +106,18 @@ def test_a_community_page_shows_tasks_posts_commitments_and_ranking(board):
     for heading in ("年度工作任务", "设岗定责", "联名公开承诺", "月度进度排名"):
         assert heading in page
     assert "已于 2026年3月25日 联名公开承诺" in page
+
+
+def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, tmp_path):
+    from lianchuang.tasks.progress import NewReport, record_reports
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        community = session.scalars(select(Community).order_by(Community.code)).first()
+        code, = add_tasks(session, cycle.id, [NewTask(community.id, Category.culture, "组建社区文艺队")])
+        task_id = session.scalar(select(Task.id).where(Task.code == code))
+        record_reports(session, [NewReport(task_id, date(YEAR, 4, 25), 60),
+                                 NewReport(task_id, date(YEAR, 5, 25), 40, note="场地被收回，重新选址")])
+        build_board(session, cycle.id, YEAR, tmp_path)
+    row = re.search(rf"<tr><td>{code}</td>.*?</tr>", (tmp_path / f"{community.code}.html").read_text(encoding="utf-8"))
+    assert row and row.group(0).endswith("<td>40%</td></tr>")
