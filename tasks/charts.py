@@ -2,6 +2,7 @@
 the Noto Sans CJK SC font that the mplfonts package ships, so Chinese names render on any machine."""
 
 import io
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from importlib.util import find_spec
@@ -65,7 +66,7 @@ class BarChartPainter:
                 continue
             name, score = bars[index]
             y, length = 1 - (self.TOP + self.ROW * (index + 0.5)) / height, self.SPAN * max(score, 0) / 100
-            name_text.set_text(name)
+            name_text.set_text(name if len(name) <= 12 else name[:11] + "…")  # the bar area starts at a fifth
             name_text.set_y(y)
             bar.set_bounds(self.LEFT, y - 0.36 * self.ROW / height, length, 0.72 * self.ROW / height)
             score_text.set_text(f"{score:.1f}")
@@ -77,46 +78,33 @@ class BarChartPainter:
         return buffer.getvalue()
 
 
-def _draw(painter: BarChartPainter, job: list) -> None:
-    path, title, bars = job
-    Path(path).write_bytes(painter.draw(title, [tuple(bar) for bar in bars]))
-
-
 def draw_all(jobs: list[tuple[str, str, list[tuple[str, float]]]]) -> Callable[[], None]:
     """Start writing each (path, title, bars) chart; returns a function that waits until all are
     written, so the caller can do other work meanwhile. Many charts (a province has 360 a month,
-    ~60 ms each) are drawn by one worker process per core, each a plain
-    `python -m lianchuang.tasks.charts` (not multiprocessing, which would re-import the caller's
-    main module or share its database connections); a few are drawn at once, here, since a worker
-    takes about a second to start."""
+    ~30 ms each) are drawn by one worker process per core; a few are drawn at once, here."""
     if len(jobs) < 24:
-        painter = BarChartPainter()
-        for job in jobs:
-            _draw(painter, list(job))
+        draw_charts(jobs)
         return lambda: None
-    import json
-    import os
-    import subprocess
-    import sys
+    from lianchuang.tasks import workers
 
-    workers = max(1, os.cpu_count() or 1)
-    processes = [subprocess.Popen([sys.executable, "-m", "lianchuang.tasks.charts"], stdin=subprocess.PIPE)
-                 for _ in range(workers)]
-    for index, process in enumerate(processes):
-        process.stdin.write(json.dumps(jobs[index::workers], ensure_ascii=False).encode("utf-8"))
-        process.stdin.close()
+    count = max(1, os.cpu_count() or 1)
+    waits = [workers.start("lianchuang.tasks.charts", jobs[index::count]) for index in range(count)]
 
-    def wait() -> None:
-        if any(process.wait() for process in processes):
-            raise RuntimeError("drawing the ranking charts failed (see the error above)")
+    def wait_for_all() -> None:
+        for wait in waits:
+            wait()
 
-    return wait
+    return wait_for_all
 
 
-if __name__ == "__main__":  # a chart worker: draws the jobs it reads as JSON from stdin
-    import json
-    import sys
-
+def draw_charts(jobs) -> int:
     painter = BarChartPainter()
-    for job in json.loads(sys.stdin.buffer.read()):
-        _draw(painter, job)
+    for path, title, bars in jobs:
+        Path(path).write_bytes(painter.draw(title, [tuple(bar) for bar in bars]))
+    return len(jobs)
+
+
+if __name__ == "__main__":
+    from lianchuang.tasks import workers
+
+    workers.serve(draw_charts)

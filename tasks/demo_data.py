@@ -85,14 +85,15 @@ def generate_org(scale: Scale, seed: int = 3) -> OrgData:
             for c in range(in_street):
                 code = f"{street_code}C{c + 1:02d}"
                 word = COMMUNITY_WORDS[(s * 7 + c) % len(COMMUNITY_WORDS)]
-                data.communities.append(dict(code=code, name=f"{word}社区" if s * 7 + c < len(COMMUNITY_WORDS) else f"{word}{c + 1}社区",
-                                             street=street_code))
+                data.communities.append(dict(code=code, name=f"{word}社区", street=street_code))
                 community_codes.append(code)
-    names_seen = set()
+    names_taken = set()
     for community in data.communities:  # community names must be unique for lookups by name
-        while community["name"] in names_seen:
-            community["name"] = community["name"].replace("社区", "二社区", 1)
-        names_seen.add(community["name"])
+        word, number = community["name"].removesuffix("社区"), 1
+        while community["name"] in names_taken:  # 江滨社区, 江滨第2社区, 江滨第3社区, ...
+            number += 1
+            community["name"] = f"{word}第{number}社区"
+        names_taken.add(community["name"])
 
     unit_number = 0
 

@@ -14,7 +14,7 @@ from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
 from lianchuang.tasks import assignment, award, commitments, delivery, division, evaluation, opinions, progress
-from lianchuang.tasks.board import build_board
+from lianchuang.tasks.board import start_board
 from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle, set_stage
 
 stage_task = task(cache_policy=NO_CACHE)  # every step writes to the database: never serve it from a cache
@@ -209,11 +209,12 @@ def deliver_and_publish(year: int) -> dict:
     """Deliver queued notices to the Maildir, write print batches for people without email, and
     rebuild the notice board."""
     settings = get_settings()
+    with session_scope() as session:
+        board_pages = start_board(session, existing_cycle(session, year).id, year, settings.board_dir / str(year))
     report = delivery.deliver_pending(year)
     with session_scope() as session:
-        cycle = existing_cycle(session, year)
         printed = delivery.write_print_batches(session, year)
-        pages = build_board(session, cycle.id, year, settings.board_dir / str(year))
+    pages = board_pages()
     if report.errors:
         get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
     return dict(delivered=report.delivered, failed=report.failed, deferred=report.deferred, to_print=printed,

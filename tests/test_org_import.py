@@ -79,3 +79,11 @@ def test_a_file_that_is_not_a_spreadsheet_gets_a_clear_reason(settings, tmp_path
 def test_a_missing_sheet_is_reported(settings, tmp_path):
     with pytest.raises(ImportRefused, match="缺少工作表"):
         import_file(filled_template(tmp_path, lambda book: book.remove(book["人员"])))
+
+
+def test_the_demo_province_names_its_5000_communities_uniquely_and_briefly():
+    from lianchuang.tasks.demo_data import SCALES, generate_org
+
+    names = [community["name"] for community in generate_org(SCALES["province"]).communities]
+    assert len(set(names)) == 5000
+    assert max(map(len, names)) <= 8  # repeated words are numbered (江滨第2社区), not grown (江滨二二…社区)
