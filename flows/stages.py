@@ -68,14 +68,13 @@ def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
 def monthly_ranking(year: int, months: list[int], send: bool = True) -> dict:
     """分步实施·月度排名: rank communities for each month given (one run may cover several); with
     send, email the ranking to the district, street and community coordinators."""
-    totals: dict = {"months": len(months), "ranking_notices": 0}
     for month in months:
-        result = stages.rank_month(year, month, send)
-        totals["ranking_notices"] += result["ranking_notices"]
+        result = stages.rank_month(year, month)
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")
-    return _report(f"{year} 月度排名", totals | stages.deliver_and_publish(year))
+    return _report(f"{year} 月度排名", {"months": len(months), "ranking_notices": 0}
+                   | stages.deliver_and_publish(year, tuple(months) if send else ()))
 
 
 @flow(name="stage-5-evaluation")

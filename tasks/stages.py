@@ -113,8 +113,8 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
 
 
 @stage_task
-def rank_month(year: int, month: int, send: bool) -> dict:
-    """Publish the month's ranking (frozen once published); with send, queue the ranking notices."""
+def rank_month(year: int, month: int) -> dict:
+    """Publish the month's ranking (frozen once published)."""
     first_of_next = date(year + (month == 12), month % 12 + 1, 1)
     if not 1 <= month <= 12:
         raise UserError(f"月份 {month} 不合理：应为 1 到 12")
@@ -123,16 +123,11 @@ def rank_month(year: int, month: int, send: bool) -> dict:
     with session_scope() as session:
         cycle = existing_cycle(session, year)
         published = progress.publish_ranking(session, cycle.id, year, month, first_of_next)
-        rankings = 0
-        if send:
-            drafts, wait_for_charts = progress.ranking_drafts(session, year, cycle.id, month)
-            rankings = delivery.queue(session, drafts)  # rendered while the charts are drawn
-            wait_for_charts()
         ids = [c.id for c in communities_in_scope(session)]
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
         table = ranking_table(session, cycle.id, month)
         audit(session, "run", "stage:progress", year=year, month=month, newly_published=published)
-        return dict(month=month, newly_published=published, ranking_notices=rankings, table=table)
+        return dict(month=month, newly_published=published, table=table)
 
 
 @stage_task
@@ -205,19 +200,25 @@ def flush_outbox(retry_failed: bool) -> dict:
 
 
 @stage_task
-def deliver_and_publish(year: int) -> dict:
+def deliver_and_publish(year: int, ranking_months: tuple[int, ...] = ()) -> dict:
     """Deliver queued notices to the Maildir, write print batches for people without email, and
-    rebuild the notice board."""
+    rebuild the notice board (by a worker process, meanwhile). With ranking_months, first queue
+    those published months' ranking emails, whose charts other workers draw as the emails render."""
     settings = get_settings()
     with session_scope() as session:
-        board_pages = start_board(session, existing_cycle(session, year).id, year, settings.board_dir / str(year))
+        cycle_id = existing_cycle(session, year).id
+        board_pages = start_board(session, cycle_id, year, settings.board_dir / str(year))
+    rankings = 0
+    for month in ranking_months:
+        with session_scope() as session:
+            drafts, wait_for_charts = progress.ranking_drafts(session, year, cycle_id, month)
+            rankings += delivery.queue(session, drafts)
+            wait_for_charts()
     report = delivery.deliver_pending(year)
     with session_scope() as session:
         printed = delivery.write_print_batches(session, year)
     pages = board_pages()
     if report.errors:
         get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
-    return dict(delivered=report.delivered, failed=report.failed, deferred=report.deferred, to_print=printed,
-                board_pages=pages)
-
-
+    return ({"ranking_notices": rankings} if ranking_months else {}) | dict(
+        delivered=report.delivered, failed=report.failed, deferred=report.deferred, to_print=printed, board_pages=pages)
