@@ -1,20 +1,16 @@
 """The public notice board (公开栏): a static, offline site with an index and a page per community.
 It shows names of units and post holders but never a contact detail."""
 
-import os
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lianchuang import clock
 from lianchuang.models import (AwardResult, Commitment, Community, Cycle, District, EvaluationResult, MonthlyRanking, Person, Post, PostClaim, PostKind,
                                PersonResult, Task, Unit)
 from lianchuang.models.db import session_scope
-from lianchuang.settings import get_settings, reset_settings
 from lianchuang.tasks import workers
 from lianchuang.tasks.progress_intake import latest_percents
 from lianchuang.tasks.rendering import cn_date, label, render_page
@@ -110,18 +106,14 @@ def start_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> Ca
     if session.scalar(select(func.count()).select_from(Community)) < LARGE_BOARD:
         pages = build_board(session, cycle_id, year, out_dir)
         return lambda: pages
-    return workers.start("lianchuang.tasks.board", dict(
-        database_url=get_settings().db_url, cycle_id=cycle_id, year=year, out_dir=str(out_dir),
-        today=clock.today().isoformat()))
+    return workers.start("lianchuang.tasks.board", workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir)))
 
 
 LARGE_BOARD = 500  # communities
 
 
 def _build_in_worker(job: dict) -> int:
-    os.environ["LIANCHUANG_DATABASE_URL"] = job["database_url"]
-    reset_settings()
-    with clock.frozen_at(date.fromisoformat(job["today"])), session_scope() as session:
+    with workers.app_context(job), session_scope() as session:
         return build_board(session, job["cycle_id"], job["year"], Path(job["out_dir"]))
 
 

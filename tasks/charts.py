@@ -104,13 +104,13 @@ def bar_chart(title: str, bars: list[tuple[str, float]]) -> bytes:
 def draw_all(jobs: list[tuple[str, str, list[tuple[str, float]]]]) -> Callable[[], None]:
     """Start writing each (path, title, bars) chart; returns a function that waits until all are
     written, so the caller can do other work meanwhile. Many charts (a province has 360 a month,
-    ~30 ms each) are drawn by one worker process per core; a few are drawn at once, here."""
+    ~20 ms each) are drawn by worker processes; a few are drawn at once, here."""
     if len(jobs) < 24:
         draw_charts(jobs)
         return lambda: None
     from lianchuang.tasks import workers
 
-    count = max(1, os.cpu_count() or 1)
+    count = max(1, (os.cpu_count() or 1) - 1)  # one core stays with the caller, which renders meanwhile
     waits = [workers.start("lianchuang.tasks.charts", jobs[index::count]) for index in range(count)]
 
     def wait_for_all() -> None:

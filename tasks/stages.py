@@ -193,7 +193,7 @@ def flush_outbox(retry_failed: bool) -> dict:
     if retry_failed:
         with session_scope() as session:
             requeued = delivery.requeue_failed(session)
-    report = delivery.deliver_pending()
+    report = delivery.deliver_all()
     if report.errors:
         get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
     return dict(requeued=requeued, delivered=report.delivered, failed=report.failed, deferred=report.deferred)
@@ -214,7 +214,7 @@ def deliver_and_publish(year: int, ranking_months: tuple[int, ...] = ()) -> dict
             drafts, wait_for_charts = progress.ranking_drafts(session, year, cycle_id, month)
             rankings += delivery.queue(session, drafts)
             wait_for_charts()
-    report = delivery.deliver_pending(year)
+    report = delivery.deliver_all(year)
     with session_scope() as session:
         printed = delivery.write_print_batches(session, year)
     pages = board_pages()

@@ -6,9 +6,12 @@ as JSON on stdout: not multiprocessing, which would re-import the caller's main 
 its database connections. A worker starts in about a second, so it only pays for large jobs."""
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import date
 
 
 def start(module: str, job) -> Callable[[], object]:
@@ -30,3 +33,24 @@ def serve(work: Callable[[object], object]) -> None:
     """The worker's side: read the job, do the work, write the result."""
     result = work(json.loads(sys.stdin.buffer.read()))
     sys.stdout.write(json.dumps(result, ensure_ascii=False))
+
+
+def app_job(**fields) -> dict:
+    """A job for a worker that uses the app's database and day: this process's, passed on (the
+    worker inherits the environment, but not settings or a clock changed in this process)."""
+    from lianchuang import clock
+    from lianchuang.settings import get_settings
+
+    return dict(fields, database_url=get_settings().db_url, today=clock.today().isoformat())
+
+
+@contextmanager
+def app_context(job: dict):
+    """The worker's side of app_job: the same database and day."""
+    from lianchuang import clock
+    from lianchuang.settings import reset_settings
+
+    os.environ["LIANCHUANG_DATABASE_URL"] = job["database_url"]
+    reset_settings()
+    with clock.frozen_at(date.fromisoformat(job["today"])):
+        yield

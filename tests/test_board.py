@@ -121,3 +121,15 @@ def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, t
         build_board(session, cycle.id, YEAR, tmp_path)
     row = re.search(rf"<tr><td>{code}</td>.*?</tr>", (tmp_path / f"{community.code}.html").read_text(encoding="utf-8"))
     assert row and row.group(0).endswith("<td>40%</td></tr>")
+
+
+def test_a_large_board_is_built_by_a_worker_process_with_the_same_pages(board, monkeypatch, tmp_path):
+    from lianchuang.tasks import board as board_module
+
+    monkeypatch.setattr(board_module, "LARGE_BOARD", 0)
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        pages = board_module.start_board(session, cycle.id, YEAR, tmp_path / "by-worker")()
+    assert pages == len(list(board.glob("*.html")))
+    for page in board.glob("*.html"):
+        assert (tmp_path / "by-worker" / page.name).read_text(encoding="utf-8") == page.read_text(encoding="utf-8")

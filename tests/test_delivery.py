@@ -225,3 +225,13 @@ def test_a_retry_uses_the_corrected_address(smtp, district):
         assert delivery.requeue_failed(session) == 1
     assert delivery.deliver_pending().delivered == 1
     assert smtp.messages[-1][0] == ["corrected@example.cn"]
+
+
+def test_a_large_maildir_batch_is_shared_with_a_worker_process(settings, monkeypatch):
+    monkeypatch.setattr(delivery, "PARALLEL_DELIVERY", 4)
+    queue(*(draft(number) for number in range(1, 10)))
+    report = delivery.deliver_all()
+    assert (report.delivered, report.failed, report.deferred) == (9, 0, 0)
+    assert statuses() == Counter({NoticeStatus.sent: 9})  # the worker's half is recorded too
+    assert len(maildir_messages(settings)) == 9
+    assert delivery.deliver_all().delivered == 0
