@@ -78,20 +78,24 @@ _SEPARATORS = {0: None, 1: None}  # the control characters _table joins with, dr
 
 @lru_cache(maxsize=1024)
 def _table(headers: tuple, rows: tuple, label_columns: tuple, empty: str, html: bool, locale: str) -> str:
-    def cell(index, value):
-        if value is None:
-            return empty
-        return label(value, locale) if index in label_columns else str(value).translate(_SEPARATORS)
-
-    lines = [headers, *([cell(index, value) for index, value in enumerate(row)] for row in rows)]
+    if label_columns:
+        rows = tuple(tuple(label(value, locale) if index in label_columns and value is not None else value
+                           for index, value in enumerate(row)) for row in rows)
+    lines = [headers, *([empty if value is None else value for value in row] for row in rows)]
     if not html:
         return "\n".join(" | ".join(map(str, cells)) for cells in lines) + "\n\n"
     # Cells and rows are joined with control characters, escaped once, then turned into tags.
-    text = str(escape("\x01".join("\x00".join(map(str, cells)) for cells in lines)))
-    header, *body = text.split("\x01")
+    text = _joined(lines)
+    if text.count("\x00") + text.count("\x01") != sum(map(len, lines)) - 1:  # a cell held one: drop them
+        text = _joined([[str(cell).translate(_SEPARATORS) for cell in cells] for cells in lines])
+    header, *body = str(escape(text)).split("\x01")
     header = "<tr><th>" + header.replace("\x00", "</th><th>") + "</th></tr>\n"
     body = "".join("<tr><td>" + row.replace("\x00", "</td><td>") + "</td></tr>\n" for row in body)
     return Markup(f"<table>{header}{body}</table>")
+
+
+def _joined(lines: list) -> str:
+    return "\x01".join("\x00".join(map(str, cells)) for cells in lines)
 
 
 @lru_cache(maxsize=8)

@@ -51,3 +51,12 @@ def test_dates_and_amounts_follow_the_locale(settings):
     context = {"recipient": "Wang", **SAMPLES["award"], "community": "Jiangbin", "award": None, "explanation": "x"}
     assert "32,815 元" in render_notice("award", context, "zh_CN").text
     assert "CNY 32,815" in render_notice("award", context, "en").text
+
+
+def test_a_table_cell_is_escaped_and_cannot_split_into_more_cells():
+    from lianchuang.tasks.rendering import table
+
+    html = table(["编号", "任务"], [["T-1", "<b>修路</b>\x00\x01"], ["T-2", None]], empty="—", html=True)
+    assert html.count("<tr>") == 3 and html.count("<td>") == 4
+    assert "&lt;b&gt;修路&lt;/b&gt;</td>" in html and "<td>—</td>" in html
+    assert table(["编号"], [["T-1"]], html=False) == "编号\nT-1\n\n"
