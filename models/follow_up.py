@@ -54,3 +54,17 @@ class MonthlyRanking(Base):
     rank_in_street: Mapped[int]
     rank_in_district: Mapped[int]
     published_on: Mapped[date] = mapped_column(Date)
+
+
+class RankingOverdueTask(Base):
+    """A task counted overdue in a published month's ranking, with its due and actual percent then.
+    Frozen with the ranking, so the month's emails list the very tasks its figures count, however
+    late a correction comes."""
+
+    __tablename__ = "ranking_overdue_task"
+    __table_args__ = (UniqueConstraint("cycle_id", "month", "task_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    month: Mapped[int]
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    due_percent: Mapped[int]
+    actual_percent: Mapped[int]

@@ -1,6 +1,7 @@
 """The public notice board (公开栏): a static, offline site with an index and a page per community.
 It shows names of units and post holders but never a contact detail."""
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -113,6 +114,8 @@ LARGE_BOARD = 500  # communities
 
 
 def _build_in_worker(job: dict) -> int:
+    if hasattr(os, "nice"):  # the board is not awaited until the end: the charts and emails go first
+        os.nice(10)
     with workers.app_context(job), session_scope() as session:
         return build_board(session, job["cycle_id"], job["year"], Path(job["out_dir"]))
 

@@ -18,10 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, insert, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from lianchuang.models import Community, Milestone, MonthlyRanking, Person, ProgressReport, Street, Task
+from lianchuang.models import (Community, Milestone, MonthlyRanking, Person, ProgressReport, RankingOverdueTask, Street,
+                               Task)
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.delivery import Draft
@@ -50,17 +51,9 @@ def month_end(year: int, month: int) -> date:
 
 def task_status_query(cycle_id: int, year: int, month: int):
     """Per task of the cycle: its community, and its planned, due and actual percent at the end of `month`."""
-    end = month_end(year, month)
-    reached = (select(Milestone.task_id, func.max(Milestone.due_month).label("month"))
-               .where(Milestone.due_month <= month).group_by(Milestone.task_id).subquery())
-    upcoming = (select(Milestone.task_id, func.min(Milestone.due_month).label("month"))
-                .where(Milestone.due_month > month).group_by(Milestone.task_id).subquery())
     previous, following = aliased(Milestone), aliased(Milestone)
-    latest = (select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day"))
-              .where(ProgressReport.reported_on <= end).group_by(ProgressReport.task_id).subquery())
-    actual = (select(ProgressReport.task_id, ProgressReport.percent)
-              .join(latest, and_(ProgressReport.task_id == latest.c.task_id, ProgressReport.reported_on == latest.c.day))
-              .subquery())
+    reached, upcoming = _nearest_milestone_month(month, reached=True), _nearest_milestone_month(month, reached=False)
+    actual = _latest_percent(year, month)
     due = func.coalesce(previous.target_percent, 0)
     due_month = func.coalesce(previous.due_month, 0)
     planned = case((following.due_month.is_(None), due * 1.0),
@@ -73,6 +66,37 @@ def task_status_query(cycle_id: int, year: int, month: int):
             .outerjoin(following, and_(following.task_id == Task.id, following.due_month == upcoming.c.month))
             .outerjoin(actual, actual.c.task_id == Task.id)
             .where(Task.cycle_id == cycle_id))
+
+
+def overdue_task_query(cycle_id: int, year: int, month: int):
+    """The cycle's tasks overdue at the end of `month` (actual below the target of the last milestone
+    due by then), with that target and the actual percent: the status query without the plan."""
+    reached, milestone = _nearest_milestone_month(month, reached=True), aliased(Milestone)
+    latest = _latest_percent(year, month)
+    actual = func.coalesce(latest.c.percent, 0)
+    return (select(Task.id, milestone.target_percent.label("due"), actual.label("actual"))
+            .join(reached, reached.c.task_id == Task.id)
+            .join(milestone, and_(milestone.task_id == Task.id, milestone.due_month == reached.c.month))
+            .outerjoin(latest, latest.c.task_id == Task.id)
+            .where(Task.cycle_id == cycle_id, actual < milestone.target_percent))
+
+
+def _nearest_milestone_month(month: int, reached: bool):
+    """Per task, the month of its last milestone due by `month` (reached) or its first due after it."""
+    if reached:
+        return (select(Milestone.task_id, func.max(Milestone.due_month).label("month"))
+                .where(Milestone.due_month <= month).group_by(Milestone.task_id).subquery())
+    return (select(Milestone.task_id, func.min(Milestone.due_month).label("month"))
+            .where(Milestone.due_month > month).group_by(Milestone.task_id).subquery())
+
+
+def _latest_percent(year: int, month: int):
+    """Per task, the percent of its latest report dated by the end of `month`."""
+    latest = (select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day"))
+              .where(ProgressReport.reported_on <= month_end(year, month)).group_by(ProgressReport.task_id).subquery())
+    return (select(ProgressReport.task_id, ProgressReport.percent)
+            .join(latest, and_(ProgressReport.task_id == latest.c.task_id, ProgressReport.reported_on == latest.c.day))
+            .subquery())
 
 
 def community_scores(session: Session, cycle_id: int, year: int, month: int) -> list[dict]:
@@ -125,7 +149,29 @@ def publish_ranking(session: Session, cycle_id: int, year: int, month: int, publ
     insert_ignoring_duplicates(session, MonthlyRanking, [
         {k: v for k, v in s.items() if k != "street_id"} | dict(cycle_id=cycle_id, month=month, published_on=published_on)
         for s in scores], ["cycle_id", "month", "community_id"])
+    overdue = overdue_task_query(cycle_id, year, month).subquery()
+    session.execute(insert(RankingOverdueTask).from_select(
+        ["cycle_id", "month", "task_id", "due_percent", "actual_percent"],
+        select(literal(cycle_id), literal(month), overdue.c.id, overdue.c.due, overdue.c.actual)))
     return True
+
+
+def overdue_lists(session: Session, cycle_id: int, year: int, month: int) -> dict[int, list[list[str]]]:
+    """Per community, the rows (code, title, due, actual) of the tasks the month's published ranking
+    counted overdue. A month published before these lists were kept is computed from the reports."""
+    frozen = (select(Task.community_id, Task.code, Task.title, RankingOverdueTask.due_percent, RankingOverdueTask.actual_percent)
+              .join(Task, Task.id == RankingOverdueTask.task_id)
+              .where(RankingOverdueTask.cycle_id == cycle_id, RankingOverdueTask.month == month))
+    counted = session.scalar(select(func.sum(MonthlyRanking.overdue_tasks)).where(
+        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month))
+    if counted and not session.scalar(select(func.count()).select_from(frozen.limit(1).subquery())):
+        live = overdue_task_query(cycle_id, year, month).subquery()
+        frozen = (select(Task.community_id, Task.code, Task.title, live.c.due, live.c.actual)
+                  .join(Task, Task.id == live.c.id))
+    lists = defaultdict(list)
+    for community_id, code, title, due, actual in session.execute(frozen.order_by(Task.code)):
+        lists[community_id].append([code, title, f"{due}%", f"{actual}%"])
+    return lists
 
 
 def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tuple[list[Draft], Callable[[], None]]:
@@ -138,17 +184,14 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tu
         .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
     if not rows:
         return [], lambda: None
+    charts, wait_for_charts = ranking_charts(year, month, rows)  # first, so the workers start before the queries below
     previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
         MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1)).all())
-    overdue = defaultdict(list)
-    status = task_status_query(cycle_id, year, month).subquery()
-    for row in session.execute(select(status).where(status.c.actual < status.c.due).order_by(status.c.code)):
-        overdue[row.community_id].append([row.code, row.title, f"{row.due:.0f}%", f"{row.actual}%"])
+    overdue = overdue_lists(session, cycle_id, year, month)
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
     common = dict(year=year, month=month, chart=True)
-    charts, wait_for_charts = ranking_charts(year, month, rows)
     drafts = []
     coordinators = session.scalars(select(Person).where(Person.role.in_(
         [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()

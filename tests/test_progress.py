@@ -1,10 +1,10 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from factories import YEAR
-from lianchuang.models import Community, Milestone, MonthlyRanking, Task
+from lianchuang.models import Community, Milestone, MonthlyRanking, RankingOverdueTask, Task
 from lianchuang.models.enums import Category
 from lianchuang.tasks import opinions, progress
 from lianchuang.tasks.cycle import ensure_cycle
@@ -56,6 +56,21 @@ def test_a_published_month_is_frozen(two_communities, session):
     assert not progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 2))
     after = {r.community_id: (r.score, r.rank_in_district) for r in session.scalars(select(MonthlyRanking))}
     assert before == after
+
+
+def test_the_months_email_lists_the_overdue_tasks_its_ranking_counted(two_communities, session):
+    cycle, (silent, behind) = two_communities  # no report from the first: 0% against June's 50%
+    progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 20), 10)])
+    assert progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 1))
+    progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 28), 90)])  # late correction
+    drafts, wait_for_charts = progress.ranking_drafts(session, YEAR, cycle.id, 6)
+    wait_for_charts()
+    listed = {d.community_id: d.context["overdue"] for d in drafts if d.context["scope"] == "community"}
+    assert listed[behind.community_id] == [[behind.code, behind.title, "50%", "10%"]]  # as counted on publication
+    assert listed[silent.community_id] == [[silent.code, silent.title, "50%", "0%"]]
+    # A month published before the lists were kept: its overdue tasks come from the reports as they are now.
+    session.execute(delete(RankingOverdueTask))
+    assert progress.overdue_lists(session, cycle.id, YEAR, 6) == {silent.community_id: [[silent.code, silent.title, "50%", "0%"]]}
 
 
 def test_overdue_reminder_goes_once_per_owner_for_the_milestone_due(two_communities, session):
