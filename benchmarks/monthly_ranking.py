@@ -122,13 +122,24 @@ def main() -> None:
 
     with clock.frozen_at(date(YEAR, MONTH + 1, 1)):
         monthly_ranking(YEAR, [1], send=False)  # warm-up: starts Prefect's temporary server
-        start = time.perf_counter()
+        cpu_before, start = cpu_seconds(), time.perf_counter()
         result = monthly_ranking(YEAR, [MONTH], send=True)
         whole = time.perf_counter() - start
+        own, workers = (after - before for after, before in zip(cpu_seconds(), cpu_before))
     emails = len(list((settings.maildir / "new").iterdir()))
     print(f"whole monthly run with --send: {whole:.1f} s for {result['ranking_notices']:,} ranking emails "
           f"({emails:,} in the Maildir), {result['board_pages']:,} board pages")
+    print(f"  CPU: {own:.1f} s in this process, {workers:.1f} s in its worker processes "
+          f"(not counted: Prefect's server and the database server)")
     drop_everything(url)
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time (user + system) of this process and of its finished child processes."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def breakdown(cycle_id: int) -> None:

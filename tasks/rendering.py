@@ -1,7 +1,7 @@
 """Jinja rendering of notices, documents and board pages.
 
 A notice template is written once and rendered twice: as HTML (autoescaped) and as plain text,
-with `fmt` telling the shared macros which to produce. Subjects come from the `subject` block."""
+with `fmt` (a global of each of the two environments) telling the shared macros which to produce. Subjects come from the `subject` block."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -102,11 +102,14 @@ def _joined(lines: list) -> str:
 def environment(html: bool, locale: str = "zh_CN") -> Environment:
     """Templates of the locale first (templates/<locale>/...), then the Chinese defaults."""
     folders = [TEMPLATES_DIR] if locale == "zh_CN" else [f"{TEMPLATES_DIR}/{locale}", TEMPLATES_DIR]
+    # Templates do not change while the app runs; not checking their files saves a stat per render.
     env = Environment(loader=FileSystemLoader(folders), autoescape=html, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters.update(yuan=lambda v: yuan(v, locale), cn_date=lambda d: cn_date(d, locale),
                        label=lambda v: label(v, locale))
-    env.globals.update(locale=locale, table_markup=partial(table, html=html, locale=locale))
+    # fmt is a global of each environment, so the shared macros are imported without the render's
+    # context: Jinja then builds their module once, not once per notice.
+    env.globals.update(locale=locale, fmt="html" if html else "text", table_markup=partial(table, html=html, locale=locale))
     return env
 
 
@@ -124,9 +127,8 @@ def render_notice(template: str, context: dict, locale: str | None = None) -> Re
     settings = get_settings()
     context = {"contact": settings.contact, **context}
     html, text = (environment(html, locale or settings.locale).get_template(f"notices/{template}.j2") for html in (True, False))
-    text_context = {**context, "fmt": "text"}
-    subject = "".join(text.blocks["subject"](text.new_context(text_context))).strip()
-    return Rendered(subject=subject, text=text.render(text_context).strip() + "\n", html=html.render({**context, "fmt": "html"}))
+    subject = "".join(text.blocks["subject"](text.new_context(context))).strip()
+    return Rendered(subject=subject, text=text.render(context).strip() + "\n", html=html.render(context))
 
 
 def render_page(template: str, context: dict) -> str:
