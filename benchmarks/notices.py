@@ -40,22 +40,26 @@ def app_run(count: int, period: str) -> float:
 
 
 def bare_messages(count: int):
-    """The same messages, rendered by bare Jinja from the same template files."""
+    """The same messages, rendered by bare Jinja from the same template files (which need the
+    two globals the app gives them: `fmt`, and the app's table builder)."""
+    from functools import partial
+
     from jinja2 import Environment, FileSystemLoader
 
-    from lianchuang.tasks.rendering import TEMPLATES_DIR
+    from lianchuang.tasks.rendering import TEMPLATES_DIR, table
 
     html_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     text_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR))
-    for env in (html_env, text_env):
+    for env, html in ((html_env, True), (text_env, False)):
         env.filters.update(cn_date=str, yuan=str, label=str)
+        env.globals.update(fmt="html" if html else "text", table_markup=partial(table, html=html))
     html_t, text_t = html_env.get_template("notices/ranking.j2"), text_env.get_template("notices/ranking.j2")
     for n in range(count):
         context = {"recipient": f"联络人{n}", "contact": "x", **ranking_context(n)}
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = "a@example.cn", f"p{n}@example.cn", f"排名 {n}"
-        message.set_content(text_t.render(context | {"fmt": "text"}))
-        message.add_alternative(html_t.render(context | {"fmt": "html"}), subtype="html")
+        message.set_content(text_t.render(context))
+        message.add_alternative(html_t.render(context), subtype="html")
         yield message
 
 
