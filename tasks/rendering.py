@@ -1,7 +1,8 @@
 """Jinja rendering of notices, documents and board pages.
 
 A notice template is written once and rendered twice: as HTML (autoescaped) and as plain text,
-with `fmt` (a global of each of the two environments) telling the shared macros which to produce. Subjects come from the `subject` block."""
+with `fmt` (a global of each of the two environments) telling the shared macros which to produce.
+Subjects come from the `subject` block."""
 
 from dataclasses import dataclass
 from datetime import date

@@ -68,6 +68,8 @@ def test_the_months_email_lists_the_overdue_tasks_its_ranking_counted(two_commun
     listed = {d.community_id: d.context["overdue"] for d in drafts if d.context["scope"] == "community"}
     assert listed[behind.community_id] == [[behind.code, behind.title, "50%", "10%"]]  # as counted on publication
     assert listed[silent.community_id] == [[silent.code, silent.title, "50%", "0%"]]
+    counted = {r.community_id: r.overdue_tasks for r in session.scalars(select(MonthlyRanking).where(MonthlyRanking.month == 6))}
+    assert counted == {c: len(rows) for c, rows in listed.items()}  # the list and the count: one rule
     # A month published before the lists were kept: its overdue tasks come from the reports as they are now.
     session.execute(delete(RankingOverdueTask))
     assert progress.overdue_lists(session, cycle.id, YEAR, 6) == {silent.community_id: [[silent.code, silent.title, "50%", "0%"]]}
