@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
-
 from lianchuang import clock
 from lianchuang.errors import COMMAND_LINE, ImportRefused, UserError
 from lianchuang.models.enums import UnitKind
 from lianchuang.settings import configure_prefect_environment, get_settings
 from lianchuang.tasks.summaries import result_lines
+from rich.console import Console
+from rich.table import Table
 
 console = Console()
 err = Console(stderr=True)
@@ -54,9 +53,8 @@ def this_year() -> int:
 
 def ready_database() -> str:
     """Make sure the database exists and has the current schema; an empty one is created."""
-    from sqlalchemy.exc import OperationalError
-
     from lianchuang.models.db import schema_state, upgrade_database
+    from sqlalchemy.exc import OperationalError
 
     url = get_settings().db_url
     try:
@@ -183,7 +181,7 @@ def opinions_open(year: YearOption = None, community: CommunityOption = None,
 def opinions_template(year: YearOption = None, community: CommunityOption = None,
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("意见建议征集表.xlsx")) -> None:
     """生成意见建议征集表（社区、来源类别、渠道为下拉选项），发给各单位填写。"""
-    from lianchuang.tasks.intake import write_opinion_template
+    from lianchuang.tasks.opinions.sheets import write_opinion_template
 
     with session() as s:
         write_opinion_template(s, output, year or this_year(), community)
@@ -195,7 +193,7 @@ def opinions_import(file: Annotated[Path, typer.Argument(help="填好的征集�
                     year: YearOption = None) -> None:
     """导入意见建议。整个文件有任何问题都不导入，并逐条列出行、列和原因；同一文件导入两次不会重复。"""
     from lianchuang.tasks.cycle import audit, ensure_cycle
-    from lianchuang.tasks.intake import import_opinions
+    from lianchuang.tasks.opinions.sheets import import_opinions
 
     year = year or this_year()
     with session() as s, console.status("导入中……"):
@@ -217,8 +215,8 @@ def opinions_add(community: Annotated[str, typer.Option("--community", "-c", hel
     """录入一条纸质意见表或入户记录。"""
     from lianchuang.errors import ImportRefused
     from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.intake import OpinionRows
-    from lianchuang.tasks.opinions import record_opinions
+    from lianchuang.tasks.opinions.rules import record_opinions
+    from lianchuang.tasks.opinions.sheets import OpinionRows
 
     year = year or this_year()
     problems = []
@@ -237,7 +235,7 @@ def opinions_report(year: YearOption = None, as_json: JsonOption = False) -> Non
     """各社区意见征集情况：按来源类别和渠道统计，采纳/合并/不采纳/待议，并标出没有征求到的来源类别。"""
     from lianchuang.models.enums import SOURCE_KINDS
     from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.intake import coverage
+    from lianchuang.tasks.opinions.sheets import coverage
 
     with session() as s:
         rows = coverage(s, existing_cycle(s, year or this_year()).id)
@@ -258,7 +256,7 @@ def deliberate_agenda(community: Annotated[str, typer.Option("--community", "-c"
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的议题表 .xlsx")] = Path("联席会议议题.xlsx")) -> None:
     """导出某社区待议的意见建议（措辞相近的已标出），供联席会议逐条填写决定。"""
     from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.deliberation import write_agenda
+    from lianchuang.tasks.opinions.agenda import write_agenda
 
     with session() as s:
         place = communities_in_scope(s, [community])[0]
@@ -271,7 +269,7 @@ def deliberate_import(file: Annotated[Path, typer.Argument(help="联席会议填
     """导入联席会议的决定：采纳的建议成为年度任务，合并的并入任务，不采纳的记录理由；然后给提出人发反馈。"""
     from lianchuang.flows.stages import opinions_stage
     from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.deliberation import import_decisions
+    from lianchuang.tasks.opinions.agenda import import_decisions
 
     year = year or this_year()
     with session() as s:
@@ -296,8 +294,8 @@ def assign_propose(year: YearOption = None,
                    redo: Annotated[bool, typer.Option("--redo", help="重新推荐所有非人工确定的分工（人工确定的保留）")] = False,
                    units: Annotated[bool, typer.Option("--units", help="列出每个单位承担的任务数")] = False) -> None:
     """按就近便利、择优配岗、总体平衡，为没有牵头单位的任务推荐牵头单位和协办单位（整体最优，不受任务顺序影响）。"""
-    from lianchuang.tasks import assignment
     from lianchuang.tasks.cycle import audit, existing_cycle
+    from lianchuang.tasks.division import assignment
 
     year = year or this_year()
     with session() as s:
@@ -314,9 +312,8 @@ def assign_propose(year: YearOption = None,
 
 
 def street_community_ids(s, street: str | None) -> list[int]:
-    from sqlalchemy import or_, select
-
     from lianchuang.models import Community, Street
+    from sqlalchemy import or_, select
 
     if not street:
         return list(s.scalars(select(Community.id)))
@@ -349,7 +346,7 @@ def assign_export(year: YearOption = None, community: CommunityOption = None,
                   output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("分工表.xlsx")) -> None:
     """导出分工表（牵头单位、协办单位、责任领导、联络员、目标、时限、推荐理由），供分工会议审核修改。"""
     from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.task_cards import export_assignments
+    from lianchuang.tasks.division.sheets import export_assignments
 
     year = year or this_year()
     with session() as s:
@@ -361,7 +358,7 @@ def assign_export(year: YearOption = None, community: CommunityOption = None,
 def assign_import(file: Annotated[Path, typer.Argument(help="改好的分工表 .xlsx 或 .csv")], year: YearOption = None) -> None:
     """导入审核后的分工表。改动的任务记为“人工确定”，重新推荐时保留；有任何问题整个文件不导入。"""
     from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.task_cards import import_assignments
+    from lianchuang.tasks.division.sheets import import_assignments
 
     year = year or this_year()
     with session() as s:
@@ -381,7 +378,7 @@ def assign_set(task: Annotated[str, typer.Argument(help="任务编号")], year: 
                deadline: Annotated[Optional[str], typer.Option("--deadline", help="完成时限 YYYY-MM-DD")] = None) -> None:
     """人工确定一项任务的分工或任务卡内容（重新推荐时保留）。"""
     from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.task_cards import CardChange, apply_changes
+    from lianchuang.tasks.division.sheets import CardChange, apply_changes
 
     year = year or this_year()
     change = CardChange(task, lead=lead, co=co, leader=leader, liaison=liaison, goal=goal, deadline=deadline)
@@ -395,7 +392,7 @@ def assign_set(task: Annotated[str, typer.Argument(help="任务编号")], year: 
 def tasks_check(year: YearOption = None, community: CommunityOption = None, as_json: JsonOption = False) -> None:
     """列出任务卡不完整的任务（缺牵头单位、责任领导、联络员、目标、时限或实施步骤）。不完整时不能公开承诺。"""
     from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.division import missing_fields
+    from lianchuang.tasks.division.cards import missing_fields
 
     year = year or this_year()
     with session() as s:
@@ -420,10 +417,9 @@ def tasks_check(year: YearOption = None, community: CommunityOption = None, as_j
 @posts_app.command("kinds")
 def posts_kinds() -> None:
     """列出岗位种类及其职责。"""
-    from sqlalchemy import select
-
     from lianchuang.models import PostKind
-    from lianchuang.tasks.division import ensure_post_kinds
+    from lianchuang.tasks.division.cards import ensure_post_kinds
+    from sqlalchemy import select
 
     with session() as s:
         ensure_post_kinds(s)
@@ -439,7 +435,7 @@ def posts_kind_add(name: Annotated[str, typer.Argument(help="岗位名称，例�
                    duty: Annotated[str, typer.Option("--duty", help="岗位职责")] = "",
                    emergency: Annotated[bool, typer.Option("--emergency", help="用于突发事件的临时岗位")] = False) -> None:
     """新增岗位种类，或修改已有岗位的职责。新增的岗位在下次 assign run 时在各社区开设。"""
-    from lianchuang.tasks.posts import save_post_kind
+    from lianchuang.tasks.division.posts import save_post_kind
 
     with session() as s:
         new = save_post_kind(s, name, duty, emergency)
@@ -450,7 +446,7 @@ def posts_kind_add(name: Annotated[str, typer.Argument(help="岗位名称，例�
 def posts_list(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")], year: YearOption = None) -> None:
     """查看某社区开设的岗位、人数上限和在岗人员。"""
     from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.posts import post_table
+    from lianchuang.tasks.division.posts import post_table
 
     with session() as s:
         place = communities_in_scope(s, [community])[0]
@@ -469,7 +465,7 @@ def posts_claim(person: Annotated[str, typer.Option("--person", "-p", help="人�
                 year: YearOption = None) -> None:
     """登记一人认领一个岗位（岗位满员或重复认领会被拒绝）。"""
     from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.posts import claim
+    from lianchuang.tasks.division.posts import claim
 
     with session() as s:
         result = claim(s, existing_cycle(s, year or this_year()).id,
@@ -484,7 +480,7 @@ def posts_template(year: YearOption = None, community: CommunityOption = None,
                    output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("岗位认领表.xlsx")) -> None:
     """生成岗位认领表（社区、岗位为下拉选项），收集纸质认领。"""
     from lianchuang.tasks.cycle import communities_in_scope
-    from lianchuang.tasks.posts import write_claim_template
+    from lianchuang.tasks.division.posts import write_claim_template
 
     with session() as s:
         write_claim_template(s, output, [c.id for c in communities_in_scope(s, community)])
@@ -495,7 +491,7 @@ def posts_template(year: YearOption = None, community: CommunityOption = None,
 def posts_import(file: Annotated[Path, typer.Argument(help="填好的岗位认领表 .xlsx 或 .csv")], year: YearOption = None) -> None:
     """导入岗位认领。有任何问题（人员或岗位不存在、满员、重复）整个文件不导入；已登记的认领不会重复。"""
     from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.posts import import_claims
+    from lianchuang.tasks.division.posts import import_claims
 
     with session() as s:
         result = import_claims(s, existing_cycle(s, year or this_year()).id, file, clock.today())
@@ -522,7 +518,7 @@ def posts_emergency(community: Annotated[str, typer.Option("--community", "-c", 
 def commitments_list(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")],
                      year: YearOption = None) -> None:
     """查看某社区的责任状和承诺书：谁签了、何时签、是否已公开。"""
-    from lianchuang.tasks.commitments import commitment_table
+    from lianchuang.tasks.commitments.rules import commitment_table
     from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
 
     with session() as s:
@@ -547,7 +543,7 @@ def commitments_sign(community: Annotated[str, typer.Option("--community", "-c",
     """记录责任状、承诺书已签订（谁签、何时签）。签齐且任务卡完整后，commitments run 会联名公开。"""
     from datetime import datetime
 
-    from lianchuang.tasks.commitments import sign_in_community
+    from lianchuang.tasks.commitments.rules import sign_in_community
     from lianchuang.tasks.cycle import audit, communities_in_scope, existing_cycle
 
     if not holder and not all_:
@@ -601,7 +597,7 @@ def progress_template(year: YearOption = None, community: CommunityOption = None
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("进度报表.xlsx")) -> None:
     """生成进度报表：列出各项任务和上次进度，填写本月完成百分比即可。"""
     from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.progress_intake import write_progress_template
+    from lianchuang.tasks.progress.reports import write_progress_template
 
     year = year or this_year()
     with session() as s:
@@ -613,7 +609,7 @@ def progress_template(year: YearOption = None, community: CommunityOption = None
 def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度报表（.xlsx 或 .csv）")], year: YearOption = None) -> None:
     """导入进度报表。有任何问题都不导入，并逐条列出行、列和原因；同一文件导入两次不会重复。"""
     from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.progress_intake import import_progress
+    from lianchuang.tasks.progress.reports import import_progress
 
     year = year or this_year()
     with session() as s:
@@ -633,8 +629,8 @@ def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如
                  matters: Annotated[str, typer.Option(help="办理事项（件）")] = "0", year: YearOption = None) -> None:
     """报告一项任务的进度。"""
     from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.progress import record_reports
-    from lianchuang.tasks.progress_intake import check_reports
+    from lianchuang.tasks.progress.ranking import record_reports
+    from lianchuang.tasks.progress.reports import check_reports
 
     year = year or this_year()
     row = dict(task=task, percent=percent, date=on or clock.today().isoformat(), milestone=milestone or "",
@@ -674,7 +670,7 @@ def evaluate_scheme(year: YearOption = None,
                     output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("评议方案.xlsx")) -> None:
     """导出评议方案（评议项目、各评议主体权重和最少票数、等次分值），修改后用 scheme-import 导入。"""
     from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.evaluation_scheme import export_scheme
+    from lianchuang.tasks.evaluation.scheme import export_scheme
 
     year = year or this_year()
     with session() as s:
@@ -686,7 +682,7 @@ def evaluate_scheme(year: YearOption = None,
 def evaluate_scheme_import(file: Annotated[Path, typer.Argument(help="改好的评议方案 .xlsx")], year: YearOption = None) -> None:
     """导入评议方案（开始投票前）。有任何问题整个文件不导入。"""
     from lianchuang.tasks.cycle import audit, ensure_cycle
-    from lianchuang.tasks.evaluation_scheme import import_scheme
+    from lianchuang.tasks.evaluation.scheme import import_scheme
 
     with session() as s:
         result = import_scheme(s, ensure_cycle(s, year or this_year()).id, file)
@@ -699,7 +695,7 @@ def evaluate_template(community: Annotated[str, typer.Option("--community", "-c"
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("选票录入表.xlsx")) -> None:
     """生成某社区的纸质选票录入表（每项任务一行，填评议码和等次）。"""
     from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.evaluation import write_ballot_sheet
+    from lianchuang.tasks.evaluation.ballots import write_ballot_sheet
 
     with session() as s:
         place = communities_in_scope(s, [community])[0]
@@ -712,7 +708,7 @@ def evaluate_import(file: Annotated[Path, typer.Argument(help="录好的选票 .
                     year: YearOption = None) -> None:
     """录入纸质选票。评议码不存在或已用过、评了别的社区的任务、同一任务评两次，整个文件都不录入。"""
     from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.evaluation import import_ballots
+    from lianchuang.tasks.evaluation.ballots import import_ballots
 
     with session() as s:
         result = import_ballots(s, existing_cycle(s, year or this_year()).id, file)
@@ -727,7 +723,7 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
     """一人一次投票：评议码加上对本社区各项任务的等次。评议码只能用一次。"""
     from lianchuang.models.enums import Grade
     from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.evaluation import NewBallot, cast_ballots
+    from lianchuang.tasks.evaluation.ballots import NewBallot, cast_ballots
 
     ballots = []
     for number, pair in enumerate(grades, start=1):
@@ -753,7 +749,7 @@ def evaluate_explain(subject: Annotated[str, typer.Argument(help="任务编号�
                      as_json: JsonOption = False) -> None:
     """说明一项任务或一位责任人的得分是怎么算出来的（各评议主体票数、平均分、权重；不显示谁投了什么）。"""
     from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.evaluation import explain
+    from lianchuang.tasks.evaluation.ballots import explain
 
     with session() as s:
         result = explain(s, existing_cycle(s, year or this_year()).id, subject)
@@ -779,7 +775,7 @@ def evaluate_object(subject: Annotated[str, typer.Argument(help="对哪项结果
                     year: YearOption = None) -> None:
     """登记公示期内收到的异议（过了公示期也登记，但标为逾期）。"""
     from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.evaluation import record_objection
+    from lianchuang.tasks.evaluation.ballots import record_objection
 
     with session() as s:
         objection = record_objection(s, existing_cycle(s, year or this_year()).id, subject, by, content,
@@ -792,10 +788,9 @@ def evaluate_object(subject: Annotated[str, typer.Argument(help="对哪项结果
 @evaluate_app.command("objections")
 def evaluate_objections(year: YearOption = None) -> None:
     """列出收到的异议。"""
-    from sqlalchemy import select
-
     from lianchuang.models import Community, Objection
     from lianchuang.tasks.cycle import existing_cycle
+    from sqlalchemy import select
 
     with session() as s:
         rows = s.execute(select(Objection, Community.name).join(Community, Objection.community_id == Community.id)
@@ -812,8 +807,8 @@ def award(year: YearOption = None, budget: Annotated[int, typer.Option("--budget
           redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False) -> None:
     """评选党建创新奖并分配党建工作经费（基础经费均分 + 奖励经费按奖项），分配额合计正好等于预算，每个社区收到计算说明。"""
     from lianchuang.flows.stages import award_stage
-    from lianchuang.tasks.award import check_can_allocate
     from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.evaluation.award import check_can_allocate
 
     with session() as s:  # a mistake is told here in one line, not as a failed flow run
         check_can_allocate(s, existing_cycle(s, year or this_year()).id, budget, redo)
@@ -912,8 +907,8 @@ def notices_preview(template: Annotated[str, typer.Argument(help="模板名，�
                     text: Annotated[bool, typer.Option("--text", help="显示纯文本版本")] = False,
                     locale: Annotated[Optional[str], typer.Option("--locale", help="zh_CN（默认）或 en")] = None) -> None:
     """用示例数据渲染一个通知模板，预览主题和正文。"""
-    from lianchuang.tasks.notice_samples import SAMPLES
-    from lianchuang.tasks.rendering import render_notice
+    from lianchuang.tasks.demo.samples import SAMPLES
+    from lianchuang.tasks.outbox.rendering import render_notice
 
     if template not in SAMPLES:
         raise UserError(f"没有模板“{template}”，可选：{'、'.join(sorted(SAMPLES))}")
@@ -972,7 +967,7 @@ def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区�
     from lianchuang.flows.demo import demo_steps, run_demo
     from lianchuang.models.queries import summary
     from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.demo_data import SCALES
+    from lianchuang.tasks.demo.data import SCALES
 
     if scale not in SCALES:
         raise UserError(f"规模只能是 {'、'.join(SCALES)}，不是“{scale}”")

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-
 COMMAND_LINE = "命令行"  # the "file" of problems in input typed as command options
 
 

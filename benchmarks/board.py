@@ -19,9 +19,8 @@ BARE = ("<!doctype html><meta charset=utf-8><title>{{ name }}</title><table>{% f
 
 def bare_baseline(session, cycle_id: int, out_dir, pages: int) -> None:
     from jinja2 import Template
-    from sqlalchemy import select
-
     from lianchuang.models import Task
+    from sqlalchemy import select
 
     template = Template(BARE)
     tasks = defaultdict(list)

@@ -41,7 +41,7 @@ def load_province(year: int, units: bool = False) -> int:
     through the app's loader, and the year's cycle; returns the cycle id."""
     from lianchuang.models.db import session_scope
     from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.demo_data import SCALES, generate_org
+    from lianchuang.tasks.demo.data import SCALES, generate_org
     from lianchuang.tasks.org import OrgData, load_org
 
     org = generate_org(SCALES["province"])

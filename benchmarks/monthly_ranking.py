@@ -41,9 +41,8 @@ FROM status GROUP BY community_id
 
 def build(session, cycle_id: int) -> int:
     """Tasks, milestones and reports with bulk Core inserts (the app's loaders are not under test)."""
-    from sqlalchemy import insert, select
-
     from lianchuang.models import Community, Milestone, ProgressReport, Task
+    from sqlalchemy import insert, select
 
     rng = random.Random(6)
     communities = session.execute(select(Community.id, Community.code)).all()
@@ -78,16 +77,20 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     work, url = fresh_database(args.database_url)
-    from sqlalchemy import text
-
     from lianchuang import clock
     from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.models.enums import Role
     from lianchuang.settings import configure_prefect_environment, get_settings
     from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.demo_data import SCALES, generate_org
+    from lianchuang.tasks.demo.data import SCALES, generate_org
     from lianchuang.tasks.org import OrgData, load_org
-    from lianchuang.tasks.progress import PROGRESS_WEIGHT, ON_TIME_WEIGHT, community_scores, month_end
+    from lianchuang.tasks.progress.ranking import (
+        ON_TIME_WEIGHT,
+        PROGRESS_WEIGHT,
+        community_scores,
+        month_end,
+    )
+    from sqlalchemy import text
 
     settings = get_settings()
     configure_prefect_environment(settings)
@@ -148,8 +151,11 @@ def breakdown(cycle_id: int) -> None:
     from lianchuang import clock
     from lianchuang.models.db import session_scope
     from lianchuang.settings import get_settings
-    from lianchuang.tasks import delivery, progress
     from lianchuang.tasks.board import start_board
+    from lianchuang.tasks.outbox import delivery, print_pages
+    from lianchuang.tasks.outbox import drafts as outbox
+    from lianchuang.tasks.progress import notices as progress_notices
+    from lianchuang.tasks.progress import ranking as progress
 
     steps = []
 
@@ -165,12 +171,12 @@ def breakdown(cycle_id: int) -> None:
         with session_scope() as session:
             board = step("board worker starts", lambda: start_board(session, cycle_id, YEAR, get_settings().board_dir / str(YEAR)))
         with session_scope() as session:
-            drafts, wait = step("drafts (chart worker starts)", lambda: progress.ranking_drafts(session, YEAR, cycle_id, MONTH))
-            step(f"render and queue {len(drafts):,}", lambda: delivery.queue(session, drafts))
+            drafts, wait = step("drafts (chart worker starts)", lambda: progress_notices.ranking_drafts(session, YEAR, cycle_id, MONTH))
+            step(f"render and queue {len(drafts):,}", lambda: outbox.queue(session, drafts))
             step("wait for the charts", wait)
         step("deliver to the Maildir", lambda: delivery.deliver_all(YEAR))
         with session_scope() as session:
-            step("print batches", lambda: delivery.write_print_batches(session, YEAR))
+            step("print batches", lambda: print_pages.write_print_batches(session, YEAR))
         step("wait for the board", board)
     for name, seconds in steps:
         print(f"  {name:<30}{seconds:>7.1f} s")

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 
 def ranking_context(number: int) -> dict:
-    from lianchuang.tasks.notice_samples import SAMPLES
+    from lianchuang.tasks.demo.samples import SAMPLES
 
     return SAMPLES["ranking"] | {"community": f"社区{number}", "scope_name": f"社区{number}"}
 
@@ -27,13 +27,14 @@ def ranking_context(number: int) -> dict:
 def app_run(count: int, period: str) -> float:
     """Queue (render + insert) and deliver `count` notices through the app; returns seconds."""
     from lianchuang.models.db import session_scope
-    from lianchuang.tasks import delivery
+    from lianchuang.tasks.outbox import delivery
+    from lianchuang.tasks.outbox import drafts as outbox
 
-    drafts = [delivery.Draft(2026, "progress", "ranking", f"P{n}", f"联络人{n}", f"p{n}@example.cn",
+    drafts = [outbox.Draft(2026, "progress", "ranking", f"P{n}", f"联络人{n}", f"p{n}@example.cn",
                              ranking_context(n), period=period) for n in range(count)]
     start = time.perf_counter()
     with session_scope() as session:
-        delivery.queue(session, drafts)
+        outbox.queue(session, drafts)
     report = delivery.deliver_pending()
     assert report.delivered == count, report
     return time.perf_counter() - start
@@ -45,8 +46,7 @@ def bare_messages(count: int):
     from functools import partial
 
     from jinja2 import Environment, FileSystemLoader
-
-    from lianchuang.tasks.rendering import TEMPLATES_DIR, table
+    from lianchuang.tasks.outbox.rendering import TEMPLATES_DIR, table
 
     html_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     text_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR))

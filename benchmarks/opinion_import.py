@@ -21,7 +21,7 @@ CHUNK = 5000
 
 def make_csv(path: Path, rows: int, communities: list[str]) -> None:
     from lianchuang.models.enums import SOURCE_KINDS, Channel
-    from lianchuang.tasks.demo_data import task_idea
+    from lianchuang.tasks.demo.data import task_idea
 
     rng = random.Random(4)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -37,7 +37,7 @@ def make_csv(path: Path, rows: int, communities: list[str]) -> None:
 def run_app(path: Path, queue) -> None:
     from lianchuang.models.db import session_scope
     from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.intake import import_opinions
+    from lianchuang.tasks.opinions.sheets import import_opinions
 
     start = time.perf_counter()
     with session_scope() as session:
@@ -47,10 +47,9 @@ def run_app(path: Path, queue) -> None:
 
 def run_bare(path: Path, queue) -> None:
     """The floor: read the CSV and bulk-insert the rows with Core, nothing else."""
-    from sqlalchemy import insert, select
-
     from lianchuang.models import Community, Cycle, Opinion
     from lianchuang.models.db import engine
+    from sqlalchemy import insert, select
 
     start = time.perf_counter()
     with engine().begin() as connection:
@@ -111,7 +110,7 @@ def main() -> None:
     work, url = fresh_database(args.database_url)
     from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.demo_data import SCALES, generate_org
+    from lianchuang.tasks.demo.data import SCALES, generate_org
     from lianchuang.tasks.org import OrgData, load_org
 
     org = generate_org(SCALES["province"])

@@ -3,13 +3,12 @@ Flows only orchestrate: the work is in tasks/, and every stage can be run again 
 
 from datetime import date
 
+from lianchuang import clock
+from lianchuang.tasks import steps
+from lianchuang.tasks.outbox.rendering import label
+from lianchuang.tasks.summaries import result_lines
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-
-from lianchuang import clock
-from lianchuang.tasks import stages
-from lianchuang.tasks.rendering import label
-from lianchuang.tasks.summaries import result_lines
 
 
 def _report(title: str, summary: dict) -> dict:
@@ -23,20 +22,20 @@ def _report(title: str, summary: dict) -> dict:
 @flow(name="stage-1-opinions")
 def opinions_stage(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
     """征求意见·联席决策: solicit, convene, give feedback on the meeting's decisions."""
-    summary = stages.gather_and_decide(year, communities, deadline)
+    summary = steps.gather_and_decide(year, communities, deadline)
     _coverage_artifact(year)
-    return _report(f"{year} 征求意见·联席决策", summary | stages.deliver_and_publish(year))
+    return _report(f"{year} 征求意见·联席决策", summary | steps.deliver_and_publish(year))
 
 
 @flow(name="stage-1-open-opinions")
 def open_opinions(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
     """征求意见: send the solicitation to the six kinds of source, with the deadline."""
-    summary = stages.solicit(year, communities, deadline)
-    return _report(f"{year} 征求意见", summary | stages.deliver_and_publish(year))
+    summary = steps.solicit(year, communities, deadline)
+    return _report(f"{year} 征求意见", summary | steps.deliver_and_publish(year))
 
 
 def _coverage_artifact(year: int) -> None:
-    rows = stages.opinion_coverage(year)
+    rows = steps.opinion_coverage(year)
     create_table_artifact(key=f"opinions-coverage-{year}", description=f"{year}年各社区意见建议征集情况", table=[
         {"社区": r["community"], "建议数": r["total"], "采纳": r["adopted"], "合并": r["merged"], "不采纳": r["declined"],
          "待议": r["pending"], "未征求到的来源": "、".join(label(k) for k in r["kinds_not_heard"])} for r in rows])
@@ -45,23 +44,23 @@ def _coverage_artifact(year: int) -> None:
 @flow(name="stage-2-division")
 def division_stage(year: int, communities: list[str] | None = None) -> dict:
     """分工负责·设岗定责: propose owners, complete task cards, open posts, notify owners."""
-    summary = stages.divide_work(year, communities)
-    return _report(f"{year} 分工负责·设岗定责", summary | stages.deliver_and_publish(year))
+    summary = steps.divide_work(year, communities)
+    return _report(f"{year} 分工负责·设岗定责", summary | steps.deliver_and_publish(year))
 
 
 @flow(name="emergency-posts")
 def emergency_posts(year: int, community: str, kind: str, capacity: int, situation: str) -> dict:
     """突发事件设岗: open temporary posts mid-year and send the rapid notice at once to the members
     of the community and of the other communities of its street."""
-    summary = stages.open_emergency_posts(year, community, kind, capacity, situation)
-    return _report(f"{year} 临时设岗", summary | stages.deliver_and_publish(year))
+    summary = steps.open_emergency_posts(year, community, kind, capacity, situation)
+    return _report(f"{year} 临时设岗", summary | steps.deliver_and_publish(year))
 
 
 @flow(name="stage-3-commitments")
 def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
     """联名公开承诺: statements and letters, joint publication on the notice board."""
-    summary = stages.commit_publicly(year, communities)
-    return _report(f"{year} 联名公开承诺", summary | stages.deliver_and_publish(year))
+    summary = steps.commit_publicly(year, communities)
+    return _report(f"{year} 联名公开承诺", summary | steps.deliver_and_publish(year))
 
 
 @flow(name="stage-4-monthly-ranking")
@@ -69,28 +68,28 @@ def monthly_ranking(year: int, months: list[int], send: bool = True) -> dict:
     """分步实施·月度排名: rank communities for each month given (one run may cover several); with
     send, email the ranking to the district, street and community coordinators."""
     for month in months:
-        result = stages.rank_month(year, month)
+        result = steps.rank_month(year, month)
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")
     return _report(f"{year} 月度排名", {"months": len(months), "ranking_notices": 0}
-                   | stages.deliver_and_publish(year, tuple(months) if send else ()))
+                   | steps.deliver_and_publish(year, tuple(months) if send else ()))
 
 
 @flow(name="stage-5-evaluation")
 def evaluation_stage(year: int, close: bool = False, budget: int | None = None) -> dict:
     """联合考评: invite evaluators; with close=True tally and announce the results (公示); with a
     budget as well, award the innovation prize and allocate the funding."""
-    summary = stages.evaluate_jointly(year, close)
+    summary = steps.evaluate_jointly(year, close)
     if close and budget is not None:
-        summary |= stages.allocate_funding(year, budget, False)
-    return _report(f"{year} 联合考评", summary | stages.deliver_and_publish(year))
+        summary |= steps.allocate_funding(year, budget, False)
+    return _report(f"{year} 联合考评", summary | steps.deliver_and_publish(year))
 
 
 @flow(name="stage-5-award")
 def award_stage(year: int, budget: int, redo: bool = False) -> dict:
     """创新奖与经费: rank communities on the year and allocate the budget to the yuan."""
-    return _report(f"{year} 创新奖与经费", stages.allocate_funding(year, budget, redo) | stages.deliver_and_publish(year))
+    return _report(f"{year} 创新奖与经费", steps.allocate_funding(year, budget, redo) | steps.deliver_and_publish(year))
 
 
 @flow(name="progress-reminders")
@@ -100,7 +99,7 @@ def progress_reminders(year: int | None = None, through_month: int | None = None
     today = clock.today()
     year = year or today.year
     through_month = through_month if through_month is not None else (today.month - 1 if today.year == year else 12)
-    return _report(f"{year} 提醒", stages.remind(year, through_month) | stages.deliver_and_publish(year))
+    return _report(f"{year} 提醒", steps.remind(year, through_month) | steps.deliver_and_publish(year))
 
 
 @flow(name="scheduled-monthly-ranking")
@@ -114,7 +113,7 @@ def scheduled_monthly_ranking() -> dict:
 @flow(name="deliver-outbox")
 def deliver_outbox(retry_failed: bool = False) -> dict:
     """发送通知: deliver what is queued, by SMTP when configured, else to the Maildir."""
-    return _report("发送通知", stages.flush_outbox(retry_failed))
+    return _report("发送通知", steps.flush_outbox(retry_failed))
 
 
 @flow(name="annual-cycle")

@@ -3,9 +3,23 @@ Knows nothing of Prefect, templates or email."""
 
 from lianchuang.models.base import Base
 from lianchuang.models.cycle import Cycle, StageState
-from lianchuang.models.evaluation import (AwardResult, Ballot, EvaluationItem, EvaluationResult, Evaluator, GradePoint,
-                                         GroupWeight, Objection, PersonResult)
-from lianchuang.models.follow_up import Commitment, MonthlyRanking, ProgressReport, RankingOverdueTask
+from lianchuang.models.evaluation import (
+                                         AwardResult,
+                                         Ballot,
+                                         EvaluationItem,
+                                         EvaluationResult,
+                                         Evaluator,
+                                         GradePoint,
+                                         GroupWeight,
+                                         Objection,
+                                         PersonResult,
+)
+from lianchuang.models.follow_up import (
+                                         Commitment,
+                                         MonthlyRanking,
+                                         ProgressReport,
+                                         RankingOverdueTask,
+)
 from lianchuang.models.org import Community, District, Person, Street, Unit
 from lianchuang.models.outbox import AuditEntry, Notice
 from lianchuang.models.posts import Post, PostClaim, PostKind

@@ -1,10 +1,9 @@
 """The three-level organisation tree (district → street → community), its parties and people."""
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-
 from lianchuang.models.base import Base, enum_column
 from lianchuang.models.enums import Role, UnitKind
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
 class District(Base):

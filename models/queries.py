@@ -1,11 +1,26 @@
 """Read-only queries shared by the CLI and flows: the year's figures and where communities stand."""
 
+from lianchuang.models import (
+    AwardResult,
+    Ballot,
+    Commitment,
+    Community,
+    Cycle,
+    EvaluationResult,
+    MonthlyRanking,
+    Notice,
+    Opinion,
+    Post,
+    PostClaim,
+    ProgressReport,
+    StageState,
+    Street,
+    Task,
+    Unit,
+)
+from lianchuang.models.enums import Stage, StageStatus, UnitKind
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
-
-from lianchuang.models import (AwardResult, Ballot, Commitment, Community, Cycle, EvaluationResult, MonthlyRanking,
-                               Notice, Opinion, Post, PostClaim, ProgressReport, StageState, Street, Task, Unit)
-from lianchuang.models.enums import Stage, StageStatus, UnitKind
 
 
 def count(session: Session, statement) -> int:

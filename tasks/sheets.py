@@ -5,8 +5,10 @@ stops at the first problem: it collects every one, by file, row and column, and 
 refuses the whole file if there is any."""
 
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from lianchuang.errors import Problem, UserError
@@ -214,3 +216,16 @@ def write_template(path: Path, sheets: dict[str, list[Column]], choices: dict[st
         sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+
+
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+
+
+def parse_date(text: str) -> date | None:
+    match = _DATE.match(text.strip())
+    if not match:
+        return None
+    try:
+        return date(*map(int, match.groups()))
+    except ValueError:
+        return None

@@ -3,9 +3,9 @@
 from datetime import date
 
 from lianchuang.models.db import session_scope
-from lianchuang.tasks import opinions
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.demo_data import Scale, generate_org
+from lianchuang.tasks.demo.data import Scale, generate_org
+from lianchuang.tasks.opinions import rules as opinions
 from lianchuang.tasks.org import OrgData, load_org
 
 SMALL = Scale(districts=1, streets_per_district=2, communities=4, task_units=20, members_per_community=8,
@@ -28,10 +28,9 @@ def build_district(scale: Scale = SMALL) -> OrgData:
 
 def add_opinion(session, community_id: int, content: str, **fields) -> int:
     """Record one suggestion and return its id."""
-    from sqlalchemy import select
-
     from lianchuang.models import Opinion
     from lianchuang.models.enums import Channel, UnitKind
+    from sqlalchemy import select
 
     cycle = ensure_cycle(session, YEAR)
     new = opinions.NewOpinion(community_id=community_id, source_kind=fields.get("source_kind", UnitKind.residents),

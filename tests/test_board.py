@@ -9,18 +9,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-
 from factories import SMALL, YEAR
 from lianchuang.models import Community, Person, Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Category
-from lianchuang.tasks import assignment, commitments, simulation
 from lianchuang.tasks.board import build_board
+from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.division import complete_task_cards, open_posts
-from lianchuang.tasks.opinions import NewTask, add_tasks
-from lianchuang.tasks.progress import publish_ranking
+from lianchuang.tasks.demo import simulation
+from lianchuang.tasks.division import assignment
+from lianchuang.tasks.division.cards import complete_task_cards, open_posts
+from lianchuang.tasks.opinions.rules import NewTask, add_tasks
+from lianchuang.tasks.progress.ranking import publish_ranking
+from sqlalchemy import select
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if not CHROMIUM and os.environ.get("LIANCHUANG_REQUIRE_BROWSER"):
@@ -109,7 +110,7 @@ def test_a_community_page_shows_tasks_posts_commitments_and_ranking(board):
 
 
 def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, tmp_path):
-    from lianchuang.tasks.progress import NewReport, record_reports
+    from lianchuang.tasks.progress.ranking import NewReport, record_reports
 
     with session_scope() as session:
         cycle = ensure_cycle(session, YEAR)

@@ -48,9 +48,8 @@ def test_user_mistakes_end_with_one_line_and_no_traceback(settings, args, fragme
 
 
 def test_a_refused_import_lists_every_problem(settings, tmp_path):
-    from openpyxl import load_workbook
-
     from lianchuang.tasks.org import write_org_template
+    from openpyxl import load_workbook
 
     path = tmp_path / "org.xlsx"
     write_org_template(path)
@@ -74,11 +73,10 @@ def test_a_prefect_server_that_starts_too_slowly_is_explained_without_a_tracebac
 
 
 def test_fresh_start_drops_the_data_and_keeps_the_schema_creatable(settings, district):
-    from sqlalchemy import func, select
-
     from lianchuang.cli import reset_data
     from lianchuang.models import Community
     from lianchuang.models.db import schema_state, session_scope, upgrade_database
+    from sqlalchemy import func, select
 
     settings.board_dir.mkdir(parents=True)
     reset_data()
@@ -99,11 +97,11 @@ def test_notices_preview_in_english_and_to_a_file(settings, tmp_path):
 
 def test_outbox_list_and_show(settings):
     from lianchuang.models.db import session_scope
-    from lianchuang.tasks import delivery
-    from lianchuang.tasks.notice_samples import SAMPLES
+    from lianchuang.tasks.demo.samples import SAMPLES
+    from lianchuang.tasks.outbox import drafts as outbox
 
     with session_scope() as session:
-        delivery.queue(session, [delivery.Draft(2026, "progress", "overdue", "P1", "王建国", None, SAMPLES["overdue"])])
+        outbox.queue(session, [outbox.Draft(2026, "progress", "overdue", "P1", "王建国", None, SAMPLES["overdue"])])
     listed = json.loads(run(settings, "outbox", "list", "--status", "printed", "--json").stdout)
     assert [row["recipient"] for row in listed] == ["王建国"]
     shown = run(settings, "outbox", "show", str(listed[0]["id"]))
@@ -115,13 +113,12 @@ def test_outbox_list_and_show(settings):
 def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
     """From the command line: propose with the balance shown, check the cards, and the mistakes of
     stages 2-5 each end with one line that says what to do."""
-    from sqlalchemy import select
-
     from lianchuang.models import Community
     from lianchuang.models.db import session_scope
     from lianchuang.models.enums import Category
     from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.opinions import NewTask, add_tasks
+    from lianchuang.tasks.opinions.rules import NewTask, add_tasks
+    from sqlalchemy import select
 
     with session_scope() as session:
         cycle = ensure_cycle(session, 2026)

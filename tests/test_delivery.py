@@ -3,14 +3,14 @@ from collections import Counter
 from email import policy
 
 import pytest
-from sqlalchemy import select
-
 from lianchuang.models import Notice
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.settings import get_settings, reset_settings
-from lianchuang.tasks import delivery
+from lianchuang.tasks.outbox import delivery, mime, print_pages
+from lianchuang.tasks.outbox import drafts as outbox
 from smtp_server import SmtpServer
+from sqlalchemy import select
 
 
 def draft(number=1, **overrides):
@@ -18,12 +18,12 @@ def draft(number=1, **overrides):
                   recipient_name="王建国", recipient_email=f"wang{number}@example.cn",
                   context=dict(community="江滨社区", task_code="T-001", task_title="夜间巡逻", due_month=6,
                                milestone="过半", planned=50, actual=20))
-    return delivery.Draft(**(fields | overrides))
+    return outbox.Draft(**(fields | overrides))
 
 
 def queue(*drafts):
     with session_scope() as session:
-        return delivery.queue(session, list(drafts))
+        return outbox.queue(session, list(drafts))
 
 
 def statuses():
@@ -59,12 +59,12 @@ def test_the_maildir_message_has_chinese_text_and_both_parts_intact(settings):
 def test_long_subjects_and_names_are_encoded_in_short_words_that_decode_to_the_original():
     subject = "【月度排名】2026年10月" + "列东街道江滨社区😀" * 8 + " (ASCII tail)"
     name = "欧阳·建国 Jr."
-    raw = f"From: a@example.cn\nTo: {delivery._address(name, 'x@example.cn')}\nSubject: {delivery.encoded_words(subject)}\n\n"
+    raw = f"From: a@example.cn\nTo: {mime._address(name, 'x@example.cn')}\nSubject: {mime.encoded_words(subject)}\n\n"
     assert all(len(line) <= 78 for line in raw.splitlines())
     message = email.message_from_string(raw, policy=policy.default)
     assert message["Subject"] == subject
     assert message["To"].addresses[0].display_name == name
-    assert delivery.encoded_words("plain ASCII") == "plain ASCII"
+    assert mime.encoded_words("plain ASCII") == "plain ASCII"
 
 
 def test_a_maildir_message_written_before_a_crash_is_not_written_again(settings):
@@ -91,16 +91,16 @@ def test_people_without_email_get_a_printable_page(settings):
     assert delivery.deliver_pending().delivered == 0
     assert statuses() == {NoticeStatus.printed: 1}
     with session_scope() as session:
-        assert delivery.write_print_batches(session, 2026) == 1
+        assert print_pages.write_print_batches(session, 2026) == 1
     page = (settings.print_dir / "2026" / "区级.html").read_text(encoding="utf-8")
     assert "王建国" in page and "签收" in page
 
 
 def test_addresses_are_checked():
-    assert delivery.is_valid_email("wang@example.cn")
-    assert not delivery.is_valid_email("wang@localhost")
-    assert not delivery.is_valid_email("not an email")
-    assert not delivery.is_valid_email("a@b.cn\r\nBcc: c@d.cn")
+    assert outbox.is_valid_email("wang@example.cn")
+    assert not outbox.is_valid_email("wang@localhost")
+    assert not outbox.is_valid_email("not an email")
+    assert not outbox.is_valid_email("a@b.cn\r\nBcc: c@d.cn")
 
 
 # ---- SMTP, against a real server on loopback ----
@@ -218,7 +218,7 @@ def test_a_retry_uses_the_corrected_address(smtp, district):
     with session_scope() as session:
         person = session.scalars(select(Person).where(Person.email.is_not(None)).order_by(Person.code)).first()
         smtp.refuse.add(person.email)
-        delivery.queue(session, [delivery.Draft.to_person(person, 2026, "progress", "overdue", draft().context)])
+        outbox.queue(session, [outbox.Draft.to_person(person, 2026, "progress", "overdue", draft().context)])
     assert delivery.deliver_pending().failed == 1
     with session_scope() as session:  # the coordinator corrects the address (as org import would)
         session.get(Person, person.id).email = "corrected@example.cn"

@@ -1,15 +1,26 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
-
 from factories import YEAR
 from lianchuang.errors import ImportRefused, UserError
-from lianchuang.models import AwardResult, Community, EvaluationResult, Evaluator, Objection, PersonResult, Task
+from lianchuang.models import (
+    AwardResult,
+    Community,
+    EvaluationResult,
+    Evaluator,
+    Objection,
+    PersonResult,
+    Task,
+)
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade
-from lianchuang.tasks import award, evaluation, evaluation_scheme, opinions
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.evaluation import NewBallot
+from lianchuang.tasks.evaluation import award
+from lianchuang.tasks.evaluation import ballots as evaluation
+from lianchuang.tasks.evaluation import notices as evaluation_notices
+from lianchuang.tasks.evaluation import scheme as evaluation_scheme
+from lianchuang.tasks.evaluation.ballots import NewBallot
+from lianchuang.tasks.opinions import rules as opinions
+from sqlalchemy import select
 
 
 @pytest.mark.parametrize("total, weights", [(500_000, [1, 1, 1]), (100, [3, 2, 1, 0]), (7, [1] * 25), (0, [1, 2])])
@@ -158,7 +169,7 @@ def test_award_allocates_the_budget_exactly_once_and_explains_each_amount(opened
     with pytest.raises(UserError, match="--redo"):
         award.award(session, cycle.id, 300_000)
     assert sum(r["funding_yuan"] for r in award.award(session, cycle.id, 300_000, redo=True)) == 300_000
-    drafts = award.award_drafts(session, YEAR, cycle.id)
+    drafts = evaluation_notices.award_drafts(session, YEAR, cycle.id)
     stored = {a.community_id: a for a in session.scalars(select(AwardResult))}
     for draft in drafts:
         assert draft.context["explanation"].endswith(f"= {draft.context['funding']:,} 元")

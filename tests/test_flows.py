@@ -3,8 +3,6 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
-
 from factories import SMALL, YEAR
 from lianchuang import clock
 from lianchuang.flows import demo
@@ -14,7 +12,8 @@ from lianchuang.models.db import session_scope
 from lianchuang.models.enums import StageStatus
 from lianchuang.models.queries import summary
 from lianchuang.tasks.cycle import existing_cycle
-from lianchuang.tasks.demo_data import SCALES
+from lianchuang.tasks.demo.data import SCALES
+from sqlalchemy import func, select
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@ import re
 from pathlib import Path
 
 import pytest
-
-from lianchuang.tasks.notice_samples import SAMPLES
-from lianchuang.tasks.rendering import TEMPLATES_DIR, render_notice
+from lianchuang.tasks.demo.samples import SAMPLES
+from lianchuang.tasks.outbox.rendering import TEMPLATES_DIR, render_notice
 
 TEMPLATES = sorted(p.stem for p in (Path(TEMPLATES_DIR) / "notices").glob("*.j2") if not p.stem.startswith("_"))
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -54,7 +53,7 @@ def test_dates_and_amounts_follow_the_locale(settings):
 
 
 def test_a_table_cell_is_escaped_and_cannot_split_into_more_cells():
-    from lianchuang.tasks.rendering import table
+    from lianchuang.tasks.outbox.rendering import table
 
     html = table(["编号", "任务"], [["T-1", "<b>修路</b>\x00\x01"], ["T-2", None]], empty="—", html=True)
     assert html.count("<tr>") == 3 and html.count("<td>") == 4

@@ -1,12 +1,12 @@
 from datetime import date
 
-from sqlalchemy import select
-
 from factories import YEAR, add_opinion
 from lianchuang.models import Community, Opinion, Task, Unit
 from lianchuang.models.enums import SOURCE_KINDS, Category, OpinionStatus
-from lianchuang.tasks import opinions
 from lianchuang.tasks.cycle import ensure_cycle
+from lianchuang.tasks.opinions import notices as opinion_notices
+from lianchuang.tasks.opinions import rules as opinions
+from sqlalchemy import select
 
 
 def first_community(session):
@@ -38,7 +38,7 @@ def test_adopted_suggestions_become_tasks_and_merged_ones_join_them(district, se
     by_id = {o.id: o for o in session.scalars(select(Opinion))}
     assert by_id[adopted].task_id == task.id and by_id[merged].task_id == task.id
     assert by_id[declined].task_id is None and by_id[declined].decision_reason == "不属于社区职责"
-    feedback = opinions.feedback_drafts(session, YEAR, cycle.id, [community.id])
+    feedback = opinion_notices.feedback_drafts(session, YEAR, cycle.id, [community.id])
     texts = {d.recipient_name: d.context for d in feedback}
     assert texts["林秀英"]["status"] == "merged" and texts["林秀英"]["task_code"] == task.code
     assert texts["张三"]["reason"] == "不属于社区职责"
@@ -47,7 +47,7 @@ def test_adopted_suggestions_become_tasks_and_merged_ones_join_them(district, se
 
 def test_solicitation_reaches_every_source_kind(district, session):
     community = first_community(session)
-    drafts = opinions.solicitation_drafts(session, YEAR, [community.id], date(YEAR, 1, 31))
+    drafts = opinion_notices.solicitation_drafts(session, YEAR, [community.id], date(YEAR, 1, 31))
     kinds_present = set(session.scalars(select(Unit.kind).where(Unit.community_id == community.id)))
     assert {d.context["source_kind"] for d in drafts} == {k.value for k in kinds_present if k in SOURCE_KINDS}
     assert {"linked_leader", "linked_unit", "residents"} <= {d.context["source_kind"] for d in drafts}

@@ -1,11 +1,15 @@
 import pytest
-from openpyxl import load_workbook
-from sqlalchemy import func, select
-
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Community, Person, Unit
 from lianchuang.models.db import session_scope
-from lianchuang.tasks.org import load_org, org_overview, parse_workbook, write_org_template
+from lianchuang.tasks.org import (
+    load_org,
+    org_overview,
+    parse_workbook,
+    write_org_template,
+)
+from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 
 def filled_template(tmp_path, edit=None):
@@ -82,7 +86,7 @@ def test_a_missing_sheet_is_reported(settings, tmp_path):
 
 
 def test_the_demo_province_names_its_5000_communities_uniquely_and_briefly():
-    from lianchuang.tasks.demo_data import SCALES, generate_org
+    from lianchuang.tasks.demo.data import SCALES, generate_org
 
     names = [community["name"] for community in generate_org(SCALES["province"]).communities]
     assert len(set(names)) == 5000

@@ -1,13 +1,20 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import delete, select
-
 from factories import YEAR
-from lianchuang.models import Community, Milestone, MonthlyRanking, RankingOverdueTask, Task
+from lianchuang.models import (
+    Community,
+    Milestone,
+    MonthlyRanking,
+    RankingOverdueTask,
+    Task,
+)
 from lianchuang.models.enums import Category
-from lianchuang.tasks import opinions, progress
 from lianchuang.tasks.cycle import ensure_cycle
+from lianchuang.tasks.opinions import rules as opinions
+from lianchuang.tasks.progress import notices as progress_notices
+from lianchuang.tasks.progress import ranking as progress
+from sqlalchemy import delete, select
 
 
 def test_equal_scores_share_a_rank():
@@ -63,7 +70,7 @@ def test_the_months_email_lists_the_overdue_tasks_its_ranking_counted(two_commun
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 20), 10)])
     assert progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 1))
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 28), 90)])  # late correction
-    drafts, wait_for_charts = progress.ranking_drafts(session, YEAR, cycle.id, 6)
+    drafts, wait_for_charts = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
     wait_for_charts()
     listed = {d.community_id: d.context["overdue"] for d in drafts if d.context["scope"] == "community"}
     assert listed[behind.community_id] == [[behind.code, behind.title, "50%", "10%"]]  # as counted on publication
@@ -76,15 +83,15 @@ def test_the_months_email_lists_the_overdue_tasks_its_ranking_counted(two_commun
 
 
 def test_overdue_reminder_goes_once_per_owner_for_the_milestone_due(two_communities, session):
-    from lianchuang.tasks.assignment import apply, propose
-    from lianchuang.tasks.division import complete_task_cards
+    from lianchuang.tasks.division.assignment import apply, propose
+    from lianchuang.tasks.division.cards import complete_task_cards
 
     cycle, tasks = two_communities
     apply(session, propose(session, cycle.id, [t.community_id for t in tasks])[0])
     complete_task_cards(session, YEAR, cycle.id, [t.community_id for t in tasks])
     progress.record_reports(session, [progress.NewReport(tasks[0].id, date(YEAR, 6, 20), 20)])
-    drafts = progress.overdue_drafts(session, YEAR, cycle.id, 6)
+    drafts = progress_notices.overdue_drafts(session, YEAR, cycle.id, 6)
     assert {d.context["task_code"] for d in drafts} == {tasks[0].code, tasks[1].code}
     assert all(d.context["planned"] == 50 for d in drafts)
     assert len({d.key for d in drafts}) == len(drafts)
-    assert progress.overdue_drafts(session, YEAR, cycle.id, 7) == []  # no milestone due in July
+    assert progress_notices.overdue_drafts(session, YEAR, cycle.id, 7) == []  # no milestone due in July

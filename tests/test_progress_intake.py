@@ -5,20 +5,19 @@ from datetime import date
 from email import policy
 
 import pytest
-from openpyxl import load_workbook
-from sqlalchemy import select
-
 from factories import YEAR, write_lines
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Community, Milestone, ProgressReport, Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Category
-from lianchuang.tasks import opinions
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.assignment import apply, propose
-from lianchuang.tasks.division import complete_task_cards
-from lianchuang.tasks.progress_intake import import_progress, write_progress_template
+from lianchuang.tasks.division.assignment import apply, propose
+from lianchuang.tasks.division.cards import complete_task_cards
+from lianchuang.tasks.opinions import rules as opinions
+from lianchuang.tasks.progress.reports import import_progress, write_progress_template
+from openpyxl import load_workbook
+from sqlalchemy import select
 
 
 @pytest.fixture

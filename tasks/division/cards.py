@@ -4,13 +4,19 @@ posts (设岗定责), and tell owners what they took on."""
 from collections import defaultdict
 from datetime import date
 
+from lianchuang.models import (
+    Community,
+    Milestone,
+    Person,
+    Post,
+    PostClaim,
+    PostKind,
+    Task,
+)
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.enums import Role
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from lianchuang.models import Community, Milestone, Person, Post, PostClaim, PostKind, Task, TaskCoUnit
-from lianchuang.models.db import insert_ignoring_duplicates
-from lianchuang.models.enums import Role, Stage
-from lianchuang.tasks.delivery import Draft
 
 BUILTIN_POST_KINDS = [
     ("平安创建岗", "参与巡逻防控，排查治安隐患"), ("文明劝导岗", "劝导不文明行为，倡导文明新风"),
@@ -104,33 +110,6 @@ def open_posts(session: Session, cycle_id: int, community_ids: list[int], opened
 
 
 CLAIMING_ROLES = [Role.serving_member, Role.member_without_post, Role.activist, Role.resident, Role.resident_rep]
-
-
-def assignment_drafts(session: Session, year: int, cycle_id: int, community_ids: list[int]) -> list[Draft]:
-    """One notice per responsible leader, liaison and co-organiser's leader, listing their tasks."""
-    rows = session.execute(
-        select(Task, Community.name).join(Community)
-        .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids), Task.lead_unit_id.is_not(None))
-        .order_by(Task.code)).all()
-    co_leaders = defaultdict(list)
-    for task_id, person_id in session.execute(
-            select(TaskCoUnit.task_id, Person.id).join(Person, Person.unit_id == TaskCoUnit.unit_id)
-            .join(Task, Task.id == TaskCoUnit.task_id)
-            .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids), Person.role == Role.unit_leader)):
-        co_leaders[task_id].append(person_id)
-    duties = defaultdict(list)
-    for task, community in rows:
-        line = lambda role: dict(code=task.code, title=task.title, role=role, goal=task.goal or "", deadline=task.deadline)
-        if task.responsible_person_id:
-            duties[task.responsible_person_id].append((community, line("responsible")))
-        if task.liaison_person_id:
-            duties[task.liaison_person_id].append((community, line("liaison")))
-        for person_id in co_leaders[task.id]:
-            duties[person_id].append((community, line("co_organiser")))
-    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(duties)))}
-    return [Draft.to_person(people[pid], year, Stage.division, "assignment",
-                  context=dict(year=year, community=items[0][0], tasks=[line for _, line in items]))
-            for pid, items in sorted(duties.items())]
 
 
 def claim_posts(session: Session, claims: list[tuple[int, int]], claimed_on: date) -> int:

@@ -10,9 +10,8 @@ from functools import lru_cache, partial
 from importlib.resources import files
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup, escape
-
 from lianchuang.models.enums import LABELS
+from markupsafe import Markup, escape
 
 TEMPLATES_DIR = str(files("lianchuang") / "templates")
 

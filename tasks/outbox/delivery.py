@@ -1,169 +1,19 @@
-"""The outbox: queue rendered notices once per idempotency key, deliver them to the Maildir,
-and collect notices for people without email into a printable page per community."""
+"""Delivery: the Maildir and SMTP channels, each notice recorded the moment it is sent, failures
+classified as permanent or transient; large batches split with a worker process."""
 
-import base64
-import hashlib
 import os
-import re
 import smtplib
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
-from email.headerregistry import Address
-from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
 from lianchuang import clock
-from lianchuang.models import Community, Notice
-from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models import Notice
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.settings import SmtpSecurity, get_settings
-from lianchuang.tasks.rendering import render_notice, render_page
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-@dataclass
-class Draft:
-    """A notice to queue: who gets which template, with what data, under which key parts."""
-
-    year: int | None
-    stage: str
-    template: str
-    recipient_key: str  # a person code, unique per recipient
-    recipient_name: str
-    recipient_email: str | None
-    context: dict = field(default_factory=dict)
-    period: str = ""
-    community_id: int | None = None
-    person_id: int | None = None
-    image_path: str | None = None  # a PNG shown inline (cid:chart) in the HTML part
-
-    @classmethod
-    def to_person(cls, person, year: int | None, stage: str, template: str, context: dict, period: str = "",
-                  community_id: int | None = None, image_path: str | None = None) -> "Draft":
-        """A notice to a person of the organisation (their code is the recipient key)."""
-        return cls(year=year, stage=stage, template=template, recipient_key=person.code, recipient_name=person.name,
-                   recipient_email=person.email, person_id=person.id, period=period, context=context,
-                   community_id=community_id if community_id is not None else person.community_id, image_path=image_path)
-
-    @property
-    def key(self) -> str:
-        return f"{self.year}:{self.stage}:{self.template}:{self.recipient_key}:{self.period}"
-
-
-def clean_header(text: str) -> str:
-    """No CR/LF or control characters in anything that becomes a header."""
-    return _CONTROL.sub(" ", text or "").strip()
-
-
-def message_id(key: str) -> str:
-    return f"<{hashlib.sha1(key.encode()).hexdigest()}@lianchuang>"
-
-
-def queue(session: Session, drafts: list[Draft]) -> int:
-    """Render and queue the drafts whose key is not in the outbox yet; returns how many were new."""
-    if not drafts:
-        return 0
-    known: set[str] = set()
-    keys = [d.key for d in drafts]
-    for start in range(0, len(keys), 900):
-        known.update(session.scalars(select(Notice.key).where(Notice.key.in_(keys[start:start + 900]))))
-    rows = []
-    for draft in drafts:
-        if draft.key in known:
-            continue
-        known.add(draft.key)
-        rendered = render_notice(draft.template, {"recipient": draft.recipient_name, **draft.context})
-        rows.append(dict(
-            key=draft.key, year=draft.year, stage=draft.stage, template=draft.template, period=draft.period,
-            community_id=draft.community_id, person_id=draft.person_id,
-            recipient_name=clean_header(draft.recipient_name), recipient_email=draft.recipient_email or None,
-            subject=clean_header(rendered.subject), body_text=rendered.text, body_html=rendered.html,
-            message_id=message_id(draft.key), image_path=draft.image_path,
-            status=NoticeStatus.queued if draft.recipient_email else NoticeStatus.printed,
-        ))
-    return insert_ignoring_duplicates(session, Notice, rows, ["key"])
-
-
-def encoded_words(text: str) -> str:
-    """A header value as RFC 2047 encoded words (UTF-8, base64), each under 76 characters, folded
-    onto continuation lines; ASCII stays as it is. Written out because email.header.Header costs
-    about 0.7 ms a subject, a tenth of a ranking email's whole cost."""
-    if text.isascii():
-        return text
-    words, chunk, size = [], [], 0
-    for character in text:
-        length = len(character.encode("utf-8"))
-        if size + length > 39:  # 39 bytes → 52 base64 characters + 12 of framing + a header name
-            words.append("".join(chunk))
-            chunk, size = [], 0
-        chunk.append(character)
-        size += length
-    words.append("".join(chunk))
-    return "\n ".join(f"=?utf-8?b?{base64.b64encode(word.encode('utf-8')).decode('ascii')}?=" for word in words)
-
-
-def _address(name: str, address: str) -> str:
-    name = clean_header(name)
-    if name.isascii():
-        return formataddr((name, address))
-    return f"{encoded_words(name)} <{address}>"
-
-
-@lru_cache(maxsize=1)
-def _sender_headers(mail_from: str, reply_to: str | None) -> list[tuple[str, str]]:
-    sender_name, sender = parseaddr(mail_from)
-    return [("From", _address(sender_name, sender)), *([("Reply-To", reply_to)] if reply_to else [])]
-
-
-@lru_cache(maxsize=512)
-def _inline_image(path: str, modified_ns: int) -> str:
-    """A chart as base64, read and encoded once however many emails show it (a street's chart
-    goes to each of its communities); the modification time in the key notices a redrawn file."""
-    return base64.encodebytes(Path(path).read_bytes()).decode("ascii")
-
-
-def build_message(notice: Notice) -> bytes:
-    """The notice as a MIME message (multipart/alternative: text and HTML, UTF-8, base64; headers
-    RFC 2047-encoded), with the chart inline (multipart/related) if it has one. Built directly
-    rather than through email.message, which costs several times the rendering itself; the tests
-    parse the result with the standard library."""
-    settings = get_settings()
-    boundary = f"=_lianchuang_{notice.message_id.strip('<>').split('@')[0][:24]}"
-    image = None
-    if notice.image_path and os.path.exists(notice.image_path):
-        image = _inline_image(notice.image_path, os.stat(notice.image_path).st_mtime_ns)
-    content_type = (f'multipart/related; boundary="{boundary}r"; type="multipart/alternative"' if image
-                    else f'multipart/alternative; boundary="{boundary}"')
-    headers = [
-        *_sender_headers(settings.mail_from, settings.reply_to),
-        ("To", _address(notice.recipient_name, notice.recipient_email)),
-        ("Subject", encoded_words(clean_header(notice.subject))),
-        ("Message-ID", notice.message_id),
-        ("Date", format_datetime(clock.now().astimezone())),
-        ("MIME-Version", "1.0"),
-        ("Content-Type", content_type),
-    ]
-    lines = [f"{name}: {value}" for name, value in headers] + [""]
-    if image:
-        lines += [f"--{boundary}r", f'Content-Type: multipart/alternative; boundary="{boundary}"', ""]
-    for subtype, body in (("plain", notice.body_text), ("html", notice.body_html)):
-        lines += [f"--{boundary}", f'Content-Type: text/{subtype}; charset="utf-8"',
-                  "Content-Transfer-Encoding: base64", "", base64.encodebytes(body.encode("utf-8")).decode("ascii")]
-    lines += [f"--{boundary}--", ""]
-    if image:
-        lines += [f"--{boundary}r", "Content-Type: image/png", "Content-Transfer-Encoding: base64", "Content-ID: <chart>",
-                  'Content-Disposition: inline; filename="chart.png"', "", image, f"--{boundary}r--", ""]
-    return "\n".join(lines).encode("ascii")
-
-
-def envelope_sender() -> str:
-    return parseaddr(get_settings().mail_from)[1]
+from lianchuang.tasks.outbox.mime import build_message, envelope_sender
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 
 class PermanentFailure(Exception):
@@ -302,7 +152,7 @@ def deliver_all(year: int | None = None) -> DeliveryReport:
         return deliver_pending(year)
     from lianchuang.tasks import workers
 
-    wait = workers.start("lianchuang.tasks.delivery", workers.app_job(year=year))
+    wait = workers.start("lianchuang.tasks.outbox.delivery", workers.app_job(year=year))
     report = deliver_pending(year, shard=(0, 2))
     other = DeliveryReport(**wait())
     return DeliveryReport(delivered=report.delivered + other.delivered, failed=report.failed + other.failed,
@@ -384,9 +234,8 @@ def _record_failure(notice_id: int, error: str, status: NoticeStatus) -> None:
 
 
 def _count_queued(year: int | None) -> int:
-    from sqlalchemy import func
-
     from lianchuang.models.db import session_scope
+    from sqlalchemy import func
 
     with session_scope() as session:
         query = select(func.count()).where(Notice.status == NoticeStatus.queued)
@@ -405,31 +254,6 @@ def requeue_failed(session: Session) -> int:
     session.execute(update(Notice).where(failed, Notice.recipient_email.is_(None)).values(status=NoticeStatus.printed))
     return session.execute(update(Notice).where(Notice.status == NoticeStatus.failed)
                            .values(status=NoticeStatus.queued)).rowcount
-
-
-def write_print_batches(session: Session, year: int) -> int:
-    """One printable HTML page per community with every notice of the year for people without email."""
-    notices = session.execute(
-        select(Notice, Community.name).outerjoin(Community, Notice.community_id == Community.id)
-        .where(Notice.status == NoticeStatus.printed, Notice.year == year).order_by(Notice.community_id, Notice.id)
-    ).all()
-    by_community: dict[str, list[Notice]] = defaultdict(list)
-    for notice, community_name in notices:
-        by_community[community_name or "区级"].append(notice)
-    folder = get_settings().print_dir / str(year)
-    folder.mkdir(parents=True, exist_ok=True)
-    for community_name, items in by_community.items():
-        page = render_page("print_batch.html", {"community": community_name, "year": year, "notices": items})
-        (folder / f"{community_name}.html").write_text(page, encoding="utf-8")
-    return len(notices)
-
-
-def is_valid_email(text: str) -> bool:
-    try:
-        address = Address(addr_spec=text.strip())
-    except Exception:  # the email package raises several kinds for malformed addresses
-        return False
-    return bool(address.username and "." in address.domain and not _CONTROL.search(text))
 
 
 if __name__ == "__main__":

@@ -3,19 +3,36 @@ communities) in one transaction, calling the plain rule functions of the stage m
 
 from datetime import date, timedelta
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
-
 from lianchuang import clock
 from lianchuang.errors import UserError
 from lianchuang.models import Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
-from lianchuang.tasks import assignment, award, commitments, delivery, division, evaluation, opinions, progress
 from lianchuang.tasks.board import start_board
-from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle, set_stage
+from lianchuang.tasks.commitments import rules as commitments
+from lianchuang.tasks.cycle import (
+    audit,
+    communities_in_scope,
+    ensure_cycle,
+    existing_cycle,
+    set_stage,
+)
+from lianchuang.tasks.division import assignment
+from lianchuang.tasks.division import cards as division
+from lianchuang.tasks.division import notices as division_notices
+from lianchuang.tasks.evaluation import award
+from lianchuang.tasks.evaluation import ballots as evaluation
+from lianchuang.tasks.evaluation import notices as evaluation_notices
+from lianchuang.tasks.opinions import notices as opinion_notices
+from lianchuang.tasks.opinions import rules as opinions
+from lianchuang.tasks.outbox import delivery, print_pages
+from lianchuang.tasks.outbox import drafts as outbox
+from lianchuang.tasks.progress import notices as progress_notices
+from lianchuang.tasks.progress import ranking as progress
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
 
 stage_task = task(cache_policy=NO_CACHE)  # every step writes to the database: never serve it from a cache
 
@@ -28,10 +45,10 @@ def gather_and_decide(year: int, community_codes: list[str] | None, deadline: da
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
-        solicited = delivery.queue(session, opinions.solicitation_drafts(session, year, ids, deadline or today + timedelta(days=21)))
+        solicited = outbox.queue(session, opinion_notices.solicitation_drafts(session, year, ids, deadline or today + timedelta(days=21)))
         undecided = opinions.undecided_communities(session, cycle.id, ids)
-        meetings = delivery.queue(session, opinions.meeting_drafts(session, year, sorted(undecided), today + timedelta(days=7)))
-        feedback = delivery.queue(session, opinions.feedback_drafts(session, year, cycle.id, ids))
+        meetings = outbox.queue(session, opinion_notices.meeting_drafts(session, year, sorted(undecided), today + timedelta(days=7)))
+        feedback = outbox.queue(session, opinion_notices.feedback_drafts(session, year, cycle.id, ids))
         set_stage(session, cycle, undecided, Stage.opinions, StageStatus.in_progress)
         set_stage(session, cycle, set(ids) - undecided, Stage.opinions, StageStatus.done)
         audit(session, "run", "stage:opinions", year=year, communities=len(ids))
@@ -46,14 +63,14 @@ def solicit(year: int, community_codes: list[str] | None, deadline: date | None)
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
-        solicited = delivery.queue(session, opinions.solicitation_drafts(session, year, ids, deadline or today + timedelta(days=21)))
+        solicited = outbox.queue(session, opinion_notices.solicitation_drafts(session, year, ids, deadline or today + timedelta(days=21)))
         set_stage(session, cycle, ids, Stage.opinions, StageStatus.in_progress)
         return dict(solicitations=solicited, communities=len(ids))
 
 
 @stage_task
 def opinion_coverage(year: int) -> list[dict]:
-    from lianchuang.tasks.intake import coverage
+    from lianchuang.tasks.opinions.sheets import coverage
 
     with session_scope() as session:
         return coverage(session, existing_cycle(session, year).id)
@@ -70,7 +87,7 @@ def divide_work(year: int, community_codes: list[str] | None) -> dict:
         assignment.apply(session, proposals)
         completed = division.complete_task_cards(session, year, cycle.id, ids)
         posts = division.open_posts(session, cycle.id, ids, today)
-        notices = delivery.queue(session, division.assignment_drafts(session, year, cycle.id, ids))
+        notices = outbox.queue(session, division_notices.assignment_drafts(session, year, cycle.id, ids))
         incomplete = division.incomplete_tasks(session, cycle.id, ids)
         with_tasks = set(session.scalars(select(Task.community_id).where(Task.cycle_id == cycle.id, Task.community_id.in_(ids))))
         set_stage(session, cycle, with_tasks - set(incomplete), Stage.division, StageStatus.done)
@@ -83,13 +100,13 @@ def divide_work(year: int, community_codes: list[str] | None) -> dict:
 @stage_task
 def open_emergency_posts(year: int, community_code: str, kind: str, capacity: int, situation: str) -> dict:
     """Open a temporary post and queue the rapid notice to the community and its neighbours."""
-    from lianchuang.tasks.posts import open_emergency
+    from lianchuang.tasks.division.posts import open_emergency
 
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         community = communities_in_scope(session, [community_code])[0]
         capacity, drafts = open_emergency(session, year, cycle.id, community, kind, capacity, situation, clock.today())
-        notices = delivery.queue(session, drafts)
+        notices = outbox.queue(session, drafts)
         audit(session, "open", "post:emergency", year=year, community=community.code, kind=kind, capacity=capacity)
         return dict(emergency_places=capacity, emergency_notices=notices)
 
@@ -104,7 +121,7 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
         prepared = commitments.prepare_commitments(session, year, cycle.id, ids)
         incomplete = division.incomplete_tasks(session, cycle.id, ids)
         ready = commitments.publishable_communities(session, cycle.id, ids, incomplete)
-        notices = delivery.queue(session, commitments.publish(session, year, cycle.id, ready, today))
+        notices = outbox.queue(session, commitments.publish(session, year, cycle.id, ready, today))
         set_stage(session, cycle, ids, Stage.commitments, StageStatus.in_progress)
         set_stage(session, cycle, ready, Stage.commitments, StageStatus.done)
         audit(session, "run", "stage:commitments", year=year, published=len(ready))
@@ -136,9 +153,9 @@ def remind(year: int, through_month: int) -> dict:
     milestone and owner, ever), and the request to report the next month's progress."""
     with session_scope() as session:
         cycle = existing_cycle(session, year)
-        overdue = sum(delivery.queue(session, progress.overdue_drafts(session, year, cycle.id, month))
+        overdue = sum(outbox.queue(session, progress_notices.overdue_drafts(session, year, cycle.id, month))
                       for month in range(1, through_month + 1))
-        requests = delivery.queue(session, progress.reminder_drafts(session, year, cycle.id, through_month + 1))
+        requests = outbox.queue(session, progress_notices.reminder_drafts(session, year, cycle.id, through_month + 1))
         return dict(overdue_reminders=overdue, progress_reminders=requests)
 
 
@@ -163,12 +180,12 @@ def evaluate_jointly(year: int, close: bool) -> dict:
         ids = [c.id for c in communities_in_scope(session)]
         summary = {}
         if not evaluation.closed_on(session, cycle.id):
-            summary["invitations"] = delivery.queue(session, evaluation.open_evaluation(
+            summary["invitations"] = outbox.queue(session, evaluation.open_evaluation(
                 session, year, cycle.id, ids, today + timedelta(days=10)))
         set_stage(session, cycle, ids, Stage.evaluation, StageStatus.in_progress)
         if close:
             summary["tasks_rated"] = evaluation.close(session, cycle.id, today)
-            summary["result_notices"] = delivery.queue(session, evaluation.result_drafts(session, year, cycle.id))
+            summary["result_notices"] = outbox.queue(session, evaluation_notices.result_drafts(session, year, cycle.id))
         audit(session, "run", "stage:evaluation", year=year, close=close)
         return summary
 
@@ -179,7 +196,7 @@ def allocate_funding(year: int, budget: int, redo: bool) -> dict:
     with session_scope() as session:
         cycle = existing_cycle(session, year)
         awards = award.award(session, cycle.id, budget, redo)
-        notices = delivery.queue(session, award.award_drafts(session, year, cycle.id))
+        notices = outbox.queue(session, evaluation_notices.award_drafts(session, year, cycle.id))
         set_stage(session, cycle, [a["community_id"] for a in awards], Stage.evaluation, StageStatus.done)
         audit(session, "run", "stage:award", year=year, budget=budget, redo=redo)
         return dict(communities_awarded=sum(1 for a in awards if a.get("award")),
@@ -211,12 +228,12 @@ def deliver_and_publish(year: int, ranking_months: tuple[int, ...] = ()) -> dict
     rankings = 0
     for month in ranking_months:
         with session_scope() as session:
-            drafts, wait_for_charts = progress.ranking_drafts(session, year, cycle_id, month)
-            rankings += delivery.queue(session, drafts)
+            drafts, wait_for_charts = progress_notices.ranking_drafts(session, year, cycle_id, month)
+            rankings += outbox.queue(session, drafts)
             wait_for_charts()
     report = delivery.deliver_all(year)
     with session_scope() as session:
-        printed = delivery.write_print_batches(session, year)
+        printed = print_pages.write_print_batches(session, year)
     pages = board_pages()
     if report.errors:
         get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))

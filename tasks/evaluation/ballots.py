@@ -24,18 +24,29 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import String, and_, case, func, select, type_coerce, update
-from sqlalchemy.orm import Session
-
 from lianchuang import clock
 from lianchuang.errors import COMMAND_LINE, ImportRefused, Problem, UserError
-from lianchuang.models import (Ballot, Community, Cycle, EvaluationResult, Evaluator, GradePoint, GroupWeight, Objection,
-                               Person, PersonResult, Task, Unit)
+from lianchuang.models import (
+    Ballot,
+    Community,
+    Cycle,
+    EvaluationResult,
+    Evaluator,
+    GradePoint,
+    GroupWeight,
+    Objection,
+    Person,
+    PersonResult,
+    Task,
+    Unit,
+)
 from lianchuang.models.db import insert_ignoring_duplicates, insert_new
 from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
-from lianchuang.tasks.delivery import Draft
-from lianchuang.tasks.evaluation_scheme import ensure_scheme, items_by_category
+from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
+from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
+from sqlalchemy import String, and_, case, func, select, type_coerce, update
+from sqlalchemy.orm import Session
 
 GROUP_OF_UNIT_KIND = {UnitKind.stationed_unit: EvaluatorGroup.stationed_units, UnitKind.linked_unit: EvaluatorGroup.stationed_units,
                       UnitKind.mass_org: EvaluatorGroup.mass_orgs, UnitKind.civil_org: EvaluatorGroup.civil_orgs}
@@ -307,22 +318,3 @@ def record_objection(session: Session, cycle_id: int, subject_code: str, submitt
     return objection
 
 
-def result_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
-    """The results announcement (公示) to each community coordinator, the leaders of its lead units
-    and its responsible persons, with the objection deadline."""
-    cycle = session.get(Cycle, cycle_id)
-    results = defaultdict(list)
-    for task, unit_name, result in session.execute(
-            select(Task, Unit.name, EvaluationResult).join(EvaluationResult, EvaluationResult.task_id == Task.id)
-            .outerjoin(Unit, Task.lead_unit_id == Unit.id).where(Task.cycle_id == cycle_id).order_by(Task.code)):
-        results[task.community_id].append([task.code, task.title, unit_name or "", result.ballots, result.score])
-    names = dict(session.execute(select(Community.id, Community.name)).all())
-    lead_units = select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)
-    responsible = select(Task.responsible_person_id).where(Task.cycle_id == cycle_id)
-    people = session.scalars(select(Person).where(
-        (Person.role == Role.community_coordinator) | ((Person.role == Role.unit_leader) & Person.unit_id.in_(lead_units))
-        | Person.id.in_(responsible)).order_by(Person.code)).all()
-    return [Draft.to_person(person, year, Stage.evaluation, "evaluation_results", community_id=person.community_id,
-                            context=dict(year=year, community=names[person.community_id], rows=results[person.community_id],
-                                         objection_deadline=cycle.objection_deadline))
-            for person in people if person.community_id in results]

@@ -1,16 +1,18 @@
 """The innovation award and the party-building funding tied to it (see evaluation.py's module doc
 for the rule): communities ranked on the year, the budget split to the yuan."""
 
+from lianchuang.errors import UserError
+from lianchuang.models import (
+    AwardResult,
+    EvaluationResult,
+    MonthlyRanking,
+    Task,
+)
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.tasks.evaluation.ballots import closed_on
+from lianchuang.tasks.progress.ranking import competition_ranks
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-
-from lianchuang.errors import UserError
-from lianchuang.models import AwardResult, Community, EvaluationResult, MonthlyRanking, Person, Task
-from lianchuang.models.db import insert_ignoring_duplicates
-from lianchuang.models.enums import Role, Stage
-from lianchuang.tasks.delivery import Draft
-from lianchuang.tasks.evaluation import closed_on
-from lianchuang.tasks.progress import competition_ranks
 
 AWARDS = [("一等奖", 0.1, 3), ("二等奖", 0.2, 2), ("三等奖", 0.3, 1)]
 BASE_SHARE = 0.6
@@ -105,14 +107,3 @@ def year_scores(session: Session, cycle_id: int) -> list[dict]:
     return rows
 
 
-def award_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
-    """The award and funding notice to each community coordinator, with how the amount was reached."""
-    awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
-    budget = sum(a.funding_yuan for a in awards.values())
-    names = dict(session.execute(select(Community.id, Community.name)).all())
-    people = session.scalars(select(Person).where(Person.role == Role.community_coordinator,
-                                                  Person.community_id.in_(awards)).order_by(Person.code))
-    return [Draft.to_person(person, year, Stage.evaluation, "award", period=f"budget-{budget}",
-                            context=dict(year=year, community=names[person.community_id], year_score=a.year_score,
-                                         rank=a.rank, award=a.award, funding=a.funding_yuan, explanation=a.explanation))
-            for person in people for a in [awards[person.community_id]]]

@@ -8,7 +8,6 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
-
 OUTLINE_SIZE = 100  # px per em at which glyph outlines are read, then scaled
 
 
@@ -111,7 +110,7 @@ def draw_all(jobs: list[tuple[str, str, list[tuple[str, float]]]]) -> Callable[[
     from lianchuang.tasks import workers
 
     count = max(1, (os.cpu_count() or 1) - 1)  # one core stays with the caller, which renders meanwhile
-    waits = [workers.start("lianchuang.tasks.charts", jobs[index::count]) for index in range(count)]
+    waits = [workers.start("lianchuang.tasks.progress.charts", jobs[index::count]) for index in range(count)]
 
     def wait_for_all() -> None:
         for wait in waits:

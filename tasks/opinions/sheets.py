@@ -2,19 +2,16 @@
 streamed in two passes: check everything, then write everything in one transaction), and the
 coverage report."""
 
-import re
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Community, Opinion
 from lianchuang.models.enums import SOURCE_KINDS, Channel, OpinionStatus, UnitKind
-from lianchuang.tasks.opinions import NewOpinion, record_opinions
-from lianchuang.tasks.sheets import Column, SheetReader, write_template
+from lianchuang.tasks.opinions.rules import NewOpinion, record_opinions
+from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 SHEET = "意见建议"
 COLUMNS = [
@@ -24,17 +21,6 @@ COLUMNS = [
     Column("date", "日期", ("date",), True),
 ]
 CHUNK = 5000
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
-
-
-def parse_date(text: str) -> date | None:
-    match = _DATE.match(text.strip())
-    if not match:
-        return None
-    try:
-        return date(*map(int, match.groups()))
-    except ValueError:
-        return None
 
 
 def write_opinion_template(session: Session, path: Path, year: int, community_codes: list[str] | None) -> None:
@@ -125,26 +111,6 @@ def _sheet_name(path: Path) -> str | None:
 
 
 # ---- near-identical suggestions ----
-
-_NOISE = re.compile(r"[\s\W\d_]+|^(建议|希望|请|要求)")
-
-
-def _bigrams(text: str) -> set[str]:
-    text = _NOISE.sub("", text)
-    return {text[i:i + 2] for i in range(len(text) - 1)} or {text}
-
-
-def similar_pairs(opinions: list[tuple[int, str]], threshold: float = 0.6) -> dict[int, int]:
-    """For suggestions of one community: id → the id of an earlier suggestion worded nearly the same
-    (character-bigram Jaccard similarity of at least `threshold`, ignoring punctuation and digits)."""
-    grams = [(oid, _bigrams(text)) for oid, text in opinions]
-    similar = {}
-    for i, (oid, mine) in enumerate(grams):
-        for other, theirs in grams[:i]:
-            if len(mine & theirs) >= threshold * len(mine | theirs):
-                similar[oid] = other
-                break
-    return similar
 
 
 # ---- coverage ----

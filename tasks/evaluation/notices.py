@@ -1,0 +1,51 @@
+"""Stage 5's notices: the results announcement with the objection deadline, and the award."""
+
+from collections import defaultdict
+
+from lianchuang.models import (
+    AwardResult,
+    Community,
+    Cycle,
+    EvaluationResult,
+    Person,
+    Task,
+    Unit,
+)
+from lianchuang.models.enums import Role, Stage
+from lianchuang.tasks.outbox.drafts import Draft
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+
+def result_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
+    """The results announcement (公示) to each community coordinator, the leaders of its lead units
+    and its responsible persons, with the objection deadline."""
+    cycle = session.get(Cycle, cycle_id)
+    results = defaultdict(list)
+    for task, unit_name, result in session.execute(
+            select(Task, Unit.name, EvaluationResult).join(EvaluationResult, EvaluationResult.task_id == Task.id)
+            .outerjoin(Unit, Task.lead_unit_id == Unit.id).where(Task.cycle_id == cycle_id).order_by(Task.code)):
+        results[task.community_id].append([task.code, task.title, unit_name or "", result.ballots, result.score])
+    names = dict(session.execute(select(Community.id, Community.name)).all())
+    lead_units = select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)
+    responsible = select(Task.responsible_person_id).where(Task.cycle_id == cycle_id)
+    people = session.scalars(select(Person).where(
+        (Person.role == Role.community_coordinator) | ((Person.role == Role.unit_leader) & Person.unit_id.in_(lead_units))
+        | Person.id.in_(responsible)).order_by(Person.code)).all()
+    return [Draft.to_person(person, year, Stage.evaluation, "evaluation_results", community_id=person.community_id,
+                            context=dict(year=year, community=names[person.community_id], rows=results[person.community_id],
+                                         objection_deadline=cycle.objection_deadline))
+            for person in people if person.community_id in results]
+
+
+def award_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
+    """The award and funding notice to each community coordinator, with how the amount was reached."""
+    awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
+    budget = sum(a.funding_yuan for a in awards.values())
+    names = dict(session.execute(select(Community.id, Community.name)).all())
+    people = session.scalars(select(Person).where(Person.role == Role.community_coordinator,
+                                                  Person.community_id.in_(awards)).order_by(Person.code))
+    return [Draft.to_person(person, year, Stage.evaluation, "award", period=f"budget-{budget}",
+                            context=dict(year=year, community=names[person.community_id], year_score=a.year_score,
+                                         rank=a.rank, award=a.award, funding=a.funding_yuan, explanation=a.explanation))
+            for person in people for a in [awards[person.community_id]]]

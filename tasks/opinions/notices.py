@@ -1,0 +1,66 @@
+"""Stage 1's notices: the solicitation to each of the six kinds of source, the joint meeting's
+notice with its agenda, and the feedback to every submitter on what became of their suggestion."""
+
+from datetime import date
+
+from lianchuang.models import Community, Opinion, Person, Task, Unit
+from lianchuang.models.enums import SOURCE_KINDS, OpinionStatus, Role, Stage, UnitKind
+from lianchuang.tasks.outbox.drafts import Draft
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+
+def solicitation_drafts(session: Session, year: int, community_ids: list[int], deadline: date) -> list[Draft]:
+    """One solicitation per contact of every party of the six source kinds in the communities."""
+    rows = session.execute(
+        select(Person, Unit.kind, Community.name).join(Unit, Person.unit_id == Unit.id)
+        .join(Community, Unit.community_id == Community.id)
+        .where(Unit.community_id.in_(community_ids), Unit.kind.in_(SOURCE_KINDS),
+               Person.role.in_([Role.unit_leader, Role.resident_rep]))
+        .order_by(Person.code)
+    ).all()
+    return [Draft.to_person(person, year, Stage.opinions, "solicitation",
+                                  context=dict(year=year, community=community, source_kind=kind.value,
+                                               deadline=deadline))
+            for person, kind, community in rows]
+
+
+def meeting_drafts(session: Session, year: int, community_ids: list[int], held_on: date) -> list[Draft]:
+    """A meeting notice with the agenda to each community's coordinator and party leaders, where
+    suggestions wait for a decision."""
+    pending = session.execute(
+        select(Opinion.community_id, Opinion.source_kind, func.count()).join_from(Opinion, Community)
+        .where(Opinion.status == OpinionStatus.pending, Opinion.community_id.in_(community_ids))
+        .group_by(Opinion.community_id, Opinion.source_kind)).all()
+    agenda: dict[int, list] = {}
+    for community_id, kind, count in pending:
+        agenda.setdefault(community_id, []).append([UnitKind(kind).value, count])
+    if not agenda:
+        return []
+    names = dict(session.execute(select(Community.id, Community.name).where(Community.id.in_(agenda))).all())
+    people = session.scalars(select(Person).outerjoin(Unit, Person.unit_id == Unit.id).where(
+        Person.community_id.in_(agenda),
+        (Person.role == Role.community_coordinator) | ((Person.role == Role.unit_leader) & (Unit.kind.in_(
+            [UnitKind.party_org, UnitKind.residents_committee, UnitKind.stationed_unit, UnitKind.linked_unit]))))
+    ).all()
+    return [Draft.to_person(p, year, Stage.opinions, "meeting", period=held_on.isoformat(),
+                                  context=dict(year=year, community=names[p.community_id], held_on=held_on,
+                               agenda=agenda[p.community_id]))
+            for p in people]
+
+
+def feedback_drafts(session: Session, year: int, cycle_id: int, community_ids: list[int]) -> list[Draft]:
+    """Feedback to every submitter who left a contact, once per decided suggestion."""
+    rows = session.execute(
+        select(Opinion, Community.name, Task.code, Task.title).join(Community, Opinion.community_id == Community.id)
+        .outerjoin(Task, Opinion.task_id == Task.id)
+        .where(Opinion.cycle_id == cycle_id, Opinion.community_id.in_(community_ids),
+               Opinion.status != OpinionStatus.pending, Opinion.submitter_contact.is_not(None))).all()
+    return [Draft(year=year, stage=Stage.opinions, template="feedback", recipient_key=f"opinion-{o.id}",
+                  recipient_name=o.submitter_name or "居民朋友",
+                  recipient_email=o.submitter_contact if "@" in (o.submitter_contact or "") else None,
+                  community_id=o.community_id,
+                  context=dict(year=year, community=community, content=o.content, submitted_on=o.submitted_on,
+                               status=o.status.value, task_code=code or "", task_title=title or "",
+                               reason=o.decision_reason or "—"))
+            for o, community, code, title in rows]

@@ -1,0 +1,87 @@
+"""Drafts and the once-only queue: a stage builds `Draft`s; `queue` renders each and stores it
+under its idempotency key, so running a stage again queues nothing twice."""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+
+from lianchuang.models import Notice
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.enums import NoticeStatus
+from lianchuang.tasks.outbox.rendering import render_notice
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass
+class Draft:
+    """A notice to queue: who gets which template, with what data, under which key parts."""
+
+    year: int | None
+    stage: str
+    template: str
+    recipient_key: str  # a person code, unique per recipient
+    recipient_name: str
+    recipient_email: str | None
+    context: dict = field(default_factory=dict)
+    period: str = ""
+    community_id: int | None = None
+    person_id: int | None = None
+    image_path: str | None = None  # a PNG shown inline (cid:chart) in the HTML part
+
+    @classmethod
+    def to_person(cls, person, year: int | None, stage: str, template: str, context: dict, period: str = "",
+                  community_id: int | None = None, image_path: str | None = None) -> "Draft":
+        """A notice to a person of the organisation (their code is the recipient key)."""
+        return cls(year=year, stage=stage, template=template, recipient_key=person.code, recipient_name=person.name,
+                   recipient_email=person.email, person_id=person.id, period=period, context=context,
+                   community_id=community_id if community_id is not None else person.community_id, image_path=image_path)
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}:{self.stage}:{self.template}:{self.recipient_key}:{self.period}"
+
+
+def clean_header(text: str) -> str:
+    """No CR/LF or control characters in anything that becomes a header."""
+    return _CONTROL.sub(" ", text or "").strip()
+
+
+def message_id(key: str) -> str:
+    return f"<{hashlib.sha1(key.encode()).hexdigest()}@lianchuang>"
+
+
+def queue(session: Session, drafts: list[Draft]) -> int:
+    """Render and queue the drafts whose key is not in the outbox yet; returns how many were new."""
+    if not drafts:
+        return 0
+    known: set[str] = set()
+    keys = [d.key for d in drafts]
+    for start in range(0, len(keys), 900):
+        known.update(session.scalars(select(Notice.key).where(Notice.key.in_(keys[start:start + 900]))))
+    rows = []
+    for draft in drafts:
+        if draft.key in known:
+            continue
+        known.add(draft.key)
+        rendered = render_notice(draft.template, {"recipient": draft.recipient_name, **draft.context})
+        rows.append(dict(
+            key=draft.key, year=draft.year, stage=draft.stage, template=draft.template, period=draft.period,
+            community_id=draft.community_id, person_id=draft.person_id,
+            recipient_name=clean_header(draft.recipient_name), recipient_email=draft.recipient_email or None,
+            subject=clean_header(rendered.subject), body_text=rendered.text, body_html=rendered.html,
+            message_id=message_id(draft.key), image_path=draft.image_path,
+            status=NoticeStatus.queued if draft.recipient_email else NoticeStatus.printed,
+        ))
+    return insert_ignoring_duplicates(session, Notice, rows, ["key"])
+
+
+def is_valid_email(text: str) -> bool:
+    try:
+        address = Address(addr_spec=text.strip())
+    except Exception:  # the email package raises several kinds for malformed addresses
+        return False
+    return bool(address.username and "." in address.domain and not _CONTROL.search(text))

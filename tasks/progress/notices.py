@@ -1,0 +1,134 @@
+"""Stage 4's notices: the monthly ranking (district, street and community versions, with charts),
+overdue warnings and the request to report progress."""
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
+from lianchuang.models.enums import Role, Stage
+from lianchuang.tasks.outbox.drafts import Draft
+from lianchuang.tasks.progress.ranking import overdue_lists, task_status_query
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+
+def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tuple[list[Draft], Callable[[], None]]:
+    """The month's ranking to the district, each street and each community coordinator, and a
+    function that waits for their charts (drawn meanwhile by worker processes)."""
+    rows = session.execute(
+        select(MonthlyRanking, Community.name, Community.street_id, Street.name, Street.district_id)
+        .join(Community, MonthlyRanking.community_id == Community.id).join(Street, Community.street_id == Street.id)
+        .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
+        .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
+    if not rows:
+        return [], lambda: None
+    charts, wait_for_charts = ranking_charts(year, month, rows)  # first, so the workers start before the queries below
+    previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
+        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1)).all())
+    overdue = overdue_lists(session, cycle_id, year, month)
+    def line(r, community):
+        return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
+                r.tasks, r.overdue_tasks]
+    common = dict(year=year, month=month, chart=True)
+    drafts = []
+    coordinators = session.scalars(select(Person).where(Person.role.in_(
+        [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()
+    streets = {street_id: street for _, _, street_id, street, _ in rows}
+    # Grouped once, so each coordinator's table is a lookup (scanning all rows per person was quadratic).
+    by_district, by_street, by_community = defaultdict(list), defaultdict(list), {}
+    for row in rows:
+        by_district[row[4]].append(row)
+        by_street[row[2]].append(row)
+        by_community[row[0].community_id] = row
+    street_tables = {sid: [line(r[0], r[1]) for r in sorted(members, key=lambda r: r[0].rank_in_street)]
+                     for sid, members in by_street.items()}
+    for person in coordinators:
+        if person.role == Role.district_coordinator:
+            context = dict(scope="district", scope_name="全区", rows=[line(r[0], r[1]) for r in by_district[person.district_id]])
+            chart = charts.get(("district", person.district_id))
+        elif person.role == Role.street_coordinator:
+            context = dict(scope="street", scope_name=streets.get(person.street_id, ""),
+                           rows=street_tables.get(person.street_id, []))
+            chart = charts.get(("street", person.street_id))
+        else:
+            if person.community_id not in by_community:
+                continue
+            own, name, street_id = by_community[person.community_id][:3]
+            context = dict(scope="community", scope_name=name, community=name, overdue=overdue[own.community_id],
+                           own=dict(score=own.score, street=streets[street_id], rank_in_street=own.rank_in_street,
+                                    rank_in_district=own.rank_in_district, previous_rank=previous.get(own.community_id)),
+                           rows=street_tables[street_id])
+            chart = charts.get(("street", street_id))
+        if not context["rows"]:
+            continue
+        drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}",
+                                      context=common | context | dict(chart=chart is not None), image_path=chart))
+    return drafts, wait_for_charts
+
+
+def ranking_charts(year: int, month: int, rows) -> tuple[dict[tuple[str, int], str], Callable[[], None]]:
+    """One PNG per street (its communities' scores) and per district (its streets' mean scores),
+    written once to the data folder and shared by every email that shows it."""
+    from lianchuang.settings import get_settings
+    from lianchuang.tasks.progress.charts import draw_all
+
+    folder = get_settings().data_dir / "charts" / f"{year}-{month:02d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    streets, districts = defaultdict(list), defaultdict(lambda: defaultdict(list))
+    for ranking, community, street_id, street, district_id in rows:
+        streets[(street_id, street)].append((community, ranking.score))
+        districts[district_id][street].append(ranking.score)
+    charts, jobs = {}, []
+    for (street_id, street), bars in streets.items():
+        path = folder / f"street-{street_id}.png"
+        charts[("street", street_id)] = str(path)
+        jobs.append((str(path), f"{street} {year}年{month}月 社区得分", sorted(bars, key=lambda b: -b[1])))
+    for district_id, by_street in districts.items():
+        path = folder / f"district-{district_id}.png"
+        charts[("district", district_id)] = str(path)
+        means = sorted(((name, sum(s) / len(s)) for name, s in by_street.items()), key=lambda b: -b[1])
+        jobs.append((str(path), f"{year}年{month}月 各街道社区平均得分", means))
+    return charts, draw_all([job for job in jobs if not Path(job[0]).exists()])  # a re-run reuses the month's charts
+
+
+def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
+    """One reminder to the responsible leader and the liaison per task whose milestone due this
+    month was not reached."""
+    status = task_status_query(cycle_id, year, month).subquery()
+    rows = session.execute(
+        select(status.c.code, status.c.title, Milestone.target_percent, status.c.actual, Milestone.title, Community.name,
+               Task.responsible_person_id, Task.liaison_person_id)
+        .join(Milestone, and_(Milestone.task_id == status.c.id, Milestone.due_month == month))
+        .join(Task, Task.id == status.c.id).join(Community, Community.id == status.c.community_id)
+        .where(status.c.actual < Milestone.target_percent)).all()
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(
+        {pid for r in rows for pid in r[6:8] if pid})))}
+    drafts = []
+    for code, title, planned, actual, milestone, community, *owners in rows:
+        for person in (people[pid] for pid in dict.fromkeys(owners) if pid):
+            drafts.append(Draft.to_person(person, year, Stage.progress, "overdue", period=f"{code}@{month:02d}",
+                                context=dict(community=community, task_code=code, task_title=title, due_month=month,
+                                             milestone=milestone, planned=planned, actual=actual)))
+    return drafts
+
+
+def reminder_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
+    """Ask each task's liaison to report the month's progress by the 25th, listing their tasks with
+    the last reported and the planned percent (the plan as of the month before)."""
+    if month > 12:
+        return []
+    status = task_status_query(cycle_id, year, max(month - 1, 1)).subquery()
+    rows = session.execute(select(status.c.code, status.c.title, status.c.actual, status.c.planned, Task.liaison_person_id,
+                                  Community.name).join(Task, Task.id == status.c.id)
+                           .join(Community, Community.id == status.c.community_id)
+                           .where(Task.liaison_person_id.is_not(None)).order_by(status.c.code)).all()
+    tasks = defaultdict(list)
+    for code, title, actual, planned, liaison_id, community in rows:
+        tasks[liaison_id].append((community, dict(code=code, title=title, percent=actual, planned=round(planned))))
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(tasks)))}
+    return [Draft.to_person(people[pid], year, Stage.progress, "progress_reminder", period=f"{year}-{month:02d}",
+                            context=dict(year=year, month=month, community=items[0][0], report_by=date(year, month, 25),
+                                         tasks=[task for _, task in items]))
+            for pid, items in sorted(tasks.items())]
