@@ -19,9 +19,10 @@ YEAR = 2026
 
 
 def add_tasks(session, cycle_id: int) -> int:
+    from sqlalchemy import insert, select
+
     from lianchuang.models import Community, Task
     from lianchuang.models.enums import Category
-    from sqlalchemy import insert, select
 
     rng = random.Random(5)
     communities = session.execute(select(Community.id, Community.code).order_by(Community.code)).all()
@@ -34,9 +35,10 @@ def add_tasks(session, cycle_id: int) -> int:
 
 def bare_baseline(session, cycle_id: int) -> dict[int, int]:
     """Read tasks and units, give each task the next unit of its community, write the leads."""
+    from sqlalchemy import select, update
+
     from lianchuang.models import Task, Unit
     from lianchuang.tasks.division.assignment import TASK_TAKING_KINDS
-    from sqlalchemy import select, update
 
     units = defaultdict(list)
     for unit_id, community_id in session.execute(select(Unit.id, Unit.community_id).where(Unit.kind.in_(TASK_TAKING_KINDS))
@@ -61,10 +63,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     work, url = fresh_database(args.database_url)
+    from sqlalchemy import func, select, text, update
+
     from lianchuang.models import Community, Task, Unit
     from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.tasks.division import assignment
-    from sqlalchemy import func, select, text, update
 
     cycle_id = load_province(YEAR, units=True)
     with session_scope() as session:

@@ -19,8 +19,9 @@ BARE = ("<!doctype html><meta charset=utf-8><title>{{ name }}</title><table>{% f
 
 def bare_baseline(session, cycle_id: int, out_dir, pages: int) -> None:
     from jinja2 import Template
-    from lianchuang.models import Task
     from sqlalchemy import select
+
+    from lianchuang.models import Task
 
     template = Template(BARE)
     tasks = defaultdict(list)

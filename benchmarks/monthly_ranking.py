@@ -41,8 +41,9 @@ FROM status GROUP BY community_id
 
 def build(session, cycle_id: int) -> int:
     """Tasks, milestones and reports with bulk Core inserts (the app's loaders are not under test)."""
-    from lianchuang.models import Community, Milestone, ProgressReport, Task
     from sqlalchemy import insert, select
+
+    from lianchuang.models import Community, Milestone, ProgressReport, Task
 
     rng = random.Random(6)
     communities = session.execute(select(Community.id, Community.code)).all()
@@ -77,6 +78,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     work, url = fresh_database(args.database_url)
+    from sqlalchemy import text
+
     from lianchuang import clock
     from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.models.enums import Role
@@ -84,13 +87,7 @@ def main() -> None:
     from lianchuang.tasks.cycle import ensure_cycle
     from lianchuang.tasks.demo.data import SCALES, generate_org
     from lianchuang.tasks.org import OrgData, load_org
-    from lianchuang.tasks.progress.ranking import (
-        ON_TIME_WEIGHT,
-        PROGRESS_WEIGHT,
-        community_scores,
-        month_end,
-    )
-    from sqlalchemy import text
+    from lianchuang.tasks.progress.ranking import ON_TIME_WEIGHT, PROGRESS_WEIGHT, community_scores, month_end
 
     settings = get_settings()
     configure_prefect_environment(settings)
@@ -152,10 +149,8 @@ def breakdown(cycle_id: int) -> None:
     from lianchuang.models.db import session_scope
     from lianchuang.settings import get_settings
     from lianchuang.tasks.board import start_board
-    from lianchuang.tasks.outbox import delivery, print_pages
-    from lianchuang.tasks.outbox import drafts as outbox
-    from lianchuang.tasks.progress import notices as progress_notices
-    from lianchuang.tasks.progress import ranking as progress
+    from lianchuang.tasks.outbox import delivery, drafts as outbox, print_pages
+    from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 
     steps = []
 

@@ -27,8 +27,7 @@ def ranking_context(number: int) -> dict:
 def app_run(count: int, period: str) -> float:
     """Queue (render + insert) and deliver `count` notices through the app; returns seconds."""
     from lianchuang.models.db import session_scope
-    from lianchuang.tasks.outbox import delivery
-    from lianchuang.tasks.outbox import drafts as outbox
+    from lianchuang.tasks.outbox import delivery, drafts as outbox
 
     drafts = [outbox.Draft(2026, "progress", "ranking", f"P{n}", f"联络人{n}", f"p{n}@example.cn",
                              ranking_context(n), period=period) for n in range(count)]
@@ -46,6 +45,7 @@ def bare_messages(count: int):
     from functools import partial
 
     from jinja2 import Environment, FileSystemLoader
+
     from lianchuang.tasks.outbox.rendering import TEMPLATES_DIR, table
 
     html_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
@@ -87,9 +87,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     work, url = fresh_database(args.database_url)
+    from smtp_server import SmtpServer
+
     from lianchuang.models.db import drop_everything
     from lianchuang.settings import reset_settings
-    from smtp_server import SmtpServer
 
     rows = []
     app_maildir = app_run(args.count, "maildir")

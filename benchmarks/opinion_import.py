@@ -47,9 +47,10 @@ def run_app(path: Path, queue) -> None:
 
 def run_bare(path: Path, queue) -> None:
     """The floor: read the CSV and bulk-insert the rows with Core, nothing else."""
+    from sqlalchemy import insert, select
+
     from lianchuang.models import Community, Cycle, Opinion
     from lianchuang.models.db import engine
-    from sqlalchemy import insert, select
 
     start = time.perf_counter()
     with engine().begin() as connection:

@@ -35,9 +35,10 @@ WHERE g.n >= w.quorum GROUP BY g.task_id
 
 def build(session, cycle_id: int) -> int:
     """Tasks, evaluators and ballots with bulk Core inserts (the loaders are not under test)."""
+    from sqlalchemy import insert, select
+
     from lianchuang.models import Ballot, Community, Evaluator, Person, Task
     from lianchuang.tasks.evaluation.scheme import ensure_scheme
-    from sqlalchemy import insert, select
 
     rng = random.Random(7)
     ensure_scheme(session, cycle_id)
@@ -74,10 +75,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     work, url = fresh_database(args.database_url)
+    from sqlalchemy import delete, select, text
+
     from lianchuang.models import EvaluationResult, PersonResult
     from lianchuang.models.db import drop_everything, session_scope
     from lianchuang.tasks.evaluation import ballots as evaluation
-    from sqlalchemy import delete, select, text
 
     started = time.perf_counter()
     cycle_id = load_province(YEAR)

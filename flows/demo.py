@@ -5,6 +5,8 @@ residents would. Every step is safe to repeat, so an interrupted demo continues 
 from collections.abc import Callable
 from datetime import date
 
+from sqlalchemy import func, select
+
 from lianchuang import clock
 from lianchuang.flows.stages import (
     commitments_stage,
@@ -20,7 +22,6 @@ from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.demo import simulation
 from lianchuang.tasks.demo.data import SCALES, generate_org
 from lianchuang.tasks.org import load_org
-from sqlalchemy import func, select
 
 
 def _simulate(step: Callable, year: int, *args):

@@ -28,8 +28,9 @@ def prefect_server_url() -> str:
 
 
 def deployments():
-    from lianchuang.flows.stages import progress_reminders, scheduled_monthly_ranking
     from prefect.schedules import Cron
+
+    from lianchuang.flows.stages import progress_reminders, scheduled_monthly_ranking
 
     return [
         scheduled_monthly_ranking.to_deployment(name="monthly-ranking", schedule=Cron(MONTHLY, timezone=TIMEZONE),

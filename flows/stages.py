@@ -3,12 +3,13 @@ Flows only orchestrate: the work is in tasks/, and every stage can be run again 
 
 from datetime import date
 
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
 from lianchuang import clock
 from lianchuang.tasks import steps
 from lianchuang.tasks.outbox.rendering import label
 from lianchuang.tasks.summaries import result_lines
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 
 def _report(title: str, summary: dict) -> dict:

@@ -14,12 +14,7 @@ from lianchuang.models.evaluation import (
                                          Objection,
                                          PersonResult,
 )
-from lianchuang.models.follow_up import (
-                                         Commitment,
-                                         MonthlyRanking,
-                                         ProgressReport,
-                                         RankingOverdueTask,
-)
+from lianchuang.models.follow_up import Commitment, MonthlyRanking, ProgressReport, RankingOverdueTask
 from lianchuang.models.org import Community, District, Person, Street, Unit
 from lianchuang.models.outbox import AuditEntry, Notice
 from lianchuang.models.posts import Post, PostClaim, PostKind

@@ -2,10 +2,11 @@
 
 from datetime import date, datetime
 
-from lianchuang.models.base import Base, enum_column
-from lianchuang.models.enums import Stage, StageStatus
 from sqlalchemy import Date, DateTime, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from lianchuang.models.base import Base, enum_column
+from lianchuang.models.enums import Stage, StageStatus
 
 
 class Cycle(Base):

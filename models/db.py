@@ -6,9 +6,10 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from lianchuang.models.base import Base
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session
+
+from lianchuang.models.base import Base
 
 
 def normalise_url(url: str) -> str:

@@ -2,10 +2,11 @@
 
 from datetime import date, datetime
 
-from lianchuang.models.base import Base, enum_column
-from lianchuang.models.enums import Category, EvaluatorGroup, Grade
 from sqlalchemy import Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from lianchuang.models.base import Base, enum_column
+from lianchuang.models.enums import Category, EvaluatorGroup, Grade
 
 
 class EvaluationItem(Base):

@@ -1,9 +1,10 @@
 """The three-level organisation tree (district → street → community), its parties and people."""
 
-from lianchuang.models.base import Base, enum_column
-from lianchuang.models.enums import Role, UnitKind
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lianchuang.models.base import Base, enum_column
+from lianchuang.models.enums import Role, UnitKind
 
 
 class District(Base):

@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from lianchuang.models.base import Base, enum_column
-from lianchuang.models.enums import NoticeStatus
 from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+
+from lianchuang.models.base import Base, enum_column
+from lianchuang.models.enums import NoticeStatus
 
 
 class Notice(Base):

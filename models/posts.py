@@ -2,10 +2,11 @@
 
 from datetime import date
 
-from lianchuang.models.base import Base
-from lianchuang.models.org import Person
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lianchuang.models.base import Base
+from lianchuang.models.org import Person
 
 
 class PostKind(Base):

@@ -1,5 +1,8 @@
 """Read-only queries shared by the CLI and flows: the year's figures and where communities stand."""
 
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
 from lianchuang.models import (
     AwardResult,
     Ballot,
@@ -19,8 +22,6 @@ from lianchuang.models import (
     Unit,
 )
 from lianchuang.models.enums import Stage, StageStatus, UnitKind
-from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session
 
 
 def count(session: Session, statement) -> int:

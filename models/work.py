@@ -2,11 +2,12 @@
 
 from datetime import date, datetime
 
+from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from lianchuang.models.base import Base, enum_column
 from lianchuang.models.enums import Category, Channel, OpinionStatus, UnitKind
 from lianchuang.models.org import Community, Person, Unit
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
 class Meeting(Base):

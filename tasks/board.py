@@ -6,6 +6,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from lianchuang.models import (
     AwardResult,
     Commitment,
@@ -26,8 +29,6 @@ from lianchuang.models.db import session_scope
 from lianchuang.tasks import workers
 from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
 from lianchuang.tasks.progress.reports import latest_percents
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 
 def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:

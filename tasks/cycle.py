@@ -3,13 +3,14 @@
 import json
 from collections.abc import Iterable
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
 from lianchuang import clock
 from lianchuang.errors import UserError
 from lianchuang.models import AuditEntry, Community, Cycle, StageState
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Stage, StageStatus
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 
 def ensure_cycle(session: Session, year: int) -> Cycle:

@@ -7,14 +7,15 @@ an upsert by code, so importing a corrected workbook again updates rows instead 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
 from lianchuang.errors import ImportRefused, Problem
 from lianchuang.models import Community, District, Person, Street, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Category, Role, UnitKind
 from lianchuang.tasks.outbox.drafts import is_valid_email
 from lianchuang.tasks.sheets import Column, read_workbook, write_template
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 STREETS, COMMUNITIES, UNITS, PEOPLE = "街道", "社区", "单位", "人员"
 SHEETS = {

@@ -3,6 +3,10 @@ communities) in one transaction, calling the plain rule functions of the stage m
 
 from datetime import date, timedelta
 
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
+
 from lianchuang import clock
 from lianchuang.errors import UserError
 from lianchuang.models import Task
@@ -11,28 +15,12 @@ from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
 from lianchuang.tasks.board import start_board
 from lianchuang.tasks.commitments import rules as commitments
-from lianchuang.tasks.cycle import (
-    audit,
-    communities_in_scope,
-    ensure_cycle,
-    existing_cycle,
-    set_stage,
-)
-from lianchuang.tasks.division import assignment
-from lianchuang.tasks.division import cards as division
-from lianchuang.tasks.division import notices as division_notices
-from lianchuang.tasks.evaluation import award
-from lianchuang.tasks.evaluation import ballots as evaluation
-from lianchuang.tasks.evaluation import notices as evaluation_notices
-from lianchuang.tasks.opinions import notices as opinion_notices
-from lianchuang.tasks.opinions import rules as opinions
-from lianchuang.tasks.outbox import delivery, print_pages
-from lianchuang.tasks.outbox import drafts as outbox
-from lianchuang.tasks.progress import notices as progress_notices
-from lianchuang.tasks.progress import ranking as progress
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
+from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle, set_stage
+from lianchuang.tasks.division import assignment, cards as division, notices as division_notices
+from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices
+from lianchuang.tasks.opinions import notices as opinion_notices, rules as opinions
+from lianchuang.tasks.outbox import delivery, drafts as outbox, print_pages
+from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 
 stage_task = task(cache_policy=NO_CACHE)  # every step writes to the database: never serve it from a cache
 

@@ -6,15 +6,11 @@ import uuid
 
 import pytest
 from factories import SMALL, build_district  # noqa: F401  (re-exported for tests)
-from lianchuang import clock
-from lianchuang.models.db import (
-    get_engine,
-    normalise_url,
-    session_scope,
-    upgrade_database,
-)
-from lianchuang.settings import get_settings, reset_settings
 from sqlalchemy import create_engine, text
+
+from lianchuang import clock
+from lianchuang.models.db import get_engine, normalise_url, session_scope, upgrade_database
+from lianchuang.settings import get_settings, reset_settings
 
 POSTGRES_URL = os.environ.get("LIANCHUANG_TEST_DATABASE_URL")
 

@@ -28,9 +28,10 @@ def build_district(scale: Scale = SMALL) -> OrgData:
 
 def add_opinion(session, community_id: int, content: str, **fields) -> int:
     """Record one suggestion and return its id."""
+    from sqlalchemy import select
+
     from lianchuang.models import Opinion
     from lianchuang.models.enums import Channel, UnitKind
-    from sqlalchemy import select
 
     cycle = ensure_cycle(session, YEAR)
     new = opinions.NewOpinion(community_id=community_id, source_kind=fields.get("source_kind", UnitKind.residents),

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from factories import SMALL, YEAR
+from sqlalchemy import select
+
 from lianchuang.models import Community, Person, Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Category
@@ -21,7 +23,6 @@ from lianchuang.tasks.division import assignment
 from lianchuang.tasks.division.cards import complete_task_cards, open_posts
 from lianchuang.tasks.opinions.rules import NewTask, add_tasks
 from lianchuang.tasks.progress.ranking import publish_ranking
-from sqlalchemy import select
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if not CHROMIUM and os.environ.get("LIANCHUANG_REQUIRE_BROWSER"):

@@ -2,8 +2,9 @@
 
 import io
 
-from lianchuang.tasks.progress.charts import bar_chart, text_outline
 from PIL import Image
+
+from lianchuang.tasks.progress.charts import bar_chart, text_outline
 
 DPI, TOP, ROW, LEFT, SPAN = 90, 0.5, 0.28, 0.22 * 6.4 * 90, 0.66 * 6.4 * 90
 

@@ -48,8 +48,9 @@ def test_user_mistakes_end_with_one_line_and_no_traceback(settings, args, fragme
 
 
 def test_a_refused_import_lists_every_problem(settings, tmp_path):
-    from lianchuang.tasks.org import write_org_template
     from openpyxl import load_workbook
+
+    from lianchuang.tasks.org import write_org_template
 
     path = tmp_path / "org.xlsx"
     write_org_template(path)
@@ -73,10 +74,11 @@ def test_a_prefect_server_that_starts_too_slowly_is_explained_without_a_tracebac
 
 
 def test_fresh_start_drops_the_data_and_keeps_the_schema_creatable(settings, district):
-    from lianchuang.cli import reset_data
+    from sqlalchemy import func, select
+
+    from lianchuang.commands.admin import reset_data
     from lianchuang.models import Community
     from lianchuang.models.db import schema_state, session_scope, upgrade_database
-    from sqlalchemy import func, select
 
     settings.board_dir.mkdir(parents=True)
     reset_data()
@@ -113,12 +115,13 @@ def test_outbox_list_and_show(settings):
 def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
     """From the command line: propose with the balance shown, check the cards, and the mistakes of
     stages 2-5 each end with one line that says what to do."""
+    from sqlalchemy import select
+
     from lianchuang.models import Community
     from lianchuang.models.db import session_scope
     from lianchuang.models.enums import Category
     from lianchuang.tasks.cycle import ensure_cycle
     from lianchuang.tasks.opinions.rules import NewTask, add_tasks
-    from sqlalchemy import select
 
     with session_scope() as session:
         cycle = ensure_cycle(session, 2026)

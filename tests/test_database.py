@@ -1,6 +1,7 @@
+from sqlalchemy import inspect, select
+
 from lianchuang.models import Base
 from lianchuang.models.db import get_engine, schema_state, upgrade_database
-from sqlalchemy import inspect, select
 
 
 def test_migration_creates_every_table_of_the_model(settings):

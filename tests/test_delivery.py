@@ -3,14 +3,14 @@ from collections import Counter
 from email import policy
 
 import pytest
+from smtp_server import SmtpServer
+from sqlalchemy import select
+
 from lianchuang.models import Notice
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.settings import get_settings, reset_settings
-from lianchuang.tasks.outbox import delivery, mime, print_pages
-from lianchuang.tasks.outbox import drafts as outbox
-from smtp_server import SmtpServer
-from sqlalchemy import select
+from lianchuang.tasks.outbox import delivery, drafts as outbox, mime, print_pages
 
 
 def draft(number=1, **overrides):

@@ -4,29 +4,17 @@ from datetime import date, datetime
 
 import pytest
 from factories import YEAR
+from sqlalchemy import select
+
 from lianchuang.errors import ImportRefused, UserError
-from lianchuang.models import (
-    Commitment,
-    Community,
-    District,
-    Person,
-    Post,
-    PostClaim,
-    Street,
-    Task,
-    TaskCoUnit,
-    Unit,
-)
+from lianchuang.models import Commitment, Community, District, Person, Post, PostClaim, Street, Task, TaskCoUnit, Unit
 from lianchuang.models.enums import Category, Role, UnitKind
 from lianchuang.tasks.commitments.rules import prepare_commitments, sign_in_community
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.division import assignment
-from lianchuang.tasks.division import cards as division
-from lianchuang.tasks.division import sheets as task_cards
+from lianchuang.tasks.division import assignment, cards as division, sheets as task_cards
 from lianchuang.tasks.division.cards import complete_task_cards, open_posts
 from lianchuang.tasks.division.posts import claim, open_emergency
 from lianchuang.tasks.opinions.rules import NewTask, add_tasks
-from sqlalchemy import select
 
 
 @pytest.fixture

@@ -2,25 +2,15 @@ from datetime import date
 
 import pytest
 from factories import YEAR
+from sqlalchemy import select
+
 from lianchuang.errors import ImportRefused, UserError
-from lianchuang.models import (
-    AwardResult,
-    Community,
-    EvaluationResult,
-    Evaluator,
-    Objection,
-    PersonResult,
-    Task,
-)
+from lianchuang.models import AwardResult, Community, EvaluationResult, Evaluator, Objection, PersonResult, Task
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.evaluation import award
-from lianchuang.tasks.evaluation import ballots as evaluation
-from lianchuang.tasks.evaluation import notices as evaluation_notices
-from lianchuang.tasks.evaluation import scheme as evaluation_scheme
+from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices, scheme as evaluation_scheme
 from lianchuang.tasks.evaluation.ballots import NewBallot
 from lianchuang.tasks.opinions import rules as opinions
-from sqlalchemy import select
 
 
 @pytest.mark.parametrize("total, weights", [(500_000, [1, 1, 1]), (100, [3, 2, 1, 0]), (7, [1] * 25), (0, [1, 2])])

@@ -4,6 +4,8 @@ from datetime import date
 
 import pytest
 from factories import SMALL, YEAR
+from sqlalchemy import func, select
+
 from lianchuang import clock
 from lianchuang.flows import demo
 from lianchuang.flows.stages import annual_cycle
@@ -13,7 +15,6 @@ from lianchuang.models.enums import StageStatus
 from lianchuang.models.queries import summary
 from lianchuang.tasks.cycle import existing_cycle
 from lianchuang.tasks.demo.data import SCALES
-from sqlalchemy import func, select
 
 
 @pytest.fixture

@@ -2,20 +2,17 @@
 
 import pytest
 from factories import YEAR, write_lines
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Community, Opinion, Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import OpinionStatus
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.opinions.agenda import import_decisions, write_agenda
-from lianchuang.tasks.opinions.sheets import (
-    coverage,
-    import_opinions,
-    write_opinion_template,
-)
+from lianchuang.tasks.opinions.sheets import coverage, import_opinions, write_opinion_template
 from lianchuang.tasks.opinions.similarity import similar_pairs
-from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
 
 HEADER = "社区,来源类别,渠道,提出人,联系方式,内容,日期"
 

@@ -2,6 +2,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from lianchuang.tasks.demo.samples import SAMPLES
 from lianchuang.tasks.outbox.rendering import TEMPLATES_DIR, render_notice
 

@@ -1,12 +1,12 @@
 from datetime import date
 
 from factories import YEAR, add_opinion
+from sqlalchemy import select
+
 from lianchuang.models import Community, Opinion, Task, Unit
 from lianchuang.models.enums import SOURCE_KINDS, Category, OpinionStatus
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.opinions import notices as opinion_notices
-from lianchuang.tasks.opinions import rules as opinions
-from sqlalchemy import select
+from lianchuang.tasks.opinions import notices as opinion_notices, rules as opinions
 
 
 def first_community(session):

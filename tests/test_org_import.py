@@ -1,15 +1,11 @@
 import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Community, Person, Unit
 from lianchuang.models.db import session_scope
-from lianchuang.tasks.org import (
-    load_org,
-    org_overview,
-    parse_workbook,
-    write_org_template,
-)
-from openpyxl import load_workbook
-from sqlalchemy import func, select
+from lianchuang.tasks.org import load_org, org_overview, parse_workbook, write_org_template
 
 
 def filled_template(tmp_path, edit=None):

@@ -2,19 +2,13 @@ from datetime import date
 
 import pytest
 from factories import YEAR
-from lianchuang.models import (
-    Community,
-    Milestone,
-    MonthlyRanking,
-    RankingOverdueTask,
-    Task,
-)
+from sqlalchemy import delete, select
+
+from lianchuang.models import Community, Milestone, MonthlyRanking, RankingOverdueTask, Task
 from lianchuang.models.enums import Category
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.opinions import rules as opinions
-from lianchuang.tasks.progress import notices as progress_notices
-from lianchuang.tasks.progress import ranking as progress
-from sqlalchemy import delete, select
+from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 
 
 def test_equal_scores_share_a_rank():

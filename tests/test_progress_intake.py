@@ -6,6 +6,9 @@ from email import policy
 
 import pytest
 from factories import YEAR, write_lines
+from openpyxl import load_workbook
+from sqlalchemy import select
+
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Community, Milestone, ProgressReport, Task
@@ -16,8 +19,6 @@ from lianchuang.tasks.division.assignment import apply, propose
 from lianchuang.tasks.division.cards import complete_task_cards
 from lianchuang.tasks.opinions import rules as opinions
 from lianchuang.tasks.progress.reports import import_progress, write_progress_template
-from openpyxl import load_workbook
-from sqlalchemy import select
 
 
 @pytest.fixture

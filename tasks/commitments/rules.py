@@ -4,25 +4,16 @@ with posts; printable documents; joint publication once a community has signed e
 from collections import defaultdict
 from datetime import date, datetime
 
+from sqlalchemy import join, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
 from lianchuang.errors import UserError
-from lianchuang.models import (
-    Commitment,
-    Community,
-    Person,
-    Post,
-    PostClaim,
-    PostKind,
-    Task,
-    TaskCoUnit,
-    Unit,
-)
+from lianchuang.models import Commitment, Community, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import CommitmentKind, Role, Stage
 from lianchuang.settings import get_settings
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.outbox.rendering import render_page
-from sqlalchemy import join, or_, select, update
-from sqlalchemy.orm import Session, aliased
 
 
 def _unit_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[dict]]:

@@ -6,34 +6,17 @@ import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from lianchuang.models import (
-    Commitment,
-    Evaluator,
-    Milestone,
-    Opinion,
-    Person,
-    Post,
-    ProgressReport,
-    Task,
-    Unit,
-)
-from lianchuang.models.enums import (
-    SOURCE_KINDS,
-    Category,
-    Channel,
-    Grade,
-    OpinionStatus,
-    Role,
-    UnitKind,
-)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianchuang.models import Commitment, Evaluator, Milestone, Opinion, Person, Post, ProgressReport, Task, Unit
+from lianchuang.models.enums import SOURCE_KINDS, Category, Channel, Grade, OpinionStatus, Role, UnitKind
 from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.demo.data import TASK_IDEAS, Scale, task_idea
 from lianchuang.tasks.division import cards as division
 from lianchuang.tasks.evaluation import ballots as evaluation
 from lianchuang.tasks.opinions import rules as opinions
 from lianchuang.tasks.progress import ranking as progress
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 CHANNELS_BY_KIND = {
     UnitKind.linked_leader: [Channel.joint_meeting, Channel.online],

@@ -17,13 +17,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
 from lianchuang.models import Community, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Category, UnitKind
 from lianchuang.tasks.outbox.rendering import label
-from scipy.optimize import linear_sum_assignment
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 TASK_TAKING_KINDS = [UnitKind.residents_committee, UnitKind.stationed_unit, UnitKind.linked_unit,
                      UnitKind.civil_org, UnitKind.mass_org]

@@ -4,19 +4,12 @@ posts (设岗定责), and tell owners what they took on."""
 from collections import defaultdict
 from datetime import date
 
-from lianchuang.models import (
-    Community,
-    Milestone,
-    Person,
-    Post,
-    PostClaim,
-    PostKind,
-    Task,
-)
-from lianchuang.models.db import insert_ignoring_duplicates
-from lianchuang.models.enums import Role
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from lianchuang.models import Community, Milestone, Person, Post, PostClaim, PostKind, Task
+from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.enums import Role
 
 BUILTIN_POST_KINDS = [
     ("平安创建岗", "参与巡逻防控，排查治安隐患"), ("文明劝导岗", "劝导不文明行为，倡导文明新风"),

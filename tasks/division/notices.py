@@ -2,16 +2,12 @@
 
 from collections import defaultdict
 
-from lianchuang.models import (
-    Community,
-    Person,
-    Task,
-    TaskCoUnit,
-)
-from lianchuang.models.enums import Role, Stage
-from lianchuang.tasks.outbox.drafts import Draft
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from lianchuang.models import Community, Person, Task, TaskCoUnit
+from lianchuang.models.enums import Role, Stage
+from lianchuang.tasks.outbox.drafts import Draft
 
 
 def assignment_drafts(session: Session, year: int, cycle_id: int, community_ids: list[int]) -> list[Draft]:

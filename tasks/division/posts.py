@@ -6,6 +6,9 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Community, Person, Post, PostClaim, PostKind
 from lianchuang.models.db import insert_ignoring_duplicates
@@ -13,8 +16,6 @@ from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.division.cards import ensure_post_kinds
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 SHEET = "认领岗位"
 COLUMNS = [Column("person", "人员编码", ("person", "person code"), True), Column("name", "姓名", ("name",)),

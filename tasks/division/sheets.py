@@ -7,6 +7,9 @@ again (`assign propose --redo`) never touches it."""
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, aliased
+
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Community, Person, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
@@ -14,8 +17,6 @@ from lianchuang.tasks.division.assignment import TASK_TAKING_KINDS
 from lianchuang.tasks.division.cards import complete_task_cards
 from lianchuang.tasks.outbox.rendering import label
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, aliased
 
 SHEET = "分工"
 COLUMNS = [

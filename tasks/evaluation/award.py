@@ -1,18 +1,14 @@
 """The innovation award and the party-building funding tied to it (see evaluation.py's module doc
 for the rule): communities ranked on the year, the budget split to the yuan."""
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
 from lianchuang.errors import UserError
-from lianchuang.models import (
-    AwardResult,
-    EvaluationResult,
-    MonthlyRanking,
-    Task,
-)
+from lianchuang.models import AwardResult, EvaluationResult, MonthlyRanking, Task
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.tasks.evaluation.ballots import closed_on
 from lianchuang.tasks.progress.ranking import competition_ranks
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
 AWARDS = [("一等奖", 0.1, 3), ("二等奖", 0.2, 2), ("三等奖", 0.3, 1)]
 BASE_SHARE = 0.6

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import String, and_, case, func, select, type_coerce, update
+from sqlalchemy.orm import Session
+
 from lianchuang import clock
 from lianchuang.errors import COMMAND_LINE, ImportRefused, Problem, UserError
 from lianchuang.models import (
@@ -45,8 +48,6 @@ from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
 from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
-from sqlalchemy import String, and_, case, func, select, type_coerce, update
-from sqlalchemy.orm import Session
 
 GROUP_OF_UNIT_KIND = {UnitKind.stationed_unit: EvaluatorGroup.stationed_units, UnitKind.linked_unit: EvaluatorGroup.stationed_units,
                       UnitKind.mass_org: EvaluatorGroup.mass_orgs, UnitKind.civil_org: EvaluatorGroup.civil_orgs}

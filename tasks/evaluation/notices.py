@@ -2,19 +2,12 @@
 
 from collections import defaultdict
 
-from lianchuang.models import (
-    AwardResult,
-    Community,
-    Cycle,
-    EvaluationResult,
-    Person,
-    Task,
-    Unit,
-)
-from lianchuang.models.enums import Role, Stage
-from lianchuang.tasks.outbox.drafts import Draft
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from lianchuang.models import AwardResult, Community, Cycle, EvaluationResult, Person, Task, Unit
+from lianchuang.models.enums import Role, Stage
+from lianchuang.tasks.outbox.drafts import Draft
 
 
 def result_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:

@@ -4,13 +4,14 @@ to a workbook and imported back (all or nothing) to change it, until the first b
 
 from pathlib import Path
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Ballot, EvaluationItem, GradePoint, GroupWeight
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade
 from lianchuang.tasks.sheets import Column, read_workbook, write_template
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
 DEFAULT_ITEMS = {
     Category.party_building: ["联席会议制度落实", "党员设岗定责履职", "非公企业党建延伸", "党务公开", "党建工作创新"],

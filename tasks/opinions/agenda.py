@@ -5,14 +5,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from lianchuang.errors import ImportRefused, Problem
 from lianchuang.models import Community, Opinion, Task
 from lianchuang.models.enums import Category, OpinionStatus, UnitKind
 from lianchuang.tasks.opinions.rules import Decision, record_decisions
 from lianchuang.tasks.opinions.similarity import similar_pairs
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 AGENDA, MEETING, TASKS = "议题", "会议", "已有任务"
 AGENDA_COLUMNS = [

@@ -3,11 +3,12 @@ notice with its agenda, and the feedback to every submitter on what became of th
 
 from datetime import date
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from lianchuang.models import Community, Opinion, Person, Task, Unit
 from lianchuang.models.enums import SOURCE_KINDS, OpinionStatus, Role, Stage, UnitKind
 from lianchuang.tasks.outbox.drafts import Draft
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 
 def solicitation_drafts(session: Session, year: int, community_ids: list[int], deadline: date) -> list[Draft]:

@@ -6,17 +6,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import Integer, func, select, update
+from sqlalchemy.orm import Session
+
 from lianchuang import clock
 from lianchuang.models import Community, Meeting, Opinion, Task
 from lianchuang.models.db import insert_ignoring_duplicates
-from lianchuang.models.enums import (
-    Category,
-    Channel,
-    OpinionStatus,
-    UnitKind,
-)
-from sqlalchemy import Integer, func, select, update
-from sqlalchemy.orm import Session
+from lianchuang.models.enums import Category, Channel, OpinionStatus, UnitKind
 
 
 @dataclass(frozen=True)

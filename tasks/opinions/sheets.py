@@ -5,13 +5,14 @@ coverage report."""
 from collections import defaultdict
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Community, Opinion
 from lianchuang.models.enums import SOURCE_KINDS, Channel, OpinionStatus, UnitKind
 from lianchuang.tasks.opinions.rules import NewOpinion, record_opinions
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 SHEET = "意见建议"
 COLUMNS = [

@@ -7,13 +7,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
 from lianchuang import clock
 from lianchuang.models import Notice
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.settings import SmtpSecurity, get_settings
 from lianchuang.tasks.outbox.mime import build_message, envelope_sender
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 
 class PermanentFailure(Exception):
@@ -234,8 +235,9 @@ def _record_failure(notice_id: int, error: str, status: NoticeStatus) -> None:
 
 
 def _count_queued(year: int | None) -> int:
-    from lianchuang.models.db import session_scope
     from sqlalchemy import func
+
+    from lianchuang.models.db import session_scope
 
     with session_scope() as session:
         query = select(func.count()).where(Notice.status == NoticeStatus.queued)

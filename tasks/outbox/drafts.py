@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from lianchuang.models import Notice
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.tasks.outbox.rendering import render_notice
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 

@@ -2,12 +2,13 @@
 
 from collections import defaultdict
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from lianchuang.models import Community, Notice
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.settings import get_settings
 from lianchuang.tasks.outbox.rendering import render_page
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 
 def write_print_batches(session: Session, year: int) -> int:

@@ -10,8 +10,9 @@ from functools import lru_cache, partial
 from importlib.resources import files
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from lianchuang.models.enums import LABELS
 from markupsafe import Markup, escape
+
+from lianchuang.models.enums import LABELS
 
 TEMPLATES_DIR = str(files("lianchuang") / "templates")
 

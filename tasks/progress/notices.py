@@ -6,12 +6,13 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
 from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.progress.ranking import overdue_lists, task_status_query
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
 
 
 def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tuple[list[Draft], Callable[[], None]]:

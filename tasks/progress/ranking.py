@@ -16,17 +16,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from lianchuang.models import (
-    Community,
-    Milestone,
-    MonthlyRanking,
-    ProgressReport,
-    RankingOverdueTask,
-    Task,
-)
-from lianchuang.models.db import insert_ignoring_duplicates
 from sqlalchemy import and_, case, func, insert, literal, select
 from sqlalchemy.orm import Session, aliased
+
+from lianchuang.models import Community, Milestone, MonthlyRanking, ProgressReport, RankingOverdueTask, Task
+from lianchuang.models.db import insert_ignoring_duplicates
 
 PROGRESS_WEIGHT, ON_TIME_WEIGHT = 0.7, 0.3
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Milestone, ProgressReport, Task
 from lianchuang.tasks.progress.ranking import NewReport, record_reports
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
 
 SHEET = "进度"
 COLUMNS = [

@@ -1,0 +1,161 @@
+"""The database, the whole cycle, reports, the demo, and the Prefect server and schedules."""
+
+import json
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lianchuang.commands.common import JsonOption, YearOption, console, print_summary, ready_database, session, this_year
+from lianchuang.errors import UserError
+from lianchuang.settings import get_settings
+from lianchuang.tasks.summaries import result_lines
+
+db_app = typer.Typer(help="数据库：初始化与升级。", no_args_is_help=True)
+
+cycle_app = typer.Typer(help="年度工作周期：一次推进各阶段，查看各社区进度。", no_args_is_help=True)
+
+report_app = typer.Typer(help="报表。", no_args_is_help=True)
+
+GROUPS = [(db_app, "db"), (cycle_app, "cycle"), (report_app, "report")]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """创建或升级数据库结构（可重复运行）。"""
+    from lianchuang.models.db import upgrade_database
+
+    url = get_settings().db_url
+    upgrade_database(url)
+    console.print(f"数据库已是最新结构：{url.split('@')[-1]}")
+
+
+def serve() -> None:
+    """在 Prefect 服务器上登记定时任务并运行：每月1日8:00（北京时间）发布并发送上月排名；每周一8:00逾期提醒。"""
+    from lianchuang.flows.schedules import serve_schedules
+
+    serve_schedules()
+
+
+@cycle_app.command("run")
+def cycle_run(year: YearOption = None) -> None:
+    """按今天的日期，把本年度各阶段尽可能向前推进一步。"""
+    from lianchuang.flows.stages import annual_cycle
+
+    ready_database()
+    with console.status("推进年度工作周期……"):
+        results = annual_cycle(year=year or this_year())
+    for stage, summary in results.items():
+        print_summary(summary, stage)
+
+
+@cycle_app.command("status")
+def cycle_status(year: YearOption = None, as_json: JsonOption = False) -> None:
+    """查看每个社区在各阶段的进度。"""
+    from lianchuang.models.enums import Stage, StageStatus
+    from lianchuang.models.queries import stage_overview
+    from lianchuang.tasks.cycle import existing_cycle
+
+    with session() as s:
+        rows = stage_overview(s, existing_cycle(s, year or this_year()))
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("社区", "街道", *(stage.label for stage in Stage))
+    for row in rows:
+        table.add_row(row["community"], row["street"], *(StageStatus(row[stage.value]).label for stage in Stage))
+    console.print(table)
+
+
+SUMMARY_LABELS = {
+    "year": "年度", "streets": "街道", "communities": "社区", "units": "参与单位", "suggestions_gathered": "征集意见建议（条）",
+    "source_kinds_heard": "意见来源类别（共6类）", "suggestions_adopted": "采纳为任务", "suggestions_merged": "并入已有任务",
+    "suggestions_declined": "不予采纳（已说明理由）", "suggestions_pending": "待议", "tasks": "工作任务（项）",
+    "units_with_tasks": "牵头单位", "post_kinds": "岗位种类", "post_holders": "设岗定责人数", "commitments_signed": "已签责任状/承诺书",
+    "commitments_published": "已公开承诺", "months_ranked": "已排名月份", "matters_handled": "单位办理事项（件）",
+    "funds_yuan": "单位支持资金（元）", "ballots": "评议票数", "tasks_rated": "已评定任务", "average_task_score": "任务平均得分",
+    "communities_awarded": "获创新奖社区", "funding_allocated_yuan": "核定党建经费（元）", "notices_sent": "已发送通知（邮件）",
+    "notices_to_print": "纸质送达通知（无邮箱）", "notices_queued": "待发送通知", "notices_failed": "发送失败通知",
+}
+
+
+def show_summary(figures: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{figures['year']} 年度“三级联创”工作概况", show_header=False)
+    for key, value in figures.items():
+        table.add_row(SUMMARY_LABELS.get(key, key), f"{value:,}" if isinstance(value, int) and key != "year" else str(value))
+    console.print(table)
+
+
+@report_app.command("summary")
+def report_summary(year: YearOption = None, as_json: JsonOption = False) -> None:
+    """年度概况：征集意见、任务、岗位、承诺、排名、评议、经费和通知的数字。"""
+    from lianchuang.models.queries import summary
+    from lianchuang.tasks.cycle import existing_cycle
+
+    with session() as s:
+        figures = summary(s, existing_cycle(s, year or this_year()))
+    show_summary(figures, as_json)
+
+
+def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区规模，约1分钟）、city、province（很慢）")] = "district",
+         year: YearOption = None, fresh: Annotated[bool, typer.Option("--fresh", help="清空数据文件夹里的演示数据，从头开始")] = False) -> None:
+    """生成演示区并用模拟时钟跑完一整年，最后打印年度概况。再次运行会从中断处继续，不会重复。"""
+    from lianchuang.flows.demo import demo_steps, run_demo
+    from lianchuang.models.queries import summary
+    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.demo.data import SCALES
+
+    if scale not in SCALES:
+        raise UserError(f"规模只能是 {'、'.join(SCALES)}，不是“{scale}”")
+    settings = get_settings()
+    year = year or this_year()
+    if fresh:
+        reset_data()
+    ready_database()
+    steps = len(demo_steps(year, scale))
+    console.print(f"演示：{scale} 规模，{year} 年度，数据文件夹 {settings.data_dir.resolve()}")
+    done = 0
+
+    def on_step(description: str, result) -> None:
+        nonlocal done
+        done += 1
+        detail = result if isinstance(result, str) else (
+            f"{result:,} 条" if isinstance(result, int) else "，".join(
+                f"{label} {value}" for label, value in result_lines(result or {}) if value != "0"))
+        console.print(f"[{done:>2}/{steps}] {description}：{detail}", markup=False, highlight=False)
+
+    run_demo(year, scale, on_step)
+    with session() as s:
+        show_summary(summary(s, existing_cycle(s, year)), as_json=False)
+    console.print(f"数据库：{settings.db_url}")
+    console.print(f"邮件（Maildir）：{settings.maildir.resolve()}    纸质送达：{settings.print_dir.resolve()}")
+    console.print(f"公开栏：{(settings.board_dir / str(year) / 'index.html').resolve()}    责任状与承诺书：{settings.documents_dir.resolve()}")
+    console.print("在 Prefect 界面查看各阶段的运行：在同一文件夹运行 `lianchuang server`，然后打开 http://127.0.0.1:4200")
+
+
+def reset_data() -> None:
+    """Drop the app's tables (and delete the SQLite file, outbox, documents and board)."""
+    import shutil
+
+    from lianchuang.models.db import drop_everything
+
+    settings = get_settings()
+    drop_everything(settings.db_url)
+    for folder in (settings.maildir.parent, settings.documents_dir, settings.board_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def server(port: Annotated[int, typer.Option(help="端口")] = 4200) -> None:
+    """启动本地 Prefect 服务器和界面（http://127.0.0.1:4200），可查看各阶段的运行记录。按 Ctrl+C 停止。"""
+    console.print(f"Prefect 界面：http://127.0.0.1:{port}（数据：{os.environ['PREFECT_HOME']}）")
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                      "--port", str(port)]))
+
+
+COMMANDS = {"serve": serve, "demo": demo, "server": server}  # top-level commands (`lianchuang rank`)

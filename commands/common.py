@@ -1,0 +1,99 @@
+"""What every command group shares: the consoles, the year/community/--json options, the database
+check, running a flow and printing its summary, and parsing dates and months."""
+
+import os
+from datetime import date
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lianchuang import clock
+from lianchuang.errors import UserError
+from lianchuang.settings import get_settings
+from lianchuang.tasks.summaries import result_lines
+
+console = Console()
+
+
+err = Console(stderr=True)
+
+
+YearOption = Annotated[int, typer.Option("--year", "-y", help="年度，例如 2026（默认今年）")]
+
+
+CommunityOption = Annotated[Optional[list[str]], typer.Option("--community", "-c", help="只处理这些社区（编码或名称，可重复）")]
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON，供其他程序读取")]
+
+
+def this_year() -> int:
+    return clock.today().year
+
+
+def ready_database() -> str:
+    """Make sure the database exists and has the current schema; an empty one is created."""
+    from sqlalchemy.exc import OperationalError
+
+    from lianchuang.models.db import schema_state, upgrade_database
+
+    url = get_settings().db_url
+    try:
+        state = schema_state(url)
+    except OperationalError as error:
+        raise UserError(f"无法连接数据库（{url.split('@')[-1]}）：{str(error.orig).strip().splitlines()[0]}") from None
+    if state == "empty":
+        upgrade_database(url)
+    elif state == "outdated":
+        raise UserError("数据库结构需要升级：请先运行 `lianchuang db upgrade`")
+    return url
+
+
+def session():
+    from lianchuang.models.db import session_scope
+
+    ready_database()
+    return session_scope()
+
+
+def print_summary(summary: dict, title: str) -> None:
+    table = Table(title=title, show_header=False)
+    for label, value in result_lines(summary):
+        table.add_row(label, value)
+    console.print(table)
+
+
+def run_flow(flow, title: str, **parameters) -> dict:
+    ready_database()
+    with console.status(f"{title}……"):
+        result = flow(**parameters)
+    print_summary(result, title)
+    return result
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"日期“{text}”格式不对，应为 YYYY-MM-DD，例如 {clock.today().isoformat()}") from None
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise UserError(f"月份“{text}”格式不对，应为 YYYY-MM，例如 2026-10") from None
+    return year, month
+
+
+def set_locale(locale: str) -> None:
+    """The language of notices for this command (--locale), checked."""
+    if locale not in ("zh_CN", "en"):
+        raise UserError(f"语言只能是 zh_CN 或 en，不是“{locale}”")
+    os.environ["LIANCHUANG_LOCALE"] = locale
+    from lianchuang.settings import reset_settings
+
+    reset_settings()

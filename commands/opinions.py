@@ -1,0 +1,144 @@
+"""Stage 1: `lianchuang opinions` (solicit, gather) and `lianchuang deliberate` (the joint meeting)."""
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from lianchuang import clock
+from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, parse_date, run_flow, session, this_year
+from lianchuang.errors import COMMAND_LINE, ImportRefused
+from lianchuang.models.enums import UnitKind
+
+opinions_app = typer.Typer(help="阶段一：分类征求意见，联席议事决策。", no_args_is_help=True)
+
+deliberate_app = typer.Typer(help="阶段一：联席会议逐条议定意见建议（导出议题表、导入决定）。", no_args_is_help=True)
+
+GROUPS = [(opinions_app, "opinions"), (deliberate_app, "deliberate")]
+
+
+@opinions_app.command("run")
+def opinions_run(year: YearOption = None, community: CommunityOption = None,
+                 deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None) -> None:
+    """发出征求意见通知；有待议建议的社区发联席会议通知；已议定的建议反馈给提出人。"""
+    from lianchuang.flows.stages import opinions_stage
+
+    run_flow(opinions_stage, "征求意见·联席决策", year=year or this_year(), communities=community,
+             deadline=parse_date(deadline) if deadline else None)
+
+
+@opinions_app.command("open")
+def opinions_open(year: YearOption = None, community: CommunityOption = None,
+                  deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None) -> None:
+    """向各社区六类对象（挂点领导、挂点单位、驻区单位、民间组织、群团组织、社区群众）发出征求意见通知。"""
+    from lianchuang.flows.stages import open_opinions
+
+    run_flow(open_opinions, "征求意见", year=year or this_year(), communities=community,
+             deadline=parse_date(deadline) if deadline else None)
+
+
+@opinions_app.command("template")
+def opinions_template(year: YearOption = None, community: CommunityOption = None,
+                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("意见建议征集表.xlsx")) -> None:
+    """生成意见建议征集表（社区、来源类别、渠道为下拉选项），发给各单位填写。"""
+    from lianchuang.tasks.opinions.sheets import write_opinion_template
+
+    with session() as s:
+        write_opinion_template(s, output, year or this_year(), community)
+    console.print(f"已生成：{output}。收回后运行：lianchuang opinions import {output} --year {year or this_year()}")
+
+
+@opinions_app.command("import")
+def opinions_import(file: Annotated[Path, typer.Argument(help="填好的征集表（.xlsx 或 .csv，UTF-8 或 GBK 均可）")],
+                    year: YearOption = None) -> None:
+    """导入意见建议。整个文件有任何问题都不导入，并逐条列出行、列和原因；同一文件导入两次不会重复。"""
+    from lianchuang.tasks.cycle import audit, ensure_cycle
+    from lianchuang.tasks.opinions.sheets import import_opinions
+
+    year = year or this_year()
+    with session() as s, console.status("导入中……"):
+        result = import_opinions(s, ensure_cycle(s, year).id, year, file)
+        audit(s, "import", "opinions", file=str(file), **result)
+    console.print(f"导入完成：共 {result['rows']:,} 条，新增 {result['new']:,} 条，已导入过 {result['already_there']:,} 条。"
+                  f"下一步：lianchuang deliberate agenda --year {year} --community 社区 -o 议题.xlsx")
+
+
+@opinions_app.command("add")
+def opinions_add(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")],
+                 source: Annotated[str, typer.Option(help="来源类别：挂点领导、挂点单位、驻区单位、民间组织、群团组织、社区群众")],
+                 channel: Annotated[str, typer.Option(help="渠道，例如 入户、公开栏、意见箱、热线电话")],
+                 content: Annotated[str, typer.Option(help="建议内容")],
+                 submitter: Annotated[Optional[str], typer.Option(help="提出人（可不填，匿名）")] = None,
+                 contact: Annotated[Optional[str], typer.Option(help="联系方式（填邮箱可收到反馈）")] = None,
+                 on: Annotated[Optional[str], typer.Option("--date", help="日期 YYYY-MM-DD（默认今天）")] = None,
+                 year: YearOption = None) -> None:
+    """录入一条纸质意见表或入户记录。"""
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.opinions.rules import record_opinions
+    from lianchuang.tasks.opinions.sheets import OpinionRows
+
+    year = year or this_year()
+    problems = []
+    with session() as s:
+        opinion = OpinionRows(s, year).parse(COMMAND_LINE, 0, dict(community=community, source_kind=source, channel=channel,
+                                                           content=content, submitter=submitter or "", contact=contact or "",
+                                                           date=on or clock.today().isoformat()), problems)
+        if problems:
+            raise ImportRefused(problems)
+        new = record_opinions(s, ensure_cycle(s, year).id, [opinion])
+    console.print("已录入。" if new else "这条建议已经录入过，未重复录入。")
+
+
+@opinions_app.command("report")
+def opinions_report(year: YearOption = None, as_json: JsonOption = False) -> None:
+    """各社区意见征集情况：按来源类别和渠道统计，采纳/合并/不采纳/待议，并标出没有征求到的来源类别。"""
+    from lianchuang.models.enums import SOURCE_KINDS
+    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.opinions.sheets import coverage
+
+    with session() as s:
+        rows = coverage(s, existing_cycle(s, year or this_year()).id)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("社区", *(k.label for k in SOURCE_KINDS), "采纳", "合并", "不采纳", "待议", "未征求到")
+    for row in rows:
+        table.add_row(row["community"], *(str(row["by_source_kind"].get(k.value, 0)) for k in SOURCE_KINDS),
+                      str(row["adopted"]), str(row["merged"]), str(row["declined"]), str(row["pending"]),
+                      "[red]" + "、".join(UnitKind(k).label for k in row["kinds_not_heard"]) + "[/red]" if row["kinds_not_heard"] else "")
+    console.print(table)
+
+
+@deliberate_app.command("agenda")
+def deliberate_agenda(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")],
+                      year: YearOption = None,
+                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的议题表 .xlsx")] = Path("联席会议议题.xlsx")) -> None:
+    """导出某社区待议的意见建议（措辞相近的已标出），供联席会议逐条填写决定。"""
+    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
+    from lianchuang.tasks.opinions.agenda import write_agenda
+
+    with session() as s:
+        place = communities_in_scope(s, [community])[0]
+        count = write_agenda(s, existing_cycle(s, year or this_year()).id, place, output)
+    console.print(f"已导出 {place.name} 待议建议 {count} 条：{output}。会后运行：lianchuang deliberate import {output}")
+
+
+@deliberate_app.command("import")
+def deliberate_import(file: Annotated[Path, typer.Argument(help="联席会议填好决定的议题表")], year: YearOption = None) -> None:
+    """导入联席会议的决定：采纳的建议成为年度任务，合并的并入任务，不采纳的记录理由；然后给提出人发反馈。"""
+    from lianchuang.flows.stages import opinions_stage
+    from lianchuang.tasks.cycle import audit, existing_cycle
+    from lianchuang.tasks.opinions.agenda import import_decisions
+
+    year = year or this_year()
+    with session() as s:
+        result = import_decisions(s, existing_cycle(s, year).id, file)
+        audit(s, "import", "decisions", file=str(file), **result)
+    console.print(f"{result['community']}：采纳 {result['adopted']} 条，合并 {result['merged']} 条，不采纳 {result['declined']} 条，"
+                  f"此前已议定 {result['unchanged']} 条，仍待议 {result['still_pending']} 条。")
+    run_flow(opinions_stage, "发送反馈通知", year=year, communities=[result["community"]])
+
+
+COMMANDS = {}  # top-level commands (`lianchuang rank`)

@@ -1,0 +1,84 @@
+"""Stage 4: `lianchuang progress` (monthly reports), `rank` and `remind`."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lianchuang import clock
+from lianchuang.commands.common import CommunityOption, YearOption, console, parse_month, run_flow, session, this_year
+from lianchuang.errors import COMMAND_LINE
+
+progress_app = typer.Typer(help="阶段四：每月报告工作任务进度。", no_args_is_help=True)
+
+GROUPS = [(progress_app, "progress")]
+
+
+def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-MM，例如 2026-10（默认上个月）")] = "",
+         send: Annotated[bool, typer.Option("--send", help="同时给区、街道、社区联络人发送排名邮件")] = False) -> None:
+    """计算并发布某月各社区工作任务进度排名（已发布的月份不会改变）；加 --send 发送排名邮件（不会重复发送）。"""
+    from lianchuang.flows.stages import monthly_ranking
+
+    today = clock.today()
+    year, number = (today.year - (today.month == 1), (today.month - 2) % 12 + 1) if not month else parse_month(month)
+    run_flow(monthly_ranking, f"{year}年{number}月排名", year=year, months=[number], send=send)
+    if not send:
+        console.print(f"排名已发布。发送邮件：lianchuang rank --month {year}-{number:02d} --send")
+
+
+def remind(year: YearOption = None) -> None:
+    """给节点逾期的任务负责人发逾期提醒（每个节点只提醒一次），并提醒联络员报送本月进度。"""
+    from lianchuang.flows.stages import progress_reminders
+
+    run_flow(progress_reminders, "提醒", year=year or this_year())
+
+
+@progress_app.command("template")
+def progress_template(year: YearOption = None, community: CommunityOption = None,
+                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("进度报表.xlsx")) -> None:
+    """生成进度报表：列出各项任务和上次进度，填写本月完成百分比即可。"""
+    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
+    from lianchuang.tasks.progress.reports import write_progress_template
+
+    year = year or this_year()
+    with session() as s:
+        count = write_progress_template(s, output, existing_cycle(s, year).id, [c.id for c in communities_in_scope(s, community)])
+    console.print(f"已生成 {count} 项任务的进度报表：{output}。填好后运行：lianchuang progress import {output} --year {year}")
+
+
+@progress_app.command("import")
+def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度报表（.xlsx 或 .csv）")], year: YearOption = None) -> None:
+    """导入进度报表。有任何问题都不导入，并逐条列出行、列和原因；同一文件导入两次不会重复。"""
+    from lianchuang.tasks.cycle import audit, existing_cycle
+    from lianchuang.tasks.progress.reports import import_progress
+
+    year = year or this_year()
+    with session() as s:
+        result = import_progress(s, existing_cycle(s, year).id, year, file)
+        audit(s, "import", "progress", file=str(file), **result)
+    console.print(f"导入完成：{result['rows']} 条进度，新增 {result['new']} 条，已导入过 {result['already_there']} 条。")
+
+
+@progress_app.command("add")
+def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如 D01S01C01-003")],
+                 percent: Annotated[str, typer.Option(help="完成百分比 0–100")],
+                 on: Annotated[Optional[str], typer.Option("--date", help="日期 YYYY-MM-DD（默认今天）")] = None,
+                 milestone: Annotated[Optional[str], typer.Option(help="到达的节点月份")] = None,
+                 note: Annotated[Optional[str], typer.Option(help="说明")] = None,
+                 reason: Annotated[Optional[str], typer.Option(help="进度比上次低时的原因")] = None,
+                 funds: Annotated[str, typer.Option(help="投入资金（元）")] = "0",
+                 matters: Annotated[str, typer.Option(help="办理事项（件）")] = "0", year: YearOption = None) -> None:
+    """报告一项任务的进度。"""
+    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.progress.ranking import record_reports
+    from lianchuang.tasks.progress.reports import check_reports
+
+    year = year or this_year()
+    row = dict(task=task, percent=percent, date=on or clock.today().isoformat(), milestone=milestone or "",
+               note=note or "", reason=reason or "", funds=funds, matters=matters)
+    with session() as s:
+        new = record_reports(s, check_reports(s, existing_cycle(s, year).id, year, COMMAND_LINE, [(0, row)]))
+    console.print("已记录。" if new else "这一天的进度已经报告过，未重复记录。")
+
+
+COMMANDS = {"rank": rank, "remind": remind}  # top-level commands (`lianchuang rank`)
