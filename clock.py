@@ -2,7 +2,7 @@
 through a whole year in seconds."""
 
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _TZ = ZoneInfo("Asia/Shanghai")
@@ -37,3 +37,26 @@ def frozen_at(day: date):
         yield day
     finally:
         set_today(previous)
+
+
+# Month arithmetic: the one place that knows how months follow each other.
+
+def first_of_next_month(year: int, month: int) -> date:
+    """The day a month is over: its ranking can be computed from then on."""
+    return date(year + (month == 12), month % 12 + 1, 1)
+
+
+def month_end(year: int, month: int) -> date:
+    return first_of_next_month(year, month) - timedelta(days=1)
+
+
+def last_finished_month(day: date | None = None) -> tuple[int, int]:
+    """(year, month) of the last month over by `day` (default today): in January, last December."""
+    day = day or today()
+    return (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+
+
+def finished_months(year: int, day: date | None = None) -> list[int]:
+    """The months of `year` that are over by `day` (default today)."""
+    day = day or today()
+    return [month for month in range(1, 13) if first_of_next_month(year, month) <= day]

@@ -87,7 +87,7 @@ def main() -> None:
     from lianchuang.tasks.cycle import ensure_cycle
     from lianchuang.tasks.demo.data import SCALES, generate_org
     from lianchuang.tasks.org import OrgData, load_org
-    from lianchuang.tasks.progress.ranking import ON_TIME_WEIGHT, PROGRESS_WEIGHT, community_scores, month_end
+    from lianchuang.tasks.progress.ranking import ON_TIME_WEIGHT, PROGRESS_WEIGHT, community_scores
 
     settings = get_settings()
     configure_prefect_environment(settings)
@@ -107,7 +107,7 @@ def main() -> None:
     with session_scope() as session:
         app_seconds, app = best_of(lambda: community_scores(session, cycle_id, YEAR, MONTH))
         raw_seconds, raw = best_of(lambda: session.execute(text(HAND_WRITTEN), dict(
-            month=MONTH, end=month_end(YEAR, MONTH), cycle=cycle_id)).all())
+            month=MONTH, end=clock.month_end(YEAR, MONTH), cycle=cycle_id)).all())
     hand = {r.community_id: round(PROGRESS_WEIGHT * 100.0 * float(r.achieved) / float(r.planned)
                                   + ON_TIME_WEIGHT * 100.0 * (r.tasks - r.overdue) / r.tasks, 1) for r in raw}
     assert {s["community_id"]: s["score"] for s in app} == hand, "the two computations disagree"
@@ -166,13 +166,13 @@ def breakdown(cycle_id: int) -> None:
         with session_scope() as session:
             board = step("board worker starts", lambda: start_board(session, cycle_id, YEAR, get_settings().board_dir / str(YEAR)))
         with session_scope() as session:
-            drafts, wait = step("drafts (chart worker starts)", lambda: progress_notices.ranking_drafts(session, YEAR, cycle_id, MONTH))
+            drafts, charts = step("drafts (chart worker starts)", lambda: progress_notices.ranking_drafts(session, YEAR, cycle_id, MONTH))
             step(f"render and queue {len(drafts):,}", lambda: outbox.queue(session, drafts))
-            step("wait for the charts", wait)
+            step("wait for the charts", lambda: [chart.result() for chart in charts])
         step("deliver to the Maildir", lambda: delivery.deliver_all(YEAR))
         with session_scope() as session:
             step("print batches", lambda: print_pages.write_print_batches(session, YEAR))
-        step("wait for the board", board)
+        step("wait for the board", board.result)
     for name, seconds in steps:
         print(f"  {name:<30}{seconds:>7.1f} s")
     print(f"  {'total':<30}{sum(seconds for _, seconds in steps):>7.1f} s")

@@ -19,8 +19,7 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
     """计算并发布某月各社区工作任务进度排名（已发布的月份不会改变）；加 --send 发送排名邮件（不会重复发送）。"""
     from lianchuang.flows.stages import monthly_ranking
 
-    today = clock.today()
-    year, number = (today.year - (today.month == 1), (today.month - 2) % 12 + 1) if not month else parse_month(month)
+    year, number = parse_month(month) if month else clock.last_finished_month()
     run_flow(monthly_ranking, f"{year}年{number}月排名", year=year, months=[number], send=send)
     if not send:
         console.print(f"排名已发布。发送邮件：lianchuang rank --month {year}-{number:02d} --send")

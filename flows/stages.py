@@ -7,6 +7,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from lianchuang import clock
+from lianchuang.models.enums import Stage
 from lianchuang.tasks import steps
 from lianchuang.tasks.outbox.rendering import label
 from lianchuang.tasks.summaries import result_lines
@@ -25,14 +26,15 @@ def opinions_stage(year: int, communities: list[str] | None = None, deadline: da
     """征求意见·联席决策: solicit, convene, give feedback on the meeting's decisions."""
     summary = steps.gather_and_decide(year, communities, deadline)
     _coverage_artifact(year)
-    return _report(f"{year} 征求意见·联席决策", summary | steps.deliver_and_publish(year))
+    summary |= steps.deliver_notices(year, [Stage.opinions])
+    return _report(f"{year} 征求意见·联席决策", summary | steps.publish_board(year, communities))
 
 
 @flow(name="stage-1-open-opinions")
 def open_opinions(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
     """征求意见: send the solicitation to the six kinds of source, with the deadline."""
     summary = steps.solicit(year, communities, deadline)
-    return _report(f"{year} 征求意见", summary | steps.deliver_and_publish(year))
+    return _report(f"{year} 征求意见", summary | steps.deliver_notices(year, [Stage.opinions]))
 
 
 def _coverage_artifact(year: int) -> None:
@@ -46,7 +48,8 @@ def _coverage_artifact(year: int) -> None:
 def division_stage(year: int, communities: list[str] | None = None) -> dict:
     """分工负责·设岗定责: propose owners, complete task cards, open posts, notify owners."""
     summary = steps.divide_work(year, communities)
-    return _report(f"{year} 分工负责·设岗定责", summary | steps.deliver_and_publish(year))
+    summary |= steps.deliver_notices(year, [Stage.division])
+    return _report(f"{year} 分工负责·设岗定责", summary | steps.publish_board(year, communities))
 
 
 @flow(name="emergency-posts")
@@ -54,27 +57,34 @@ def emergency_posts(year: int, community: str, kind: str, capacity: int, situati
     """突发事件设岗: open temporary posts mid-year and send the rapid notice at once to the members
     of the community and of the other communities of its street."""
     summary = steps.open_emergency_posts(year, community, kind, capacity, situation)
-    return _report(f"{year} 临时设岗", summary | steps.deliver_and_publish(year))
+    summary |= steps.deliver_notices(year, [Stage.division])
+    return _report(f"{year} 临时设岗", summary | steps.publish_board(year, [community]))
 
 
 @flow(name="stage-3-commitments")
 def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
     """联名公开承诺: statements and letters, joint publication on the notice board."""
     summary = steps.commit_publicly(year, communities)
-    return _report(f"{year} 联名公开承诺", summary | steps.deliver_and_publish(year))
+    summary |= steps.deliver_notices(year, [Stage.commitments])
+    return _report(f"{year} 联名公开承诺", summary | steps.publish_board(year, communities))
 
 
 @flow(name="stage-4-monthly-ranking")
 def monthly_ranking(year: int, months: list[int], send: bool = True) -> dict:
     """分步实施·月度排名: rank communities for each month given (one run may cover several); with
-    send, email the ranking to the district, street and community coordinators."""
+    send, email the ranking to the district, street and community coordinators. Without send,
+    nothing is delivered."""
     for month in months:
         result = steps.rank_month(year, month)
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")
-    return _report(f"{year} 月度排名", {"months": len(months), "ranking_notices": 0}
-                   | steps.deliver_and_publish(year, tuple(months) if send else ()))
+    board = steps.publish_board.submit(year)  # a province's board is rebuilt on the other core meanwhile
+    summary = {"months": len(months), "ranking_notices": 0}
+    if send:
+        summary |= steps.queue_ranking_emails(year, months)
+        summary |= steps.deliver_notices(year, [Stage.progress])
+    return _report(f"{year} 月度排名", summary | board.result())
 
 
 @flow(name="stage-5-evaluation")
@@ -84,13 +94,15 @@ def evaluation_stage(year: int, close: bool = False, budget: int | None = None) 
     summary = steps.evaluate_jointly(year, close)
     if close and budget is not None:
         summary |= steps.allocate_funding(year, budget, False)
-    return _report(f"{year} 联合考评", summary | steps.deliver_and_publish(year))
+    summary |= steps.deliver_notices(year, [Stage.evaluation])
+    return _report(f"{year} 联合考评", summary | steps.publish_board(year))
 
 
 @flow(name="stage-5-award")
 def award_stage(year: int, budget: int, redo: bool = False) -> dict:
     """创新奖与经费: rank communities on the year and allocate the budget to the yuan."""
-    return _report(f"{year} 创新奖与经费", steps.allocate_funding(year, budget, redo) | steps.deliver_and_publish(year))
+    summary = steps.allocate_funding(year, budget, redo) | steps.deliver_notices(year, [Stage.evaluation])
+    return _report(f"{year} 创新奖与经费", summary | steps.publish_board(year))
 
 
 @flow(name="progress-reminders")
@@ -100,14 +112,13 @@ def progress_reminders(year: int | None = None, through_month: int | None = None
     today = clock.today()
     year = year or today.year
     through_month = through_month if through_month is not None else (today.month - 1 if today.year == year else 12)
-    return _report(f"{year} 提醒", steps.remind(year, through_month) | steps.deliver_and_publish(year))
+    return _report(f"{year} 提醒", steps.remind(year, through_month) | steps.deliver_notices(year, [Stage.progress]))
 
 
 @flow(name="scheduled-monthly-ranking")
 def scheduled_monthly_ranking() -> dict:
     """The 1st of each month: rank and email the previous month."""
-    today = clock.today()
-    year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+    year, month = clock.last_finished_month()
     return monthly_ranking(year, [month], send=True)
 
 
@@ -122,7 +133,7 @@ def annual_cycle(year: int, close_evaluation: bool = False, budget: int | None =
     """Push every stage of the year as far as its inputs allow, up to today."""
     today = clock.today()
     results = dict(opinions=opinions_stage(year), division=division_stage(year), commitments=commitments_stage(year))
-    finished_months = [m for m in range(1, 13) if date(year + (m == 12), m % 12 + 1, 1) <= today]
+    finished_months = clock.finished_months(year)
     if finished_months:
         results["progress"] = monthly_ranking(year, finished_months)
     if today >= date(year, 12, 1):

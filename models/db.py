@@ -53,6 +53,13 @@ def session_scope() -> Iterator[Session]:
         yield session
 
 
+def chunked(values: Iterable, size: int = 900) -> Iterator[list]:
+    """Slices of a long list for `IN (...)`: SQLite allows at most 999 parameters in older builds."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
 def insert_ignoring_duplicates(session: Session, model: type[Base], rows: Iterable[dict], keys: list[str]) -> int:
     """Bulk INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL; returns rows inserted."""
     rows = list(rows)

@@ -196,3 +196,20 @@ class NoticeStatus(Labeled):
 
 LABELS[NoticeStatus] = {NoticeStatus.queued: "待发送", NoticeStatus.sent: "已发送",
                        NoticeStatus.printed: "待打印送达", NoticeStatus.failed: "发送失败"}
+
+
+# The same terms in English, for notices rendered with --locale en (keyed by value, shared across enumerations).
+EN_LABELS = {
+    "linked_leader": "linked leader", "linked_unit": "linked unit", "stationed_unit": "stationed unit",
+    "civil_org": "civil organisation", "mass_org": "mass organisation", "residents": "residents",
+    "residents_committee": "residents' committee", "party_org": "community party organisation",
+    "online": "online", "notice_board": "public notice board", "door_to_door": "door-to-door visit",
+    "party_meeting": "party members' meeting", "resident_meeting": "resident representatives' meeting",
+    "joint_meeting": "joint meeting", "opinion_box": "opinion box", "info_card": "information card",
+    "hotline": "hotline", "party_building": "party building", "public_safety": "public safety",
+    "sanitation": "sanitation and environment", "services": "services to residents", "culture": "culture and sport",
+    "joint_head": "head of the joint meeting", "stationed_units": "stationed units", "mass_orgs": "mass organisations",
+    "civil_orgs": "civil organisations", "party_members": "party members", "resident_reps": "resident representatives",
+    "statement": "responsibility statement", "letter": "commitment letter",
+    "excellent": "excellent", "good": "good", "fair": "fair", "poor": "poor",
+}

@@ -3,7 +3,7 @@ It shows names of units and post holders but never a contact detail."""
 
 import os
 from collections import defaultdict
-from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -31,22 +31,27 @@ from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
 from lianchuang.tasks.progress.reports import latest_percents
 
 
-def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:
+def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None) -> int:
     """Write index.html (districts and their streets), a page per street (its communities at a
-    glance) and a page per community into out_dir; returns the number of pages."""
+    glance) and a page per community into out_dir; returns the number of pages. With community_ids,
+    only the pages those communities appear on: theirs, their streets' and the index."""
     out_dir.mkdir(parents=True, exist_ok=True)
     districts = session.scalars(select(District).order_by(District.code)).all()
+    touched = set(community_ids) if community_ids is not None else None
+    in_scope = select(Task.id).where(Task.cycle_id == cycle_id)
+    if touched is not None:  # every community of the touched streets: a street page shows them all
+        streets = select(Community.street_id).where(Community.id.in_(touched))
+        in_scope = in_scope.where(Task.community_id.in_(select(Community.id).where(Community.street_id.in_(streets))))
     # Grouped queries joined in Python: a derived-table join over every report was pathological on SQLite.
-    percent = {task_id: latest for task_id, (_, latest) in
-               latest_percents(session, select(Task.id).where(Task.cycle_id == cycle_id)).items()}
+    percent = {task_id: latest for task_id, (_, latest) in latest_percents(session, in_scope).items()}
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(
-        select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)))).all())
+        select(Task.lead_unit_id).where(Task.id.in_(in_scope))))).all())
     leader_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
-        select(Task.responsible_person_id).where(Task.cycle_id == cycle_id)))).all())
+        select(Task.responsible_person_id).where(Task.id.in_(in_scope))))).all())
     tasks = defaultdict(list)
     for task in session.execute(select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
                                        Task.responsible_person_id, Task.goal, Task.deadline)
-                                .where(Task.cycle_id == cycle_id).order_by(Task.code)):
+                                .where(Task.id.in_(in_scope)).order_by(Task.code)):
         # Table rows as the page shows them, formatted here: a province's board has 150,000 task rows.
         tasks[task.community_id].append((task.code, label(task.category), task.title,
                                          unit_names.get(task.lead_unit_id) or "待分工",
@@ -93,12 +98,16 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> in
     pages = 1
     for district in districts:
         for street in district.streets:
+            if touched is not None and not touched & {c.id for c in street.communities}:
+                continue
             overview = [dict(community=c, tasks=len(tasks[c.id]), published=published.get(c.id),
                              latest=latest_rank.get(c.id)) for c in street.communities]
             _write(out_dir / f"street-{street.code}.html", "board/street.html", year=year, district=district,
                    street=street, communities=overview)
             pages += 1
             for community in street.communities:
+                if touched is not None and community.id not in touched:
+                    continue
                 _write(out_dir / f"{community.code}.html", "board/community.html",
                        year=year, community=community, street=street, tasks=tasks[community.id],
                        posts=[(name, "、".join(holders)) for name, holders in posts[community.id].values()],
@@ -114,14 +123,15 @@ def _write(path: Path, template: str, **context) -> None:
     path.write_text(render_page(template, context), encoding="utf-8")
 
 
-def start_board(session: Session, cycle_id: int, year: int, out_dir: Path) -> Callable[[], int]:
-    """Rebuild the board; returns a function that waits for it and gives the number of pages. A
-    large board (a province: 5,300 pages, several seconds) is built by a worker process on the
+def start_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None) -> Future:
+    """Rebuild the board (or the pages of some communities); the future gives the number of pages.
+    A large board (a province: 5,300 pages, several seconds) is built by a worker process on the
     other core while the caller delivers the notices; a small one at once, here."""
-    if session.scalar(select(func.count()).select_from(Community)) < LARGE_BOARD:
-        pages = build_board(session, cycle_id, year, out_dir)
-        return lambda: pages
-    return workers.start("lianchuang.tasks.board", workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir)))
+    count = len(community_ids) if community_ids is not None else session.scalar(select(func.count()).select_from(Community))
+    if count < LARGE_BOARD:
+        return workers.done(build_board(session, cycle_id, year, out_dir, community_ids))
+    return workers.submit(_build_in_worker, workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir),
+                                                            community_ids=community_ids))
 
 
 LARGE_BOARD = 500  # communities
@@ -131,8 +141,4 @@ def _build_in_worker(job: dict) -> int:
     if hasattr(os, "nice"):  # the board is not awaited until the end: the charts and emails go first
         os.nice(10)
     with workers.app_context(job), session_scope() as session:
-        return build_board(session, job["cycle_id"], job["year"], Path(job["out_dir"]))
-
-
-if __name__ == "__main__":
-    workers.serve(_build_in_worker)
+        return build_board(session, job["cycle_id"], job["year"], Path(job["out_dir"]), job["community_ids"])

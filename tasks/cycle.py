@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from lianchuang import clock
 from lianchuang.errors import UserError
 from lianchuang.models import AuditEntry, Community, Cycle, StageState
-from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import Stage, StageStatus
 
 
@@ -48,10 +48,10 @@ def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stag
     insert_ignoring_duplicates(session, StageState, [
         {"cycle_id": cycle.id, "community_id": i, "stage": stage, "status": StageStatus.not_started} for i in ids
     ], ["cycle_id", "community_id", "stage"])
-    for start in range(0, len(ids), 900):
+    for chunk in chunked(ids):
         session.execute(update(StageState).where(
             StageState.cycle_id == cycle.id, StageState.stage == stage, StageState.status != StageStatus.done,
-            StageState.community_id.in_(ids[start:start + 900]),
+            StageState.community_id.in_(chunk),
         ).values(status=status, done_at=clock.now() if status == StageStatus.done else None))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.errors import ImportRefused, Problem
 from lianchuang.models import Community, District, Person, Street, Unit
-from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import Category, Role, UnitKind
 from lianchuang.tasks.outbox.drafts import is_valid_email
 from lianchuang.tasks.sheets import Column, read_workbook, write_template
@@ -49,15 +49,15 @@ def _upsert_by_code(session: Session, model, rows: list[dict]) -> dict[str, int]
     """Insert new codes, update existing ones; returns code → id for every code in `rows`."""
     codes = [row["code"] for row in rows]
     existing = {}
-    for start in range(0, len(codes), 900):
-        existing.update(session.execute(select(model.code, model.id).where(model.code.in_(codes[start:start + 900]))).all())
+    for chunk in chunked(codes):
+        existing.update(session.execute(select(model.code, model.id).where(model.code.in_(chunk))).all())
     insert_ignoring_duplicates(session, model, [r for r in rows if r["code"] not in existing], ["code"])
     updates = [dict(r, id=existing[r["code"]]) for r in rows if r["code"] in existing]
     if updates:
         session.execute(update(model), updates)
     ids = {}
-    for start in range(0, len(codes), 900):
-        ids.update(session.execute(select(model.code, model.id).where(model.code.in_(codes[start:start + 900]))).all())
+    for chunk in chunked(codes):
+        ids.update(session.execute(select(model.code, model.id).where(model.code.in_(chunk))).all())
     return ids
 
 

@@ -120,7 +120,7 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
 @stage_task
 def rank_month(year: int, month: int) -> dict:
     """Publish the month's ranking (frozen once published)."""
-    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
+    first_of_next = clock.first_of_next_month(year, month)
     if not 1 <= month <= 12:
         raise UserError(f"月份 {month} 不合理：应为 1 到 12")
     if clock.today() < first_of_next:
@@ -205,25 +205,37 @@ def flush_outbox(retry_failed: bool) -> dict:
 
 
 @stage_task
-def deliver_and_publish(year: int, ranking_months: tuple[int, ...] = ()) -> dict:
-    """Deliver queued notices to the Maildir, write print batches for people without email, and
-    rebuild the notice board (by a worker process, meanwhile). With ranking_months, first queue
-    those published months' ranking emails, whose charts other workers draw as the emails render."""
-    settings = get_settings()
-    with session_scope() as session:
-        cycle_id = existing_cycle(session, year).id
-        board_pages = start_board(session, cycle_id, year, settings.board_dir / str(year))
-    rankings = 0
-    for month in ranking_months:
+def queue_ranking_emails(year: int, months: list[int]) -> dict:
+    """Queue the published months' rankings to the district, street and community coordinators (once
+    each); their charts are drawn by worker processes while the emails render."""
+    queued = 0
+    for month in months:
         with session_scope() as session:
-            drafts, wait_for_charts = progress_notices.ranking_drafts(session, year, cycle_id, month)
-            rankings += outbox.queue(session, drafts)
-            wait_for_charts()
-    report = delivery.deliver_all(year)
+            drafts, charts = progress_notices.ranking_drafts(session, year, existing_cycle(session, year).id, month)
+            queued += outbox.queue(session, drafts)
+        for chart in charts:
+            chart.result()
+    return dict(ranking_notices=queued)
+
+
+@stage_task
+def deliver_notices(year: int, stages: list[str]) -> dict:
+    """Deliver the year's queued notices of these stages (by SMTP or to the Maildir), and write the
+    print pages for people without email."""
+    report = delivery.deliver_all(year, tuple(stages))
     with session_scope() as session:
         printed = print_pages.write_print_batches(session, year)
-    pages = board_pages()
     if report.errors:
         get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
-    return ({"ranking_notices": rankings} if ranking_months else {}) | dict(
-        delivered=report.delivered, failed=report.failed, deferred=report.deferred, to_print=printed, board_pages=pages)
+    return dict(delivered=report.delivered, failed=report.failed, deferred=report.deferred, to_print=printed)
+
+
+@stage_task
+def publish_board(year: int, community_codes: list[str] | None = None) -> dict:
+    """Rebuild the notice board's pages of these communities (all when none are named); a large
+    board is built by a worker process while the flow goes on."""
+    with session_scope() as session:
+        cycle_id = existing_cycle(session, year).id
+        ids = [c.id for c in communities_in_scope(session, community_codes)] if community_codes else None
+        pages = start_board(session, cycle_id, year, get_settings().board_dir / str(year), ids)
+    return dict(board_pages=pages.result())

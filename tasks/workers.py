@@ -1,38 +1,31 @@
 """Work handed to another Python process, so that it uses the second core while this process goes
 on (the monthly run draws charts and rebuilds the board while it renders and delivers emails).
 
-A worker is a plain `python -m <module>` reading its job as JSON on stdin and writing its result
-as JSON on stdout: not multiprocessing, which would re-import the caller's main module or share
-its database connections. A worker starts in about a second, so it only pays for large jobs."""
+`submit` gives a `concurrent.futures.Future`. Each job gets a process of its own, spawned rather
+than forked, so it shares no database connection with its parent; it starts in about a second, so
+callers only hand over large jobs (their thresholds are measured). `app_job` and `app_context`
+pass on the database and the day, which a spawned process would not otherwise see."""
 
-import json
+import multiprocessing
 import os
-import subprocess
-import sys
-from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 
 
-def start(module: str, job) -> Callable[[], object]:
-    """Start `python -m module` on the job; returns a function that waits for its result."""
-    process = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    process.stdin.write(json.dumps(job, ensure_ascii=False).encode("utf-8"))
-    process.stdin.close()  # the worker reads the whole job before it writes anything
-
-    def wait():
-        output = process.stdout.read()
-        if process.wait():
-            raise RuntimeError(f"后台进程 {module} 失败（错误见上方输出）")
-        return json.loads(output)
-
-    return wait
+def submit(function, *args) -> Future:
+    """Run function(*args) in a new process; the process ends with the job."""
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    future = executor.submit(function, *args)
+    executor.shutdown(wait=False)
+    return future
 
 
-def serve(work: Callable[[object], object]) -> None:
-    """The worker's side: read the job, do the work, write the result."""
-    result = work(json.loads(sys.stdin.buffer.read()))
-    sys.stdout.write(json.dumps(result, ensure_ascii=False))
+def done(value) -> Future:
+    """A future already holding its value: work that was small enough to do at once, here."""
+    future = Future()
+    future.set_result(value)
+    return future
 
 
 def app_job(**fields) -> dict:

@@ -131,7 +131,7 @@ def test_a_large_board_is_built_by_a_worker_process_with_the_same_pages(board, m
     monkeypatch.setattr(board_module, "LARGE_BOARD", 0)
     with session_scope() as session:
         cycle = ensure_cycle(session, YEAR)
-        pages = board_module.start_board(session, cycle.id, YEAR, tmp_path / "by-worker")()
+        pages = board_module.start_board(session, cycle.id, YEAR, tmp_path / "by-worker").result()
     assert pages == len(list(board.glob("*.html")))
     for page in board.glob("*.html"):
         assert (tmp_path / "by-worker" / page.name).read_text(encoding="utf-8") == page.read_text(encoding="utf-8")

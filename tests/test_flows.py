@@ -66,3 +66,34 @@ def test_annual_cycle_pushes_each_stage_as_far_as_inputs_allow(prefect_harness, 
     assert results["division"]["tasks_assigned"] == 0  # nothing decided yet
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Commitment)) == 0
+
+
+def test_ranking_without_send_delivers_nothing_and_with_send_only_its_own_stage(prefect_harness, settings, district):
+    """`lianchuang rank --month M` publishes the month and rebuilds the board but sends no email, not
+    even other stages' queued notices; with --send it delivers the ranking, and nothing of another stage."""
+    from lianchuang.flows.stages import monthly_ranking
+    from lianchuang.models import Community
+    from lianchuang.models.enums import NoticeStatus
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.demo.samples import SAMPLES
+    from lianchuang.tasks.opinions.rules import NewTask, add_tasks
+    from lianchuang.tasks.outbox import drafts as outbox
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        add_tasks(session, cycle.id, [NewTask(cid, "services", "便民服务") for cid in session.scalars(select(Community.id))])
+        outbox.queue(session, [outbox.Draft(YEAR, "opinions", "overdue", "P1", "王建国", "wang@example.cn", SAMPLES["overdue"])])
+    with clock.frozen_at(date(YEAR, 4, 6)):
+        monthly_ranking(YEAR, [3], send=False)
+    with session_scope() as session:
+        statuses = dict(session.execute(select(Notice.template, Notice.status)).all())
+    assert statuses == {"overdue": NoticeStatus.queued}
+    assert not (settings.maildir / "new").exists() or not any((settings.maildir / "new").iterdir())
+    assert (settings.board_dir / str(YEAR) / "index.html").exists()
+
+    with clock.frozen_at(date(YEAR, 4, 6)):
+        summary = monthly_ranking(YEAR, [3], send=True)
+    with session_scope() as session:
+        by_template = session.execute(select(Notice.template, Notice.status, func.count()).group_by(Notice.template, Notice.status)).all()
+    assert {(t, s) for t, s, _ in by_template} == {("overdue", NoticeStatus.queued), ("ranking", NoticeStatus.sent)}
+    assert summary["delivered"] == summary["ranking_notices"] > 0

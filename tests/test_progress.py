@@ -64,8 +64,8 @@ def test_the_months_email_lists_the_overdue_tasks_its_ranking_counted(two_commun
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 20), 10)])
     assert progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 1))
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 28), 90)])  # late correction
-    drafts, wait_for_charts = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
-    wait_for_charts()
+    drafts, charts = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
+    [chart.result() for chart in charts]
     listed = {d.community_id: d.context["overdue"] for d in drafts if d.context["scope"] == "community"}
     assert listed[behind.community_id] == [[behind.code, behind.title, "50%", "10%"]]  # as counted on publication
     assert listed[silent.community_id] == [[silent.code, silent.title, "50%", "0%"]]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, aliased
 
 from lianchuang.errors import UserError
 from lianchuang.models import Commitment, Community, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
-from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import CommitmentKind, Role, Stage
 from lianchuang.settings import get_settings
 from lianchuang.tasks.outbox.drafts import Draft
@@ -84,9 +84,9 @@ def prepare_commitments(session: Session, year: int, cycle_id: int, community_id
 def sign(session: Session, cycle_id: int, holder_keys: list[str], signed_by: str, at: datetime) -> int:
     """Record signatures; ones already signed keep their first signature."""
     signed = 0
-    for start in range(0, len(holder_keys), 900):
+    for chunk in chunked(holder_keys):
         signed += session.execute(update(Commitment).where(
-            Commitment.cycle_id == cycle_id, Commitment.holder_key.in_(holder_keys[start:start + 900]),
+            Commitment.cycle_id == cycle_id, Commitment.holder_key.in_(chunk),
             Commitment.signed_at.is_(None)).values(signed_at=at, signed_by=signed_by)).rowcount
     return signed
 

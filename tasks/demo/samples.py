@@ -3,6 +3,9 @@ render every template with them in every locale."""
 
 from datetime import date
 
+from lianchuang.tasks.evaluation.award import EVALUATION_WEIGHT, INNOVATION_WEIGHT, PROGRESS_WEIGHT, award_rule
+from lianchuang.tasks.progress.ranking import ON_TIME_WEIGHT, PROGRESS_WEIGHT as RANKING_PROGRESS_WEIGHT
+
 _RANKING_ROWS = [[1, 1, "江滨社区", 92.5, 95.0, 86.7, 12, 1], [2, 2, "碧湖社区", 88.1, 90.3, 83.3, 11, 2]]
 
 SAMPLES = {
@@ -18,7 +21,8 @@ SAMPLES = {
                        tasks=[dict(code="D01S01C01-003", title="加强沿江小区夜间巡逻", role="lead")], posts=[]),
     "ranking": dict(year=2026, month=10, scope="community", chart=False, scope_name="江滨社区", community="江滨社区",
                     own=dict(score=92.5, street="列东街道", rank_in_street=1, rank_in_district=3, previous_rank=2),
-                    overdue=[["D01S01C01-005", "改造老旧下水道", "75%", "60%"]], rows=_RANKING_ROWS),
+                    overdue=[["D01S01C01-005", "改造老旧下水道", "75%", "60%"]], rows=_RANKING_ROWS,
+                    weights=dict(progress=RANKING_PROGRESS_WEIGHT, on_time=ON_TIME_WEIGHT)),
     "emergency": dict(year=2026, community="江滨社区", kind="突发事件处置岗", duty="突发事件时参与救援和灾后重建",
                       capacity=30, situation="受强降雨影响，沿江小区部分楼栋进水，急需人手转移群众、清理淤泥。",
                       opened_on=date(2026, 6, 20), home=True),
@@ -33,5 +37,7 @@ SAMPLES = {
                                rows=[["D01S01C01-003", "加强沿江小区夜间巡逻", "市供电公司", 23, 86.4],
                                      ["D01S01C01-007", "组建社区文艺队", "老年协会", 2, None]]),
     "award": dict(year=2026, community="江滨社区", year_score=84.2, rank=2, award="一等奖", funding=32_815,
-                  explanation="综合得分 84.2 = 0.6×评议平均分 80.1 + 0.4×12月进度得分 90.3；基础经费 12,000 元 + 奖励经费 20,815 元（一等奖，权重 3）"),
+                  rule=award_rule(),
+                  explanation=f"综合得分 84.2 = {EVALUATION_WEIGHT}×评议平均分 86.0 + {PROGRESS_WEIGHT}×月度进度平均分 80.5 + "
+                              f"{INNOVATION_WEIGHT}×党建创新得分 85.0，25 个社区中排第 2 名；基础经费 12,000 元 + 奖励经费 20,815 元（一等奖，权重 3）"),
 }

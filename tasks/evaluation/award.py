@@ -16,6 +16,12 @@ EVALUATION_WEIGHT, PROGRESS_WEIGHT, INNOVATION_WEIGHT = 0.5, 0.3, 0.2
 INNOVATION_CATEGORY = "party_building"
 
 
+def award_rule() -> dict:
+    """The rule as the notices state it, from the constants that apply it."""
+    return dict(evaluation=EVALUATION_WEIGHT, progress=PROGRESS_WEIGHT, innovation=INNOVATION_WEIGHT,
+                base_percent=round(BASE_SHARE * 100), award_weights=[weight for _, _, weight in AWARDS])
+
+
 def split_exactly(total: int, weights: list[float]) -> list[int]:
     """Whole-yuan shares of `total` proportional to `weights` that add up to `total` exactly
     (largest remainder method)."""

@@ -43,7 +43,7 @@ from lianchuang.models import (
     Task,
     Unit,
 )
-from lianchuang.models.db import insert_ignoring_duplicates, insert_new
+from lianchuang.models.db import chunked, insert_ignoring_duplicates, insert_new
 from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
 from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
 from lianchuang.tasks.outbox.drafts import Draft
@@ -114,7 +114,7 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
     evaluators = {e.code: e for e in session.scalars(select(Evaluator).where(Evaluator.cycle_id == cycle_id,
                                                                              Evaluator.code.in_(codes)))}
     tasks = {}
-    for chunk in _chunks(sorted(task_codes)):
+    for chunk in chunked(sorted(task_codes)):
         tasks.update(session.execute(select(Task.code, Task).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))).tuples().all())
     problems, rows, seen = [], [], {}
     for number, ballot in ballots:
@@ -134,14 +134,9 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
     if problems:
         raise ImportRefused(problems)
     inserted = insert_ignoring_duplicates(session, Ballot, rows, ["evaluator_id", "task_id"])
-    for chunk in _chunks(sorted({row["evaluator_id"] for row in rows})):
+    for chunk in chunked(sorted({row["evaluator_id"] for row in rows})):
         session.execute(update(Evaluator).where(Evaluator.id.in_(chunk)).values(used_at=clock.now()))
     return inserted
-
-
-def _chunks(values: list, size: int = 900):
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 BALLOT_COLUMNS = [Column("code", "评议码", ("code",), True), Column("task", "任务编号", ("task",), True),

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import AwardResult, Community, Cycle, EvaluationResult, Person, Task, Unit
 from lianchuang.models.enums import Role, Stage
+from lianchuang.tasks.evaluation.award import award_rule
 from lianchuang.tasks.outbox.drafts import Draft
 
 
@@ -40,5 +41,6 @@ def award_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
                                                   Person.community_id.in_(awards)).order_by(Person.code))
     return [Draft.to_person(person, year, Stage.evaluation, "award", period=f"budget-{budget}",
                             context=dict(year=year, community=names[person.community_id], year_score=a.year_score,
-                                         rank=a.rank, award=a.award, funding=a.funding_yuan, explanation=a.explanation))
+                                         rank=a.rank, award=a.award, funding=a.funding_yuan, explanation=a.explanation,
+                                         rule=award_rule()))
             for person in people for a in [awards[person.community_id]]]

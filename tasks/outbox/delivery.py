@@ -145,19 +145,20 @@ class DeliveryReport:
 PARALLEL_DELIVERY = 2000  # queued notices from which a worker process writes half of the Maildir
 
 
-def deliver_all(year: int | None = None) -> DeliveryReport:
-    """Deliver every queued notice (of a year, or all). Into the Maildir, once there are many (a
-    province's month: 5,360 emails), a worker process writes every other one on the second core."""
+def deliver_all(year: int | None = None, stages: tuple[str, ...] = ()) -> DeliveryReport:
+    """Deliver every queued notice (of a year and of some stages, or all). Into the Maildir, once
+    there are many (a province's month: 5,360 emails), a worker process writes every other one on
+    the second core."""
     settings = get_settings()
-    if settings.smtp_host or _count_queued(year) < PARALLEL_DELIVERY:
-        return deliver_pending(year)
+    if settings.smtp_host or _count_queued(year, stages) < PARALLEL_DELIVERY:
+        return deliver_pending(year, stages=stages)
     from lianchuang.tasks import workers
 
-    wait = workers.start("lianchuang.tasks.outbox.delivery", workers.app_job(year=year))
-    report = deliver_pending(year, shard=(0, 2))
-    other = DeliveryReport(**wait())
+    worker = workers.submit(_deliver_in_worker, workers.app_job(year=year, stages=list(stages)))
+    report = deliver_pending(year, stages=stages, shard=(0, 2))
+    other = DeliveryReport(**worker.result())
     return DeliveryReport(delivered=report.delivered + other.delivered, failed=report.failed + other.failed,
-                          deferred=_count_queued(year) if report.deferred or other.deferred else 0,
+                          deferred=_count_queued(year, stages) if report.deferred or other.deferred else 0,
                           errors=(report.errors + other.errors)[:10])
 
 
@@ -167,11 +168,22 @@ def _deliver_in_worker(job: dict) -> dict:
     from lianchuang.tasks import workers
 
     with workers.app_context(job):
-        return asdict(deliver_pending(job["year"], shard=(1, 2)))
+        return asdict(deliver_pending(job["year"], stages=tuple(job["stages"]), shard=(1, 2)))
 
 
-def deliver_pending(year: int | None = None, channel=None, shard: tuple[int, int] = (0, 1)) -> DeliveryReport:
-    """Deliver every queued notice (of a year, or all; with shard (i, n), those whose id % n is i),
+def _queued(year: int | None, stages: tuple[str, ...]) -> list:
+    """The conditions that pick the queued notices of a year and of some stages (all when empty)."""
+    conditions = [Notice.status == NoticeStatus.queued]
+    if year is not None:
+        conditions.append(Notice.year == year)
+    if stages:
+        conditions.append(Notice.stage.in_(stages))
+    return conditions
+
+
+def deliver_pending(year: int | None = None, channel=None, shard: tuple[int, int] = (0, 1),
+                    stages: tuple[str, ...] = ()) -> DeliveryReport:
+    """Deliver every queued notice (of a year and stages, or all; with shard (i, n), those whose id % n is i),
     recording each outcome in its own short transaction, so that a crash loses nothing and re-sends
     at most what was not yet recorded."""
     from lianchuang.models.db import session_scope
@@ -183,9 +195,7 @@ def deliver_pending(year: int | None = None, channel=None, shard: tuple[int, int
     with channel:
         while True:
             with session_scope() as session:
-                query = select(Notice).where(Notice.status == NoticeStatus.queued, Notice.id > last_id)
-                if year is not None:
-                    query = query.where(Notice.year == year)
+                query = select(Notice).where(*_queued(year, stages), Notice.id > last_id)
                 if shard[1] > 1:
                     query = query.where(Notice.id % shard[1] == shard[0])
                 batch = session.scalars(query.order_by(Notice.id).limit(500)).all()
@@ -234,14 +244,13 @@ def _record_failure(notice_id: int, error: str, status: NoticeStatus) -> None:
                         .values(status=status, attempts=Notice.attempts + 1, last_error=error[:1000]))
 
 
-def _count_queued(year: int | None) -> int:
+def _count_queued(year: int | None, stages: tuple[str, ...] = ()) -> int:
     from sqlalchemy import func
 
     from lianchuang.models.db import session_scope
 
     with session_scope() as session:
-        query = select(func.count()).where(Notice.status == NoticeStatus.queued)
-        return session.scalar(query.where(Notice.year == year) if year is not None else query)
+        return session.scalar(select(func.count()).where(*_queued(year, stages)))
 
 
 def requeue_failed(session: Session) -> int:
@@ -256,9 +265,3 @@ def requeue_failed(session: Session) -> int:
     session.execute(update(Notice).where(failed, Notice.recipient_email.is_(None)).values(status=NoticeStatus.printed))
     return session.execute(update(Notice).where(Notice.status == NoticeStatus.failed)
                            .values(status=NoticeStatus.queued)).rowcount
-
-
-if __name__ == "__main__":
-    from lianchuang.tasks import workers
-
-    workers.serve(_deliver_in_worker)

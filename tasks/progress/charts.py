@@ -3,7 +3,7 @@ the Noto Sans CJK SC font that the mplfonts package ships, so Chinese names rend
 
 import io
 import os
-from collections.abc import Callable
+from concurrent.futures import Future
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -100,32 +100,19 @@ def bar_chart(title: str, bars: list[tuple[str, float]]) -> bytes:
     return buffer.getvalue()
 
 
-def draw_all(jobs: list[tuple[str, str, list[tuple[str, float]]]]) -> Callable[[], None]:
-    """Start writing each (path, title, bars) chart; returns a function that waits until all are
-    written, so the caller can do other work meanwhile. Many charts (a province has 360 a month,
-    ~20 ms each) are drawn by worker processes; a few are drawn at once, here."""
-    if len(jobs) < 24:
-        draw_charts(jobs)
-        return lambda: None
+def draw_all(jobs: list[tuple[str, str, list[tuple[str, float]]]]) -> list[Future]:
+    """Start writing each (path, title, bars) chart; the futures are done when all are written, so
+    the caller can do other work meanwhile. Many charts (a province has 360 a month, ~20 ms each)
+    are drawn by worker processes; a few are drawn at once, here."""
     from lianchuang.tasks import workers
 
+    if len(jobs) < 24:
+        return [workers.done(draw_charts(jobs))]
     count = max(1, (os.cpu_count() or 1) - 1)  # one core stays with the caller, which renders meanwhile
-    waits = [workers.start("lianchuang.tasks.progress.charts", jobs[index::count]) for index in range(count)]
-
-    def wait_for_all() -> None:
-        for wait in waits:
-            wait()
-
-    return wait_for_all
+    return [workers.submit(draw_charts, jobs[index::count]) for index in range(count)]
 
 
 def draw_charts(jobs) -> int:
     for path, title, bars in jobs:
         Path(path).write_bytes(bar_chart(title, [tuple(bar) for bar in bars]))
     return len(jobs)
-
-
-if __name__ == "__main__":
-    from lianchuang.tasks import workers
-
-    workers.serve(draw_charts)

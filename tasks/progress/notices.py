@@ -2,7 +2,7 @@
 overdue warnings and the request to report progress."""
 
 from collections import defaultdict
-from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 
@@ -12,27 +12,27 @@ from sqlalchemy.orm import Session
 from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.outbox.drafts import Draft
-from lianchuang.tasks.progress.ranking import overdue_lists, task_status_query
+from lianchuang.tasks.progress.ranking import ON_TIME_WEIGHT, PROGRESS_WEIGHT, overdue_lists, task_status_query
 
 
-def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tuple[list[Draft], Callable[[], None]]:
-    """The month's ranking to the district, each street and each community coordinator, and a
-    function that waits for their charts (drawn meanwhile by worker processes)."""
+def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tuple[list[Draft], list[Future]]:
+    """The month's ranking to the district, each street and each community coordinator, and the
+    futures of their charts (drawn meanwhile by worker processes)."""
     rows = session.execute(
         select(MonthlyRanking, Community.name, Community.street_id, Street.name, Street.district_id)
         .join(Community, MonthlyRanking.community_id == Community.id).join(Street, Community.street_id == Street.id)
         .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
         .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
     if not rows:
-        return [], lambda: None
-    charts, wait_for_charts = ranking_charts(year, month, rows)  # first, so the workers start before the queries below
+        return [], []
+    charts, chart_futures = ranking_charts(year, month, rows)  # first, so the workers start before the queries below
     previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
         MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1)).all())
     overdue = overdue_lists(session, cycle_id, year, month)
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
-    common = dict(year=year, month=month, chart=True)
+    common = dict(year=year, month=month, chart=True, weights=dict(progress=PROGRESS_WEIGHT, on_time=ON_TIME_WEIGHT))
     drafts = []
     coordinators = session.scalars(select(Person).where(Person.role.in_(
         [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()
@@ -66,10 +66,10 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tu
             continue
         drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}",
                                       context=common | context | dict(chart=chart is not None), image_path=chart))
-    return drafts, wait_for_charts
+    return drafts, chart_futures
 
 
-def ranking_charts(year: int, month: int, rows) -> tuple[dict[tuple[str, int], str], Callable[[], None]]:
+def ranking_charts(year: int, month: int, rows) -> tuple[dict[tuple[str, int], str], list[Future]]:
     """One PNG per street (its communities' scores) and per district (its streets' mean scores),
     written once to the data folder and shared by every email that shows it."""
     from lianchuang.settings import get_settings

@@ -11,7 +11,6 @@ The ranking rule (also shown in every ranking email):
 Communities are ranked by score within their street and across the district; equal scores share a
 rank (1, 1, 3). A published month is frozen: later reports count from the next month on."""
 
-import calendar
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +18,7 @@ from datetime import date
 from sqlalchemy import and_, case, func, insert, literal, select
 from sqlalchemy.orm import Session, aliased
 
+from lianchuang import clock
 from lianchuang.models import Community, Milestone, MonthlyRanking, ProgressReport, RankingOverdueTask, Task
 from lianchuang.models.db import insert_ignoring_duplicates
 
@@ -38,10 +38,6 @@ class NewReport:
 
 def record_reports(session: Session, reports: list[NewReport]) -> int:
     return insert_ignoring_duplicates(session, ProgressReport, [r.__dict__ for r in reports], ["task_id", "reported_on"])
-
-
-def month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def task_status_query(cycle_id: int, year: int, month: int):
@@ -88,7 +84,7 @@ def _nearest_milestone_month(month: int, reached: bool):
 def _latest_percent(year: int, month: int):
     """Per task, the percent of its latest report dated by the end of `month`."""
     latest = (select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day"))
-              .where(ProgressReport.reported_on <= month_end(year, month)).group_by(ProgressReport.task_id).subquery())
+              .where(ProgressReport.reported_on <= clock.month_end(year, month)).group_by(ProgressReport.task_id).subquery())
     return (select(ProgressReport.task_id, ProgressReport.percent)
             .join(latest, and_(ProgressReport.task_id == latest.c.task_id, ProgressReport.reported_on == latest.c.day))
             .subquery())

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Milestone, ProgressReport, Task
+from lianchuang.models.db import chunked
 from lianchuang.tasks.progress.ranking import NewReport, record_reports
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
@@ -61,8 +62,7 @@ class _Tasks:
 
 def _load_tasks(session: Session, cycle_id: int, codes: set[str]) -> _Tasks:
     ids = {}
-    for start in range(0, len(codes), 900):
-        chunk = list(codes)[start:start + 900]
+    for chunk in chunked(codes):
         ids.update(session.execute(select(Task.code, Task.id).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))).all())
     milestones: dict[int, dict[int, int]] = {}
     for task_id, month, milestone_id in session.execute(select(Milestone.task_id, Milestone.due_month, Milestone.id)
