@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lianchuang.commands.common import JsonOption, YearOption, console, print_summary, ready_database, session, this_year
+from lianchuang.commands.common import JsonOption, YearOption, console, print_summary, ready_database, this_year, use
 from lianchuang.errors import UserError
 from lianchuang.settings import get_settings
 from lianchuang.tasks.summaries import result_lines
@@ -56,11 +56,9 @@ def cycle_run(year: YearOption = None) -> None:
 def cycle_status(year: YearOption = None, as_json: JsonOption = False) -> None:
     """查看每个社区在各阶段的进度。"""
     from lianchuang.models.enums import Stage, StageStatus
-    from lianchuang.models.queries import stage_overview
-    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.cycle import stage_overview_of
 
-    with session() as s:
-        rows = stage_overview(s, existing_cycle(s, year or this_year()))
+    rows = use(stage_overview_of, year or this_year())
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -95,20 +93,16 @@ def show_summary(figures: dict, as_json: bool) -> None:
 @report_app.command("summary")
 def report_summary(year: YearOption = None, as_json: JsonOption = False) -> None:
     """年度概况：征集意见、任务、岗位、承诺、排名、评议、经费和通知的数字。"""
-    from lianchuang.models.queries import summary
-    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.cycle import year_summary
 
-    with session() as s:
-        figures = summary(s, existing_cycle(s, year or this_year()))
-    show_summary(figures, as_json)
+    show_summary(use(year_summary, year or this_year()), as_json)
 
 
 def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区规模，约1分钟）、city、province（很慢）")] = "district",
          year: YearOption = None, fresh: Annotated[bool, typer.Option("--fresh", help="清空数据文件夹里的演示数据，从头开始")] = False) -> None:
     """生成演示区并用模拟时钟跑完一整年，最后打印年度概况。再次运行会从中断处继续，不会重复。"""
     from lianchuang.flows.demo import demo_steps, run_demo
-    from lianchuang.models.queries import summary
-    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.cycle import year_summary
     from lianchuang.tasks.demo.data import SCALES
 
     if scale not in SCALES:
@@ -131,8 +125,7 @@ def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区�
         console.print(f"[{done:>2}/{steps}] {description}：{detail}", markup=False, highlight=False)
 
     run_demo(year, scale, on_step)
-    with session() as s:
-        show_summary(summary(s, existing_cycle(s, year)), as_json=False)
+    show_summary(use(year_summary, year), as_json=False)
     console.print(f"数据库：{settings.db_url}")
     console.print(f"邮件（Maildir）：{settings.maildir.resolve()}    纸质送达：{settings.print_dir.resolve()}")
     console.print(f"公开栏：{(settings.board_dir / str(year) / 'index.html').resolve()}    责任状与承诺书：{settings.documents_dir.resolve()}")

@@ -51,11 +51,10 @@ def ready_database() -> str:
     return url
 
 
-def session():
-    from lianchuang.models.db import session_scope
-
+def use(use_case, *args, **kwargs):
+    """Run one use case (a function of tasks/) on a database with the current schema."""
     ready_database()
-    return session_scope()
+    return use_case(*args, **kwargs)
 
 
 def print_summary(summary: dict, title: str) -> None:

@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, run_flow, session, this_year
-from lianchuang.errors import COMMAND_LINE, UserError
+from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, run_flow, this_year, use
 
 assign_app = typer.Typer(help="阶段二：分工负责项目，设岗定责。", no_args_is_help=True)
 
@@ -34,34 +33,14 @@ def assign_propose(year: YearOption = None,
                    redo: Annotated[bool, typer.Option("--redo", help="重新推荐所有非人工确定的分工（人工确定的保留）")] = False,
                    units: Annotated[bool, typer.Option("--units", help="列出每个单位承担的任务数")] = False) -> None:
     """按就近便利、择优配岗、总体平衡，为没有牵头单位的任务推荐牵头单位和协办单位（整体最优，不受任务顺序影响）。"""
-    from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.division import assignment
+    from lianchuang.tasks.division.use_cases import propose_owners
 
     year = year or this_year()
-    with session() as s:
-        cycle = existing_cycle(s, year)
-        ids = street_community_ids(s, street)
-        cleared = assignment.clear_proposals(s, cycle.id, ids) if redo else 0
-        proposals, balance = assignment.propose(s, cycle.id, ids)
-        assignment.apply(s, proposals)
-        audit(s, "propose", "assignment", year=year, street=street, proposals=len(proposals), cleared=cleared)
+    proposals, cleared, balance = use(propose_owners, year, street, redo)
     show_balance(balance, units)
-    console.print(f"已推荐 {len(proposals):,} 项任务的分工" + (f"（重新推荐，清除了 {cleared:,} 项原推荐）" if redo else "")
+    console.print(f"已推荐 {proposals:,} 项任务的分工" + (f"（重新推荐，清除了 {cleared:,} 项原推荐）" if redo else "")
                   + (f"；{balance.unassigned} 项任务所在街道没有可承担任务的单位" if balance.unassigned else "")
                   + f"。下一步：lianchuang assign export --year {year} -o 分工表.xlsx 审核，或 lianchuang assign run --year {year}")
-
-
-def street_community_ids(s, street: str | None) -> list[int]:
-    from sqlalchemy import or_, select
-
-    from lianchuang.models import Community, Street
-
-    if not street:
-        return list(s.scalars(select(Community.id)))
-    found = s.scalars(select(Street).where(or_(Street.code == street, Street.name == street))).first()
-    if found is None:
-        raise UserError(f"找不到街道“{street}”（用 lianchuang org list 查看）")
-    return list(s.scalars(select(Community.id).where(Community.street_id == found.id)))
 
 
 def show_balance(balance, per_unit: bool) -> None:
@@ -86,25 +65,20 @@ def show_balance(balance, per_unit: bool) -> None:
 def assign_export(year: YearOption = None, community: CommunityOption = None,
                   output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("分工表.xlsx")) -> None:
     """导出分工表（牵头单位、协办单位、责任领导、联络员、目标、时限、推荐理由），供分工会议审核修改。"""
-    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.division.sheets import export_assignments
+    from lianchuang.tasks.division.use_cases import export_assignment_sheet
 
     year = year or this_year()
-    with session() as s:
-        count = export_assignments(s, output, existing_cycle(s, year).id, [c.id for c in communities_in_scope(s, community)])
+    count = use(export_assignment_sheet, year, community, output)
     console.print(f"已导出 {count:,} 项任务：{output}。改好后运行：lianchuang assign import {output} --year {year}")
 
 
 @assign_app.command("import")
 def assign_import(file: Annotated[Path, typer.Argument(help="改好的分工表 .xlsx 或 .csv")], year: YearOption = None) -> None:
     """导入审核后的分工表。改动的任务记为“人工确定”，重新推荐时保留；有任何问题整个文件不导入。"""
-    from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.division.sheets import import_assignments
+    from lianchuang.tasks.division.use_cases import import_assignment_sheet
 
     year = year or this_year()
-    with session() as s:
-        result = import_assignments(s, year, existing_cycle(s, year).id, file)
-        audit(s, "import", "assignments", file=str(file), **result)
+    result = use(import_assignment_sheet, year, file)
     console.print(f"导入完成：共 {result['rows']:,} 项任务，改动 {result['changed']:,} 项（记为人工确定）。"
                   f"下一步：lianchuang tasks check --year {year}")
 
@@ -118,26 +92,21 @@ def assign_set(task: Annotated[str, typer.Argument(help="任务编号")], year: 
                goal: Annotated[Optional[str], typer.Option("--goal", help="年度目标")] = None,
                deadline: Annotated[Optional[str], typer.Option("--deadline", help="完成时限 YYYY-MM-DD")] = None) -> None:
     """人工确定一项任务的分工或任务卡内容（重新推荐时保留）。"""
-    from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.division.sheets import CardChange, apply_changes
+    from lianchuang.tasks.division.sheets import CardChange
+    from lianchuang.tasks.division.use_cases import set_task_card
 
-    year = year or this_year()
     change = CardChange(task, lead=lead, co=co, leader=leader, liaison=liaison, goal=goal, deadline=deadline)
-    with session() as s:
-        changed = apply_changes(s, year, existing_cycle(s, year).id, [(0, change)], COMMAND_LINE)
-        audit(s, "set", f"task:{task}", **{k: v for k, v in vars(change).items() if v is not None})
+    changed = use(set_task_card, year or this_year(), change)
     console.print(f"任务 {task} 已更新（人工确定）。" if changed else f"任务 {task} 没有变化。")
 
 
 @tasks_app.command("check")
 def tasks_check(year: YearOption = None, community: CommunityOption = None, as_json: JsonOption = False) -> None:
     """列出任务卡不完整的任务（缺牵头单位、责任领导、联络员、目标、时限或实施步骤）。不完整时不能公开承诺。"""
-    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.division.cards import missing_fields
+    from lianchuang.tasks.division.use_cases import incomplete_cards
 
     year = year or this_year()
-    with session() as s:
-        rows = missing_fields(s, existing_cycle(s, year).id, [c.id for c in communities_in_scope(s, community)])
+    rows = use(incomplete_cards, year, community)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif not rows:
@@ -156,17 +125,11 @@ def tasks_check(year: YearOption = None, community: CommunityOption = None, as_j
 @posts_app.command("kinds")
 def posts_kinds() -> None:
     """列出岗位种类及其职责。"""
-    from sqlalchemy import select
+    from lianchuang.tasks.division.use_cases import post_kinds
 
-    from lianchuang.models import PostKind
-    from lianchuang.tasks.division.cards import ensure_post_kinds
-
-    with session() as s:
-        ensure_post_kinds(s)
-        kinds = s.scalars(select(PostKind).order_by(PostKind.id)).all()
-        table = Table("岗位", "职责", "突发事件")
-        for kind in kinds:
-            table.add_row(kind.name, kind.duty, "是" if kind.emergency else "")
+    table = Table("岗位", "职责", "突发事件")
+    for name, duty, emergency in use(post_kinds):
+        table.add_row(name, duty, "是" if emergency else "")
     console.print(table)
 
 
@@ -175,27 +138,23 @@ def posts_kind_add(name: Annotated[str, typer.Argument(help="岗位名称，例�
                    duty: Annotated[str, typer.Option("--duty", help="岗位职责")] = "",
                    emergency: Annotated[bool, typer.Option("--emergency", help="用于突发事件的临时岗位")] = False) -> None:
     """新增岗位种类，或修改已有岗位的职责。新增的岗位在下次 assign run 时在各社区开设。"""
-    from lianchuang.tasks.division.posts import save_post_kind
+    from lianchuang.tasks.division.use_cases import save_kind
 
-    with session() as s:
-        new = save_post_kind(s, name, duty, emergency)
+    new = use(save_kind, name, duty, emergency)
     console.print(f"已新增岗位“{name}”。" if new else f"已更新岗位“{name}”。")
 
 
 @posts_app.command("list")
 def posts_list(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")], year: YearOption = None) -> None:
     """查看某社区开设的岗位、人数上限和在岗人员。"""
-    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.division.posts import post_table
+    from lianchuang.tasks.division.use_cases import community_posts
 
-    with session() as s:
-        place = communities_in_scope(s, [community])[0]
-        rows = post_table(s, existing_cycle(s, year or this_year()).id, place.id)
-    table = Table("岗位", "人数", "在岗人员", title=f"{place.name} 设岗定责")
+    name, rows = use(community_posts, year or this_year(), community)
+    table = Table("岗位", "人数", "在岗人员", title=f"{name} 设岗定责")
     for row in rows:
         table.add_row(row["kind"] + ("（临时）" if row["temporary"] else ""), f"{len(row['holders'])}/{row['capacity']}",
                       "、".join(row["holders"]))
-    console.print(table if rows else f"{place.name}还没有开设岗位：请先运行 lianchuang assign run")
+    console.print(table if rows else f"{name}还没有开设岗位：请先运行 lianchuang assign run")
 
 
 @posts_app.command("claim")
@@ -204,14 +163,9 @@ def posts_claim(person: Annotated[str, typer.Option("--person", "-p", help="人�
                 kind: Annotated[str, typer.Option("--kind", "-k", help="岗位名称，例如 平安创建岗")],
                 year: YearOption = None) -> None:
     """登记一人认领一个岗位（岗位满员或重复认领会被拒绝）。"""
-    from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.division.posts import claim
+    from lianchuang.tasks.division.use_cases import claim_post
 
-    with session() as s:
-        result = claim(s, existing_cycle(s, year or this_year()).id,
-                       [(0, dict(person=person, community=community, kind=kind))], COMMAND_LINE, clock.today())
-    if not result["new"]:
-        raise UserError(f"{person} 已经认领过{community}的{kind}，不能重复认领")
+    use(claim_post, year or this_year(), person, community, kind, clock.today())
     console.print("已登记认领。")
 
 
@@ -219,23 +173,18 @@ def posts_claim(person: Annotated[str, typer.Option("--person", "-p", help="人�
 def posts_template(year: YearOption = None, community: CommunityOption = None,
                    output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("岗位认领表.xlsx")) -> None:
     """生成岗位认领表（社区、岗位为下拉选项），收集纸质认领。"""
-    from lianchuang.tasks.cycle import communities_in_scope
-    from lianchuang.tasks.division.posts import write_claim_template
+    from lianchuang.tasks.division.use_cases import claim_template
 
-    with session() as s:
-        write_claim_template(s, output, [c.id for c in communities_in_scope(s, community)])
+    use(claim_template, community, output)
     console.print(f"已生成：{output}。收回后运行：lianchuang posts import {output} --year {year or this_year()}")
 
 
 @posts_app.command("import")
 def posts_import(file: Annotated[Path, typer.Argument(help="填好的岗位认领表 .xlsx 或 .csv")], year: YearOption = None) -> None:
     """导入岗位认领。有任何问题（人员或岗位不存在、满员、重复）整个文件不导入；已登记的认领不会重复。"""
-    from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.division.posts import import_claims
+    from lianchuang.tasks.division.use_cases import import_claim_file
 
-    with session() as s:
-        result = import_claims(s, existing_cycle(s, year or this_year()).id, file, clock.today())
-        audit(s, "import", "post_claims", file=str(file), **result)
+    result = use(import_claim_file, year or this_year(), file, clock.today())
     console.print(f"导入完成：共 {result['rows']:,} 条，新登记 {result['new']:,} 条，已登记过 {result['already_there']:,} 条。")
 
 

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import JsonOption, YearOption, console, parse_date, run_flow, session, this_year
-from lianchuang.errors import COMMAND_LINE, UserError
+from lianchuang.commands.common import JsonOption, YearOption, console, parse_date, run_flow, this_year, use
+from lianchuang.errors import UserError
 
 evaluate_app = typer.Typer(help="阶段五：年底联合考评、创新奖与经费。", no_args_is_help=True)
 
@@ -37,50 +37,41 @@ def evaluate_open(year: YearOption = None) -> None:
 def evaluate_scheme(year: YearOption = None,
                     output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("评议方案.xlsx")) -> None:
     """导出评议方案（评议项目、各评议主体权重和最少票数、等次分值），修改后用 scheme-import 导入。"""
-    from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.evaluation.scheme import export_scheme
+    from lianchuang.tasks.evaluation.use_cases import scheme_sheet
 
     year = year or this_year()
-    with session() as s:
-        export_scheme(s, output, ensure_cycle(s, year).id)
+    use(scheme_sheet, year, output)
     console.print(f"已导出：{output}。改好后运行：lianchuang evaluate scheme-import {output} --year {year}")
 
 
 @evaluate_app.command("scheme-import")
 def evaluate_scheme_import(file: Annotated[Path, typer.Argument(help="改好的评议方案 .xlsx")], year: YearOption = None) -> None:
     """导入评议方案（开始投票前）。有任何问题整个文件不导入。"""
-    from lianchuang.tasks.cycle import audit, ensure_cycle
-    from lianchuang.tasks.evaluation.scheme import import_scheme
+    from lianchuang.tasks.evaluation.use_cases import import_scheme_file
 
-    with session() as s:
-        result = import_scheme(s, ensure_cycle(s, year or this_year()).id, file)
-        audit(s, "import", "evaluation_scheme", file=str(file), **result)
-    console.print(f"评议方案已更新：{result['items']} 个评议项目，{result['groups']} 个评议主体，{result['grades']} 个等次。")
+    year = year or this_year()
+    result = use(import_scheme_file, year, file)
+    console.print(f"评议方案已更新：{result['items']} 个评议项目，{result['groups']} 个评议主体，{result['grades']} 个等次。"
+                  f"下一步：lianchuang evaluate open --year {year}")
 
 
 @evaluate_app.command("template")
 def evaluate_template(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")], year: YearOption = None,
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("选票录入表.xlsx")) -> None:
     """生成某社区的纸质选票录入表（每项任务一行，填评议码和等次）。"""
-    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.evaluation.ballots import write_ballot_sheet
+    from lianchuang.tasks.evaluation.use_cases import ballot_sheet
 
-    with session() as s:
-        place = communities_in_scope(s, [community])[0]
-        count = write_ballot_sheet(s, output, existing_cycle(s, year or this_year()).id, place)
-    console.print(f"已生成 {place.name} 选票录入表（{count} 项任务）：{output}。录好后运行：lianchuang evaluate import {output}")
+    name, count = use(ballot_sheet, year or this_year(), community, output)
+    console.print(f"已生成 {name} 选票录入表（{count} 项任务）：{output}。录好后运行：lianchuang evaluate import {output}")
 
 
 @evaluate_app.command("import")
 def evaluate_import(file: Annotated[Path, typer.Argument(help="录好的选票 .xlsx 或 .csv（评议码、任务编号、等次）")],
                     year: YearOption = None) -> None:
     """录入纸质选票。评议码不存在或已用过、评了别的社区的任务、同一任务评两次，整个文件都不录入。"""
-    from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.evaluation.ballots import import_ballots
+    from lianchuang.tasks.evaluation.use_cases import import_ballot_file
 
-    with session() as s:
-        result = import_ballots(s, existing_cycle(s, year or this_year()).id, file)
-        audit(s, "import", "ballots", file=str(file), **result)
+    result = use(import_ballot_file, year or this_year(), file)
     console.print(f"已录入 {result['evaluators']} 人的选票，共 {result['ballots']} 票。评议结束前结果不公开。")
 
 
@@ -90,8 +81,8 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
                   year: YearOption = None) -> None:
     """一人一次投票：评议码加上对本社区各项任务的等次。评议码只能用一次。"""
     from lianchuang.models.enums import Grade
-    from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.evaluation.ballots import NewBallot, cast_ballots
+    from lianchuang.tasks.evaluation.ballots import NewBallot
+    from lianchuang.tasks.evaluation.use_cases import vote
 
     ballots = []
     for number, pair in enumerate(grades, start=1):
@@ -99,8 +90,7 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
         if not Grade.parse(grade):
             raise UserError(f"第{number}个“{pair}”格式不对：应为 任务编号=等次，等次是 优秀、良好、一般 或 较差")
         ballots.append((number, NewBallot(code.strip().upper(), task.strip(), Grade.parse(grade))))
-    with session() as s:
-        count = cast_ballots(s, existing_cycle(s, year or this_year()).id, ballots, COMMAND_LINE)
+    count = use(vote, year or this_year(), ballots)
     console.print(f"已投票：{count} 项任务。谢谢参与！评议码已作废。")
 
 
@@ -116,11 +106,9 @@ def evaluate_close(year: YearOption = None) -> None:
 def evaluate_explain(subject: Annotated[str, typer.Argument(help="任务编号或责任人的人员编码")], year: YearOption = None,
                      as_json: JsonOption = False) -> None:
     """说明一项任务或一位责任人的得分是怎么算出来的（各评议主体票数、平均分、权重；不显示谁投了什么）。"""
-    from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.evaluation.ballots import explain
+    from lianchuang.tasks.evaluation.use_cases import explain_score
 
-    with session() as s:
-        result = explain(s, existing_cycle(s, year or this_year()).id, subject)
+    result = use(explain_score, year or this_year(), subject)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -142,32 +130,22 @@ def evaluate_object(subject: Annotated[str, typer.Argument(help="对哪项结果
                     on: Annotated[Optional[str], typer.Option("--date", help="收到日期 YYYY-MM-DD（默认今天）")] = None,
                     year: YearOption = None) -> None:
     """登记公示期内收到的异议（过了公示期也登记，但标为逾期）。"""
-    from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.evaluation.ballots import record_objection
+    from lianchuang.tasks.evaluation.use_cases import object_to
 
-    with session() as s:
-        objection = record_objection(s, existing_cycle(s, year or this_year()).id, subject, by, content,
-                                     parse_date(on) if on else clock.today())
-        audit(s, "object", f"result:{subject}", actor=by)
-        late = not objection.within_deadline
-    console.print(f"已登记异议（编号 {objection.id}）" + ("，已过公示期，标为逾期" if late else "") + "。查看：lianchuang evaluate objections")
+    number, in_time = use(object_to, year or this_year(), subject, by, content, parse_date(on) if on else clock.today())
+    console.print(f"已登记异议（编号 {number}）" + ("" if in_time else "，已过公示期，标为逾期") + "。查看：lianchuang evaluate objections")
 
 
 @evaluate_app.command("objections")
 def evaluate_objections(year: YearOption = None) -> None:
     """列出收到的异议。"""
-    from sqlalchemy import select
+    from lianchuang.tasks.evaluation.use_cases import objections
 
-    from lianchuang.models import Community, Objection
-    from lianchuang.tasks.cycle import existing_cycle
-
-    with session() as s:
-        rows = s.execute(select(Objection, Community.name).join(Community, Objection.community_id == Community.id)
-                         .where(Objection.cycle_id == existing_cycle(s, year or this_year()).id).order_by(Objection.id)).all()
-        table = Table("编号", "社区", "对象", "异议人", "内容", "收到日期", "公示期内")
-        for o, community in rows:
-            table.add_row(str(o.id), community, o.subject, o.submitted_by, o.content, o.received_on.isoformat(),
-                          "是" if o.within_deadline else "[red]逾期[/red]")
+    rows = use(objections, year or this_year())
+    table = Table("编号", "社区", "对象", "异议人", "内容", "收到日期", "公示期内")
+    for o in rows:
+        table.add_row(str(o["id"]), o["community"], o["subject"], o["by"], o["content"], o["received_on"],
+                      "是" if o["within_deadline"] else "[red]逾期[/red]")
     console.print(table if rows else "没有收到异议。")
 
 
@@ -175,11 +153,9 @@ def award(year: YearOption = None, budget: Annotated[int, typer.Option("--budget
           redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False) -> None:
     """评选党建创新奖并分配党建工作经费（基础经费均分 + 奖励经费按奖项），分配额合计正好等于预算，每个社区收到计算说明。"""
     from lianchuang.flows.stages import award_stage
-    from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.evaluation.award import check_can_allocate
+    from lianchuang.tasks.evaluation.use_cases import check_award
 
-    with session() as s:  # a mistake is told here in one line, not as a failed flow run
-        check_can_allocate(s, existing_cycle(s, year or this_year()).id, budget, redo)
+    use(check_award, year or this_year(), budget, redo)
     run_flow(award_stage, "创新奖与经费", year=year or this_year(), budget=budget, redo=redo)
 
 

@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, parse_date, run_flow, session, this_year
-from lianchuang.errors import COMMAND_LINE, ImportRefused
+from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, parse_date, run_flow, this_year, use
 from lianchuang.models.enums import UnitKind
 
 opinions_app = typer.Typer(help="阶段一：分类征求意见，联席议事决策。", no_args_is_help=True)
@@ -43,10 +42,9 @@ def opinions_open(year: YearOption = None, community: CommunityOption = None,
 def opinions_template(year: YearOption = None, community: CommunityOption = None,
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("意见建议征集表.xlsx")) -> None:
     """生成意见建议征集表（社区、来源类别、渠道为下拉选项），发给各单位填写。"""
-    from lianchuang.tasks.opinions.sheets import write_opinion_template
+    from lianchuang.tasks.opinions.use_cases import opinion_template
 
-    with session() as s:
-        write_opinion_template(s, output, year or this_year(), community)
+    use(opinion_template, year or this_year(), community, output)
     console.print(f"已生成：{output}。收回后运行：lianchuang opinions import {output} --year {year or this_year()}")
 
 
@@ -54,13 +52,11 @@ def opinions_template(year: YearOption = None, community: CommunityOption = None
 def opinions_import(file: Annotated[Path, typer.Argument(help="填好的征集表（.xlsx 或 .csv，UTF-8 或 GBK 均可）")],
                     year: YearOption = None) -> None:
     """导入意见建议。整个文件有任何问题都不导入，并逐条列出行、列和原因；同一文件导入两次不会重复。"""
-    from lianchuang.tasks.cycle import audit, ensure_cycle
-    from lianchuang.tasks.opinions.sheets import import_opinions
+    from lianchuang.tasks.opinions.use_cases import import_opinion_file
 
     year = year or this_year()
-    with session() as s, console.status("导入中……"):
-        result = import_opinions(s, ensure_cycle(s, year).id, year, file)
-        audit(s, "import", "opinions", file=str(file), **result)
+    with console.status("导入中……"):
+        result = use(import_opinion_file, year, file)
     console.print(f"导入完成：共 {result['rows']:,} 条，新增 {result['new']:,} 条，已导入过 {result['already_there']:,} 条。"
                   f"下一步：lianchuang deliberate agenda --year {year} --community 社区 -o 议题.xlsx")
 
@@ -75,19 +71,11 @@ def opinions_add(community: Annotated[str, typer.Option("--community", "-c", hel
                  on: Annotated[Optional[str], typer.Option("--date", help="日期 YYYY-MM-DD（默认今天）")] = None,
                  year: YearOption = None) -> None:
     """录入一条纸质意见表或入户记录。"""
-    from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.opinions.rules import record_opinions
-    from lianchuang.tasks.opinions.sheets import OpinionRows
+    from lianchuang.tasks.opinions.use_cases import add_opinion
 
-    year = year or this_year()
-    problems = []
-    with session() as s:
-        opinion = OpinionRows(s, year).parse(COMMAND_LINE, 0, dict(community=community, source_kind=source, channel=channel,
-                                                           content=content, submitter=submitter or "", contact=contact or "",
-                                                           date=on or clock.today().isoformat()), problems)
-        if problems:
-            raise ImportRefused(problems)
-        new = record_opinions(s, ensure_cycle(s, year).id, [opinion])
+    new = use(add_opinion, year or this_year(), dict(community=community, source_kind=source, channel=channel, content=content,
+                                                   submitter=submitter or "", contact=contact or "",
+                                                   date=on or clock.today().isoformat()))
     console.print("已录入。" if new else "这条建议已经录入过，未重复录入。")
 
 
@@ -95,11 +83,9 @@ def opinions_add(community: Annotated[str, typer.Option("--community", "-c", hel
 def opinions_report(year: YearOption = None, as_json: JsonOption = False) -> None:
     """各社区意见征集情况：按来源类别和渠道统计，采纳/合并/不采纳/待议，并标出没有征求到的来源类别。"""
     from lianchuang.models.enums import SOURCE_KINDS
-    from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.opinions.sheets import coverage
+    from lianchuang.tasks.opinions.use_cases import opinion_coverage
 
-    with session() as s:
-        rows = coverage(s, existing_cycle(s, year or this_year()).id)
+    rows = use(opinion_coverage, year or this_year())
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -116,26 +102,20 @@ def deliberate_agenda(community: Annotated[str, typer.Option("--community", "-c"
                       year: YearOption = None,
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的议题表 .xlsx")] = Path("联席会议议题.xlsx")) -> None:
     """导出某社区待议的意见建议（措辞相近的已标出），供联席会议逐条填写决定。"""
-    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.opinions.agenda import write_agenda
+    from lianchuang.tasks.opinions.use_cases import export_agenda
 
-    with session() as s:
-        place = communities_in_scope(s, [community])[0]
-        count = write_agenda(s, existing_cycle(s, year or this_year()).id, place, output)
-    console.print(f"已导出 {place.name} 待议建议 {count} 条：{output}。会后运行：lianchuang deliberate import {output}")
+    name, count = use(export_agenda, year or this_year(), community, output)
+    console.print(f"已导出 {name} 待议建议 {count} 条：{output}。会后运行：lianchuang deliberate import {output}")
 
 
 @deliberate_app.command("import")
 def deliberate_import(file: Annotated[Path, typer.Argument(help="联席会议填好决定的议题表")], year: YearOption = None) -> None:
     """导入联席会议的决定：采纳的建议成为年度任务，合并的并入任务，不采纳的记录理由；然后给提出人发反馈。"""
     from lianchuang.flows.stages import opinions_stage
-    from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.opinions.agenda import import_decisions
+    from lianchuang.tasks.opinions.use_cases import import_decision_file
 
     year = year or this_year()
-    with session() as s:
-        result = import_decisions(s, existing_cycle(s, year).id, file)
-        audit(s, "import", "decisions", file=str(file), **result)
+    result = use(import_decision_file, year, file)
     console.print(f"{result['community']}：采纳 {result['adopted']} 条，合并 {result['merged']} 条，不采纳 {result['declined']} 条，"
                   f"此前已议定 {result['unchanged']} 条，仍待议 {result['still_pending']} 条。")
     run_flow(opinions_stage, "发送反馈通知", year=year, communities=[result["community"]])

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lianchuang.commands.common import JsonOption, console, session
+from lianchuang.commands.common import JsonOption, console, this_year, use
 
 org_app = typer.Typer(help="组织架构：导入区、街道、社区、单位和人员。", no_args_is_help=True)
 
@@ -26,23 +26,20 @@ def org_template(output: Annotated[Path, typer.Option("--output", "-o", help="�
 @org_app.command("import")
 def org_import(file: Annotated[Path, typer.Argument(help="填好的组织架构 .xlsx 文件")]) -> None:
     """导入组织架构。有任何错误则整个文件不导入，并逐条列出文件、行、列和原因。"""
-    from lianchuang.tasks.cycle import audit
-    from lianchuang.tasks.org import load_org, parse_workbook
+    from lianchuang.tasks.org import import_org_file
 
-    with session() as s:
-        counts = load_org(s, parse_workbook(s, file))
-        audit(s, "import", "org", file=str(file), **counts)
+    counts = use(import_org_file, file)
     console.print("导入完成：" + "，".join(f"{label} {counts[key]}" for key, label in (
-        ("districts", "区"), ("streets", "街道"), ("communities", "社区"), ("units", "单位"), ("people", "人员"))))
+        ("districts", "区"), ("streets", "街道"), ("communities", "社区"), ("units", "单位"), ("people", "人员")))
+        + f"。查看：lianchuang org list；下一步：lianchuang opinions open --year {this_year()}")
 
 
 @org_app.command("list")
 def org_list(as_json: JsonOption = False) -> None:
     """列出已导入的社区及其单位、人员数。"""
-    from lianchuang.tasks.org import org_overview
+    from lianchuang.tasks.org import organisation
 
-    with session() as s:
-        rows = org_overview(s)
+    rows = use(organisation)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lianchuang.commands.common import JsonOption, console, run_flow, session, set_locale
+from lianchuang.commands.common import JsonOption, console, run_flow, set_locale, use
 from lianchuang.errors import UserError
 from lianchuang.settings import get_settings
 
@@ -24,12 +24,11 @@ def outbox_list(status: Annotated[Optional[str], typer.Option(help="只看某种
                 limit: Annotated[int, typer.Option(help="最多显示多少条")] = 50, as_json: JsonOption = False) -> None:
     """列出最近的通知及其发送状态。"""
     from lianchuang.models.enums import NoticeStatus
-    from lianchuang.models.queries import outbox
+    from lianchuang.tasks.outbox.use_cases import recent_notices
 
     if status and NoticeStatus.parse(status) is None:
         raise UserError(f"状态只能是 {'、'.join(s.value for s in NoticeStatus)}，不是“{status}”")
-    with session() as s:
-        rows = outbox(s, NoticeStatus.parse(status) if status else None, year, limit)
+    rows = use(recent_notices, NoticeStatus.parse(status) if status else None, year, limit)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -43,17 +42,14 @@ def outbox_list(status: Annotated[Optional[str], typer.Option(help="只看某种
 @outbox_app.command("show")
 def outbox_show(notice_id: Annotated[int, typer.Argument(help="通知编号（见 outbox list）")]) -> None:
     """显示一条通知的收件人、主题、状态和正文。"""
-    from lianchuang.models import Notice
+    from lianchuang.tasks.outbox.use_cases import notice_in_full
 
-    with session() as s:
-        notice = s.get(Notice, notice_id)
-        if notice is None:
-            raise UserError(f"没有编号为 {notice_id} 的通知（用 `lianchuang outbox list` 查看）")
-        console.print(f"收件人：{notice.recipient_name} <{notice.recipient_email or '无邮箱，打印送达'}>", markup=False)
-        console.print(f"主题：{notice.subject}\n状态：{notice.status.label}（尝试 {notice.attempts} 次）"
-                      + (f"\n错误：{notice.last_error}" if notice.last_error else "") + f"\nMessage-ID：{notice.message_id}\n",
-                      markup=False)
-        console.print(notice.body_text, markup=False, highlight=False)
+    notice = use(notice_in_full, notice_id)
+    console.print(f"收件人：{notice['recipient']} <{notice['email'] or '无邮箱，打印送达'}>", markup=False)
+    console.print(f"主题：{notice['subject']}\n状态：{notice['status']}（尝试 {notice['attempts']} 次）"
+                  + (f"\n错误：{notice['error']}" if notice["error"] else "") + f"\nMessage-ID：{notice['message_id']}\n",
+                  markup=False)
+    console.print(notice["body"], markup=False, highlight=False)
 
 
 @outbox_app.command("flush")

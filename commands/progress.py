@@ -6,8 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, YearOption, console, parse_month, run_flow, session, this_year
-from lianchuang.errors import COMMAND_LINE
+from lianchuang.commands.common import CommunityOption, YearOption, console, parse_month, run_flow, this_year, use
 
 progress_app = typer.Typer(help="阶段四：每月报告工作任务进度。", no_args_is_help=True)
 
@@ -36,26 +35,22 @@ def remind(year: YearOption = None) -> None:
 def progress_template(year: YearOption = None, community: CommunityOption = None,
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("进度报表.xlsx")) -> None:
     """生成进度报表：列出各项任务和上次进度，填写本月完成百分比即可。"""
-    from lianchuang.tasks.cycle import communities_in_scope, existing_cycle
-    from lianchuang.tasks.progress.reports import write_progress_template
+    from lianchuang.tasks.progress.use_cases import progress_template
 
     year = year or this_year()
-    with session() as s:
-        count = write_progress_template(s, output, existing_cycle(s, year).id, [c.id for c in communities_in_scope(s, community)])
+    count = use(progress_template, year, community, output)
     console.print(f"已生成 {count} 项任务的进度报表：{output}。填好后运行：lianchuang progress import {output} --year {year}")
 
 
 @progress_app.command("import")
 def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度报表（.xlsx 或 .csv）")], year: YearOption = None) -> None:
     """导入进度报表。有任何问题都不导入，并逐条列出行、列和原因；同一文件导入两次不会重复。"""
-    from lianchuang.tasks.cycle import audit, existing_cycle
-    from lianchuang.tasks.progress.reports import import_progress
+    from lianchuang.tasks.progress.use_cases import import_progress_file
 
     year = year or this_year()
-    with session() as s:
-        result = import_progress(s, existing_cycle(s, year).id, year, file)
-        audit(s, "import", "progress", file=str(file), **result)
-    console.print(f"导入完成：{result['rows']} 条进度，新增 {result['new']} 条，已导入过 {result['already_there']} 条。")
+    result = use(import_progress_file, year, file)
+    console.print(f"导入完成：{result['rows']} 条进度，新增 {result['new']} 条，已导入过 {result['already_there']} 条。"
+                  f"月初发布上月排名：lianchuang rank --month {year}-MM")
 
 
 @progress_app.command("add")
@@ -68,15 +63,11 @@ def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如
                  funds: Annotated[str, typer.Option(help="投入资金（元）")] = "0",
                  matters: Annotated[str, typer.Option(help="办理事项（件）")] = "0", year: YearOption = None) -> None:
     """报告一项任务的进度。"""
-    from lianchuang.tasks.cycle import existing_cycle
-    from lianchuang.tasks.progress.ranking import record_reports
-    from lianchuang.tasks.progress.reports import check_reports
+    from lianchuang.tasks.progress.use_cases import add_report
 
-    year = year or this_year()
     row = dict(task=task, percent=percent, date=on or clock.today().isoformat(), milestone=milestone or "",
                note=note or "", reason=reason or "", funds=funds, matters=matters)
-    with session() as s:
-        new = record_reports(s, check_reports(s, existing_cycle(s, year).id, year, COMMAND_LINE, [(0, row)]))
+    new = use(add_report, year or this_year(), row)
     console.print("已记录。" if new else "这一天的进度已经报告过，未重复记录。")
 
 

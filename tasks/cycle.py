@@ -58,3 +58,21 @@ def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stag
 def audit(session: Session, action: str, entity: str, actor: str = "system", **detail) -> None:
     session.add(AuditEntry(at=clock.now(), actor=actor, action=action, entity=entity,
                            detail=json.dumps(detail, ensure_ascii=False, default=str)))
+
+
+def stage_overview_of(year: int) -> list[dict]:
+    """`cycle status`: where every community stands in each stage."""
+    from lianchuang.models.db import session_scope
+    from lianchuang.models.queries import stage_overview
+
+    with session_scope() as session:
+        return stage_overview(session, existing_cycle(session, year))
+
+
+def year_summary(year: int) -> dict:
+    """`report summary`: the year's figures, from suggestions to funding."""
+    from lianchuang.models.db import session_scope
+    from lianchuang.models.queries import summary
+
+    with session_scope() as session:
+        return summary(session, existing_cycle(session, year))

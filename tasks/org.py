@@ -212,3 +212,21 @@ def org_overview(session: Session) -> list[dict]:
                            .order_by(Community.code)).all()
     return [dict(district=d, street=s, code=code, community=name, units=units.get(cid, 0), people=people.get(cid, 0))
             for d, s, code, name, cid in rows]
+
+
+def import_org_file(path: Path) -> dict:
+    """`org import`: the whole workbook or nothing, audited; returns the counts by level."""
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.cycle import audit
+
+    with session_scope() as session:
+        counts = load_org(session, parse_workbook(session, path))
+        audit(session, "import", "org", file=str(path), **counts)
+        return counts
+
+
+def organisation() -> list[dict]:
+    from lianchuang.models.db import session_scope
+
+    with session_scope() as session:
+        return org_overview(session)

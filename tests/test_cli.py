@@ -136,3 +136,27 @@ def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
     assert_one_line_error(run(settings, "evaluate", "vote", "ABC", "D01S01C01-001=很好", "--year", "2026"), "等次")
     assert_one_line_error(run(settings, "evaluate", "explain", "D01S01C01-001", "--year", "2026"), "评议尚未结束")
     assert_one_line_error(run(settings, "award", "--year", "2026"), "民主评议还没有结束")
+
+
+def test_stage_three_is_reachable_from_the_command_line(settings, district):
+    """`tasks check` and `commitments sign` point to `commitments run`: it exists, prepares the
+    documents, and a signing date in the future is refused."""
+    from sqlalchemy import select
+
+    from lianchuang.models import Community
+    from lianchuang.models.db import session_scope
+    from lianchuang.models.enums import Category
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.opinions.rules import NewTask, add_tasks
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, 2026)
+        add_tasks(session, cycle.id, [NewTask(cid, Category.services, "便民服务") for cid in session.scalars(select(Community.id))])
+    assert run(settings, "assign", "run", "--year", "2026").returncode == 0
+    prepared = run(settings, "commitments", "run", "--year", "2026")
+    assert prepared.returncode == 0, prepared.stderr
+    assert "新生成责任状/承诺书" in prepared.stdout and "commitments sign" in prepared.stdout
+    listed = run(settings, "commitments", "list", "-c", "D01S01C01", "--year", "2026")
+    assert "未签" in listed.stdout
+    assert_one_line_error(run(settings, "commitments", "sign", "-c", "D01S01C01", "--by", "王书记", "--all",
+                              "--date", "2099-01-01", "--year", "2026"), "还没有到")
