@@ -40,3 +40,15 @@ def add_opinion(session, community_id: int, content: str, **fields) -> int:
                               submitter_name=fields.get("submitter_name"), submitter_contact=fields.get("submitter_contact"))
     opinions.record_opinions(session, cycle.id, [new])
     return session.scalars(select(Opinion.id).where(Opinion.fingerprint == new.fingerprint())).one()
+
+
+def add_task_per_community(year: int = YEAR, title: str = "便民服务", category: str = "services") -> list[str]:
+    """One adopted task in every community, as the joint meetings would decide; returns the task codes."""
+    from sqlalchemy import select
+
+    from lianchuang.models import Community
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, year)
+        return opinions.add_tasks(session, cycle.id, [opinions.NewTask(cid, category, title)
+                                                      for cid in session.scalars(select(Community.id).order_by(Community.code))])

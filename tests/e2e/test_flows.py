@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from factories import SMALL, YEAR
+from factories import SMALL, YEAR, add_task_per_community
 from sqlalchemy import func, select
 
 from lianchuang import clock
@@ -72,16 +72,12 @@ def test_ranking_without_send_delivers_nothing_and_with_send_only_its_own_stage(
     """`lianchuang rank --month M` publishes the month and rebuilds the board but sends no email, not
     even other stages' queued notices; with --send it delivers the ranking, and nothing of another stage."""
     from lianchuang.flows.stages import monthly_ranking
-    from lianchuang.models import Community
     from lianchuang.models.enums import NoticeStatus
-    from lianchuang.tasks.cycle import ensure_cycle
     from lianchuang.tasks.demo.samples import SAMPLES
-    from lianchuang.tasks.opinions.rules import NewTask, add_tasks
     from lianchuang.tasks.outbox import drafts as outbox
 
+    add_task_per_community(YEAR)
     with session_scope() as session:
-        cycle = ensure_cycle(session, YEAR)
-        add_tasks(session, cycle.id, [NewTask(cid, "services", "便民服务") for cid in session.scalars(select(Community.id))])
         outbox.queue(session, [outbox.Draft(YEAR, "opinions", "overdue", "P1", "王建国", "wang@example.cn", SAMPLES["overdue"])])
     with clock.frozen_at(date(YEAR, 4, 6)):
         monthly_ranking(YEAR, [3], send=False)

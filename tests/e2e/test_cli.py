@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from factories import add_task_per_community
 
 
 def run(settings, *args, env=None):
@@ -115,18 +116,7 @@ def test_outbox_list_and_show(settings):
 def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
     """From the command line: propose with the balance shown, check the cards, and the mistakes of
     stages 2-5 each end with one line that says what to do."""
-    from sqlalchemy import select
-
-    from lianchuang.models import Community
-    from lianchuang.models.db import session_scope
-    from lianchuang.models.enums import Category
-    from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.opinions.rules import NewTask, add_tasks
-
-    with session_scope() as session:
-        cycle = ensure_cycle(session, 2026)
-        add_tasks(session, cycle.id, [NewTask(cid, Category.services, "便民服务")
-                                      for cid in session.scalars(select(Community.id))])
+    add_task_per_community(2026)
     checked = run(settings, "tasks", "check", "--year", "2026")
     assert checked.returncode == 1 and "牵头单位" in checked.stdout and "assign export" in checked.stdout
     proposed = run(settings, "assign", "propose", "--year", "2026")
@@ -141,17 +131,7 @@ def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
 def test_stage_three_is_reachable_from_the_command_line(settings, district):
     """`tasks check` and `commitments sign` point to `commitments run`: it exists, prepares the
     documents, and a signing date in the future is refused."""
-    from sqlalchemy import select
-
-    from lianchuang.models import Community
-    from lianchuang.models.db import session_scope
-    from lianchuang.models.enums import Category
-    from lianchuang.tasks.cycle import ensure_cycle
-    from lianchuang.tasks.opinions.rules import NewTask, add_tasks
-
-    with session_scope() as session:
-        cycle = ensure_cycle(session, 2026)
-        add_tasks(session, cycle.id, [NewTask(cid, Category.services, "便民服务") for cid in session.scalars(select(Community.id))])
+    add_task_per_community(2026)
     assert run(settings, "assign", "run", "--year", "2026").returncode == 0
     prepared = run(settings, "commitments", "run", "--year", "2026")
     assert prepared.returncode == 0, prepared.stderr
