@@ -33,9 +33,12 @@ def opinions_open(year: YearOption = None, community: CommunityOption = None,
                   deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None) -> None:
     """向各社区六类对象（挂点领导、挂点单位、驻区单位、民间组织、群团组织、社区群众）发出征求意见通知。"""
     from lianchuang.flows.stages import open_opinions
+    from lianchuang.settings import get_settings
 
-    run_flow(open_opinions, "征求意见", year=year or this_year(), communities=community,
-             deadline=parse_date(deadline) if deadline else None)
+    year = year or this_year()
+    run_flow(open_opinions, "征求意见", year=year, communities=community, deadline=parse_date(deadline) if deadline else None)
+    console.print(f"请打印各社区的征求意见公告（含意见表）张贴到公开栏：{get_settings().documents_dir / str(year) / '征求意见公告'}")
+    console.print(f"下一步：lianchuang opinions template --year {year} -o 征集表.xlsx 发给各单位，收回后 lianchuang opinions import")
 
 
 @opinions_app.command("template")
@@ -82,19 +85,25 @@ def opinions_add(community: Annotated[str, typer.Option("--community", "-c", hel
 @opinions_app.command("report")
 def opinions_report(year: YearOption = None, as_json: JsonOption = False) -> None:
     """各社区意见征集情况：按来源类别和渠道统计，采纳/合并/不采纳/待议，并标出没有征求到的来源类别。"""
-    from lianchuang.models.enums import SOURCE_KINDS
     from lianchuang.tasks.opinions.use_cases import opinion_coverage
 
     rows = use(opinion_coverage, year or this_year())
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("社区", *(k.label for k in SOURCE_KINDS), "采纳", "合并", "不采纳", "待议", "未征求到")
+    table = Table("社区", "各类来源的建议", "议定情况", "未征求", "征求了未回应")
     for row in rows:
-        table.add_row(row["community"], *(str(row["by_source_kind"].get(k.value, 0)) for k in SOURCE_KINDS),
-                      str(row["adopted"]), str(row["merged"]), str(row["declined"]), str(row["pending"]),
-                      "[red]" + "、".join(UnitKind(k).label for k in row["kinds_not_heard"]) + "[/red]" if row["kinds_not_heard"] else "")
+        heard = " ".join(f"{UnitKind(k).label}{n}" for k, n in row["by_source_kind"].items())
+        silent = [k for k in row["kinds_asked"] if k in row["kinds_not_heard"]]
+        table.add_row(row["community"], heard or "—",
+                      f"采纳{row['adopted']} 合并{row['merged']} 不采纳{row['declined']} 待议{row['pending']}",
+                      "[red]" + "、".join(UnitKind(k).label for k in row["kinds_not_asked"]) + "[/red]",
+                      "、".join(UnitKind(k).label for k in silent))
     console.print(table)
+    not_asked = sum(1 for row in rows if row["kinds_not_asked"])
+    if not_asked:
+        console.print(f"{not_asked} 个社区有来源类别没有征求到：在组织架构表里补上这类单位的负责人或联络员"
+                      f"（挂点领导、居民代表、楼栋长填在“人员”表），再运行 lianchuang opinions open --year {year or this_year()}")
 
 
 @deliberate_app.command("agenda")

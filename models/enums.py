@@ -105,13 +105,15 @@ class Role(Labeled):
     activist = "activist"
     resident = "resident"
     resident_rep = "resident_rep"
+    linked_leader = "linked_leader"  # a district leader linked to a community (挂点领导), asked in stage 1
+    building_head = "building_head"  # 楼栋长: with the residents' representatives, the residents' voice
 
 
 LABELS[Role] = {
     Role.district_coordinator: "区级联络人", Role.street_coordinator: "街道联络人",
     Role.community_coordinator: "社区联络人", Role.unit_leader: "单位负责人", Role.liaison: "联络员",
     Role.serving_member: "在职党员", Role.member_without_post: "无职党员", Role.activist: "积极分子",
-    Role.resident: "热心居民", Role.resident_rep: "居民代表",
+    Role.resident: "热心居民", Role.resident_rep: "居民代表", Role.linked_leader: "挂点领导", Role.building_head: "楼栋长",
 }
 
 

@@ -188,16 +188,20 @@ def parse_workbook(session: Session, path: Path) -> OrgData:
 
 
 def write_org_template(path: Path) -> None:
-    write_template(path, SHEETS, choices={"kind": UnitKind.labels(), "role": Role.labels()}, examples={
+    write_template(path, SHEETS, choices={"kind": UnitKind.labels(), "role": Role.labels()}, samples={
         STREETS: [["S01", "列东街道", "D01", "梅列区"]],
         COMMUNITIES: [["S01C01", "江滨社区", "S01"]],
         UNITS: [["U0001", "江滨社区党支部", UnitKind.party_org.label, "S01C01", "", "3"],
                 ["U0002", "市供电公司", UnitKind.stationed_unit.label, "江滨社区", "治安联防、服务联手", "3"]],
         PEOPLE: [["P0001", "王建国", Role.community_coordinator.label, "S01C01", "", "", "U0001", "wangjg@example.cn", ""],
                  ["P0002", "林秀英", Role.resident_rep.label, "江滨社区", "", "", "", "", "13800000000"]],
-    }, notes=["填写说明：", "1. 每个工作表第1行是表头，请勿修改；示例行可删除或覆盖。",
+    }, notes=["填写说明：", "1. 每个工作表第1行是表头，请勿修改；从第2行起填写。填写示例在本页下方，导入时不读取本页。",
               "2. 编码在全区唯一；引用其他表时可填编码或名称。", "3. 区、街道联络人分别填写“所在区”“所在街道”，其他人员填写“所在社区”。",
               "4. 没有电子邮箱的人员请留空，通知会生成纸质版供打印送达。",
+              "征求意见时六类对象这样联系（缺哪类，征求意见报告会标出）：",
+              "  · 挂点单位、驻区单位、民间组织、群团组织：在“单位”表填单位和类别，在“人员”表填该单位的“单位负责人”（没有则填“联络员”），通知发给他们；",
+              "  · 挂点领导：在“人员”表填身份“挂点领导”，所在社区填其挂点的社区；",
+              "  · 社区群众：在“人员”表填“居民代表”和“楼栋长”（所在社区），并打印各社区的征求意见公告（含意见表）张贴到公开栏。",
               "5. 填好后运行：lianchuang org import 本文件.xlsx（有任何错误则整个文件不导入，并逐条列出行列位置）。"])
 
 

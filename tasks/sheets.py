@@ -14,6 +14,7 @@ from pathlib import Path
 from lianchuang.errors import Problem, UserError
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
+INSTRUCTIONS = "填写说明"  # the sheet of notes and samples; no import reads it
 
 
 @dataclass(frozen=True)
@@ -183,19 +184,29 @@ def _options_range(book, column: Column, options: list[str]) -> str:
 
 
 def write_template(path: Path, sheets: dict[str, list[Column]], choices: dict[str, list[str]],
-                   examples: dict[str, list[list[str]]] | None = None, notes: list[str] | None = None) -> None:
-    """An XLSX to fill in: Chinese headers, drop-down lists for columns with fixed choices."""
+                   examples: dict[str, list[list[str]]] | None = None, notes: list[str] | None = None,
+                   samples: dict[str, list[list[str]]] | None = None) -> None:
+    """An XLSX to fill in: Chinese headers, drop-down lists for columns with fixed choices.
+    `examples` are rows to complete (a task per row, say) and are read back on import; `samples`
+    show how rows are filled and live only on the instructions sheet, which no import reads, so
+    an example never becomes data."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     book.remove(book.active)
-    if notes:
-        sheet = book.create_sheet("填写说明")
-        for note in notes:
+    if notes or samples:
+        sheet = book.create_sheet(INSTRUCTIONS)
+        for note in notes or []:
             sheet.append([note])
-        sheet.column_dimensions["A"].width = 100
+        for name, rows in (samples or {}).items():
+            sheet.append([])
+            sheet.append([f"“{name}”表的填写示例（仅供参考，导入时不读取本页）："])
+            sheet.append([c.header for c in sheets[name]])
+            for row in rows:
+                sheet.append(row)
+        sheet.column_dimensions["A"].width = 60
     for name, columns in sheets.items():
         sheet = book.create_sheet(name)
         sheet.append([c.header for c in columns])

@@ -33,14 +33,16 @@ def gather_and_decide(year: int, community_codes: list[str] | None, deadline: da
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
-        solicited = outbox.queue(session, opinion_notices.solicitation_drafts(session, year, ids, deadline or today + timedelta(days=21)))
+        deadline = deadline or today + timedelta(days=21)
+        solicited = outbox.queue(session, opinion_notices.solicitation_drafts(session, year, ids, deadline))
+        public_calls = opinion_notices.write_public_calls(session, year, ids, deadline)
         undecided = opinions.undecided_communities(session, cycle.id, ids)
         meetings = outbox.queue(session, opinion_notices.meeting_drafts(session, year, sorted(undecided), today + timedelta(days=7)))
         feedback = outbox.queue(session, opinion_notices.feedback_drafts(session, year, cycle.id, ids))
         set_stage(session, cycle, undecided, Stage.opinions, StageStatus.in_progress)
         set_stage(session, cycle, set(ids) - undecided, Stage.opinions, StageStatus.done)
         audit(session, "run", "stage:opinions", year=year, communities=len(ids))
-        return dict(solicitations=solicited, meeting_notices=meetings, feedback=feedback,
+        return dict(solicitations=solicited, public_calls=public_calls, meeting_notices=meetings, feedback=feedback,
                     communities_decided=len(ids) - len(undecided), communities=len(ids))
 
 
@@ -51,9 +53,12 @@ def solicit(year: int, community_codes: list[str] | None, deadline: date | None)
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
-        solicited = outbox.queue(session, opinion_notices.solicitation_drafts(session, year, ids, deadline or today + timedelta(days=21)))
+        deadline = deadline or today + timedelta(days=21)
+        solicited = outbox.queue(session, opinion_notices.solicitation_drafts(session, year, ids, deadline))
+        public_calls = opinion_notices.write_public_calls(session, year, ids, deadline)
         set_stage(session, cycle, ids, Stage.opinions, StageStatus.in_progress)
-        return dict(solicitations=solicited, communities=len(ids))
+        audit(session, "run", "stage:opinions:solicit", year=year, communities=len(ids))
+        return dict(solicitations=solicited, public_calls=public_calls, communities=len(ids))
 
 
 @stage_task

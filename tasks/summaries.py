@@ -1,7 +1,7 @@
 """Chinese labels for the figures a stage run reports, for the CLI and the Prefect UI alike."""
 
 RESULT_LABELS = {
-    "solicitations": "征求意见通知", "meeting_notices": "联席会议通知", "feedback": "意见反馈通知",
+    "solicitations": "征求意见通知", "public_calls": "公开栏征求意见公告（含意见表，待张贴）", "meeting_notices": "联席会议通知", "feedback": "意见反馈通知",
     "communities_decided": "已议定完毕的社区", "communities": "社区", "tasks_assigned": "新分工任务",
     "cards_completed": "补全的任务卡", "posts_opened": "新开设岗位", "assignment_notices": "分工通知",
     "incomplete_tasks": "任务卡不完整的任务", "commitments_prepared": "新生成责任状/承诺书",

@@ -52,3 +52,26 @@ def add_task_per_community(year: int = YEAR, title: str = "便民服务", catego
         cycle = ensure_cycle(session, year)
         return opinions.add_tasks(session, cycle.id, [opinions.NewTask(cid, category, title)
                                                       for cid in session.scalars(select(Community.id).order_by(Community.code))])
+
+
+def fill_in_samples(path):
+    """Copy each sheet's samples from the instructions sheet into the sheet itself, as a
+    coordinator filling the template by the samples would; returns the path."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    samples: dict[str, list] = {}
+    current = None
+    for row in book["填写说明"].iter_rows(values_only=True):
+        title = str(row[0] or "")
+        if title.endswith("表的填写示例（仅供参考，导入时不读取本页）："):
+            current = samples.setdefault(title[1:title.index("”")], [])
+        elif current is not None and any(value is not None for value in row):
+            current.append(row)
+        else:
+            current = None
+    for sheet, rows in samples.items():
+        for row in rows[1:]:  # the first repeats the headers
+            book[sheet].append(row)
+    book.save(path)
+    return path

@@ -10,20 +10,39 @@ from lianchuang.models import Community, Opinion, Person, Task, Unit
 from lianchuang.models.enums import SOURCE_KINDS, OpinionStatus, Role, Stage, UnitKind
 from lianchuang.tasks.outbox.drafts import Draft
 
+# Who speaks for each kind of source (seed 003): units through their leader, else their liaison;
+# linked leaders in person; residents through their representatives and building heads (and,
+# for everyone else, the public call posted on the notice board with a paper form).
+PEOPLE_WHO_SPEAK_FOR = {Role.linked_leader: UnitKind.linked_leader, Role.resident_rep: UnitKind.residents,
+                        Role.building_head: UnitKind.residents}
+
+
+def solicitation_targets(session: Session, community_ids: list[int]) -> list[tuple[Person, UnitKind, Community]]:
+    """(person, source kind, community) of everyone the solicitation goes to, once each."""
+    targets: dict[int, tuple[Person, UnitKind, Community]] = {}
+    units_reached = set()
+    for person, kind, community in session.execute(
+            select(Person, Unit.kind, Community).join(Unit, Person.unit_id == Unit.id)
+            .join(Community, Unit.community_id == Community.id)
+            .where(Unit.community_id.in_(community_ids), Unit.kind.in_(SOURCE_KINDS),
+                   Person.role.in_([Role.unit_leader, Role.liaison]))
+            .order_by(Unit.id, Person.role.desc(), Person.code)):  # per unit: "unit_leader" > "liaison", the leader first
+        if person.unit_id not in units_reached:
+            units_reached.add(person.unit_id)
+            targets[person.id] = (person, kind, community)
+    for person, community in session.execute(
+            select(Person, Community).join(Community, Person.community_id == Community.id)
+            .where(Person.community_id.in_(community_ids), Person.role.in_(list(PEOPLE_WHO_SPEAK_FOR)))
+            .order_by(Person.code)):
+        targets.setdefault(person.id, (person, PEOPLE_WHO_SPEAK_FOR[person.role], community))
+    return sorted(targets.values(), key=lambda t: t[0].code)
+
 
 def solicitation_drafts(session: Session, year: int, community_ids: list[int], deadline: date) -> list[Draft]:
-    """One solicitation per contact of every party of the six source kinds in the communities."""
-    rows = session.execute(
-        select(Person, Unit.kind, Community.name).join(Unit, Person.unit_id == Unit.id)
-        .join(Community, Unit.community_id == Community.id)
-        .where(Unit.community_id.in_(community_ids), Unit.kind.in_(SOURCE_KINDS),
-               Person.role.in_([Role.unit_leader, Role.resident_rep]))
-        .order_by(Person.code)
-    ).all()
+    """One solicitation to each person who speaks for a party of the six source kinds."""
     return [Draft.to_person(person, year, Stage.opinions, "solicitation",
-                                  context=dict(year=year, community=community, source_kind=kind.value,
-                                               deadline=deadline))
-            for person, kind, community in rows]
+                            context=dict(year=year, community=community.name, source_kind=kind.value, deadline=deadline))
+            for person, kind, community in solicitation_targets(session, community_ids)]
 
 
 def meeting_drafts(session: Session, year: int, community_ids: list[int], held_on: date) -> list[Draft]:
@@ -65,3 +84,22 @@ def feedback_drafts(session: Session, year: int, cycle_id: int, community_ids: l
                                status=o.status.value, task_code=code or "", task_title=title or "",
                                reason=o.decision_reason or "—"))
             for o, community, code, title in rows]
+
+
+def write_public_calls(session: Session, year: int, community_ids: list[int], deadline: date) -> int:
+    """For the residents no one can email: a public call to post on each community's notice board
+    (公开栏), with a paper form to tear off; one printable page per community, written once (a re-run
+    keeps the date it was posted). Returns how many were written now."""
+    from lianchuang import clock
+    from lianchuang.settings import get_settings
+    from lianchuang.tasks.outbox.rendering import render_page
+
+    folder = get_settings().documents_dir / str(year) / "征求意见公告"
+    folder.mkdir(parents=True, exist_ok=True)
+    communities = [(code, name) for code, name in session.execute(
+        select(Community.code, Community.name).where(Community.id.in_(community_ids))) if not (folder / f"{code}.html").exists()]
+    for code, name in communities:
+        page = render_page("documents/public_call.html", dict(community=name, year=year, deadline=deadline,
+                                                              posted_on=clock.today()))
+        (folder / f"{code}.html").write_text(page, encoding="utf-8")
+    return len(communities)

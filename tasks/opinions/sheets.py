@@ -30,7 +30,7 @@ def write_opinion_template(session: Session, path: Path, year: int, community_co
     communities = communities_in_scope(session, community_codes)
     write_template(path, {SHEET: COLUMNS}, choices={
         "community": [c.name for c in communities], "source_kind": [k.label for k in SOURCE_KINDS],
-        "channel": Channel.labels()}, examples={SHEET: [[communities[0].name, UnitKind.residents.label,
+        "channel": Channel.labels()}, samples={SHEET: [[communities[0].name, UnitKind.residents.label,
                                                         Channel.door_to_door.label, "林秀英", "lin@example.cn",
                                                         "建议在沿江小区增设路灯", f"{year}-01-15"]]},
         notes=[f"{year}年度意见建议征集表：每行一条建议。", "社区、来源类别、渠道请从下拉列表选择；提出人可以不填（匿名）。",
@@ -116,8 +116,30 @@ def _sheet_name(path: Path) -> str | None:
 
 # ---- coverage ----
 
+def kinds_asked(session: Session, cycle_id: int) -> dict[int, set[str]]:
+    """Per community, the source kinds the solicitation reached: a person who speaks for the kind
+    was sent (or given on paper) the solicitation; residents also when the public call was posted."""
+    from lianchuang.models import Cycle, Notice
+    from lianchuang.settings import get_settings
+    from lianchuang.tasks.opinions.notices import solicitation_targets
+
+    year = session.get(Cycle, cycle_id).year
+    solicited = set(session.scalars(select(Notice.person_id).where(Notice.year == year, Notice.template == "solicitation")))
+    communities = dict(session.execute(select(Community.id, Community.code)).all())
+    asked: dict[int, set[str]] = defaultdict(set)
+    for person, kind, community in solicitation_targets(session, list(communities)):
+        if person.id in solicited:
+            asked[community.id].add(kind.value)
+    calls = get_settings().documents_dir / str(year) / "征求意见公告"
+    for community_id, code in communities.items():
+        if (calls / f"{code}.html").exists():
+            asked[community_id].add(UnitKind.residents.value)
+    return asked
+
+
 def coverage(session: Session, cycle_id: int) -> list[dict]:
-    """Per community: suggestions by source kind, channel and status, and the kinds never heard."""
+    """Per community: suggestions by source kind, channel and status; the kinds asked, and those
+    never asked or asked but not heard."""
     by = defaultdict(lambda: dict(kinds=defaultdict(int), channels=defaultdict(int), status=defaultdict(int)))
     for community_id, kind, channel, status, count in session.execute(
             select(Opinion.community_id, Opinion.source_kind, Opinion.channel, Opinion.status, func.count())
@@ -127,6 +149,7 @@ def coverage(session: Session, cycle_id: int) -> list[dict]:
         entry["kinds"][kind.value] += count
         entry["channels"][channel.value] += count
         entry["status"][status.value] += count
+    asked = kinds_asked(session, cycle_id)
     rows = []
     for cid, code, name in session.execute(select(Community.id, Community.code, Community.name).order_by(Community.code)):
         entry = by[cid]
@@ -134,5 +157,7 @@ def coverage(session: Session, cycle_id: int) -> list[dict]:
                          by_source_kind=dict(entry["kinds"]), by_channel=dict(entry["channels"]),
                          **{status.value: entry["status"].get(status.value, 0) for status in OpinionStatus},
                          kinds_not_heard=[k.value for k in SOURCE_KINDS if k.value not in entry["kinds"]],
+                         kinds_asked=[k.value for k in SOURCE_KINDS if k.value in asked[cid]],
+                         kinds_not_asked=[k.value for k in SOURCE_KINDS if k.value not in asked[cid]],
                          channels_not_used=[c.value for c in Channel if c.value not in entry["channels"]]))
     return rows

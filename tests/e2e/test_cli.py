@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from factories import add_task_per_community
+from factories import add_task_per_community, fill_in_samples
 
 
 def run(settings, *args, env=None):
@@ -32,6 +32,7 @@ def test_help_speaks_to_coordinators(settings):
 def test_org_template_then_import_then_list(settings, tmp_path):
     template = tmp_path / "org.xlsx"
     assert run(settings, "org", "template", "-o", str(template)).returncode == 0
+    fill_in_samples(template)
     imported = run(settings, "org", "import", str(template))
     assert imported.returncode == 0 and "社区 1" in imported.stdout
     listed = json.loads(run(settings, "org", "list", "--json").stdout)
@@ -55,6 +56,7 @@ def test_a_refused_import_lists_every_problem(settings, tmp_path):
 
     path = tmp_path / "org.xlsx"
     write_org_template(path)
+    fill_in_samples(path)
     book = load_workbook(path)
     book["人员"].cell(2, 3, "校长")
     book["人员"].cell(3, 8, "bad-address")

@@ -1,4 +1,5 @@
 import pytest
+from factories import fill_in_samples
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -11,6 +12,7 @@ from lianchuang.tasks.org import load_org, org_overview, parse_workbook, write_o
 def filled_template(tmp_path, edit=None):
     path = tmp_path / "org.xlsx"
     write_org_template(path)
+    fill_in_samples(path)
     if edit:
         book = load_workbook(path)
         edit(book)
