@@ -85,10 +85,10 @@ def assign_import(file: Annotated[Path, typer.Argument(help="改好的分工表 
 
 @assign_app.command("set")
 def assign_set(task: Annotated[str, typer.Argument(help="任务编号")], year: YearOption = None,
-               lead: Annotated[Optional[str], typer.Option("--lead", help="牵头单位编码")] = None,
-               co: Annotated[Optional[list[str]], typer.Option("--co", help="协办单位编码（可重复）")] = None,
-               leader: Annotated[Optional[str], typer.Option("--leader", help="责任领导的人员编码")] = None,
-               liaison: Annotated[Optional[str], typer.Option("--liaison", help="联络员的人员编码")] = None,
+               lead: Annotated[Optional[str], typer.Option("--lead", help="牵头单位（编码或名称）")] = None,
+               co: Annotated[Optional[list[str]], typer.Option("--co", help="协办单位（编码或名称，可重复）")] = None,
+               leader: Annotated[Optional[str], typer.Option("--leader", help="责任领导（人员编码或姓名）")] = None,
+               liaison: Annotated[Optional[str], typer.Option("--liaison", help="联络员（人员编码或姓名）")] = None,
                goal: Annotated[Optional[str], typer.Option("--goal", help="年度目标")] = None,
                deadline: Annotated[Optional[str], typer.Option("--deadline", help="完成时限 YYYY-MM-DD")] = None) -> None:
     """人工确定一项任务的分工或任务卡内容（重新推荐时保留）。"""
@@ -103,6 +103,7 @@ def assign_set(task: Annotated[str, typer.Argument(help="任务编号")], year: 
 @tasks_app.command("check")
 def tasks_check(year: YearOption = None, community: CommunityOption = None, as_json: JsonOption = False) -> None:
     """列出任务卡不完整的任务（缺牵头单位、责任领导、联络员、目标、时限或实施步骤）。不完整时不能公开承诺。"""
+    from lianchuang.tasks.division.cards import HOW_TO_FILL
     from lianchuang.tasks.division.use_cases import incomplete_cards
 
     year = year or this_year()
@@ -110,14 +111,16 @@ def tasks_check(year: YearOption = None, community: CommunityOption = None, as_j
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif not rows:
-        console.print("所有任务卡都已完整，可以签订并公开承诺：lianchuang commitments run")
+        console.print(f"所有任务卡都已完整，可以签订并公开承诺：lianchuang commitments run --year {year}")
     else:
         table = Table("任务编号", "社区", "任务", "缺少")
         for row in rows:
             table.add_row(row["code"], row["community"], row["title"], "、".join(row["missing"]))
         console.print(table)
-        console.print(f"{len(rows):,} 项任务的任务卡不完整，这些社区暂不能公开承诺。补全：lianchuang assign export 后改好再 "
-                      "assign import，或 lianchuang assign set 任务编号 ...；负责人和步骤可由 lianchuang assign run 按牵头单位自动补全")
+        console.print(f"{len(rows):,} 项任务的任务卡不完整，这些社区暂不能公开承诺。怎么补：")
+        for field in dict.fromkeys(field for row in rows for field in row["missing"]):
+            console.print(f"  缺{field}：{HOW_TO_FILL[field]}")
+        console.print("  也可以 lianchuang assign export 导出分工表，改好后 assign import")
     if rows:
         raise typer.Exit(1)
 
@@ -158,7 +161,7 @@ def posts_list(community: Annotated[str, typer.Option("--community", "-c", help=
 
 
 @posts_app.command("claim")
-def posts_claim(person: Annotated[str, typer.Option("--person", "-p", help="人员编码")],
+def posts_claim(person: Annotated[str, typer.Option("--person", "-p", help="认领人（人员编码或姓名）")],
                 community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")],
                 kind: Annotated[str, typer.Option("--kind", "-k", help="岗位名称，例如 平安创建岗")],
                 year: YearOption = None) -> None:

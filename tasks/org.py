@@ -234,3 +234,35 @@ def organisation() -> list[dict]:
 
     with session_scope() as session:
         return org_overview(session)
+
+
+def find_by_code_or_name(session: Session, model, texts: set[str]) -> tuple[dict[str, object], dict[str, str]]:
+    """Units or people as coordinators name them: by code, or by a name only one of them has.
+    Returns (text → row, text → why it was not found), the second listing the candidates of an
+    ambiguous name so the coordinator can pick a code."""
+    texts = {t for t in texts if t}
+    found = {row.code: row for chunk in chunked(texts) for row in session.scalars(select(model).where(model.code.in_(chunk)))}
+    by_name: dict[str, list] = {}
+    for chunk in chunked(texts - set(found)):
+        for row in session.scalars(select(model).where(model.name.in_(chunk)).order_by(model.code)):
+            by_name.setdefault(row.name, []).append(row)
+    what = "人员" if model is Person else "单位"
+    missing = {}
+    for text in texts - set(found):
+        rows = by_name.get(text, [])
+        if len(rows) == 1:
+            found[text] = rows[0]
+        elif rows:
+            missing[text] = f"有 {len(rows)} 个{what}叫“{text}”：" + "、".join(_described(row) for row in rows[:5]) + "；请改填编码"
+        else:
+            missing[text] = f"没有编码或名称为“{text}”的{what}（用 lianchuang org list 查看）"
+    return found, missing
+
+
+def _described(row) -> str:
+    """A candidate as a coordinator tells them apart: code, unit or community, role or kind."""
+    if isinstance(row, Person):
+        place, role = (row.unit.name if row.unit else ""), row.role.label
+    else:
+        place, role = row.community.name, row.kind.label
+    return f"{row.code}（{place}{'·' if place else ''}{role}）"

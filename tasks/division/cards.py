@@ -35,22 +35,38 @@ DEFAULT_STEPS = [(3, 25, "制定方案、落实人员"), (6, 50, "过半推进")
 
 
 def complete_task_cards(session: Session, year: int, cycle_id: int, community_ids: list[int]) -> int:
-    """Fill what the meeting left open: the lead unit's leader and liaison as responsible leader and
-    liaison, a year-end deadline, a goal, and quarterly steps. What was entered is kept."""
+    """Fill what the meeting left open from what a real org sheet has: the lead unit's leader and
+    liaison as responsible leader and liaison; a unit with only one of them, or only some member,
+    gives that person for both; a unit with nobody, the community's coordinator (the reason says
+    so). Then a year-end deadline, a goal and quarterly steps. What was entered is kept."""
     tasks = session.scalars(select(Task).where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids),
                                                Task.lead_unit_id.is_not(None))).all()
     unit_ids = {t.lead_unit_id for t in tasks}
     contacts = defaultdict(dict)
     for person_id, unit_id, role in session.execute(select(Person.id, Person.unit_id, Person.role).where(
-            Person.unit_id.in_(unit_ids), Person.role.in_([Role.unit_leader, Role.liaison])).order_by(Person.code)):
+            Person.unit_id.in_(unit_ids)).order_by(Person.code)):
         contacts[unit_id].setdefault(role, person_id)
+        contacts[unit_id].setdefault("anyone", person_id)
+    coordinators = {}
+    for person_id, community_id in session.execute(select(Person.id, Person.community_id).where(
+            Person.role == Role.community_coordinator, Person.community_id.in_(community_ids)).order_by(Person.code)):
+        coordinators.setdefault(community_id, person_id)
     with_steps = set(session.scalars(select(Milestone.task_id).where(Milestone.task_id.in_([t.id for t in tasks]))))
     completed = 0
     steps = []
     for task in tasks:
         before = (task.responsible_person_id, task.liaison_person_id, task.deadline, task.goal)
-        task.responsible_person_id = task.responsible_person_id or contacts[task.lead_unit_id].get(Role.unit_leader)
-        task.liaison_person_id = task.liaison_person_id or contacts[task.lead_unit_id].get(Role.liaison)
+        unit = contacts[task.lead_unit_id]
+        leader = unit.get(Role.unit_leader) or unit.get(Role.liaison) or unit.get("anyone")
+        liaison = unit.get(Role.liaison) or unit.get(Role.unit_leader) or unit.get("anyone")
+        if (leader is None and not task.responsible_person_id) or (liaison is None and not task.liaison_person_id):
+            leader = leader or coordinators.get(task.community_id)
+            liaison = liaison or coordinators.get(task.community_id)
+            if coordinators.get(task.community_id) and "社区联络人代填" not in (task.assignment_reason or ""):
+                note = "牵头单位没有登记人员，负责人由社区联络人代填"
+                task.assignment_reason = "；".join(filter(None, [task.assignment_reason, note]))[-255:]
+        task.responsible_person_id = task.responsible_person_id or leader
+        task.liaison_person_id = task.liaison_person_id or liaison
         task.deadline = task.deadline or date(year, 12, 31)
         task.goal = task.goal or f"年底前完成“{task.title[:40]}”，群众满意"
         if task.id not in with_steps:
@@ -62,6 +78,14 @@ def complete_task_cards(session: Session, year: int, cycle_id: int, community_id
 
 CARD_FIELDS = {"lead": "牵头单位", "leader": "负责领导", "liaison": "联络员", "deadline": "截止日期", "goal": "年度目标",
                "steps": "实施步骤"}
+HOW_TO_FILL = {  # what a coordinator does about each missing field, said by `tasks check`
+    "牵头单位": "lianchuang assign propose 推荐，或 assign set 任务编号 --lead 单位名称",
+    "负责领导": "在组织架构“人员”表给牵头单位登记单位负责人（或社区联络人）后 lianchuang assign run，或 assign set 任务编号 --leader 姓名",
+    "联络员": "同上，或 assign set 任务编号 --liaison 姓名",
+    "截止日期": "lianchuang assign run 补为年底，或 assign set 任务编号 --deadline 日期",
+    "年度目标": "lianchuang assign run 补全，或 assign set 任务编号 --goal 目标",
+    "实施步骤": "lianchuang assign run 补为每季度一个节点",
+}
 
 
 def missing_fields(session: Session, cycle_id: int, community_ids: list[int]) -> list[dict]:

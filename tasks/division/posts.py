@@ -14,6 +14,7 @@ from lianchuang.models import Community, Person, Post, PostClaim, PostKind
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.division.cards import ensure_post_kinds
+from lianchuang.tasks.org import find_by_code_or_name
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
 
@@ -66,7 +67,7 @@ def write_claim_template(session: Session, path: Path, community_ids: list[int])
 def claim(session: Session, cycle_id: int, rows: list[tuple[int, dict]], file: str, on: date) -> dict:
     """Record claims given as {person, community, kind} (codes or names). Every problem is listed and
     nothing is written if there is one; a claim already recorded is counted and skipped."""
-    people = _by_code(session, Person, {r.get("person", "") for _, r in rows})
+    people, unknown_people = find_by_code_or_name(session, Person, {r.get("person", "") for _, r in rows})
     named = sorted({r.get("community", "") for _, r in rows})
     communities = {key: c for c in session.scalars(select(Community).where(
         Community.code.in_(named) | Community.name.in_(named))) for key in (c.code, c.name)}
@@ -79,7 +80,7 @@ def claim(session: Session, cycle_id: int, rows: list[tuple[int, dict]], file: s
     for number, row in rows:
         person, community = people.get(row.get("person", "")), communities.get(row.get("community", ""))
         if person is None:
-            problems.append(Problem(file, number, "人员编码", f"没有编码为“{row.get('person', '')}”的人员"))
+            problems.append(Problem(file, number, "人员编码", unknown_people.get(row.get("person", ""), "必填：人员编码或姓名")))
         if community is None:
             problems.append(Problem(file, number, "社区", f"没有社区“{row.get('community', '')}”"))
             continue
@@ -103,12 +104,6 @@ def claim(session: Session, cycle_id: int, rows: list[tuple[int, dict]], file: s
         raise ImportRefused(problems)
     insert_ignoring_duplicates(session, PostClaim, new, ["post_id", "person_id"])
     return dict(rows=len(rows), new=len(new), already_there=already)
-
-
-def _by_code(session: Session, model, codes: set[str]) -> dict:
-    codes = sorted(codes)
-    return {row.code: row for start in range(0, len(codes), 900)
-            for row in session.scalars(select(model).where(model.code.in_(codes[start:start + 900])))}
 
 
 def import_claims(session: Session, cycle_id: int, path: Path, on: date) -> dict:

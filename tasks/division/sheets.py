@@ -15,6 +15,7 @@ from lianchuang.models import Community, Person, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.tasks.division.assignment import TASK_TAKING_KINDS
 from lianchuang.tasks.division.cards import complete_task_cards
+from lianchuang.tasks.org import find_by_code_or_name
 from lianchuang.tasks.outbox.rendering import label
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
@@ -79,10 +80,10 @@ class _Lookup:
     def __init__(self, session: Session, cycle_id: int, changes: list[CardChange]):
         codes = {c.task_code for c in changes}
         self.tasks = {t.code: t for t in _chunked(session, select(Task).where(Task.cycle_id == cycle_id), Task.code, codes)}
-        unit_codes = {c.lead for c in changes if c.lead} | {u for c in changes for u in c.co or []}
-        self.units = {u.code: u for u in _chunked(session, select(Unit), Unit.code, unit_codes)}
-        person_codes = {p for c in changes for p in (c.leader, c.liaison) if p}
-        self.people = {p.code: p for p in _chunked(session, select(Person), Person.code, person_codes)}
+        unit_names = {c.lead for c in changes if c.lead} | {u for c in changes for u in c.co or []}
+        self.units, self.unknown_units = find_by_code_or_name(session, Unit, unit_names)
+        person_names = {p for c in changes for p in (c.leader, c.liaison) if p}
+        self.people, self.unknown_people = find_by_code_or_name(session, Person, person_names)
         task_ids = [t.id for t in self.tasks.values()]
         self.co_units: dict[int, set[int]] = {}
         for start in range(0, len(task_ids), 900):
@@ -106,14 +107,15 @@ def _check(change: CardChange, lookup: _Lookup, year: int, file: str, row: int) 
         unit = lookup.units.get(code)
         column = "牵头单位编码" if code == change.lead else "协办单位编码"
         if unit is None:
-            problems.append(Problem(file, row, column, f"没有编码为“{code}”的单位（用 lianchuang org list 查看）"))
+            problems.append(Problem(file, row, column, lookup.unknown_units[code]))
         elif unit.kind not in TASK_TAKING_KINDS:
             problems.append(Problem(file, row, column, f"{unit.name}是{label(unit.kind)}，不能承担任务"))
-    if change.lead and change.lead in (change.co or []):
+    if change.lead and change.lead in lookup.units and lookup.units[change.lead].id in {
+            lookup.units[u].id for u in change.co or [] if u in lookup.units}:
         problems.append(Problem(file, row, "协办单位编码", f"{change.lead} 已是牵头单位，不能同时是协办单位"))
     for code, column in ((change.leader, "负责领导编码"), (change.liaison, "联络员编码")):
         if code and code not in lookup.people:
-            problems.append(Problem(file, row, column, f"没有编码为“{code}”的人员"))
+            problems.append(Problem(file, row, column, lookup.unknown_people[code]))
     if change.deadline is not None:
         deadline = parse_date(change.deadline)
         if deadline is None or deadline.year != year:

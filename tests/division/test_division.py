@@ -7,7 +7,7 @@ from factories import YEAR
 from sqlalchemy import select
 
 from lianchuang.errors import ImportRefused, UserError
-from lianchuang.models import Commitment, Community, District, Person, Post, PostClaim, Street, Task, TaskCoUnit, Unit
+from lianchuang.models import Commitment, Community, District, Person, Post, PostClaim, PostKind, Street, Task, TaskCoUnit, Unit
 from lianchuang.models.enums import Category, Role, UnitKind
 from lianchuang.tasks.commitments.rules import prepare_commitments, sign_in_community
 from lianchuang.tasks.cycle import ensure_cycle
@@ -164,7 +164,23 @@ def test_check_lists_what_each_card_lacks(session, place):
         "牵头单位", "负责领导", "联络员", "截止日期", "年度目标", "实施步骤"]
     assignment.apply(session, assignment.propose(session, cycle.id, [c["C1"].id])[0])
     complete_task_cards(session, YEAR, cycle.id, [c["C1"].id])
-    assert division.missing_fields(session, cycle.id, [c["C1"].id])[0]["missing"] == ["联络员"]
+    assert division.missing_fields(session, cycle.id, [c["C1"].id]) == []  # the leader is the liaison too
+
+
+def test_cards_complete_from_what_a_real_org_sheet_has(session, place):
+    """A unit with nobody registered: the community's coordinator stands in, and the reason says so;
+    with no coordinator either, leader and liaison stay missing for `tasks check` to name."""
+    cycle, c = place
+    add_unit(session, "A", c["C1"])
+    add_unit(session, "B", c["C2"])
+    coordinator, = members(session, c["C1"], 1, role=Role.community_coordinator, prefix="K")
+    first, = add(session, cycle, c["C1"], Category.services)
+    second, = add(session, cycle, c["C2"], Category.services)
+    assignment.apply(session, assignment.propose(session, cycle.id, [c["C1"].id, c["C2"].id])[0])
+    complete_task_cards(session, YEAR, cycle.id, [c["C1"].id, c["C2"].id])
+    assert (first.responsible_person_id, first.liaison_person_id) == (coordinator.id, coordinator.id)
+    assert "社区联络人代填" in first.assignment_reason
+    assert division.missing_fields(session, cycle.id, [c["C2"].id])[0]["missing"] == ["负责领导", "联络员"]
 
 
 def members(session, community, count, role=Role.serving_member, prefix="M"):
@@ -222,3 +238,26 @@ def test_signing_by_holder_code_records_who_and_when(session, place):
     assert sign_in_community(session, cycle.id, c["C1"].id, None, "李主任", datetime(YEAR, 3, 21)) == (0, 1)
     signed = session.scalars(select(Commitment)).one()
     assert (signed.signed_by, signed.signed_at) == ("王书记", at)
+
+
+def test_people_and_units_are_accepted_by_name_and_an_ambiguous_name_lists_the_candidates(session, place):
+    cycle, c = place
+    unit = add_unit(session, "A", c["C1"])
+    task, = add(session, cycle, c["C1"], Category.services)
+    session.add_all([Person(code="P1", name="吴建华", role=Role.unit_leader, community_id=c["C1"].id, unit_id=unit.id),
+                     Person(code="P2", name="韩梅", role=Role.activist, community_id=c["C1"].id),
+                     Person(code="P3", name="韩梅", role=Role.resident, community_id=c["C2"].id)])
+    session.flush()
+    change = task_cards.CardChange(task.code, lead=unit.name, leader="吴建华", liaison="P1")
+    assert task_cards.apply_changes(session, YEAR, cycle.id, [(0, change)], "命令行")
+    assert (task.lead_unit_id, task.responsible.name) == (unit.id, "吴建华")
+    with pytest.raises(ImportRefused) as refused:
+        task_cards.apply_changes(session, YEAR, cycle.id, [(0, task_cards.CardChange(task.code, leader="韩梅"))], "命令行")
+    assert "有 2 个人员叫“韩梅”" in str(refused.value.problems[0]) and "P2" in str(refused.value.problems[0])
+    open_posts(session, cycle.id, [c["C1"].id], date(YEAR, 3, 1))
+    kind = session.scalars(select(PostKind.name).order_by(PostKind.id)).first()
+    with pytest.raises(ImportRefused) as refused:
+        claim(session, cycle.id, [(2, dict(person="韩梅", community=c["C1"].name, kind=kind))], "认领.xlsx", date(YEAR, 3, 2))
+    assert "请改填编码" in str(refused.value.problems[0])
+    assert claim(session, cycle.id, [(2, dict(person="吴建华", community=c["C1"].name, kind=kind))], "认领.xlsx",
+                 date(YEAR, 3, 2))["new"] == 1
