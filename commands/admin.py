@@ -103,7 +103,7 @@ def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区�
     """生成演示区并用模拟时钟跑完一整年，最后打印年度概况。再次运行会从中断处继续，不会重复。"""
     from lianchuang.flows.demo import demo_steps, run_demo
     from lianchuang.tasks.cycle import year_summary
-    from lianchuang.tasks.demo.data import SCALES
+    from lianchuang.tasks.demo.data import SCALE_NAMES, SCALES
 
     if scale not in SCALES:
         raise UserError(f"规模只能是 {'、'.join(SCALES)}，不是“{scale}”")
@@ -113,7 +113,7 @@ def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区�
         reset_data()
     ready_database()
     steps = len(demo_steps(year, scale))
-    console.print(f"演示：{scale} 规模，{year} 年度，数据文件夹 {settings.data_dir.resolve()}")
+    console.print(f"演示：{SCALE_NAMES.get(scale, scale)}，{year} 年度，数据文件夹 {settings.data_dir.resolve()}")
     done = 0
 
     def on_step(description: str, result) -> None:

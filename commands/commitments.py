@@ -38,9 +38,9 @@ def commitments_list(community: Annotated[str, typer.Option("--community", "-c",
     from lianchuang.tasks.commitments.use_cases import community_commitments
 
     name, rows = use(community_commitments, year or this_year(), community)
-    table = Table("编号", "类别", "签订方", "签字人", "签订时间", "公开日期", title=f"{name} 责任状与承诺书")
+    table = Table("编码", "类别", "签订方", "签字人", "签订时间", "公开日期", title=f"{name} 责任状与承诺书")
     for row in rows:
-        table.add_row(row["holder_key"], row["kind"], row["holder"], row["signed_by"] or "[red]未签[/red]",
+        table.add_row(row["holder_code"], row["kind"], row["holder"], row["signed_by"] or "[red]未签[/red]",
                       row["signed_at"] or "", row["published_on"] or "")
     console.print(table if rows else f"{name}还没有责任状和承诺书：请先运行 lianchuang commitments run")
     if rows:

@@ -58,8 +58,13 @@ def use(use_case, *args, **kwargs):
 
 
 def print_summary(summary: dict, title: str) -> None:
+    """The figures of a run that say something: zeros are left out, so what happened stands out."""
+    lines = [(label, value) for label, value in result_lines(summary) if value != "0"]
+    if not lines:
+        console.print(f"{title}：没有新的变化（已做过的不会重复）。")
+        return
     table = Table(title=title, show_header=False)
-    for label, value in result_lines(summary):
+    for label, value in lines:
         table.add_row(label, value)
     console.print(table)
 

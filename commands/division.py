@@ -200,8 +200,14 @@ def posts_emergency(community: Annotated[str, typer.Option("--community", "-c", 
     """突发事件时开设临时岗位，并立即向本社区和同街道相邻社区的党员、积极分子发出紧急通知。"""
     from lianchuang.flows.stages import emergency_posts
 
-    run_flow(emergency_posts, "临时设岗", year=year or this_year(), community=community, kind=kind, capacity=capacity,
-             situation=situation)
+    summary = run_flow(emergency_posts, "临时设岗", year=year or this_year(), community=community, kind=kind,
+                       capacity=capacity, situation=situation)
+    if summary["to_call"]:
+        table = Table("姓名", "社区", "电话", title=f"没有邮箱、请立即电话或上门通知的 {len(summary['to_call'])} 人")
+        for person in summary["to_call"]:
+            table.add_row(person["name"], person["community"], person["phone"] or "（无，请上门）")
+        console.print(table)
+        console.print(f"打印通知单（已注明日期）：{summary['callout_page']}")
 
 
 COMMANDS = {}  # top-level commands (`lianchuang rank`)

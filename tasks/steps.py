@@ -93,15 +93,17 @@ def divide_work(year: int, community_codes: list[str] | None) -> dict:
 @stage_task
 def open_emergency_posts(year: int, community_code: str, kind: str, capacity: int, situation: str) -> dict:
     """Open a temporary post and queue the rapid notice to the community and its neighbours."""
-    from lianchuang.tasks.division.posts import open_emergency
+    from lianchuang.tasks.division.posts import open_emergency, write_callout_page
 
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         community = communities_in_scope(session, [community_code])[0]
         capacity, drafts = open_emergency(session, year, cycle.id, community, kind, capacity, situation, clock.today())
         notices = outbox.queue(session, drafts)
+        to_call, page = write_callout_page(session, year, community, drafts)
         audit(session, "open", "post:emergency", year=year, community=community.code, kind=kind, capacity=capacity)
-        return dict(emergency_places=capacity, emergency_notices=notices)
+        return dict(emergency_places=capacity, emergency_notices=notices, to_call=to_call,
+                    callout_page=str(page) if page else "")
 
 
 @stage_task

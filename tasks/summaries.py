@@ -17,6 +17,7 @@ RESULT_LABELS = {
 
 
 def result_lines(summary: dict) -> list[tuple[str, str]]:
-    """(label, formatted value) for every plain figure of a stage's summary."""
+    """(label, formatted value) for every figure of a stage's summary (lists, tables and paths are
+    shown by the command that asked for them)."""
     return [(RESULT_LABELS.get(key, key), f"{value:,}" if isinstance(value, int) else str(value))
-            for key, value in summary.items() if not isinstance(value, (list, dict))]
+            for key, value in summary.items() if key in RESULT_LABELS or isinstance(value, (int, float))]

@@ -115,7 +115,7 @@ def commitment_table(session: Session, cycle_id: int, community_id: int) -> list
                            .outerjoin(Person, Commitment.person_id == Person.id)
                            .where(Commitment.cycle_id == cycle_id, Commitment.community_id == community_id)
                            .order_by(Commitment.kind.desc(), Commitment.holder_key))
-    return [dict(holder_key=c.holder_key, kind=c.kind.label, holder=unit or person, signed_by=c.signed_by,
+    return [dict(holder_key=c.holder_key, holder_code=c.holder_key.split(":", 1)[-1], kind=c.kind.label, holder=unit or person, signed_by=c.signed_by,
                  signed_at=c.signed_at.strftime("%Y-%m-%d %H:%M") if c.signed_at else None,
                  published_on=c.published_on.isoformat() if c.published_on else None, document_path=c.document_path)
             for c, unit, person in rows]

@@ -24,6 +24,7 @@ class Scale:
     tasks: int
 
 
+SCALE_NAMES = {"district": "区级（梅列区规模）", "city": "市级（三明市规模）", "province": "省级（5,000 个社区）"}
 SCALES = {
     "district": Scale(1, 4, 25, 271, 40, 815, 247, 284),
     "city": Scale(1, 24, 148, 800, 61, 3000, 1480, 1700),

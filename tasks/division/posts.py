@@ -141,3 +141,24 @@ def open_emergency(session: Session, year: int, cycle_id: int, community: Commun
               for person in people]
     return capacity, drafts
 
+
+def write_callout_page(session: Session, year: int, community: Community, drafts: list[Draft]) -> tuple[list[dict], Path | None]:
+    """The people of an emergency call-out who have no email, to phone or visit now, and a dated
+    printable page with the list and a notice for each. Returns (people, page)."""
+    from lianchuang.settings import get_settings
+    from lianchuang.tasks.outbox.rendering import render_page
+
+    unreachable = [d for d in drafts if not d.recipient_email]
+    if not unreachable:
+        return [], None
+    found = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_([d.person_id for d in unreachable])))}
+    names = dict(session.execute(select(Community.id, Community.name)).all())
+    people = [dict(name=d.recipient_name, phone=found[d.person_id].phone, community=names.get(d.community_id, ""),
+                   home=d.context["home"]) for d in unreachable]
+    context = unreachable[0].context
+    folder = get_settings().print_dir / str(year) / "紧急通知"
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / f"{context['opened_on'].isoformat()}-{community.code}.html"
+    page.write_text(render_page("print_callout.html", context | dict(people=people)), encoding="utf-8")
+    return people, page
+

@@ -13,7 +13,7 @@ from lianchuang.tasks.commitments.rules import prepare_commitments, sign_in_comm
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.division import assignment, cards as division, sheets as task_cards
 from lianchuang.tasks.division.cards import complete_task_cards, open_posts
-from lianchuang.tasks.division.posts import claim, open_emergency
+from lianchuang.tasks.division.posts import claim, open_emergency, write_callout_page
 from lianchuang.tasks.opinions.rules import NewTask, add_tasks
 
 
@@ -222,6 +222,18 @@ def test_an_emergency_opens_a_temporary_post_and_alerts_the_street(session, plac
     assert elsewhere[0].code not in {d.recipient_key for d in drafts}
     with pytest.raises(UserError, match="没有岗位"):
         open_emergency(session, YEAR, cycle.id, c["C1"], "不存在岗", 5, "x", date(YEAR, 6, 20))
+
+
+def test_an_emergency_lists_who_has_no_email_and_prints_a_dated_callout_at_once(session, place, settings):
+    cycle, c = place
+    with_email, without = members(session, c["C1"], 2)
+    with_email.email, without.phone = "m@example.cn", "13900000000"
+    _, drafts = open_emergency(session, YEAR, cycle.id, c["C1"], "突发事件处置岗", 30, "强降雨致小区进水", date(YEAR, 6, 20))
+    people, page = write_callout_page(session, YEAR, c["C1"], drafts)
+    assert people == [dict(name=without.name, phone="13900000000", community=c["C1"].name, home=True)]
+    assert page.name == f"{YEAR}-06-20-C1.html" and page.parent == settings.print_dir / str(YEAR) / "紧急通知"
+    text = page.read_text(encoding="utf-8")
+    assert "13900000000" in text and "强降雨致小区进水" in text and with_email.name not in text
 
 
 def test_signing_by_holder_code_records_who_and_when(session, place):
