@@ -16,3 +16,13 @@ def test_the_notices_benchmark_runs_both_sides(tmp_path):
     assert finished.returncode == 0, finished.stderr
     rows = [line for line in finished.stdout.splitlines() if line.startswith(("Maildir", "SMTP"))]
     assert len(rows) == 2 and all(line.count("msg/s") == 2 for line in rows), finished.stdout
+
+
+def test_the_near_duplicate_rule_beats_the_former_one_on_the_labelled_pairs():
+    finished = subprocess.run([sys.executable, str(BENCHMARKS / "similarity.py")], capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    figures = {line.split(":")[0]: [float(x) for x in line.split()[-3:-1]] for line in finished.stdout.splitlines()
+               if line.startswith(("former", "now"))}
+    assert figures["former"] == [0.0, 0.0]
+    precision, recall = figures["now"]
+    assert recall >= 0.9 and precision >= 0.7

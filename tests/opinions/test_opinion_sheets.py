@@ -200,3 +200,11 @@ def test_coverage_flags_the_kinds_never_heard(district, tmp_path):
     assert rows[first]["total"] == 1 and rows[first]["by_channel"] == {"door_to_door": 1}
     assert "mass_org" in rows[first]["kinds_not_heard"] and "residents" not in rows[first]["kinds_not_heard"]
     assert len(rows[community_names()[1]]["kinds_not_heard"]) == 6
+
+
+def test_rewordings_a_coordinator_met_are_flagged():
+    """The two pairs the former bigram rule missed (similarity 0.55 < 0.6), and one near miss kept apart."""
+    flags = similar_pairs([(1, "建议在沿江小区增设路灯，晚上太黑不安全"), (2, "希望沿江小区多装几盏路灯，晚上太黑不安全"),
+                           (3, "广场舞音乐声音太大，晚上九点后还在跳，影响休息"), (4, "晚上广场舞放音乐太吵了，九点以后还不停，没法休息"),
+                           (5, "建议社区图书室增加少儿图书")])
+    assert flags == {2: 1, 4: 3}
