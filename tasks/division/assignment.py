@@ -3,8 +3,10 @@
 Cost of giving a task to a unit as its k-th task of the year (lower is better):
   nearby    0 when the unit is in the task's community, 3 when elsewhere in the same street
             (units of other streets are never proposed);
-  best fit  -2 when the unit declared the task's category among its strengths, -1 when its kind
-            usually serves that category (KIND_FIT);
+  best fit  -5 when the unit declared the task's category among its strengths (so a declared
+            strength in the street beats a unit next door that merely fits by kind), -1 when its
+            kind usually serves that category (KIND_FIT), +10 when neither: a unit that does not
+            fit is proposed only when no fitting unit of the street has room, and its reason says so;
   balance   2 × k / capacity: each further task costs more, so load spreads as evenly as the
             first two principles allow; a task beyond capacity costs 20 more.
 Every unit offers one "slot" per possible k; the cheapest matching of tasks to slots is found with
@@ -35,7 +37,7 @@ KIND_FIT = {
     UnitKind.civil_org: {Category.services, Category.culture},
     UnitKind.mass_org: {Category.culture, Category.party_building, Category.services},
 }
-OTHER_COMMUNITY, STRENGTH, KIND, BALANCE, OVERLOAD = 3.0, -2.0, -1.0, 2.0, 20.0
+OTHER_COMMUNITY, STRENGTH, KIND, NO_FIT, BALANCE, OVERLOAD = 3.0, -5.0, -1.0, 10.0, 2.0, 20.0
 FORBIDDEN = 1e6
 
 
@@ -81,7 +83,7 @@ def _fit(unit, category: Category) -> tuple[float, str]:
         return STRENGTH, f"擅长{label(category)}"
     if category in KIND_FIT.get(unit.kind, ()):
         return KIND, f"{label(unit.kind)}对口"
-    return 0.0, ""
+    return NO_FIT, "不对口（本街道对口单位已无余力）"
 
 
 def _match(tasks: list, units: list, load: dict[int, int], excluded: dict[int, int] | None = None) -> list[int | None]:

@@ -273,3 +273,23 @@ def test_people_and_units_are_accepted_by_name_and_an_ambiguous_name_lists_the_c
     assert "请改填编码" in str(refused.value.problems[0])
     assert claim(session, cycle.id, [(2, dict(person="吴建华", community=c["C1"].name, kind=kind))], "认领.xlsx",
                  date(YEAR, 3, 2))["new"] == 1
+
+
+def test_fit_outweighs_nearness_and_a_unit_that_does_not_fit_is_the_last_resort(session, place):
+    """The coordinator's case: 路灯 went to the district hospital next door ("同社区，驻区单位对口")
+    and 四点半课堂 to the tax bureau. A declared strength in the street wins over a unit next door
+    that fits only by kind; a unit that does not fit at all comes last, and says so."""
+    cycle, c = place
+    add_unit(session, "HOSPITAL", c["C1"])  # stationed unit: fits sanitation by kind only
+    add_unit(session, "TAX", c["C1"], kind=UnitKind.linked_unit)  # linked unit: no culture by kind
+    add_unit(session, "POWER", c["C2"], strengths="sanitation")
+    add_unit(session, "YOUTH", c["C2"], strengths="culture", capacity=1, kind=UnitKind.mass_org)
+    add(session, cycle, c["C1"], Category.sanitation, Category.culture, Category.culture)
+    proposals, _ = assignment.propose(session, cycle.id, [c["C1"].id])
+    assignment.apply(session, proposals)
+    chosen = leads(session)
+    assert (chosen["C1-001"], chosen["C1-002"]) == ("POWER", "YOUTH")
+    assert chosen["C1-003"] in ("HOSPITAL", "TAX")  # neither fits culture: the last resort, next door
+    reasons = {session.get(Task, p.task_id).code: p.reason for p in proposals}
+    assert reasons["C1-001"].startswith("同街道，擅长") and reasons["C1-002"].startswith("同街道，擅长")
+    assert "不对口（本街道对口单位已无余力）" in reasons["C1-003"]  # the street's only culture unit is full
