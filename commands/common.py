@@ -14,10 +14,10 @@ from lianchuang.errors import UserError
 from lianchuang.settings import get_settings
 from lianchuang.tasks.summaries import result_lines
 
-console = Console()
+console = Console(soft_wrap=True)  # messages wrap at the terminal, never inside a figure or a path
 
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="年度，例如 2026（默认今年）")]
