@@ -24,7 +24,9 @@ def prefect_server(tmp_path_factory):
     port = free_port()
     home = tmp_path_factory.mktemp("prefect-home")
     env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-                        "PREFECT_LOGGING_LEVEL": "WARNING"}
+                        "PREFECT_LOGGING_LEVEL": "WARNING",
+                        # the scheduler looks for deployments to schedule every 2 s instead of every minute
+                        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"}
     env.pop("PREFECT_API_URL", None)
     server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
