@@ -56,6 +56,12 @@ def last_finished_month(day: date | None = None) -> tuple[int, int]:
     return (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
 
 
+def evaluation_year(day: date | None = None) -> int:
+    """The year under evaluation: the year-end evaluation and its award run into January."""
+    day = day or today()
+    return day.year - 1 if day.month == 1 else day.year
+
+
 def finished_months(year: int, day: date | None = None) -> list[int]:
     """The months of `year` that are over by `day` (default today)."""
     day = day or today()

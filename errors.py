@@ -33,3 +33,24 @@ class ImportRefused(UserError):
         first = self.problems[0] if self.problems else "?"
         source = "命令" if all(p.file == COMMAND_LINE for p in self.problems) else "文件"
         super().__init__(f"{source}被拒绝，共 {len(self.problems)} 处问题，未写入任何数据（第一处: {first}）")
+
+
+class _UserErrorsAsReasons:
+    """A logging filter: a user's mistake that ends a task or flow run is logged as its Chinese
+    reason alone, in the terminal and in the Prefect UI; an unexpected error keeps its traceback."""
+
+    def filter(self, record) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, UserError):
+            record.msg, record.args, record.exc_info, record.exc_text = f"错误：{error}", (), None, None
+        return True
+
+
+def log_user_errors_as_reasons() -> None:
+    """Install the filter on the loggers Prefect's engines report failed runs with (once)."""
+    import logging
+
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _UserErrorsAsReasons) for f in logger.filters):
+            logger.addFilter(_UserErrorsAsReasons())

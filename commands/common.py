@@ -26,6 +26,7 @@ YearOption = Annotated[int, typer.Option("--year", "-y", help="年度，例如 2
 CommunityOption = Annotated[Optional[list[str]], typer.Option("--community", "-c", help="只处理这些社区（编码或名称，可重复）")]
 
 
+EvaluationYearOption = Annotated[Optional[int], typer.Option("--year", "-y", help="考评年度，例如 2026（默认正在考评的年度：1月时为上一年）")]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON，供其他程序读取")]
 
 

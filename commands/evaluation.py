@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import JsonOption, YearOption, console, parse_date, run_flow, this_year, use
+from lianchuang.commands.common import EvaluationYearOption, JsonOption, console, parse_date, run_flow, use
 from lianchuang.errors import UserError
 
 evaluate_app = typer.Typer(help="阶段五：年底联合考评、创新奖与经费。", no_args_is_help=True)
@@ -17,68 +17,68 @@ GROUPS = [(evaluate_app, "evaluate")]
 
 
 @evaluate_app.command("run")
-def evaluate_run(year: YearOption = None, close: Annotated[bool, typer.Option("--close", help="结束评议：计票并公示")] = False,
+def evaluate_run(year: EvaluationYearOption = None, close: Annotated[bool, typer.Option("--close", help="结束评议：计票并公示")] = False,
                  budget: Annotated[Optional[int], typer.Option(help="同时评创新奖并分配的党建工作经费总额（元）")] = None) -> None:
     """发出民主评议邀请（每人一次性评议码）；加 --close 结束评议并公示；再加 --budget 评创新奖、分配经费。"""
     from lianchuang.flows.stages import evaluation_stage
 
-    run_flow(evaluation_stage, "联合考评", year=year or this_year(), close=close, budget=budget)
+    run_flow(evaluation_stage, "联合考评", year=year or clock.evaluation_year(), close=close, budget=budget)
 
 
 @evaluate_app.command("open")
-def evaluate_open(year: YearOption = None) -> None:
+def evaluate_open(year: EvaluationYearOption = None) -> None:
     """开始民主评议：按评议方案向各评议主体发出邀请，每人一个一次性评议码（重复运行只邀请新增的人）。"""
     from lianchuang.flows.stages import evaluation_stage
 
-    run_flow(evaluation_stage, "发出评议邀请", year=year or this_year())
+    run_flow(evaluation_stage, "发出评议邀请", year=year or clock.evaluation_year())
 
 
 @evaluate_app.command("scheme")
-def evaluate_scheme(year: YearOption = None,
+def evaluate_scheme(year: EvaluationYearOption = None,
                     output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("评议方案.xlsx")) -> None:
     """导出评议方案（评议项目、各评议主体权重和最少票数、等次分值），修改后用 scheme-import 导入。"""
     from lianchuang.tasks.evaluation.use_cases import scheme_sheet
 
-    year = year or this_year()
+    year = year or clock.evaluation_year()
     use(scheme_sheet, year, output)
     console.print(f"已导出：{output}。改好后运行：lianchuang evaluate scheme-import {output} --year {year}")
 
 
 @evaluate_app.command("scheme-import")
-def evaluate_scheme_import(file: Annotated[Path, typer.Argument(help="改好的评议方案 .xlsx")], year: YearOption = None) -> None:
+def evaluate_scheme_import(file: Annotated[Path, typer.Argument(help="改好的评议方案 .xlsx")], year: EvaluationYearOption = None) -> None:
     """导入评议方案（开始投票前）。有任何问题整个文件不导入。"""
     from lianchuang.tasks.evaluation.use_cases import import_scheme_file
 
-    year = year or this_year()
+    year = year or clock.evaluation_year()
     result = use(import_scheme_file, year, file)
     console.print(f"评议方案已更新：{result['items']} 个评议项目，{result['groups']} 个评议主体，{result['grades']} 个等次。"
                   f"下一步：lianchuang evaluate open --year {year}")
 
 
 @evaluate_app.command("template")
-def evaluate_template(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")], year: YearOption = None,
+def evaluate_template(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")], year: EvaluationYearOption = None,
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("选票录入表.xlsx")) -> None:
     """生成某社区的纸质选票录入表（每项任务一行，填评议码和等次）。"""
     from lianchuang.tasks.evaluation.use_cases import ballot_sheet
 
-    name, count = use(ballot_sheet, year or this_year(), community, output)
+    name, count = use(ballot_sheet, year or clock.evaluation_year(), community, output)
     console.print(f"已生成 {name} 选票录入表（{count} 项任务）：{output}。录好后运行：lianchuang evaluate import {output}")
 
 
 @evaluate_app.command("import")
 def evaluate_import(file: Annotated[Path, typer.Argument(help="录好的选票 .xlsx 或 .csv（评议码、任务编号、等次）")],
-                    year: YearOption = None) -> None:
+                    year: EvaluationYearOption = None) -> None:
     """录入纸质选票。评议码不存在或已用过、评了别的社区的任务、同一任务评两次，整个文件都不录入。"""
     from lianchuang.tasks.evaluation.use_cases import import_ballot_file
 
-    result = use(import_ballot_file, year or this_year(), file)
+    result = use(import_ballot_file, year or clock.evaluation_year(), file)
     console.print(f"已录入 {result['evaluators']} 人的选票，共 {result['ballots']} 票。评议结束前结果不公开。")
 
 
 @evaluate_app.command("vote")
 def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
                   grades: Annotated[list[str], typer.Argument(help="任务编号=等次，例如 D01S01C01-001=优秀（可多个）")],
-                  year: YearOption = None) -> None:
+                  year: EvaluationYearOption = None) -> None:
     """一人一次投票：评议码加上对本社区各项任务的等次。评议码只能用一次。"""
     from lianchuang.models.enums import Grade
     from lianchuang.tasks.evaluation.ballots import NewBallot
@@ -90,25 +90,28 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
         if not Grade.parse(grade):
             raise UserError(f"第{number}个“{pair}”格式不对：应为 任务编号=等次，等次是 优秀、良好、一般 或 较差")
         ballots.append((number, NewBallot(code.strip().upper(), task.strip(), Grade.parse(grade))))
-    count = use(vote, year or this_year(), ballots)
+    count = use(vote, year or clock.evaluation_year(), ballots)
     console.print(f"已投票：{count} 项任务。谢谢参与！评议码已作废。")
 
 
 @evaluate_app.command("close")
-def evaluate_close(year: YearOption = None) -> None:
+def evaluate_close(year: EvaluationYearOption = None) -> None:
     """结束评议：计票（按主体加权、去掉最高最低分、不足最少票数不计），公示结果并通知，开始异议期。"""
     from lianchuang.flows.stages import evaluation_stage
+    from lianchuang.tasks.evaluation.use_cases import check_close
 
-    run_flow(evaluation_stage, "结束评议·公示结果", year=year or this_year(), close=True)
+    year = year or clock.evaluation_year()
+    use(check_close, year)
+    run_flow(evaluation_stage, "结束评议·公示结果", year=year, close=True)
 
 
 @evaluate_app.command("explain")
-def evaluate_explain(subject: Annotated[str, typer.Argument(help="任务编号或责任人的人员编码")], year: YearOption = None,
+def evaluate_explain(subject: Annotated[str, typer.Argument(help="任务编号或责任人的人员编码")], year: EvaluationYearOption = None,
                      as_json: JsonOption = False) -> None:
     """说明一项任务或一位责任人的得分是怎么算出来的（各评议主体票数、平均分、权重；不显示谁投了什么）。"""
     from lianchuang.tasks.evaluation.use_cases import explain_score
 
-    result = use(explain_score, year or this_year(), subject)
+    result = use(explain_score, year or clock.evaluation_year(), subject)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -128,20 +131,20 @@ def evaluate_object(subject: Annotated[str, typer.Argument(help="对哪项结果
                     by: Annotated[str, typer.Option("--by", help="异议人")],
                     content: Annotated[str, typer.Option("--content", help="异议内容")],
                     on: Annotated[Optional[str], typer.Option("--date", help="收到日期 YYYY-MM-DD（默认今天）")] = None,
-                    year: YearOption = None) -> None:
+                    year: EvaluationYearOption = None) -> None:
     """登记公示期内收到的异议（过了公示期也登记，但标为逾期）。"""
     from lianchuang.tasks.evaluation.use_cases import object_to
 
-    number, in_time = use(object_to, year or this_year(), subject, by, content, parse_date(on) if on else clock.today())
+    number, in_time = use(object_to, year or clock.evaluation_year(), subject, by, content, parse_date(on) if on else clock.today())
     console.print(f"已登记异议（编号 {number}）" + ("" if in_time else "，已过公示期，标为逾期") + "。查看：lianchuang evaluate objections")
 
 
 @evaluate_app.command("objections")
-def evaluate_objections(year: YearOption = None) -> None:
+def evaluate_objections(year: EvaluationYearOption = None) -> None:
     """列出收到的异议。"""
     from lianchuang.tasks.evaluation.use_cases import objections
 
-    rows = use(objections, year or this_year())
+    rows = use(objections, year or clock.evaluation_year())
     table = Table("编号", "社区", "对象", "异议人", "内容", "收到日期", "公示期内")
     for o in rows:
         table.add_row(str(o["id"]), o["community"], o["subject"], o["by"], o["content"], o["received_on"],
@@ -149,14 +152,15 @@ def evaluate_objections(year: YearOption = None) -> None:
     console.print(table if rows else "没有收到异议。")
 
 
-def award(year: YearOption = None, budget: Annotated[int, typer.Option("--budget", help="党建工作经费总额（元）")] = 500_000,
-          redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False) -> None:
+def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option("--budget", help="党建工作经费总额（元）")] = 500_000,
+          redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False,
+          yes: Annotated[bool, typer.Option("--yes", help="公示期内也现在就评（默认等公示期满）")] = False) -> None:
     """评选党建创新奖并分配党建工作经费（基础经费均分 + 奖励经费按奖项），分配额合计正好等于预算，每个社区收到计算说明。"""
     from lianchuang.flows.stages import award_stage
     from lianchuang.tasks.evaluation.use_cases import check_award
 
-    use(check_award, year or this_year(), budget, redo)
-    run_flow(award_stage, "创新奖与经费", year=year or this_year(), budget=budget, redo=redo)
+    use(check_award, year or clock.evaluation_year(), budget, redo, yes)
+    run_flow(award_stage, "创新奖与经费", year=year or clock.evaluation_year(), budget=budget, redo=redo)
 
 
 COMMANDS = {"award": award}  # top-level commands (`lianchuang rank`)

@@ -19,7 +19,7 @@ GROUPS = [(outbox_app, "outbox"), (notices_app, "notices")]
 
 
 @outbox_app.command("list")
-def outbox_list(status: Annotated[Optional[str], typer.Option(help="只看某种状态：queued 待发送、sent 已发送、printed 待打印、failed 失败")] = None,
+def outbox_list(status: Annotated[Optional[str], typer.Option(help="只看某种状态：待发送、已发送、待打印、失败（或 queued、sent、printed、failed）")] = None,
                 year: Annotated[Optional[int], typer.Option("--year", "-y", help="年度")] = None,
                 limit: Annotated[int, typer.Option(help="最多显示多少条")] = 50, as_json: JsonOption = False) -> None:
     """列出最近的通知及其发送状态。"""
@@ -27,7 +27,7 @@ def outbox_list(status: Annotated[Optional[str], typer.Option(help="只看某种
     from lianchuang.tasks.outbox.use_cases import recent_notices
 
     if status and NoticeStatus.parse(status) is None:
-        raise UserError(f"状态只能是 {'、'.join(s.value for s in NoticeStatus)}，不是“{status}”")
+        raise UserError(f"状态只能是 {'、'.join(s.label for s in NoticeStatus)}（或 {'、'.join(s.value for s in NoticeStatus)}），不是“{status}”")
     rows = use(recent_notices, NoticeStatus.parse(status) if status else None, year, limit)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -7,10 +7,13 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from lianchuang import clock
+from lianchuang.errors import log_user_errors_as_reasons
 from lianchuang.models.enums import Stage
 from lianchuang.tasks import steps
 from lianchuang.tasks.outbox.rendering import label
 from lianchuang.tasks.summaries import result_lines
+
+log_user_errors_as_reasons()  # wherever a flow runs: the CLI, `serve`, a worker
 
 
 def _report(title: str, summary: dict) -> dict:

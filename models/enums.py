@@ -195,6 +195,13 @@ class NoticeStatus(Labeled):
     printed = "printed"
     failed = "failed"
 
+    @classmethod
+    def parse(cls, text: str):
+        """Also the short words coordinators use: 待打印, 失败, 已发."""
+        text = (text or "").strip()
+        matches = [member for member in cls if text and text in member.label]
+        return super().parse(text) or (matches[0] if len(matches) == 1 else None)
+
 
 LABELS[NoticeStatus] = {NoticeStatus.queued: "待发送", NoticeStatus.sent: "已发送",
                        NoticeStatus.printed: "待打印送达", NoticeStatus.failed: "发送失败"}

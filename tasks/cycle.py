@@ -23,7 +23,11 @@ def ensure_cycle(session: Session, year: int) -> Cycle:
 def existing_cycle(session: Session, year: int) -> Cycle:
     cycle = session.scalars(select(Cycle).where(Cycle.year == year)).first()
     if cycle is None:
-        raise UserError(f"还没有 {year} 年度的工作周期：请先运行 `lianchuang opinions run --year {year}` 开始这一年")
+        years = session.scalars(select(Cycle.year).order_by(Cycle.year)).all()
+        if years:  # most likely the wrong year: never advise starting a year, which emails everyone
+            raise UserError(f"还没有 {year} 年度的工作周期（已有：{'、'.join(map(str, years))} 年度）。"
+                            f"处理 {years[-1]} 年度请加 --year {years[-1]}")
+        raise UserError(f"还没有 {year} 年度的工作周期：请先运行 `lianchuang opinions open --year {year}` 开始这一年")
     return cycle
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 from lianchuang.errors import UserError
 from lianchuang.models import Commitment, Community, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
 from lianchuang.models.db import chunked, insert_ignoring_duplicates
-from lianchuang.models.enums import CommitmentKind, Role, Stage
+from lianchuang.models.enums import CommitmentKind, Role, Stage, UnitKind
 from lianchuang.settings import get_settings
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.outbox.rendering import render_page
@@ -70,11 +70,14 @@ def prepare_commitments(session: Session, year: int, cycle_id: int, community_id
         by_community[person.community_id][1].append(dict(person=person.name, role=person.role.label, posts=posts))
     communities = {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(by_community)))}
     paths = {}
+    party_orgs = dict(session.execute(select(Unit.community_id, Unit.name).where(
+        Unit.kind == UnitKind.party_org, Unit.community_id.in_(list(by_community))).order_by(Unit.code.desc())).all())
     for community_id, (statements, letters) in by_community.items():
         community = communities[community_id]
         path = folder / f"{community.code}-{community.name}-责任状与承诺书.html"
         path.write_text(render_page("documents/commitments.html", dict(
-            year=year, community=community.name, statements=statements, letters=letters)), encoding="utf-8")
+            year=year, community=community.name, statements=statements, letters=letters,
+            party_org=party_orgs.get(community_id, f"{community.name}党组织"))), encoding="utf-8")
         paths[community_id] = str(path)
     for row in rows:
         row["document_path"] = paths[row["community_id"]]

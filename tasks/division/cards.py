@@ -31,6 +31,7 @@ def ensure_post_kinds(session: Session) -> None:
     ], ["name"])
 
 
+INNER_QUOTES = str.maketrans("“”", "‘’")  # quotes inside quotes, as Chinese writes them
 DEFAULT_STEPS = [(3, 25, "制定方案、落实人员"), (6, 50, "过半推进"), (9, 75, "基本完成"), (12, 100, "全面完成并总结")]
 
 
@@ -68,7 +69,7 @@ def complete_task_cards(session: Session, year: int, cycle_id: int, community_id
         task.responsible_person_id = task.responsible_person_id or leader
         task.liaison_person_id = task.liaison_person_id or liaison
         task.deadline = task.deadline or date(year, 12, 31)
-        task.goal = task.goal or f"年底前完成“{task.title[:40]}”，群众满意"
+        task.goal = task.goal or f"年底前完成“{task.title[:40].translate(INNER_QUOTES)}”，群众满意"
         if task.id not in with_steps:
             steps += [dict(task_id=task.id, due_month=m, target_percent=p, title=t) for m, p, t in DEFAULT_STEPS]
         completed += before != (task.responsible_person_id, task.liaison_person_id, task.deadline, task.goal)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from lianchuang.errors import COMMAND_LINE
+from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models import Community, Objection
 from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle
@@ -72,7 +72,20 @@ def objections(year: int) -> list[dict]:
                      received_on=o.received_on.isoformat(), within_deadline=o.within_deadline) for o, community in rows]
 
 
-def check_award(year: int, budget: int, redo: bool) -> None:
-    """A mistake in `award` told in one line before the flow runs, not as a failed flow run."""
+def check_award(year: int, budget: int, redo: bool, during_objections: bool) -> None:
+    """A mistake in `award` told in one line before the flow runs, not as a failed flow run; during
+    the objection period the award waits unless the coordinator confirms (during_objections)."""
+    from lianchuang import clock
+
     with session_scope() as session:
-        check_can_allocate(session, existing_cycle(session, year).id, budget, redo)
+        cycle = existing_cycle(session, year)
+        check_can_allocate(session, cycle.id, budget, redo)
+        if cycle.objection_deadline and clock.today() <= cycle.objection_deadline and not during_objections:
+            raise UserError(f"{year}年度考评结果还在公示期，异议可提出到 {cycle.objection_deadline.isoformat()}；"
+                            f"公示期满后再评创新奖，或确认现在就评请加 --yes")
+
+
+def check_close(year: int) -> None:
+    """`evaluate close` on a year that has no cycle is told in one line before the flow runs."""
+    with session_scope() as session:
+        existing_cycle(session, year)

@@ -293,3 +293,17 @@ def test_fit_outweighs_nearness_and_a_unit_that_does_not_fit_is_the_last_resort(
     reasons = {session.get(Task, p.task_id).code: p.reason for p in proposals}
     assert reasons["C1-001"].startswith("同街道，擅长") and reasons["C1-002"].startswith("同街道，擅长")
     assert "不对口（本街道对口单位已无余力）" in reasons["C1-003"]  # the street's only culture unit is full
+
+
+def test_commitment_documents_name_the_real_party_organisation_and_quotes_do_not_nest(session, place, settings):
+    cycle, c = place
+    add_unit(session, "DW", c["C1"], kind=UnitKind.party_org).name = "一社区党委"
+    unit = add_unit(session, "A", c["C1"], strengths="culture")
+    people_of(session, unit, Role.unit_leader)
+    add_tasks(session, cycle.id, [NewTask(c["C1"].id, Category.culture, "青年志愿者“四点半课堂”")])
+    assignment.apply(session, assignment.propose(session, cycle.id, [c["C1"].id])[0])
+    complete_task_cards(session, YEAR, cycle.id, [c["C1"].id])
+    prepare_commitments(session, YEAR, cycle.id, [c["C1"].id])
+    page = next((settings.documents_dir / str(YEAR)).glob("C1-*责任状与承诺书.html")).read_text(encoding="utf-8")
+    assert "一社区党委（甲方）" in page and "一社区党组织" not in page
+    assert "年底前完成“青年志愿者‘四点半课堂’”" in page

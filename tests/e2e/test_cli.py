@@ -142,3 +142,18 @@ def test_stage_three_is_reachable_from_the_command_line(settings, district):
     assert "未签" in listed.stdout
     assert_one_line_error(run(settings, "commitments", "sign", "-c", "D01S01C01", "--by", "王书记", "--all",
                               "--date", "2099-01-01", "--year", "2026"), "还没有到")
+
+
+def test_a_wrong_year_never_advises_starting_a_new_one_and_a_flow_mistake_has_no_traceback(settings, district):
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.cycle import ensure_cycle
+
+    with session_scope() as session:
+        ensure_cycle(session, 2027)
+    january = {"LIANCHUANG_TODAY": "2028-01-10"}
+    closed = run(settings, "evaluate", "close", env=january)  # defaults to 2027, the year under evaluation
+    assert "2028" not in closed.stderr and "opinions" not in closed.stderr + closed.stdout
+    wrong = run(settings, "evaluate", "close", "--year", "2031", env=january)
+    assert_one_line_error(wrong, "已有：2027 年度", "--year 2027")
+    assert "opinions" not in wrong.stderr
+    assert_one_line_error(run(settings, "rank", "--month", "2028-01", env=january), "还没有结束")

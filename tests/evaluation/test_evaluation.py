@@ -4,6 +4,7 @@ import pytest
 from factories import YEAR
 from sqlalchemy import select
 
+from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import AwardResult, Community, EvaluationResult, Evaluator, Objection, PersonResult, Task
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade
@@ -164,3 +165,20 @@ def test_award_allocates_the_budget_exactly_once_and_explains_each_amount(opened
     for draft in drafts:
         assert draft.context["explanation"].endswith(f"= {draft.context['funding']:,} 元")
         assert draft.context["funding"] == stored[draft.community_id].funding_yuan
+
+
+def test_the_award_waits_for_the_objection_period_unless_confirmed(district, settings):
+    from lianchuang.models import Cycle
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.evaluation.use_cases import check_award
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        session.get(Cycle, cycle.id).evaluation_closed_on = date(YEAR, 12, 28)
+        session.get(Cycle, cycle.id).objection_deadline = date(YEAR + 1, 1, 4)
+    with clock.frozen_at(date(YEAR + 1, 1, 2)):
+        with pytest.raises(UserError, match=f"异议可提出到 {YEAR + 1}-01-04.*--yes"):
+            check_award(YEAR, 500_000, False, during_objections=False)
+        check_award(YEAR, 500_000, False, during_objections=True)
+    with clock.frozen_at(date(YEAR + 1, 1, 5)):
+        check_award(YEAR, 500_000, False, during_objections=False)
