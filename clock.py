@@ -56,6 +56,13 @@ def last_finished_month(day: date | None = None) -> tuple[int, int]:
     return (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
 
 
+def reporting_deadline(year: int, month: int) -> date:
+    """The last day to report a month's progress (LIANCHUANG_REPORTING_DEADLINE_DAY of the next month)."""
+    from lianchuang.settings import get_settings
+
+    return first_of_next_month(year, month) + timedelta(days=get_settings().reporting_deadline_day - 1)
+
+
 def evaluation_year(day: date | None = None) -> int:
     """The year under evaluation: the year-end evaluation and its award run into January."""
     day = day or today()
@@ -66,3 +73,10 @@ def finished_months(year: int, day: date | None = None) -> list[int]:
     """The months of `year` that are over by `day` (default today)."""
     day = day or today()
     return [month for month in range(1, 13) if first_of_next_month(year, month) <= day]
+
+
+def reported_months(year: int, day: date | None = None) -> list[int]:
+    """The months of `year` whose reporting deadline has passed by `day` (default today): the ones
+    the cycle and the schedule publish."""
+    day = day or today()
+    return [month for month in range(1, 13) if reporting_deadline(year, month) < day]

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     locale: str = "zh_CN"
     today: date | None = None  # simulated "today"; unset means the real date in Asia/Shanghai
+    # Progress for a month is reported by this day of the next month; `cycle run` and the schedule
+    # publish a month's ranking only after it, so no month is ranked (and frozen) before its data.
+    reporting_deadline_day: int = Field(default=5, ge=1, le=28)
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -20,7 +20,7 @@ YEAR, MONTH = 2026, 10
 HAND_WRITTEN = """
 WITH reached AS (SELECT task_id, MAX(due_month) AS m FROM milestone WHERE due_month <= :month GROUP BY task_id),
 upcoming AS (SELECT task_id, MIN(due_month) AS m FROM milestone WHERE due_month > :month GROUP BY task_id),
-latest AS (SELECT task_id, MAX(reported_on) AS d FROM progress_report WHERE reported_on <= :end GROUP BY task_id),
+latest AS (SELECT task_id, MAX(reported_on) AS d FROM progress_report WHERE month <= :month GROUP BY task_id),
 status AS (
   SELECT t.community_id,
          COALESCE(p.target_percent, 0) AS due,
@@ -62,7 +62,7 @@ def build(session, cycle_id: int) -> int:
             pace, percent = rng.choice((1.1, 1.0, 0.9, 0.7)), 0
             for month in range(1, 13):
                 percent = max(percent, min(100, round(month * 100 / 12 * pace + rng.randint(-4, 4))))
-                rows.append(dict(task_id=task_id, reported_on=date(YEAR, month, 25), percent=percent, funds_yuan=0,
+                rows.append(dict(task_id=task_id, reported_on=date(YEAR, month, 25), month=month, percent=percent, funds_yuan=0,
                                  matters_handled=0))
         session.execute(insert(ProgressReport.__table__), rows)
         reports += len(rows)
@@ -107,7 +107,7 @@ def main() -> None:
     with session_scope() as session:
         app_seconds, app = best_of(lambda: community_scores(session, cycle_id, YEAR, MONTH))
         raw_seconds, raw = best_of(lambda: session.execute(text(HAND_WRITTEN), dict(
-            month=MONTH, end=clock.month_end(YEAR, MONTH), cycle=cycle_id)).all())
+            month=MONTH, cycle=cycle_id)).all())
     hand = {r.community_id: round(PROGRESS_WEIGHT * 100.0 * float(r.achieved) / float(r.planned)
                                   + ON_TIME_WEIGHT * 100.0 * (r.tasks - r.overdue) / r.tasks, 1) for r in raw}
     assert {s["community_id"]: s["score"] for s in app} == hand, "the two computations disagree"

@@ -34,7 +34,7 @@ def db_upgrade() -> None:
 
 
 def serve() -> None:
-    """在 Prefect 服务器上登记定时任务并运行：每月1日8:00（北京时间）发布并发送上月排名；每周一8:00逾期提醒。"""
+    """在 Prefect 服务器上登记定时任务并运行：每月进度报送截止日的次日8:00（北京时间，默认6日）发布并发送上月排名；每周一8:00逾期提醒。"""
     from lianchuang.flows.schedules import serve_schedules
 
     serve_schedules()

@@ -1,6 +1,7 @@
-"""The deployments `lianchuang serve` registers: the monthly ranking on the 1st at 08:00 Beijing
-time for the previous month, and a weekly reminder on Mondays at 08:00. Schedules need a real
-Prefect server (`lianchuang server`), which this checks first."""
+"""The deployments `lianchuang serve` registers: the monthly ranking at 08:00 Beijing time on the
+day after the reporting deadline (the 6th by default) for the previous month, and a weekly
+reminder on Mondays at 08:00. Schedules need a real Prefect server (`lianchuang server`), which
+this checks first."""
 
 import os
 import urllib.request
@@ -8,7 +9,12 @@ import urllib.request
 from lianchuang.errors import UserError
 
 TIMEZONE = "Asia/Shanghai"
-MONTHLY = "0 8 1 * *"
+def monthly_cron() -> str:
+    from lianchuang.settings import get_settings
+
+    return f"0 8 {get_settings().reporting_deadline_day + 1} * *"
+
+
 WEEKLY = "0 8 * * 1"
 
 
@@ -33,8 +39,8 @@ def deployments():
     from lianchuang.flows.stages import progress_reminders, scheduled_monthly_ranking
 
     return [
-        scheduled_monthly_ranking.to_deployment(name="monthly-ranking", schedule=Cron(MONTHLY, timezone=TIMEZONE),
-                                                description="每月1日8:00发布并发送上月社区工作任务进度排名"),
+        scheduled_monthly_ranking.to_deployment(name="monthly-ranking", schedule=Cron(monthly_cron(), timezone=TIMEZONE),
+                                                description="每月进度报送截止日的次日8:00发布并发送上月社区工作任务进度排名"),
         progress_reminders.to_deployment(name="weekly-reminders", schedule=Cron(WEEKLY, timezone=TIMEZONE),
                                          description="每周一8:00：节点逾期提醒与本月进度报送提醒"),
     ]

@@ -120,8 +120,11 @@ def progress_reminders(year: int | None = None, through_month: int | None = None
 
 @flow(name="scheduled-monthly-ranking")
 def scheduled_monthly_ranking() -> dict:
-    """The 1st of each month: rank and email the previous month."""
+    """The day after the reporting deadline: rank and email the previous month."""
     year, month = clock.last_finished_month()
+    if month not in clock.reported_months(year):
+        get_run_logger().warning("%d年%d月的进度报送截止日 %s 还没有过，暂不排名", year, month, clock.reporting_deadline(year, month))
+        return {"months": 0}
     return monthly_ranking(year, [month], send=True)
 
 
@@ -136,7 +139,7 @@ def annual_cycle(year: int, close_evaluation: bool = False, budget: int | None =
     """Push every stage of the year as far as its inputs allow, up to today."""
     today = clock.today()
     results = dict(opinions=opinions_stage(year), division=division_stage(year), commitments=commitments_stage(year))
-    finished_months = clock.finished_months(year)
+    finished_months = clock.reported_months(year)  # not before the reporting deadline: no ranking without data
     if finished_months:
         results["progress"] = monthly_ranking(year, finished_months)
     if today >= date(year, 12, 1):

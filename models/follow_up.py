@@ -30,7 +30,8 @@ class ProgressReport(Base):
     __tablename__ = "progress_report"
     __table_args__ = (UniqueConstraint("task_id", "reported_on"),)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
-    reported_on: Mapped[date] = mapped_column(Date, index=True)
+    reported_on: Mapped[date] = mapped_column(Date, index=True)  # the day it was reported
+    month: Mapped[int] = mapped_column(index=True)  # the month it counts for (13: after the year)
     percent: Mapped[int]
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
     note: Mapped[str | None] = mapped_column(Text)

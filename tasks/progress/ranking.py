@@ -4,7 +4,8 @@ The ranking rule (also shown in every ranking email):
   planned(task, M) = the plan at the end of month M, growing evenly from 0% at the start of the year
                      to each milestone's target by its due month (25% due in March → 8.3% in January)
   due(task, M)     = the target of the last milestone due by the end of month M (0 if none)
-  actual(task, M)  = the percent of its latest report dated by the end of month M (0 if none)
+  actual(task, M)  = the percent of its latest report for a month up to M (0 if none); a report for
+                     a month already published counts from the next unpublished month
   progress score   = 100 × Σ min(actual, planned) / Σ planned      (100 when nothing is planned yet)
   on-time score    = 100 × (tasks − overdue tasks) / tasks, a task being overdue when actual < due
   score            = 0.7 × progress score + 0.3 × on-time score, rounded to 0.1
@@ -18,7 +19,6 @@ from datetime import date
 from sqlalchemy import and_, case, func, insert, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from lianchuang import clock
 from lianchuang.models import Community, Milestone, MonthlyRanking, ProgressReport, RankingOverdueTask, Task
 from lianchuang.models.db import insert_ignoring_duplicates
 
@@ -34,10 +34,12 @@ class NewReport:
     funds_yuan: int = 0
     matters_handled: int = 0
     milestone_id: int | None = None
+    month: int | None = None  # the month it counts for; by default the month of its date
 
 
 def record_reports(session: Session, reports: list[NewReport]) -> int:
-    return insert_ignoring_duplicates(session, ProgressReport, [r.__dict__ for r in reports], ["task_id", "reported_on"])
+    rows = [r.__dict__ | dict(month=r.month or r.reported_on.month) for r in reports]
+    return insert_ignoring_duplicates(session, ProgressReport, rows, ["task_id", "reported_on"])
 
 
 def task_status_query(cycle_id: int, year: int, month: int):
@@ -82,9 +84,9 @@ def _nearest_milestone_month(month: int, reached: bool):
 
 
 def _latest_percent(year: int, month: int):
-    """Per task, the percent of its latest report dated by the end of `month`."""
+    """Per task, the percent of its latest report for a month up to `month`."""
     latest = (select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day"))
-              .where(ProgressReport.reported_on <= clock.month_end(year, month)).group_by(ProgressReport.task_id).subquery())
+              .where(ProgressReport.month <= month).group_by(ProgressReport.task_id).subquery())
     return (select(ProgressReport.task_id, ProgressReport.percent)
             .join(latest, and_(ProgressReport.task_id == latest.c.task_id, ProgressReport.reported_on == latest.c.day))
             .subquery())
@@ -110,6 +112,19 @@ def community_scores(session: Session, cycle_id: int, year: int, month: int) -> 
                            on_time_score=round(on_time, 1),
                            score=round(PROGRESS_WEIGHT * progress + ON_TIME_WEIGHT * on_time, 1)))
     return scores
+
+
+def published_months(session: Session, cycle_id: int) -> set[int]:
+    return set(session.scalars(select(MonthlyRanking.month).where(MonthlyRanking.cycle_id == cycle_id).distinct()))
+
+
+def communities_without_reports(session: Session, cycle_id: int, month: int) -> list[str]:
+    """Names of the communities with tasks none of which was reported for `month`."""
+    reported = select(Task.community_id).join(ProgressReport, ProgressReport.task_id == Task.id).where(
+        Task.cycle_id == cycle_id, ProgressReport.month == month)
+    return list(session.scalars(select(Community.name).where(
+        Community.id.in_(select(Task.community_id).where(Task.cycle_id == cycle_id)), Community.id.not_in(reported))
+        .order_by(Community.code)))
 
 
 def competition_ranks(items: list[dict], score_key: str = "score") -> list[int]:

@@ -12,18 +12,19 @@ from sqlalchemy.orm import Session
 
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, Problem, UserError
-from lianchuang.models import Milestone, ProgressReport, Task
+from lianchuang.models import Cycle, Milestone, ProgressReport, Task
 from lianchuang.models.db import chunked
-from lianchuang.tasks.progress.ranking import NewReport, record_reports
+from lianchuang.tasks.progress.ranking import NewReport, published_months, record_reports
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
 SHEET = "进度"
 COLUMNS = [
     Column("task", "任务编号", ("task", "task code"), True), Column("title", "任务", ("title",)),
-    Column("last", "上次进度", ("last",)), Column("date", "日期", ("date",), True),
+    Column("last", "上次进度", ("last",)), Column("date", "报告日期", ("date", "日期"), True),
     Column("percent", "完成百分比", ("percent",), True), Column("milestone", "到达节点（月份）", ("milestone",)),
     Column("note", "说明", ("note",)), Column("reason", "进度下降原因", ("reason",)),
     Column("funds", "投入资金（元）", ("funds", "yuan")), Column("matters", "办理事项（件）", ("matters",)),
+    Column("month", "报告月份", ("month", "for month")),
 ]
 
 
@@ -45,11 +46,14 @@ def write_progress_template(session: Session, path: Path, cycle_id: int, communi
         Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code)).all()
     last = latest_percents(session, [t.id for t in tasks])
     today = clock.today()
+    month = default_month(session.get(Cycle, cycle_id).year)
     write_template(path, {SHEET: COLUMNS}, choices={}, examples={SHEET: [
-        [code, title, f"{last[tid][1]}%" if tid in last else "—", today.isoformat(), "", "", "", "", "", ""]
+        [code, title, f"{last[tid][1]}%" if tid in last else "—", today.isoformat(), "", "", "", "", "", "", f"{month}月"]
         for tid, code, title in tasks]}, notes=[
-        "每行一项任务：填写“完成百分比”（0–100），到达节点时填节点月份，可填说明、投入资金和办理事项。",
-        "进度比上次低时必须填写“进度下降原因”。日期不能晚于今天。不需要报告的行可以删除。",
+        f"每行一项任务：“报告月份”是这份进度所报告的月份（已填 {month} 月，即上个月）；“报告日期”是填报的日子。",
+        "填写“完成百分比”（0–100），到达节点时填节点月份，可填说明、投入资金和办理事项。",
+        "进度比上次低时必须填写“进度下降原因”。报告日期不能晚于今天。不需要报告的行可以删除。",
+        "某月排名发布后再报告该月的进度，会计入下一个未发布月份的排名（已发布的排名不会改变）。",
         "填好后运行：lianchuang progress import 本文件.xlsx"])
     return len(tasks)
 
@@ -79,13 +83,29 @@ def _whole_number(text: str, low: int, high: int | None) -> int | None:
     return value if value >= low and (high is None or value <= high) else None
 
 
-def check_reports(session: Session, cycle_id: int, year: int, file: str, rows: list[tuple[int, dict]]) -> list[NewReport]:
-    """Turn rows into reports, or raise ImportRefused listing every problem."""
+def default_month(year: int) -> int:
+    """The month a report is for unless said: the last finished month of the year (December once
+    the year is over)."""
+    last_year, last_month = clock.last_finished_month()
+    return last_month if last_year == year else 12 if last_year > year else 1
+
+
+def _month(text: str) -> int | None:
+    """"3", "3月", "2027-03" → 3."""
+    text = text.strip().rstrip("月")
+    return _whole_number(text.split("-")[-1] if "-" in text else text, 1, 12)
+
+
+def check_reports(session: Session, cycle_id: int, year: int, file: str,
+                  rows: list[tuple[int, dict]]) -> tuple[list[NewReport], list[tuple[str, int, int]]]:
+    """Turn rows into reports, or raise ImportRefused listing every problem. Also returns the reports
+    for a month already published: (task code, month reported on, month it counts from)."""
     problems: list[Problem] = []
     tasks = _load_tasks(session, cycle_id, {row.get("task", "") for _, row in rows})
     previous = latest_percents(session, list(tasks.ids.values()))
+    published = published_months(session, cycle_id)
     today = clock.today()
-    reports = []
+    reports, moved = [], []
     for number, row in sorted(rows, key=lambda item: (item[1].get("date", ""), item[0])):
         before = len(problems)
         task_id = tasks.ids.get(row.get("task", ""))
@@ -96,8 +116,18 @@ def check_reports(session: Session, cycle_id: int, year: int, file: str, rows: l
             problems.append(Problem(file, number, "日期", f"“{row.get('date', '')}”不是有效日期，格式如 {today.isoformat()}"))
         elif day > today:
             problems.append(Problem(file, number, "日期", f"{day.isoformat()} 晚于今天，不能报告将来的进度"))
-        elif day.year != year:
-            problems.append(Problem(file, number, "日期", f"{day.isoformat()} 不在 {year} 年内"))
+        elif not date(year, 1, 1) <= day <= date(year + 1, 12, 31):
+            problems.append(Problem(file, number, "日期", f"{day.isoformat()} 不在 {year} 年度内"))
+        for_month = _month(row["month"]) if row.get("month") else default_month(year)
+        if for_month is None:
+            problems.append(Problem(file, number, "报告月份", f"“{row['month']}”不是月份，填 1 到 12，如 3 或 {year}-03"))
+        elif (year, for_month) > (today.year, today.month):
+            problems.append(Problem(file, number, "报告月份", f"{year}年{for_month}月还没有到，不能报告"))
+        counts_for = for_month or 0
+        while counts_for in published:
+            counts_for += 1
+        if for_month is not None and counts_for > 12:
+            problems.append(Problem(file, number, "报告月份", f"{year}年全年排名都已发布，这份进度不再计入排名"))
         percent = _whole_number(row.get("percent", ""), 0, 100)
         if percent is None:
             problems.append(Problem(file, number, "完成百分比", f"“{row.get('percent', '')}”应为 0 到 100 的整数"))
@@ -122,10 +152,12 @@ def check_reports(session: Session, cycle_id: int, year: int, file: str, rows: l
         if not last or last[0] <= day:
             previous[task_id] = (day, percent)
         note = "；".join(filter(None, [row.get("note"), f"进度下降原因：{row['reason']}" if row.get("reason") else ""]))
-        reports.append(NewReport(task_id, day, percent, note or None, funds, matters, milestone_id))
+        reports.append(NewReport(task_id, day, percent, note or None, funds, matters, milestone_id, counts_for))
+        if counts_for != for_month:
+            moved.append((row["task"], for_month, counts_for))
     if problems:
         raise ImportRefused(problems)
-    return reports
+    return reports, moved
 
 
 def import_progress(session: Session, cycle_id: int, year: int, path: Path) -> dict:
@@ -135,6 +167,6 @@ def import_progress(session: Session, cycle_id: int, year: int, path: Path) -> d
     rows = [(number, row) for number, row in reader if row.get("percent") or row.get("date") and row.get("note")]
     if not rows:
         raise UserError(f"{reader.file}: 没有填写任何进度（“完成百分比”列是空的）")
-    reports = check_reports(session, cycle_id, year, reader.file, rows)
+    reports, moved = check_reports(session, cycle_id, year, reader.file, rows)
     new = record_reports(session, reports)
-    return dict(rows=len(rows), new=new, already_there=len(rows) - new)
+    return dict(rows=len(rows), new=new, already_there=len(rows) - new, moved=moved)

@@ -157,3 +157,4 @@ def test_a_wrong_year_never_advises_starting_a_new_one_and_a_flow_mistake_has_no
     assert_one_line_error(wrong, "已有：2027 年度", "--year 2027")
     assert "opinions" not in wrong.stderr
     assert_one_line_error(run(settings, "rank", "--month", "2028-01", env=january), "还没有结束")
+    assert_one_line_error(run(settings, "opinions", "open", "--year", "2027", "-c", "火星社区", env=january), "找不到社区")

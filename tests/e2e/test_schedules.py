@@ -35,7 +35,8 @@ def test_serve_registers_the_deployments_and_the_scheduler_creates_the_monthly_r
                                                                  "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}})
         assert runs, "no scheduled run of monthly-ranking was created"
         first = min(datetime.fromisoformat(r["expected_start_time"]) for r in runs).astimezone(ZoneInfo("Asia/Shanghai"))
-        assert (first.day, first.hour, first.minute) == (1, 8, 0) and first > datetime.now(ZoneInfo("Asia/Shanghai"))
+        # the day after the reporting deadline (the 5th), so the month is ranked with its data
+        assert (first.day, first.hour, first.minute) == (6, 8, 0) and first > datetime.now(ZoneInfo("Asia/Shanghai"))
     finally:
         os.killpg(served.pid, signal.SIGTERM)
         served.wait(timeout=30)

@@ -5,7 +5,7 @@ from datetime import date
 from email import policy
 
 import pytest
-from factories import YEAR, write_lines
+from factories import SMALL, YEAR, write_lines
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -57,7 +57,7 @@ def test_the_template_lists_every_task_and_imports_back(tasks, tmp_path):
     sheet.cell(2, 6, 6)  # reached the June milestone
     sheet.cell(2, 9, 2000)
     book.save(path)
-    assert do_import(path) == dict(rows=1, new=1, already_there=0)
+    assert do_import(path) == dict(rows=1, new=1, already_there=0, moved=[])
     assert do_import(path)["new"] == 0
     with session_scope() as session:
         report = session.scalars(select(ProgressReport)).one()
@@ -118,7 +118,7 @@ def test_schedules_are_monthly_and_weekly_in_beijing_time():
 
     by_name = {d.name: d for d in deployments()}
     monthly, weekly = by_name["monthly-ranking"], by_name["weekly-reminders"]
-    assert (monthly.schedules[0].schedule.cron, monthly.schedules[0].schedule.timezone) == ("0 8 1 * *", "Asia/Shanghai")
+    assert (monthly.schedules[0].schedule.cron, monthly.schedules[0].schedule.timezone) == ("0 8 6 * *", "Asia/Shanghai")
     assert (weekly.schedules[0].schedule.cron, weekly.schedules[0].schedule.timezone) == ("0 8 * * 1", "Asia/Shanghai")
 
 
@@ -131,3 +131,59 @@ def test_serve_says_how_to_start_a_server_when_none_is_reachable(monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     with pytest.raises(UserError, match="连不上"):
         prefect_server_url()
+
+
+def test_february_reported_on_the_first_of_march_counts_for_february(tasks, tmp_path):
+    """The coordinator's case: reports gathered on 1 March for February counted for March, and
+    February was published at 30.0 for everyone. A report carries the month it reports on."""
+    from lianchuang.models import MonthlyRanking
+    from lianchuang.tasks.progress.ranking import publish_ranking
+
+    path = write_lines(tmp_path / "progress.csv", ["任务编号,报告日期,完成百分比,报告月份"] + [
+        f"{code},{YEAR}-03-01,20,{YEAR}-02" for code in tasks])
+    with clock.frozen_at(date(YEAR, 3, 1)), session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        assert import_progress(session, cycle.id, YEAR, path)["new"] == len(tasks)
+        publish_ranking(session, cycle.id, YEAR, 2, date(YEAR, 3, 6))
+        scores = set(session.scalars(select(MonthlyRanking.progress_score).where(MonthlyRanking.month == 2)))
+    assert scores == {100.0}  # 20% against February's plan of 16.7%, not 0%
+
+
+def test_a_report_for_a_published_month_counts_from_the_next_and_says_so(tasks, tmp_path):
+    from lianchuang.tasks.progress.ranking import publish_ranking
+
+    with clock.frozen_at(date(YEAR, 4, 10)), session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        publish_ranking(session, cycle.id, YEAR, 2, date(YEAR, 3, 6))
+        publish_ranking(session, cycle.id, YEAR, 3, date(YEAR, 4, 6))
+        path = write_lines(tmp_path / "late.csv", ["任务编号,报告日期,完成百分比,报告月份", f"{tasks[0]},{YEAR}-04-10,30,2",
+                                                  f"{tasks[1]},{YEAR}-04-10,30,{YEAR}-05"])
+        with pytest.raises(ImportRefused, match="还没有到"):
+            import_progress(session, cycle.id, YEAR, path)
+        path = write_lines(tmp_path / "late.csv", ["任务编号,报告日期,完成百分比,报告月份", f"{tasks[0]},{YEAR}-04-10,30,2"])
+        result = import_progress(session, cycle.id, YEAR, path)
+        assert result["moved"] == [(tasks[0], 2, 4)]
+        assert session.scalars(select(ProgressReport.month)).all() == [4]
+
+
+def test_rank_names_the_communities_that_have_not_reported_before_publishing(tasks, tmp_path):
+    from lianchuang.tasks.progress.ranking import publish_ranking
+    from lianchuang.tasks.progress.use_cases import months_missing_reports
+
+    with clock.frozen_at(date(YEAR, 4, 3)):
+        assert len(months_missing_reports(YEAR, 3)) == SMALL.communities
+        with pytest.raises(UserError, match="还没有结束"):
+            months_missing_reports(YEAR, 4)
+        path = write_lines(tmp_path / "march.csv", ["任务编号,报告日期,完成百分比,报告月份", f"{tasks[0]},{YEAR}-04-02,30,3"])
+        with session_scope() as session:
+            import_progress(session, ensure_cycle(session, YEAR).id, YEAR, path)
+        assert len(months_missing_reports(YEAR, 3)) == SMALL.communities - 1
+        with session_scope() as session:
+            publish_ranking(session, ensure_cycle(session, YEAR).id, YEAR, 3, date(YEAR, 4, 6))
+        assert months_missing_reports(YEAR, 3) == []  # published: nothing to ask any more
+
+
+def test_the_cycle_publishes_a_month_only_after_its_reporting_deadline():
+    assert clock.reported_months(2027, date(2027, 2, 5)) == []  # reports for January are due by 5 February
+    assert clock.reported_months(2027, date(2027, 2, 6)) == [1]
+    assert clock.reported_months(2027, date(2027, 3, 6)) == [1, 2]
