@@ -102,13 +102,13 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                 continue
             overview = [dict(community=c, tasks=len(tasks[c.id]), published=published.get(c.id),
                              latest=latest_rank.get(c.id)) for c in street.communities]
-            _write(out_dir / f"street-{street.code}.html", "board/street.html", year=year, district=district,
+            _write(_page(out_dir, f"street-{street.code}.html"), "board/street.html", year=year, district=district,
                    street=street, communities=overview)
             pages += 1
             for community in street.communities:
                 if touched is not None and community.id not in touched:
                     continue
-                _write(out_dir / f"{community.code}.html", "board/community.html",
+                _write(_page(out_dir, f"{community.code}.html"), "board/community.html",
                        year=year, community=community, street=street, tasks=tasks[community.id],
                        posts=[(name, "、".join(holders)) for name, holders in posts[community.id].values()],
                        commitments=commitments[community.id],
@@ -121,6 +121,14 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
 
 def _write(path: Path, template: str, **context) -> None:
     path.write_text(render_page(template, context), encoding="utf-8")
+
+
+def _page(out_dir: Path, name: str) -> Path:
+    """A page's file in the board's folder; a code like "../x" or "/abs" can never write elsewhere."""
+    path = out_dir / name
+    if path.resolve().parent != out_dir.resolve():
+        raise ValueError(f"refusing to write outside the board folder: {name!r}")
+    return path
 
 
 def start_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None) -> Future:

@@ -4,6 +4,7 @@ The workbook has four sheets; every row refers to others by code (or name). The 
 whole workbook against itself and the database and either loads all of it or nothing. Loading is
 an upsert by code, so importing a corrected workbook again updates rows instead of duplicating."""
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from lianchuang.tasks.outbox.drafts import is_valid_email
 from lianchuang.tasks.sheets import Column, read_workbook, write_template
 
 STREETS, COMMUNITIES, UNITS, PEOPLE = "街道", "社区", "单位", "人员"
+SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")  # codes name the board's and print pages' files
 SHEETS = {
     STREETS: [Column("code", "街道编码", ("street code",), True), Column("name", "街道名称", ("street", "name"), True),
               Column("district_code", "区编码", ("district code",), True), Column("district_name", "区名称", ("district",), True)],
@@ -115,6 +117,9 @@ def parse_workbook(session: Session, path: Path) -> OrgData:
     def unique(sheet, rows):
         seen = {}
         for number, row in rows:
+            if row.get("code") and not SAFE_CODE.fullmatch(row["code"]):
+                problems.append(Problem(sheet.file, number, SHEETS[sheet.file.split("/")[-1]][0].header,
+                                        f"编码“{row['code'][:40]}”只能用字母、数字、- 和 _（最多32个字符）：它会成为文件名"))
             if row.get("code") in seen:
                 problems.append(Problem(sheet.file, number, SHEETS[sheet.file.split("/")[-1]][0].header,
                                         f"编码 {row['code']} 与第{seen[row['code']]}行重复"))
@@ -154,10 +159,10 @@ def parse_workbook(session: Session, path: Path) -> OrgData:
         if None in strengths:
             problems.append(Problem(sheet.file, number, "特长", f"特长只能填：{'、'.join(Category.labels())}（可多选，用顿号分隔）"))
         capacity = row.get("capacity") or "3"
-        if not capacity.isdigit():
-            problems.append(Problem(sheet.file, number, "可承担任务数", f"“{capacity}”不是整数"))
+        if not capacity.isdecimal() or int(capacity) > 1000:
+            problems.append(Problem(sheet.file, number, "可承担任务数", f"“{capacity}”应为 0 到 1000 的整数"))
         data.units.append(dict(code=row["code"], name=row["name"], kind=kind, community=community,
-                               strengths=",".join(s for s in strengths if s), capacity=int(capacity) if capacity.isdigit() else 3))
+                               strengths=",".join(s for s in strengths if s), capacity=int(capacity) if capacity.isdecimal() and int(capacity) <= 1000 else 3))
     unit_of = _Resolver(session, Unit, data.units)
     district_of = _Resolver(session, District, data.districts)
 

@@ -37,6 +37,9 @@ class Sheet:
     rows: list[tuple[int, dict[str, str]]]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL and the like: PostgreSQL refuses them in text
+
+
 def _cell_text(value) -> str:
     if value is None:
         return ""
@@ -44,7 +47,7 @@ def _cell_text(value) -> str:
         return value.date().isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return _CONTROL.sub("", str(value)).strip()
 
 
 def _map_header(file: str, header: list[str], columns: list[Column], problems: list[Problem]) -> dict[int, str]:
@@ -116,6 +119,7 @@ class SheetReader:
     def _raw_rows(self) -> Iterator[list]:
         if self.is_csv:
             with self.path.open(encoding=self.encoding, newline="") as handle:
+                csv.field_size_limit(MAX_FILE_BYTES)  # a long cell is the checks' to refuse, not the reader's to crash on
                 yield from csv.reader(handle)
             return
         book = _open_book(self.path)
@@ -214,7 +218,7 @@ def write_template(path: Path, sheets: dict[str, list[Column]], choices: dict[st
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="FBEAEA")
         for row in (examples or {}).get(name, []):
-            sheet.append(row)
+            _append_as_text(sheet, row)
         for index, column in enumerate(columns, start=1):
             letter = sheet.cell(1, index).column_letter
             sheet.column_dimensions[letter].width = max(12, len(column.header) * 3)
@@ -227,6 +231,15 @@ def write_template(path: Path, sheets: dict[str, list[Column]], choices: dict[st
         sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+
+
+def _append_as_text(sheet, row: list) -> None:
+    """A row whose text cells stay text: openpyxl would write "=HYPERLINK(...)" typed by a resident
+    as a live formula (CSV injection, OWASP), so such a cell is stored as a string."""
+    sheet.append(row)
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")

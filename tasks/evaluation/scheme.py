@@ -112,9 +112,9 @@ def import_scheme(session: Session, cycle_id: int, path: Path) -> dict:
                 problems.append(Problem(file, row, "评议主体", f"“{values.get('group', '')}”不是评议主体之一：{'、'.join(EvaluatorGroup.labels())}"))
             if weight is None:
                 problems.append(Problem(file, row, "权重", f"“{values.get('weight', '')}”应为不小于 0 的数"))
-            if not quorum.isdigit() or int(quorum) < 1:
+            if not quorum.isdecimal() or not 1 <= int(quorum) <= 10_000:
                 problems.append(Problem(file, row, "最少票数", f"“{quorum}”应为不小于 1 的整数"))
-            if group is not None and weight is not None and quorum.isdigit():
+            if group is not None and weight is not None and quorum.isdecimal():
                 weights[group] = (weight, int(quorum))
         missing = [g.label for g in EvaluatorGroup if g not in weights]
         if missing or not sum(w for w, _ in weights.values()):

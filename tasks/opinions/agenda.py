@@ -77,7 +77,7 @@ def _read_meeting(session: Session, path: Path, problems: list[Problem]) -> Meet
     attendees = []
     for kind in ATTENDING:
         number, count = values.get(f"出席：{kind.label}", (0, ""))
-        if count and not count.isdigit():
+        if count and not count.isdecimal():
             problems.append(Problem(reader.file, number, "内容", f"出席人数“{count}”不是整数"))
         elif count and int(count):
             attendees.append(f"{kind.label}:{count}")
@@ -105,7 +105,7 @@ def import_decisions(session: Session, cycle_id: int, path: Path) -> dict:
         status = DECISIONS.get(row.get("decision", "").strip())
         if not row.get("decision"):
             continue
-        opinion = opinions.get(int(row["id"])) if row["id"].isdigit() else None
+        opinion = opinions.get(int(row["id"])) if row["id"].isdecimal() else None
         if status is None:
             problems.append(Problem(file, number, "决定", f"“{row['decision']}”应为 采纳、合并 或 不采纳"))
         if opinion is None:

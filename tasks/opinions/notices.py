@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import Community, Opinion, Person, Task, Unit
 from lianchuang.models.enums import SOURCE_KINDS, OpinionStatus, Role, Stage, UnitKind
-from lianchuang.tasks.outbox.drafts import Draft
+from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
 
 # Who speaks for each kind of source (seed 003): units through their leader, else their liaison;
 # linked leaders in person; residents through their representatives and building heads (and,
@@ -78,7 +78,7 @@ def feedback_drafts(session: Session, year: int, cycle_id: int, community_ids: l
                Opinion.status != OpinionStatus.pending, Opinion.submitter_contact.is_not(None))).all()
     return [Draft(year=year, stage=Stage.opinions, template="feedback", recipient_key=f"opinion-{o.id}",
                   recipient_name=o.submitter_name or "居民朋友",
-                  recipient_email=o.submitter_contact if "@" in (o.submitter_contact or "") else None,
+                  recipient_email=o.submitter_contact if is_valid_email(o.submitter_contact or "") else None,
                   community_id=o.community_id,
                   context=dict(year=year, community=community, content=o.content, submitted_on=o.submitted_on,
                                status=o.status.value, task_code=code or "", task_title=title or "",

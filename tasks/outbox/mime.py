@@ -31,6 +31,8 @@ def encoded_words(text: str) -> str:
 
 
 def _address(name: str, address: str) -> str:
+    if clean_header(address) != address:  # queue() lets only valid addresses in: never build a header from another
+        raise ValueError(f"not an email address: {address!r}")
     name = clean_header(name)
     if name.isascii():
         return formataddr((name, address))

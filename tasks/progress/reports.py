@@ -18,6 +18,7 @@ from lianchuang.tasks.progress.ranking import NewReport, published_months, recor
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
 SHEET = "进度"
+MAX_INTEGER = 2**31 - 1  # what the database's integer columns hold
 COLUMNS = [
     Column("task", "任务编号", ("task", "task code"), True), Column("title", "任务", ("title",)),
     Column("last", "上次进度", ("last",)), Column("date", "报告日期", ("date", "日期"), True),
@@ -77,10 +78,10 @@ def _load_tasks(session: Session, cycle_id: int, codes: set[str]) -> _Tasks:
 
 def _whole_number(text: str, low: int, high: int | None) -> int | None:
     text = text.strip().rstrip("%").replace(",", "")
-    if not text.isdigit():
+    if not text.isdecimal():
         return None
     value = int(text)
-    return value if value >= low and (high is None or value <= high) else None
+    return value if low <= value <= (MAX_INTEGER if high is None else high) else None
 
 
 def default_month(year: int) -> int:
