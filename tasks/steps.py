@@ -33,32 +33,34 @@ def gather_and_decide(year: int, community_codes: list[str] | None, deadline: da
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
-        deadline = deadline or today + timedelta(days=21)
-        solicited = outbox.queue(session, opinion_notices.solicitation_drafts(session, year, ids, deadline))
-        public_calls = opinion_notices.write_public_calls(session, year, ids, deadline)
+        solicited = _solicit(session, year, ids, deadline)
         undecided = opinions.undecided_communities(session, cycle.id, ids)
         meetings = outbox.queue(session, opinion_notices.meeting_drafts(session, year, sorted(undecided), today + timedelta(days=7)))
         feedback = outbox.queue(session, opinion_notices.feedback_drafts(session, year, cycle.id, ids))
         set_stage(session, cycle, undecided, Stage.opinions, StageStatus.in_progress)
         set_stage(session, cycle, set(ids) - undecided, Stage.opinions, StageStatus.done)
         audit(session, "run", "stage:opinions", year=year, communities=len(ids))
-        return dict(solicitations=solicited, public_calls=public_calls, meeting_notices=meetings, feedback=feedback,
-                    communities_decided=len(ids) - len(undecided), communities=len(ids))
+        return solicited | dict(meeting_notices=meetings, feedback=feedback,
+                                communities_decided=len(ids) - len(undecided), communities=len(ids))
 
 
 @stage_task
 def solicit(year: int, community_codes: list[str] | None, deadline: date | None) -> dict:
     """Send the solicitation to every party of the six source kinds (once each)."""
-    today = clock.today()
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
-        deadline = deadline or today + timedelta(days=21)
-        solicited = outbox.queue(session, opinion_notices.solicitation_drafts(session, year, ids, deadline))
-        public_calls = opinion_notices.write_public_calls(session, year, ids, deadline)
+        solicited = _solicit(session, year, ids, deadline)
         set_stage(session, cycle, ids, Stage.opinions, StageStatus.in_progress)
         audit(session, "run", "stage:opinions:solicit", year=year, communities=len(ids))
-        return dict(solicitations=solicited, public_calls=public_calls, communities=len(ids))
+        return solicited | dict(communities=len(ids))
+
+
+def _solicit(session, year: int, community_ids: list[int], deadline: date | None) -> dict:
+    """The solicitation to everyone who speaks for a source kind, and the public call to post."""
+    deadline = deadline or clock.today() + timedelta(days=21)
+    return dict(solicitations=outbox.queue(session, opinion_notices.solicitation_drafts(session, year, community_ids, deadline)),
+                public_calls=opinion_notices.write_public_calls(session, year, community_ids, deadline))
 
 
 @stage_task
