@@ -70,11 +70,13 @@ def print_summary(summary: dict, title: str) -> None:
     console.print(table)
 
 
-def run_flow(flow, title: str, **parameters) -> dict:
+def run_flow(flow, title: str, quiet: bool = False, **parameters) -> dict:
+    """Run a flow with a spinner and print its figures (quiet: for --json, where stdout is data)."""
     ready_database()
     with console.status(f"{title}……"):
         result = flow(**parameters)
-    print_summary(result, title)
+    if not quiet:
+        print_summary(result, title)
     return result
 
 

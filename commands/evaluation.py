@@ -98,11 +98,15 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
 def evaluate_close(year: EvaluationYearOption = None) -> None:
     """结束评议：计票（按主体加权、去掉最高最低分、不足最少票数不计），公示结果并通知，开始异议期。"""
     from lianchuang.flows.stages import evaluation_stage
-    from lianchuang.tasks.evaluation.use_cases import check_close
+    from lianchuang.tasks.evaluation.use_cases import check_close, results_summary
 
     year = year or clock.evaluation_year()
     use(check_close, year)
     run_flow(evaluation_stage, "结束评议·公示结果", year=year, close=True)
+    results = use(results_summary, year)
+    console.print(f"{year}年度考评结果已公示：评定 {results['rated']:,} 项任务（平均 {results['mean']} 分），"
+                  f"{results['unrated']:,} 项票数不足未评定。异议可提出到 {results['objection_deadline']}："
+                  f"lianchuang evaluate object 任务编号 --by 姓名 --content \"……\"；公示期满后：lianchuang award --year {year}")
 
 
 @evaluate_app.command("explain")
@@ -154,13 +158,28 @@ def evaluate_objections(year: EvaluationYearOption = None) -> None:
 
 def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option("--budget", help="党建工作经费总额（元）")] = 500_000,
           redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False,
-          yes: Annotated[bool, typer.Option("--yes", help="公示期内也现在就评（默认等公示期满）")] = False) -> None:
+          yes: Annotated[bool, typer.Option("--yes", help="公示期内也现在就评（默认等公示期满）")] = False,
+          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="经费分配表 .xlsx（交财务）")] = None,
+          as_json: JsonOption = False) -> None:
     """评选党建创新奖并分配党建工作经费（基础经费均分 + 奖励经费按奖项），分配额合计正好等于预算，每个社区收到计算说明。"""
     from lianchuang.flows.stages import award_stage
-    from lianchuang.tasks.evaluation.use_cases import check_award
+    from lianchuang.tasks.evaluation.use_cases import award_rows, check_award, write_funding_sheet
 
-    use(check_award, year or clock.evaluation_year(), budget, redo, yes)
-    run_flow(award_stage, "创新奖与经费", year=year or clock.evaluation_year(), budget=budget, redo=redo)
+    year = year or clock.evaluation_year()
+    use(check_award, year, budget, redo, yes)
+    run_flow(award_stage, "创新奖与经费", quiet=as_json, year=year, budget=budget, redo=redo)
+    rows = use(award_rows, year)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("名次", "社区", "综合得分", "奖项", "经费（元）", title=f"{year}年度 创新奖与党建工作经费")
+    for row in rows:
+        table.add_row(str(row["rank"]), row["community"], f"{row['year_score']:.1f}", row["award"] or "", f"{row['funding_yuan']:,}")
+    console.print(table)
+    console.print(f"合计 {sum(r['funding_yuan'] for r in rows):,} 元。每个社区的计算过程见其通知，或 lianchuang award --json")
+    if output:
+        use(write_funding_sheet, year, output)
+        console.print(f"经费分配表（交财务）：{output}")
 
 
 COMMANDS = {"award": award}  # top-level commands (`lianchuang rank`)

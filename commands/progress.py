@@ -1,12 +1,14 @@
 """Stage 4: `lianchuang progress` (monthly reports), `rank` and `remind`."""
 
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, YearOption, console, parse_month, run_flow, this_year, use
+from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, parse_month, run_flow, this_year, use
 from lianchuang.errors import UserError
 
 progress_app = typer.Typer(help="阶段四：每月报告工作任务进度。", no_args_is_help=True)
@@ -16,10 +18,11 @@ GROUPS = [(progress_app, "progress")]
 
 def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-MM，例如 2026-10（默认上个月）")] = "",
          send: Annotated[bool, typer.Option("--send", help="同时给区、街道、社区联络人发送排名邮件")] = False,
-         yes: Annotated[bool, typer.Option("--yes", help="有社区没有报告进度也照样发布")] = False) -> None:
+         yes: Annotated[bool, typer.Option("--yes", help="有社区没有报告进度也照样发布")] = False,
+         as_json: JsonOption = False) -> None:
     """计算并发布某月各社区工作任务进度排名（已发布的月份不会改变）；加 --send 发送排名邮件（不会重复发送）。"""
     from lianchuang.flows.stages import monthly_ranking
-    from lianchuang.tasks.progress.use_cases import months_missing_reports
+    from lianchuang.tasks.progress.use_cases import months_missing_reports, published_ranking
 
     year, number = parse_month(month) if month else clock.last_finished_month()
     missing = [] if yes else use(months_missing_reports, year, number)
@@ -27,9 +30,27 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
         shown = "、".join(missing[:10]) + (f" 等 {len(missing)} 个社区" if len(missing) > 10 else "")
         raise UserError(f"{year}年{number}月还有社区没有报告进度：{shown}。发布后排名不能再改，"
                         f"请先收齐（lianchuang progress import），确要现在发布请加 --yes")
-    run_flow(monthly_ranking, f"{year}年{number}月排名", year=year, months=[number], send=send)
+    run_flow(monthly_ranking, f"{year}年{number}月排名", year=year, months=[number], send=send, quiet=as_json)
+    rows = use(published_ranking, year, number)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    show_ranking(rows, f"{year}年{number}月 社区工作任务进度排名")
     if not send:
         console.print(f"排名已发布。发送邮件：lianchuang rank --month {year}-{number:02d} --send")
+
+
+def show_ranking(rows: list[dict], title: str, longest: int = 30) -> None:
+    """The district table, its top and bottom when long (the whole list: --json); fits 80 columns."""
+    shown = rows if len(rows) <= longest else rows[:10] + [None] + rows[-5:]
+    table = Table("名次", "街道", "社区", "得分", "进度", "按时", "逾期", title=title)
+    for row in shown:
+        if row is None:
+            table.add_row("…", f"（共 {len(rows):,} 个社区，全部见 --json）", "", "", "", "", "")
+            continue
+        table.add_row(str(row["rank_in_district"]), row["street"], row["community"], f"{row['score']:.1f}",
+                      f"{row['progress_score']:.1f}", f"{row['on_time_score']:.1f}", str(row["overdue_tasks"]))
+    console.print(table)
 
 
 def remind(year: YearOption = None) -> None:

@@ -157,14 +157,9 @@ def remind(year: int, through_month: int) -> dict:
 
 
 def ranking_table(session, cycle_id: int, month: int) -> list[dict]:
-    from lianchuang.models import Community, MonthlyRanking, Street
-
-    rows = session.execute(select(MonthlyRanking, Community.name, Street.name).join(Community, MonthlyRanking.community_id == Community.id)
-                           .join(Street, Community.street_id == Street.id)
-                           .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
-                           .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
-    return [{"全区名次": r.rank_in_district, "街道": street, "街道内名次": r.rank_in_street, "社区": name, "得分": r.score,
-             "逾期任务": r.overdue_tasks} for r, name, street in rows]
+    """The month's published ranking as the Prefect UI's table artifact shows it."""
+    return [{"全区名次": r["rank_in_district"], "街道": r["street"], "街道内名次": r["rank_in_street"], "社区": r["community"],
+             "得分": r["score"], "逾期任务": r["overdue_tasks"]} for r in progress.ranking_rows(session, cycle_id, month)]
 
 
 @stage_task

@@ -85,6 +85,47 @@ def check_award(year: int, budget: int, redo: bool, during_objections: bool) -> 
                             f"公示期满后再评创新奖，或确认现在就评请加 --yes")
 
 
+def award_rows(year: int) -> list[dict]:
+    """Every community's year score, rank, award and funding, with how the amount was reached."""
+    from lianchuang.models import AwardResult, Street
+
+    with session_scope() as session:
+        rows = session.execute(select(AwardResult, Community.name, Community.code, Street.name)
+                               .join(Community, AwardResult.community_id == Community.id)
+                               .join(Street, Community.street_id == Street.id)
+                               .where(AwardResult.cycle_id == existing_cycle(session, year).id)
+                               .order_by(AwardResult.rank, Community.code))
+        return [dict(rank=a.rank, code=code, community=name, street=street, year_score=a.year_score, award=a.award,
+                     funding_yuan=a.funding_yuan, explanation=a.explanation) for a, name, code, street in rows]
+
+
+def write_funding_sheet(year: int, path: Path) -> None:
+    """The allocation as a workbook for the finance office."""
+    from lianchuang.tasks.sheets import Column, write_template
+
+    columns = [Column("code", "社区编码"), Column("community", "社区"), Column("street", "街道"), Column("rank", "名次"),
+               Column("award", "奖项"), Column("funding", "经费（元）"), Column("explanation", "计算说明")]
+    rows = [[r["code"], r["community"], r["street"], r["rank"], r["award"] or "", r["funding_yuan"], r["explanation"]]
+            for r in award_rows(year)]
+    write_template(path, {"经费分配": columns}, choices={}, examples={"经费分配": rows},
+                   notes=[f"{year}年度党建工作经费分配：合计 {sum(r[5] for r in rows):,} 元，由“联创”按创新奖评选结果计算。"])
+
+
+def results_summary(year: int) -> dict:
+    """What `evaluate close` published: tasks rated and not, the mean score, the objection deadline."""
+    from sqlalchemy import func
+
+    from lianchuang.models import EvaluationResult
+
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        rated, unrated, mean = session.execute(select(
+            func.count(EvaluationResult.score), func.count() - func.count(EvaluationResult.score), func.avg(EvaluationResult.score))
+            .where(EvaluationResult.cycle_id == cycle.id)).one()
+        return dict(rated=rated, unrated=unrated, mean=round(float(mean), 1) if mean is not None else None,
+                    objection_deadline=cycle.objection_deadline.isoformat() if cycle.objection_deadline else None)
+
+
 def check_close(year: int) -> None:
     """`evaluate close` on a year that has no cycle is told in one line before the flow runs."""
     with session_scope() as session:

@@ -114,6 +114,20 @@ def community_scores(session: Session, cycle_id: int, year: int, month: int) -> 
     return scores
 
 
+def ranking_rows(session: Session, cycle_id: int, month: int) -> list[dict]:
+    """The month's published ranking, best first."""
+    from lianchuang.models import Street
+
+    rows = session.execute(select(MonthlyRanking, Community.name, Street.name)
+                           .join(Community, MonthlyRanking.community_id == Community.id)
+                           .join(Street, Community.street_id == Street.id)
+                           .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
+                           .order_by(MonthlyRanking.rank_in_district, Community.code))
+    return [dict(rank_in_district=r.rank_in_district, street=street, rank_in_street=r.rank_in_street, community=name,
+                 score=r.score, progress_score=r.progress_score, on_time_score=r.on_time_score, tasks=r.tasks,
+                 overdue_tasks=r.overdue_tasks) for r, name, street in rows]
+
+
 def published_months(session: Session, cycle_id: int) -> set[int]:
     return set(session.scalars(select(MonthlyRanking.month).where(MonthlyRanking.cycle_id == cycle_id).distinct()))
 

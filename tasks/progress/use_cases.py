@@ -5,7 +5,7 @@ from pathlib import Path
 from lianchuang.errors import COMMAND_LINE
 from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, existing_cycle
-from lianchuang.tasks.progress.ranking import communities_without_reports, published_months, record_reports
+from lianchuang.tasks.progress.ranking import communities_without_reports, published_months, ranking_rows, record_reports
 from lianchuang.tasks.progress.reports import check_reports, import_progress, write_progress_template
 
 
@@ -31,6 +31,11 @@ def add_report(year: int, row: dict) -> tuple[bool, list[tuple[str, int, int]]]:
         if new:
             audit(session, "add", f"progress:{row['task']}", percent=row["percent"], month=reports[0].month)
         return bool(new), moved
+
+
+def published_ranking(year: int, month: int) -> list[dict]:
+    with session_scope() as session:
+        return ranking_rows(session, existing_cycle(session, year).id, month)
 
 
 def months_missing_reports(year: int, month: int) -> list[str]:

@@ -76,8 +76,8 @@ def test_odd_digits_and_huge_numbers_are_refused_with_their_cell(settings, distr
 
 
 def test_a_csv_cell_over_the_csv_modules_limit_and_a_nul_byte_do_not_crash(settings, district, tmp_path):
-    from lianchuang.tasks.opinions.sheets import import_opinions
     from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.opinions.sheets import import_opinions
 
     with session_scope() as session:
         from lianchuang.models import Community

@@ -1,0 +1,51 @@
+"""Results on screen and as data: `rank` prints the ranking (and --json), `award` every community's
+amount (and --json, and a sheet for finance), on the small demo year, in an 80-column terminal."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from factories import SMALL, YEAR
+from openpyxl import load_workbook
+from rich.cells import cell_len
+
+from lianchuang.tasks.demo.data import SCALES
+
+
+@pytest.fixture
+def demo_year(prefect_harness, settings, monkeypatch):
+    from lianchuang.flows import demo
+
+    monkeypatch.setitem(SCALES, "small", SMALL)
+    demo.run_demo(YEAR, "small", lambda *_: None)
+
+
+def widest_table_line(printed: str) -> int:
+    """Tables must fit the terminal; messages are soft-wrapped by the terminal itself."""
+    return max(cell_len(line) for line in printed.splitlines() if line[:1] in "┏┃┡│└┌├┗╭╰")
+
+
+def lianchuang(settings, server, *args):
+    env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url,
+                        "LIANCHUANG_TODAY": f"{YEAR + 1}-02-01", "PREFECT_API_URL": server, "COLUMNS": "80"}
+    result = subprocess.run([sys.executable, "-m", "lianchuang.cli", *args], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_rank_and_award_show_their_results_and_give_them_as_data(demo_year, settings, prefect_server, tmp_path):
+    rows = json.loads(lianchuang(settings, prefect_server, "rank", "--month", f"{YEAR}-06", "--json"))
+    assert len(rows) == SMALL.communities and [r["rank_in_district"] for r in rows] == sorted(r["rank_in_district"] for r in rows)
+    printed = lianchuang(settings, prefect_server, "rank", "--month", f"{YEAR}-06")
+    assert all(row["community"] in printed for row in rows)
+    assert widest_table_line(printed) <= 80
+
+    awards = json.loads(lianchuang(settings, prefect_server, "award", "--year", str(YEAR), "--json"))
+    assert sum(a["funding_yuan"] for a in awards) == 500_000 and all(a["explanation"] for a in awards)
+    sheet = tmp_path / "经费分配.xlsx"
+    printed = lianchuang(settings, prefect_server, "award", "--year", str(YEAR), "-o", str(sheet))
+    assert "合计 500,000 元" in printed and widest_table_line(printed) <= 80
+    funding = [row[5] for row in load_workbook(sheet)["经费分配"].iter_rows(min_row=2, values_only=True)]
+    assert sum(funding) == 500_000 and len(funding) == SMALL.communities
