@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import String, and_, case, func, select, type_coerce, update
+from sqlalchemy import String, and_, case, distinct, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from lianchuang import clock
@@ -183,6 +183,7 @@ def import_ballots(session: Session, cycle_id: int, path: Path) -> dict:
 class GroupFigure:
     group: EvaluatorGroup
     ballots: int
+    evaluators: int  # distinct people: the quorum counts them, so one person's two ballots are one voice
     mean: float
     trimmed: bool
     counted: bool
@@ -194,7 +195,7 @@ def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade
     its trimmed mean and whether it reached its quorum, in one SQL pass; with by_grade, the
     ballots per grade too (for explaining one subject)."""
     # Plain strings for group and grade: converting half a million enum values costs seconds.
-    points = (select(subject.label("subject"), type_coerce(Ballot.group, String).label("grp"),
+    points = (select(subject.label("subject"), Ballot.evaluator_id.label("evaluator"), type_coerce(Ballot.group, String).label("grp"),
                      type_coerce(Ballot.grade, String).label("grade"),
                      GradePoint.points.label("points"),
                      func.row_number().over(partition_by=[subject, Ballot.group], order_by=[GradePoint.points, Ballot.id]).label("rank"),
@@ -210,15 +211,16 @@ def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade
     kept = case((and_(points.c.n >= TRIM_FROM, (points.c.rank == 1) | (points.c.rank == points.c.n)), None),
                 else_=points.c.points)
     per_grade = [func.sum(case((points.c.grade == grade, 1), else_=0)) for grade in Grade] if by_grade else []
-    rows = session.execute(select(points.c.subject, points.c.grp, func.count(), func.avg(kept), *per_grade)
+    rows = session.execute(select(points.c.subject, points.c.grp, func.count(), func.count(distinct(points.c.evaluator)),
+                                  func.avg(kept), *per_grade)
                            .group_by(points.c.subject, points.c.grp))
     quorum = {group.value: count for group, count in session.execute(
         select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id))}
     groups = {group.value: group for group in EvaluatorGroup}
     figures = defaultdict(list)
-    for subject_id, group, count, mean, *grades in rows:
-        figures[subject_id].append(GroupFigure(groups[group], count, float(mean), count >= TRIM_FROM,
-                                               count >= quorum.get(group, 1), dict(zip(Grade, grades)) if by_grade else {}))
+    for subject_id, group, count, evaluators, mean, *grades in rows:
+        figures[subject_id].append(GroupFigure(groups[group], count, evaluators, float(mean), count >= TRIM_FROM,
+                                               evaluators >= quorum.get(group, 1), dict(zip(Grade, grades)) if by_grade else {}))
     return figures
 
 
@@ -286,7 +288,7 @@ def explain(session: Session, cycle_id: int, subject_code: str) -> dict:
     weights = _weights(session, cycle_id)
     counted_weight = sum(weights[f.group] for f in figures if f.counted)
     quorum = dict(session.execute(select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id)).all())
-    groups = [dict(group=f.group.label, ballots=f.ballots, quorum=quorum[f.group], counted=f.counted, trimmed=f.trimmed,
+    groups = [dict(group=f.group.label, ballots=f.ballots, evaluators=f.evaluators, quorum=quorum[f.group], counted=f.counted, trimmed=f.trimmed,
                    mean=round(f.mean, 1), weight=weights[f.group],
                    share=round(weights[f.group] / counted_weight, 3) if f.counted and counted_weight else 0.0,
                    by_grade={g.label: n for g, n in f.by_grade.items()} if f.ballots >= 3 else None)

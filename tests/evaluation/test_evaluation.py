@@ -182,3 +182,25 @@ def test_the_award_waits_for_the_objection_period_unless_confirmed(district, set
         check_award(YEAR, 500_000, False, during_objections=True)
     with clock.frozen_at(date(YEAR + 1, 1, 5)):
         check_award(YEAR, 500_000, False, during_objections=False)
+
+
+def test_a_quorum_counts_people_not_ballots(opened, session):
+    """The coordinator's case: one 居民代表 grading both tasks of one responsible person reached
+    the group's quorum of 2 alone. Two ballots of one person are one voice."""
+    from lianchuang.models import Person
+
+    cycle, communities = opened
+    first = next(c for c in communities if evaluators(session, c, EvaluatorGroup.resident_reps)
+                 and len(evaluators(session, c, EvaluatorGroup.party_members)) >= 2)
+    resident, = evaluators(session, first, EvaluatorGroup.resident_reps)[:1]
+    members = evaluators(session, first, EvaluatorGroup.party_members)[:2]
+    one = task_of(session, first)
+    code, = opinions.add_tasks(session, cycle.id, [opinions.NewTask(first.id, Category.culture, "组建社区文艺队")])
+    two = session.scalars(select(Task).where(Task.code == code)).one()
+    one.responsible_person_id = two.responsible_person_id = members[0].person_id
+    vote(session, cycle, (resident, one, Grade.poor), (resident, two, Grade.poor), *[(m, one, Grade.excellent) for m in members])
+    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    person = session.get(Person, members[0].person_id)
+    groups = {g["group"]: g for g in evaluation.explain(session, cycle.id, person.code)["groups"]}
+    assert (groups["居民代表"]["ballots"], groups["居民代表"]["evaluators"], groups["居民代表"]["counted"]) == (2, 1, False)
+    assert session.scalars(select(PersonResult.score)).one() == 95.0  # the party members' grade alone
