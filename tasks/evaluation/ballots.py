@@ -195,7 +195,9 @@ def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade
     its trimmed mean and whether it reached its quorum, in one SQL pass; with by_grade, the
     ballots per grade too (for explaining one subject)."""
     # Plain strings for group and grade: converting half a million enum values costs seconds.
-    points = (select(subject.label("subject"), Ballot.evaluator_id.label("evaluator"), type_coerce(Ballot.group, String).label("grp"),
+    per_task = subject is Ballot.task_id  # one ballot per evaluator and task (unique key)
+    evaluator = [] if per_task else [Ballot.evaluator_id.label("evaluator")]
+    points = (select(subject.label("subject"), *evaluator, type_coerce(Ballot.group, String).label("grp"),
                      type_coerce(Ballot.grade, String).label("grade"),
                      GradePoint.points.label("points"),
                      func.row_number().over(partition_by=[subject, Ballot.group], order_by=[GradePoint.points, Ballot.id]).label("rank"),
@@ -211,8 +213,10 @@ def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade
     kept = case((and_(points.c.n >= TRIM_FROM, (points.c.rank == 1) | (points.c.rank == points.c.n)), None),
                 else_=points.c.points)
     per_grade = [func.sum(case((points.c.grade == grade, 1), else_=0)) for grade in Grade] if by_grade else []
-    rows = session.execute(select(points.c.subject, points.c.grp, func.count(), func.count(distinct(points.c.evaluator)),
-                                  func.avg(kept), *per_grade)
+    # Counting distinct people is only needed, and only paid for, where one person's ballots on
+    # several tasks meet (a responsible person); for a task, ballots are people.
+    evaluators = func.count() if per_task else func.count(distinct(points.c.evaluator))
+    rows = session.execute(select(points.c.subject, points.c.grp, func.count(), evaluators, func.avg(kept), *per_grade)
                            .group_by(points.c.subject, points.c.grp))
     quorum = {group.value: count for group, count in session.execute(
         select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id))}
