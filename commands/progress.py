@@ -19,24 +19,46 @@ GROUPS = [(progress_app, "progress")]
 def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-MM，例如 2026-10（默认上个月）")] = "",
          send: Annotated[bool, typer.Option("--send", help="同时给区、街道、社区联络人发送排名邮件")] = False,
          yes: Annotated[bool, typer.Option("--yes", help="有社区没有报告进度也照样发布")] = False,
+         correct: Annotated[bool, typer.Option("--correct", help="更正已发布的月份（须加 --reason；更正前的版本保留可查）")] = False,
+         reason: Annotated[Optional[str], typer.Option("--reason", help="更正的原因，公示在公开栏并写进更正通知")] = None,
+         street: Annotated[Optional[str], typer.Option("--street", help="只显示这个街道的排名（名称或编号）")] = None,
          as_json: JsonOption = False) -> None:
-    """计算并发布某月各社区工作任务进度排名（已发布的月份不会改变）；加 --send 发送排名邮件（不会重复发送）。"""
+    """计算并发布某月各社区工作任务进度排名；加 --send 发送排名邮件（不会重复发送）。
+    已发布的月份不会自动改变，发现错误时用 --correct --reason 公开更正。"""
     from lianchuang.flows.stages import monthly_ranking
     from lianchuang.tasks.progress.use_cases import months_missing_reports, published_ranking
 
     year, number = parse_month(month) if month else clock.last_finished_month()
-    missing = [] if yes else use(months_missing_reports, year, number)
+    if correct and not (reason or "").strip():
+        raise UserError("更正排名必须说明原因，例如：lianchuang rank --month "
+                        f"{year}-{number:02d} --correct --reason \"江滨社区2月进度漏报，已补报\"")
+    if reason and not correct:
+        raise UserError("--reason 只用于更正已发布的排名，请同时加 --correct")
+    missing = [] if yes or correct else use(months_missing_reports, year, number)
     if missing:
         shown = "、".join(missing[:10]) + (f" 等 {len(missing)} 个社区" if len(missing) > 10 else "")
-        raise UserError(f"{year}年{number}月还有社区没有报告进度：{shown}。发布后排名不能再改，"
+        raise UserError(f"{year}年{number}月还有社区没有报告进度：{shown}。发布后排名不会自动改变，"
                         f"请先收齐（lianchuang progress import），确要现在发布请加 --yes")
-    run_flow(monthly_ranking, f"{year}年{number}月排名", year=year, months=[number], send=send, quiet=as_json)
+    title = f"{year}年{number}月排名" + ("更正" if correct else "")
+    run_flow(monthly_ranking, title, year=year, months=[number], send=send, quiet=as_json,
+             correction_reason=reason.strip() if correct else None)
     rows = use(published_ranking, year, number)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    show_ranking(rows, f"{year}年{number}月 社区工作任务进度排名")
-    if not send:
+    heading = f"{year}年{number}月 社区工作任务进度排名" + ("（已更正）" if correct else "")
+    if street:
+        rows = [r for r in rows if street in (r["street"], r["street_code"])]
+        if not rows:
+            raise UserError(f"{year}年{number}月的排名中没有街道“{street}”")
+        show_street(rows, f"{street} {heading}", longest=len(rows))
+    else:
+        show_ranking(rows, heading)
+        show_streets(rows)
+    if correct:
+        console.print(f"已公开更正 {year}年{number}月的排名，原因：{reason.strip()}。更正前的版本保留在公开栏。"
+                      + ("" if send else f"发送更正通知：lianchuang rank --month {year}-{number:02d} --send"))
+    elif not send:
         console.print(f"排名已发布。发送邮件：lianchuang rank --month {year}-{number:02d} --send")
 
 
@@ -50,6 +72,31 @@ def show_ranking(rows: list[dict], title: str, longest: int = 30) -> None:
             continue
         table.add_row(str(row["rank_in_district"]), row["street"], row["community"], f"{row['score']:.1f}",
                       f"{row['progress_score']:.1f}", f"{row['on_time_score']:.1f}", str(row["overdue_tasks"]))
+    console.print(table)
+
+
+STREETS_SHOWN = 20
+
+
+def show_streets(rows: list[dict]) -> None:
+    """Each street's own ranking, its top 3 and bottom 2 where longer than 6."""
+    by_street: dict[str, list[dict]] = {}
+    for row in sorted(rows, key=lambda r: (r["rank_in_street"], r["community"])):
+        by_street.setdefault(row["street"], []).append(row)
+    for name, members in list(by_street.items())[:STREETS_SHOWN]:
+        show_street(members, f"{name} 街道内排名")
+    if len(by_street) > STREETS_SHOWN:
+        console.print(f"另有 {len(by_street) - STREETS_SHOWN} 个街道，查看某个街道：--street 名称；全部：--json")
+
+
+def show_street(rows: list[dict], title: str, longest: int = 6) -> None:
+    shown = rows if len(rows) <= longest else rows[:3] + [None] + rows[-2:]
+    table = Table("街道内名次", "社区", "得分", "全区名次", title=title)
+    for row in shown:
+        if row is None:
+            table.add_row("…", f"（共 {len(rows)} 个社区）", "", "")
+            continue
+        table.add_row(str(row["rank_in_street"]), row["community"], f"{row['score']:.1f}", str(row["rank_in_district"]))
     console.print(table)
 
 
@@ -78,8 +125,7 @@ def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度�
 
     year = year or this_year()
     result = use(import_progress_file, year, file)
-    for code, reported, counted in result["moved"]:
-        console.print(f"{code}：{reported}月的排名已经发布，不再改变；这份进度计入 {counted} 月起的排名。")
+    say_moved(result["moved"], year)
     console.print(f"导入完成：{result['rows']} 条进度，新增 {result['new']} 条，已导入过 {result['already_there']} 条。"
                   f"月初发布上月排名：lianchuang rank --month {year}-MM")
 
@@ -91,7 +137,7 @@ def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如
                  on: Annotated[Optional[str], typer.Option("--date", help="报告日期 YYYY-MM-DD（默认今天）")] = None,
                  milestone: Annotated[Optional[str], typer.Option(help="到达的节点月份")] = None,
                  note: Annotated[Optional[str], typer.Option(help="说明")] = None,
-                 reason: Annotated[Optional[str], typer.Option(help="进度比上次低时的原因")] = None,
+                 reason: Annotated[Optional[str], typer.Option(help="进度比上次低的原因；更正当天已报的进度时也须填写")] = None,
                  funds: Annotated[str, typer.Option(help="投入资金（元）")] = "0",
                  matters: Annotated[str, typer.Option(help="办理事项（件）")] = "0", year: YearOption = None) -> None:
     """报告一项任务的进度。"""
@@ -99,10 +145,21 @@ def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如
 
     row = dict(task=task, percent=percent, month=for_month or "", date=on or clock.today().isoformat(), milestone=milestone or "",
                note=note or "", reason=reason or "", funds=funds, matters=matters)
-    new, moved = use(add_report, year or this_year(), row)
-    console.print("已记录。" if new else "这一天的进度已经报告过，未重复记录。")
-    for code, reported, counted in moved:
-        console.print(f"{code}：{reported}月的排名已经发布，不再改变；这份进度计入 {counted} 月起的排名。")
+    outcome, moved = use(add_report, year or this_year(), row, replace=bool(reason))
+    console.print({"recorded": "已记录。", "same": "这一天已经报告过同样的进度，未重复记录。",
+                   "replaced": f"已更正这一天的报告（原因：{reason}），更正前的内容记录在操作日志中。"}[outcome])
+    say_moved(moved, year or this_year())
+
+
+def say_moved(moved: list[tuple[str, int, int | None]], year: int) -> None:
+    """Tell which reports were for a month already published, where they count, and how to correct it."""
+    for code, reported, counted in moved[:20]:
+        where = f"计入 {counted} 月起的排名" if counted else "全年排名都已发布，只在更正时计入"
+        console.print(f"{code}：{reported}月的排名已经发布，这份进度{where}。")
+    if len(moved) > 20:
+        console.print(f"……共 {len(moved)} 条进度报告的是已发布的月份。")
+    for month in sorted({reported for _, reported, _ in moved}):
+        console.print(f"如果{month}月的排名因此有误，可以公开更正：lianchuang rank --month {year}-{month:02d} --correct --reason \"……\"")
 
 
 COMMANDS = {"rank": rank, "remind": remind}  # top-level commands (`lianchuang rank`)

@@ -73,12 +73,13 @@ def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
 
 
 @flow(name="stage-4-monthly-ranking")
-def monthly_ranking(year: int, months: list[int], send: bool = True) -> dict:
+def monthly_ranking(year: int, months: list[int], send: bool = True, correction_reason: str | None = None) -> dict:
     """分步实施·月度排名: rank communities for each month given (one run may cover several); with
     send, email the ranking to the district, street and community coordinators. Without send,
-    nothing is delivered."""
+    nothing is delivered. With a correction reason, publish a correction (更正) of each month
+    given, which must be published already."""
     for month in months:
-        result = steps.rank_month(year, month)
+        result = steps.rank_month(year, month, correction_reason)
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")

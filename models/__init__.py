@@ -14,7 +14,14 @@ from lianchuang.models.evaluation import (
                                          Objection,
                                          PersonResult,
 )
-from lianchuang.models.follow_up import Commitment, MonthlyRanking, ProgressReport, RankingOverdueTask
+from lianchuang.models.follow_up import (
+    Commitment,
+    MonthlyRanking,
+    ProgressReport,
+    RankingCorrection,
+    RankingOverdueTask,
+    SupersededRanking,
+)
 from lianchuang.models.org import Community, District, Person, Street, Unit
 from lianchuang.models.outbox import AuditEntry, Notice
 from lianchuang.models.posts import Post, PostClaim, PostKind
@@ -23,6 +30,6 @@ from lianchuang.models.work import Meeting, Milestone, Opinion, Task, TaskCoUnit
 __all__ = [
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District",
     "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
-    "MonthlyRanking", "RankingOverdueTask", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
+    "MonthlyRanking", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
     "ProgressReport", "StageState", "Street", "Task", "TaskCoUnit", "Unit",
 ]

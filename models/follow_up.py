@@ -69,3 +69,34 @@ class RankingOverdueTask(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
     due_percent: Mapped[int]
     actual_percent: Mapped[int]
+
+
+class RankingCorrection(Base):
+    """A published month's ranking published again, corrected (更正), and why. The version it
+    replaced is kept in superseded_ranking."""
+
+    __tablename__ = "ranking_correction"
+    __table_args__ = (UniqueConstraint("cycle_id", "month", "number"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    month: Mapped[int]
+    number: Mapped[int]  # 1 for the month's first correction
+    reason: Mapped[str] = mapped_column(Text)
+    corrected_on: Mapped[date] = mapped_column(Date)
+    corrected_by: Mapped[str] = mapped_column(String(64))
+
+
+class SupersededRanking(Base):
+    """A community's row of a month's ranking as it stood before a correction replaced it."""
+
+    __tablename__ = "superseded_ranking"
+    __table_args__ = (UniqueConstraint("correction_id", "community_id"),)
+    correction_id: Mapped[int] = mapped_column(ForeignKey("ranking_correction.id", ondelete="CASCADE"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    progress_score: Mapped[float] = mapped_column(Float)
+    on_time_score: Mapped[float] = mapped_column(Float)
+    tasks: Mapped[int]
+    overdue_tasks: Mapped[int]
+    rank_in_street: Mapped[int]
+    rank_in_district: Mapped[int]
+    published_on: Mapped[date] = mapped_column(Date)

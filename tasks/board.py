@@ -22,12 +22,15 @@ from lianchuang.models import (
     Post,
     PostClaim,
     PostKind,
+    RankingCorrection,
+    SupersededRanking,
     Task,
     Unit,
 )
 from lianchuang.models.db import session_scope
 from lianchuang.tasks import workers
 from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
+from lianchuang.tasks.progress.ranking import ranking_corrections
 from lianchuang.tasks.progress.reports import latest_percents
 
 
@@ -74,13 +77,21 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
             .where(Commitment.cycle_id == cycle_id, Commitment.published_on.is_not(None)).order_by(Commitment.holder_key)):
         commitments[community_id].append(unit_name or person_name)
         published[community_id] = published_on
+    corrected = {month: corrections[-1] for month, corrections in ranking_corrections(session, cycle_id).items()}
     rankings, latest_rank = defaultdict(list), {}
     for ranking in session.execute(select(MonthlyRanking.community_id, MonthlyRanking.month, MonthlyRanking.score,
                                           MonthlyRanking.rank_in_street, MonthlyRanking.rank_in_district)
                                    .where(MonthlyRanking.cycle_id == cycle_id).order_by(MonthlyRanking.month)):
-        rankings[ranking.community_id].append((f"{ranking.month}月", ranking.score, ranking.rank_in_street,
-                                               ranking.rank_in_district))
+        rankings[ranking.community_id].append((f"{ranking.month}月" + ("（已更正）" if ranking.month in corrected else ""),
+                                               ranking.score, ranking.rank_in_street, ranking.rank_in_district))
         latest_rank[ranking.community_id] = ranking
+    superseded = defaultdict(list)  # the versions corrections replaced, kept in view
+    for correction, before in session.execute(
+            select(RankingCorrection, SupersededRanking).join(SupersededRanking, SupersededRanking.correction_id == RankingCorrection.id)
+            .where(RankingCorrection.cycle_id == cycle_id).order_by(RankingCorrection.month, RankingCorrection.number)):
+        superseded[before.community_id].append(
+            f"{correction.month}月排名于 {cn_date(correction.corrected_on)} 更正，原因：{correction.reason}。"
+            f"更正前：得分 {before.score}，街道内第 {before.rank_in_street} 名，全区第 {before.rank_in_district} 名。")
     results = defaultdict(list)
     for row in session.execute(select(Task.community_id, Task.code, Task.title, EvaluationResult.ballots, EvaluationResult.score)
                                .join(EvaluationResult, EvaluationResult.task_id == Task.id)
@@ -113,6 +124,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                        posts=[(name, "、".join(holders)) for name, holders in posts[community.id].values()],
                        commitments=commitments[community.id],
                        commitments_published=published.get(community.id), rankings=rankings[community.id],
+                       corrections=superseded[community.id],
                        results=results[community.id], people_results=people_results[community.id],
                        award=awards.get(community.id), objection_deadline=cycle.objection_deadline)
                 pages += 1

@@ -59,8 +59,20 @@ def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stag
         ).values(status=status, done_at=clock.now() if status == StageStatus.done else None))
 
 
-def audit(session: Session, action: str, entity: str, actor: str = "system", **detail) -> None:
-    session.add(AuditEntry(at=clock.now(), actor=actor, action=action, entity=entity,
+def current_actor() -> str:
+    """Who is acting: the `actor` setting, else the login name of the process."""
+    import getpass
+
+    from lianchuang.settings import get_settings
+
+    try:
+        return (get_settings().actor or getpass.getuser())[:64]
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "system"
+
+
+def audit(session: Session, action: str, entity: str, actor: str | None = None, **detail) -> None:
+    session.add(AuditEntry(at=clock.now(), actor=actor or current_actor(), action=action, entity=entity,
                            detail=json.dumps(detail, ensure_ascii=False, default=str)))
 
 

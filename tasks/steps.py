@@ -15,7 +15,7 @@ from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
 from lianchuang.tasks.board import start_board
 from lianchuang.tasks.commitments import rules as commitments
-from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle, set_stage
+from lianchuang.tasks.cycle import audit, communities_in_scope, current_actor, ensure_cycle, existing_cycle, set_stage
 from lianchuang.tasks.division import assignment, cards as division, notices as division_notices
 from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices
 from lianchuang.tasks.opinions import notices as opinion_notices, rules as opinions
@@ -127,8 +127,9 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
 
 
 @stage_task
-def rank_month(year: int, month: int) -> dict:
-    """Publish the month's ranking (frozen once published)."""
+def rank_month(year: int, month: int, correction_reason: str | None = None) -> dict:
+    """Publish the month's ranking, which then stays as published; with a correction reason,
+    publish a correction (更正) of the published month, keeping the version it replaces."""
     first_of_next = clock.first_of_next_month(year, month)
     if not 1 <= month <= 12:
         raise UserError(f"月份 {month} 不合理：应为 1 到 12")
@@ -136,6 +137,10 @@ def rank_month(year: int, month: int) -> dict:
         raise UserError(f"{year}年{month}月还没有结束，{first_of_next.isoformat()} 起才能排名")
     with session_scope() as session:
         cycle = existing_cycle(session, year)
+        if correction_reason is not None:
+            number = progress.correct_ranking(session, cycle.id, year, month, correction_reason, clock.today(), current_actor())
+            audit(session, "correct", "stage:progress", year=year, month=month, number=number, reason=correction_reason)
+            return dict(month=month, newly_published=True, corrected=number, table=ranking_table(session, cycle.id, month))
         published = progress.publish_ranking(session, cycle.id, year, month, first_of_next)
         ids = [c.id for c in communities_in_scope(session)]
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.outbox.drafts import Draft
-from lianchuang.tasks.progress.ranking import ON_TIME_WEIGHT, PROGRESS_WEIGHT, overdue_lists, task_status_query
+from lianchuang.tasks.progress.ranking import (
+    ON_TIME_WEIGHT,
+    PROGRESS_WEIGHT,
+    overdue_lists,
+    ranking_corrections,
+    superseded_rows,
+    task_status_query,
+)
 
 
 def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tuple[list[Draft], list[Future]]:
@@ -25,14 +32,20 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tu
         .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
     if not rows:
         return [], []
-    charts, chart_futures = ranking_charts(year, month, rows)  # first, so the workers start before the queries below
+    corrections = ranking_corrections(session, cycle_id).get(month)
+    correction = corrections[-1] if corrections else None
+    version = f"-更正{correction.number}" if correction else ""  # a correction is a new notice to the same people
+    charts, chart_futures = ranking_charts(year, month, rows, version)  # first: the workers start before the queries below
+    before = superseded_rows(session, correction.id) if correction else {}
     previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
         MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1)).all())
     overdue = overdue_lists(session, cycle_id, year, month)
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
-    common = dict(year=year, month=month, chart=True, weights=dict(progress=PROGRESS_WEIGHT, on_time=ON_TIME_WEIGHT))
+    common = dict(year=year, month=month, chart=True, weights=dict(progress=PROGRESS_WEIGHT, on_time=ON_TIME_WEIGHT),
+                  correction=correction and dict(number=correction.number, reason=correction.reason,
+                                                 corrected_on=correction.corrected_on.isoformat()))
     drafts = []
     coordinators = session.scalars(select(Person).where(Person.role.in_(
         [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()
@@ -59,23 +72,28 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tu
             own, name, street_id = by_community[person.community_id][:3]
             context = dict(scope="community", scope_name=name, community=name, overdue=overdue[own.community_id],
                            own=dict(score=own.score, street=streets[street_id], rank_in_street=own.rank_in_street,
-                                    rank_in_district=own.rank_in_district, previous_rank=previous.get(own.community_id)),
+                                    rank_in_district=own.rank_in_district, previous_rank=previous.get(own.community_id),
+                                    before=_before(before.get(own.community_id))),
                            rows=street_tables[street_id])
             chart = charts.get(("street", street_id))
         if not context["rows"]:
             continue
-        drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}",
+        drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}{version}",
                                       context=common | context | dict(chart=chart is not None), image_path=chart))
     return drafts, chart_futures
 
 
-def ranking_charts(year: int, month: int, rows) -> tuple[dict[tuple[str, int], str], list[Future]]:
+def _before(row) -> dict | None:
+    return row and dict(score=row.score, rank_in_street=row.rank_in_street, rank_in_district=row.rank_in_district)
+
+
+def ranking_charts(year: int, month: int, rows, version: str = "") -> tuple[dict[tuple[str, int], str], list[Future]]:
     """One PNG per street (its communities' scores) and per district (its streets' mean scores),
-    written once to the data folder and shared by every email that shows it."""
+    written once to the data folder and shared by every email that shows it (a correction's apart)."""
     from lianchuang.settings import get_settings
     from lianchuang.tasks.progress.charts import draw_all
 
-    folder = get_settings().data_dir / "charts" / f"{year}-{month:02d}"
+    folder = get_settings().data_dir / "charts" / f"{year}-{month:02d}{version}"
     folder.mkdir(parents=True, exist_ok=True)
     streets, districts = defaultdict(list), defaultdict(lambda: defaultdict(list))
     for ranking, community, street_id, street, district_id in rows:

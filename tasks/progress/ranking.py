@@ -4,22 +4,34 @@ The ranking rule (also shown in every ranking email):
   planned(task, M) = the plan at the end of month M, growing evenly from 0% at the start of the year
                      to each milestone's target by its due month (25% due in March → 8.3% in January)
   due(task, M)     = the target of the last milestone due by the end of month M (0 if none)
-  actual(task, M)  = the percent of its latest report for a month up to M (0 if none); a report for
-                     a month already published counts from the next unpublished month
+  actual(task, M)  = the percent of the latest report for the latest month up to M reported on (0 if
+                     none); a report for a month already published counts from the next unpublished
+                     month, and in the month's correction (更正) if one is published
   progress score   = 100 × Σ min(actual, planned) / Σ planned      (100 when nothing is planned yet)
   on-time score    = 100 × (tasks − overdue tasks) / tasks, a task being overdue when actual < due
   score            = 0.7 × progress score + 0.3 × on-time score, rounded to 0.1
 Communities are ranked by score within their street and across the district; equal scores share a
-rank (1, 1, 3). A published month is frozen: later reports count from the next month on."""
+rank (1, 1, 3). A published month stays as published unless the coordinators publish a correction
+(更正) with its reason; the version it replaces is kept and shown."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, insert, literal, select
+from sqlalchemy import and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from lianchuang.models import Community, Milestone, MonthlyRanking, ProgressReport, RankingOverdueTask, Task
+from lianchuang.errors import UserError
+from lianchuang.models import (
+    Community,
+    Milestone,
+    MonthlyRanking,
+    ProgressReport,
+    RankingCorrection,
+    RankingOverdueTask,
+    SupersededRanking,
+    Task,
+)
 from lianchuang.models.db import insert_ignoring_duplicates
 
 PROGRESS_WEIGHT, ON_TIME_WEIGHT = 0.7, 0.3
@@ -34,12 +46,28 @@ class NewReport:
     funds_yuan: int = 0
     matters_handled: int = 0
     milestone_id: int | None = None
-    month: int | None = None  # the month it counts for; by default the month of its date
+    month: int | None = None  # the month reported on; by default the month of its date
 
 
 def record_reports(session: Session, reports: list[NewReport]) -> int:
     rows = [r.__dict__ | dict(month=r.month or r.reported_on.month) for r in reports]
     return insert_ignoring_duplicates(session, ProgressReport, rows, ["task_id", "reported_on"])
+
+
+REPORT_FIELDS = ("percent", "month", "note", "funds_yuan", "matters_handled", "milestone_id")
+
+
+def report_of_that_day(session: Session, report: NewReport) -> ProgressReport | None:
+    return session.scalar(select(ProgressReport).where(ProgressReport.task_id == report.task_id,
+                                                       ProgressReport.reported_on == report.reported_on))
+
+
+def overwrite_report(kept: ProgressReport, report: NewReport) -> dict:
+    """Give a day's stored report the values of a new one for that day; returns the values it had."""
+    before = {name: getattr(kept, name) for name in REPORT_FIELDS}
+    for name in REPORT_FIELDS:
+        setattr(kept, name, getattr(report, name))
+    return before
 
 
 def task_status_query(cycle_id: int, year: int, month: int):
@@ -84,12 +112,14 @@ def _nearest_milestone_month(month: int, reached: bool):
 
 
 def _latest_percent(year: int, month: int):
-    """Per task, the percent of its latest report for a month up to `month`."""
-    latest = (select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day"))
-              .where(ProgressReport.month <= month).group_by(ProgressReport.task_id).subquery())
-    return (select(ProgressReport.task_id, ProgressReport.percent)
-            .join(latest, and_(ProgressReport.task_id == latest.c.task_id, ProgressReport.reported_on == latest.c.day))
-            .subquery())
+    """Per task, the percent of its latest report for a month up to `month`: the latest month
+    reported on, and of that month's reports the latest reported (a late report for February does
+    not undo March's)."""
+    latest = func.row_number().over(partition_by=ProgressReport.task_id,
+                                    order_by=(ProgressReport.month.desc(), ProgressReport.reported_on.desc()))
+    ranked = (select(ProgressReport.task_id, ProgressReport.percent, latest.label("position"))
+              .where(ProgressReport.month <= month).subquery())
+    return select(ranked.c.task_id, ranked.c.percent).where(ranked.c.position == 1).subquery()
 
 
 def community_scores(session: Session, cycle_id: int, year: int, month: int) -> list[dict]:
@@ -115,17 +145,18 @@ def community_scores(session: Session, cycle_id: int, year: int, month: int) -> 
 
 
 def ranking_rows(session: Session, cycle_id: int, month: int) -> list[dict]:
-    """The month's published ranking, best first."""
+    """The month's published ranking (its latest correction, if any), best first."""
     from lianchuang.models import Street
 
-    rows = session.execute(select(MonthlyRanking, Community.name, Street.name)
+    rows = session.execute(select(MonthlyRanking, Community.code, Community.name, Street.code, Street.name)
                            .join(Community, MonthlyRanking.community_id == Community.id)
                            .join(Street, Community.street_id == Street.id)
                            .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
                            .order_by(MonthlyRanking.rank_in_district, Community.code))
-    return [dict(rank_in_district=r.rank_in_district, street=street, rank_in_street=r.rank_in_street, community=name,
-                 score=r.score, progress_score=r.progress_score, on_time_score=r.on_time_score, tasks=r.tasks,
-                 overdue_tasks=r.overdue_tasks) for r, name, street in rows]
+    return [dict(rank_in_district=r.rank_in_district, street=street, street_code=street_code, rank_in_street=r.rank_in_street,
+                 community=name, community_code=code, score=r.score, progress_score=r.progress_score,
+                 on_time_score=r.on_time_score, tasks=r.tasks, overdue_tasks=r.overdue_tasks,
+                 published_on=r.published_on.isoformat()) for r, code, name, street_code, street in rows]
 
 
 def published_months(session: Session, cycle_id: int) -> set[int]:
@@ -174,6 +205,46 @@ def publish_ranking(session: Session, cycle_id: int, year: int, month: int, publ
         ["cycle_id", "month", "task_id", "due_percent", "actual_percent"],
         select(literal(cycle_id), literal(month), overdue.c.id, overdue.c.due, overdue.c.actual)))
     return True
+
+
+def correct_ranking(session: Session, cycle_id: int, year: int, month: int, reason: str, today: date, actor: str) -> int:
+    """Publish a correction (更正) of a published month: the version standing is kept in
+    superseded_ranking, and the month is ranked again from every report for a month up to it.
+    Returns the correction's number (1 for the month's first)."""
+    if month not in published_months(session, cycle_id):
+        raise UserError(f"{year}年{month}月的排名还没有发布，不需要更正：直接发布即可（lianchuang rank --month {year}-{month:02d}）")
+    if not reason.strip():
+        raise UserError("更正必须说明原因：--reason \"……\"（原因会公示在公开栏，并写进更正通知）")
+    number = 1 + session.scalar(select(func.count()).where(RankingCorrection.cycle_id == cycle_id,
+                                                           RankingCorrection.month == month))
+    correction = RankingCorrection(cycle_id=cycle_id, month=month, number=number, reason=reason.strip(),
+                                   corrected_on=today, corrected_by=actor)
+    session.add(correction)
+    session.flush()
+    kept = ["community_id", "score", "progress_score", "on_time_score", "tasks", "overdue_tasks", "rank_in_street",
+            "rank_in_district", "published_on"]
+    standing = select(literal(correction.id), *(getattr(MonthlyRanking, name) for name in kept)).where(
+        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
+    session.execute(insert(SupersededRanking).from_select(["correction_id", *kept], standing))
+    for model in (MonthlyRanking, RankingOverdueTask):
+        session.execute(delete(model).where(model.cycle_id == cycle_id, model.month == month))
+    publish_ranking(session, cycle_id, year, month, today)
+    return number
+
+
+def ranking_corrections(session: Session, cycle_id: int) -> dict[int, list[RankingCorrection]]:
+    """Per month, its corrections, first first."""
+    months = defaultdict(list)
+    for correction in session.scalars(select(RankingCorrection).where(RankingCorrection.cycle_id == cycle_id)
+                                      .order_by(RankingCorrection.month, RankingCorrection.number)):
+        months[correction.month].append(correction)
+    return months
+
+
+def superseded_rows(session: Session, correction_id: int) -> dict[int, SupersededRanking]:
+    """Per community, its row of the version a correction replaced."""
+    return {row.community_id: row for row in session.scalars(
+        select(SupersededRanking).where(SupersededRanking.correction_id == correction_id))}
 
 
 def overdue_lists(session: Session, cycle_id: int, year: int, month: int) -> dict[int, list[list[str]]]:

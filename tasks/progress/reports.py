@@ -54,7 +54,7 @@ def write_progress_template(session: Session, path: Path, cycle_id: int, communi
         f"每行一项任务：“报告月份”是这份进度所报告的月份（已填 {month} 月，即上个月）；“报告日期”是填报的日子。",
         "填写“完成百分比”（0–100），到达节点时填节点月份，可填说明、投入资金和办理事项。",
         "进度比上次低时必须填写“进度下降原因”。报告日期不能晚于今天。不需要报告的行可以删除。",
-        "某月排名发布后再报告该月的进度，会计入下一个未发布月份的排名（已发布的排名不会改变）。",
+        "某月排名发布后再报告该月的进度，会计入下一个未发布月份的排名；已发布的排名只有公开更正时才会改变。",
         "填好后运行：lianchuang progress import 本文件.xlsx"])
     return len(tasks)
 
@@ -100,7 +100,8 @@ def _month(text: str) -> int | None:
 def check_reports(session: Session, cycle_id: int, year: int, file: str,
                   rows: list[tuple[int, dict]]) -> tuple[list[NewReport], list[tuple[str, int, int]]]:
     """Turn rows into reports, or raise ImportRefused listing every problem. Also returns the reports
-    for a month already published: (task code, month reported on, month it counts from)."""
+    for a month already published: (task code, month reported on, the first unpublished month it
+    counts in, or None when the year's months are all published)."""
     problems: list[Problem] = []
     tasks = _load_tasks(session, cycle_id, {row.get("task", "") for _, row in rows})
     previous = latest_percents(session, list(tasks.ids.values()))
@@ -127,8 +128,6 @@ def check_reports(session: Session, cycle_id: int, year: int, file: str,
         counts_for = for_month or 0
         while counts_for in published:
             counts_for += 1
-        if for_month is not None and counts_for > 12:
-            problems.append(Problem(file, number, "报告月份", f"{year}年全年排名都已发布，这份进度不再计入排名"))
         percent = _whole_number(row.get("percent", ""), 0, 100)
         if percent is None:
             problems.append(Problem(file, number, "完成百分比", f"“{row.get('percent', '')}”应为 0 到 100 的整数"))
@@ -153,9 +152,9 @@ def check_reports(session: Session, cycle_id: int, year: int, file: str,
         if not last or last[0] <= day:
             previous[task_id] = (day, percent)
         note = "；".join(filter(None, [row.get("note"), f"进度下降原因：{row['reason']}" if row.get("reason") else ""]))
-        reports.append(NewReport(task_id, day, percent, note or None, funds, matters, milestone_id, counts_for))
+        reports.append(NewReport(task_id, day, percent, note or None, funds, matters, milestone_id, for_month))
         if counts_for != for_month:
-            moved.append((row["task"], for_month, counts_for))
+            moved.append((row["task"], for_month, counts_for if counts_for <= 12 else None))
     if problems:
         raise ImportRefused(problems)
     return reports, moved

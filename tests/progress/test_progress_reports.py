@@ -163,7 +163,21 @@ def test_a_report_for_a_published_month_counts_from_the_next_and_says_so(tasks, 
         path = write_lines(tmp_path / "late.csv", ["任务编号,报告日期,完成百分比,报告月份", f"{tasks[0]},{YEAR}-04-10,30,2"])
         result = import_progress(session, cycle.id, YEAR, path)
         assert result["moved"] == [(tasks[0], 2, 4)]
-        assert session.scalars(select(ProgressReport.month)).all() == [4]
+        assert session.scalars(select(ProgressReport.month)).all() == [2]  # kept for the month reported on
+
+
+def test_a_late_report_for_an_earlier_month_does_not_undo_a_later_month(tasks, tmp_path):
+    from lianchuang.tasks.progress.ranking import task_status_query
+
+    path = write_lines(tmp_path / "p.csv", ["任务编号,报告日期,完成百分比,报告月份,进度下降原因", f"{tasks[0]},{YEAR}-04-02,50,3,",
+                                            f"{tasks[0]},{YEAR}-04-03,30,2,补报2月"])
+    with clock.frozen_at(date(YEAR, 4, 3)), session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        import_progress(session, cycle.id, YEAR, path)
+        actual = {row.code: row.actual for row in session.execute(task_status_query(cycle.id, YEAR, 3))}
+        february = {row.code: row.actual for row in session.execute(task_status_query(cycle.id, YEAR, 2))}
+    assert actual[tasks[0]] == 50  # March's report, though February's was entered a day later
+    assert february[tasks[0]] == 30
 
 
 def test_rank_names_the_communities_that_have_not_reported_before_publishing(tasks, tmp_path):

@@ -59,6 +59,35 @@ def test_a_published_month_is_frozen(two_communities, session):
     assert before == after
 
 
+def test_a_correction_republishes_the_month_keeps_the_earlier_version_and_notifies_again(two_communities, session):
+    from lianchuang.errors import UserError
+    from lianchuang.models import RankingCorrection, SupersededRanking
+
+    cycle, (ahead, behind) = two_communities
+    progress.record_reports(session, [progress.NewReport(ahead.id, date(YEAR, 6, 20), 60),
+                                      progress.NewReport(behind.id, date(YEAR, 6, 20), 10)])
+    with pytest.raises(UserError, match="还没有发布"):
+        progress.correct_ranking(session, cycle.id, YEAR, 6, "漏报", date(YEAR, 7, 9), "王明")
+    progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 6))
+    first, _ = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
+    # Found on 8 July: the second community's June figure was 50, not 10.
+    progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 7, 8), 50, month=6)])
+    assert progress.correct_ranking(session, cycle.id, YEAR, 6, "列东社区6月进度录错，已核实为50%", date(YEAR, 7, 9), "王明") == 1
+    scores = {r.community_id: r.score for r in session.scalars(select(MonthlyRanking).where(MonthlyRanking.month == 6))}
+    assert scores[behind.community_id] == 100.0  # 50 of a planned 50, on time
+    kept = {r.community_id: r.score for r in session.scalars(select(SupersededRanking))}
+    assert kept[behind.community_id] == round(0.7 * 20 + 0.3 * 0, 1)  # the version published on 6 July
+    assert session.scalar(select(RankingCorrection.corrected_by)) == "王明"
+    assert not session.scalars(select(RankingOverdueTask).where(RankingOverdueTask.month == 6)).all()
+    again, charts = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
+    [chart.result() for chart in charts]
+    assert {d.recipient_key for d in again} == {d.recipient_key for d in first}  # the same people
+    assert not {d.key for d in again} & {d.key for d in first}  # a new notice each, not swallowed as sent
+    own = next(d for d in again if d.context["scope"] == "community" and d.community_id == behind.community_id)
+    assert own.context["correction"]["reason"] == "列东社区6月进度录错，已核实为50%"
+    assert own.context["own"]["before"]["score"] == kept[behind.community_id]
+
+
 def test_the_months_email_lists_the_overdue_tasks_its_ranking_counted(two_communities, session):
     cycle, (silent, behind) = two_communities  # no report from the first: 0% against June's 50%
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 20), 10)])
