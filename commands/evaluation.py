@@ -65,6 +65,22 @@ def evaluate_template(community: Annotated[str, typer.Option("--community", "-c"
     console.print(f"已生成 {name} 选票录入表（{count} 项任务）：{output}。录好后运行：lianchuang evaluate import {output}")
 
 
+@evaluate_app.command("slips")
+def evaluate_slips(community: Annotated[Optional[list[str]], typer.Option("--community", "-c", help="社区编码或名称（可多个；默认全部）")] = None,
+                   year: EvaluationYearOption = None) -> None:
+    """打印纸质评议票：每位尚未投票的评议人一张，有评议码和本社区各项任务的等次方框，不写姓名。"""
+    from lianchuang.tasks.evaluation.use_cases import ballot_slips
+
+    year = year or clock.evaluation_year()
+    written = use(ballot_slips, year, community)
+    for name, page, count in written[:20]:
+        console.print(f"{name}：{count} 张评议票 → {page}")
+    if len(written) > 20:
+        console.print(f"……共 {len(written)} 个社区，{sum(c for _, _, c in written)} 张评议票，都在 {Path(written[0][1]).parent}")
+    console.print("用浏览器打开后打印（A4）。收回后录入：lianchuang evaluate template -c 社区 -o 选票录入表.xlsx，"
+                  "再 lianchuang evaluate import 选票录入表.xlsx")
+
+
 @evaluate_app.command("import")
 def evaluate_import(file: Annotated[Path, typer.Argument(help="录好的选票 .xlsx 或 .csv（评议码、任务编号、等次）")],
                     year: EvaluationYearOption = None) -> None:

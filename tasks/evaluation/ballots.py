@@ -46,6 +46,7 @@ from lianchuang.models import (
 from lianchuang.models.db import chunked, insert_ignoring_duplicates, insert_new
 from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
 from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
+from lianchuang.tasks.evaluation.slips import ballot_tasks, coordinators
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
 
@@ -79,17 +80,16 @@ def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: l
             invited.append(dict(cycle_id=cycle_id, community_id=community_id, person_id=person_id, group=group,
                                 code=secrets.token_hex(5).upper()))
     insert_ignoring_duplicates(session, Evaluator, invited, ["cycle_id", "person_id"])
-    task_counts = dict(session.execute(select(Task.community_id, func.count()).where(
-        Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).group_by(Task.community_id)).all())
     rows = session.execute(select(Evaluator, Person, Community.name).join(Person, Evaluator.person_id == Person.id)
                            .join(Community, Evaluator.community_id == Community.id)
                            .where(Evaluator.cycle_id == cycle_id, Evaluator.community_id.in_(community_ids))).all()
     categories = items_by_category(session, cycle_id)
+    tasks, collectors = ballot_tasks(session, cycle_id, community_ids), coordinators(session, community_ids)
     return [Draft.to_person(person, year, Stage.evaluation, "evaluation_invitation",
                   community_id=evaluator.community_id,
                   context=dict(year=year, community=community, group=evaluator.group.value, code=evaluator.code,
-                               task_count=task_counts.get(evaluator.community_id, 0), categories=categories,
-                               deadline=deadline))
+                               tasks=tasks.get(evaluator.community_id, []), grades=Grade.labels(), categories=categories,
+                               collector=collectors.get(evaluator.community_id) or "社区党组织", deadline=deadline))
             for evaluator, person, community in rows]
 
 

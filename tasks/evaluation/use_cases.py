@@ -13,6 +13,7 @@ from lianchuang.tasks.evaluation.award import check_can_allocate
 from lianchuang.tasks.evaluation.ballots import (
     NewBallot,
     cast_ballots,
+    closed_on,
     explain,
     import_ballots,
     record_objection,
@@ -37,6 +38,21 @@ def ballot_sheet(year: int, community: str, path: Path) -> tuple[str, int]:
     with session_scope() as session:
         place = communities_in_scope(session, [community])[0]
         return place.name, write_ballot_sheet(session, path, existing_cycle(session, year).id, place)
+
+
+def ballot_slips(year: int, communities: list[str] | None) -> list[tuple[str, str, int]]:
+    """Printable ballots of these communities (all when none): (community, page, slips)."""
+    from lianchuang.tasks.evaluation.slips import write_ballot_slips
+
+    with session_scope() as session:
+        cycle = existing_cycle(session, year)
+        if closed_on(session, cycle.id):
+            raise UserError(f"{year}年度的评议已经结束，不再需要评议票")
+        written = [(place.name, *write_ballot_slips(session, year, cycle.id, place))
+                   for place in communities_in_scope(session, communities)]
+        if not any(count for _, _, count in written):
+            raise UserError(f"{year}年度还没有评议人（或都已投票）：先运行 lianchuang evaluate open --year {year}")
+        return written
 
 
 def import_ballot_file(year: int, path: Path) -> dict:

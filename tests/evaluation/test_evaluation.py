@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
-from lianchuang.models import AwardResult, Community, EvaluationResult, Evaluator, Objection, PersonResult, Task
+from lianchuang.models import AwardResult, Community, EvaluationResult, Evaluator, Objection, Person, PersonResult, Task
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices, scheme as evaluation_scheme
@@ -204,3 +204,34 @@ def test_a_quorum_counts_people_not_ballots(opened, session):
     groups = {g["group"]: g for g in evaluation.explain(session, cycle.id, person.code)["groups"]}
     assert (groups["居民代表"]["ballots"], groups["居民代表"]["evaluators"], groups["居民代表"]["counted"]) == (2, 1, False)
     assert session.scalars(select(PersonResult.score)).one() == 95.0  # the party members' grade alone
+
+
+def test_the_invitation_lists_the_tasks_and_says_how_to_vote(district, session):
+    from lianchuang.tasks.outbox.rendering import render_notice
+
+    cycle = ensure_cycle(session, YEAR)
+    community = session.scalars(select(Community).order_by(Community.code)).first()
+    opinions.add_tasks(session, cycle.id, [opinions.NewTask(community.id, Category.services, "上门服务"),
+                                           opinions.NewTask(community.id, Category.culture, "文艺队")])
+    drafts = evaluation.open_evaluation(session, YEAR, cycle.id, [community.id], date(YEAR, 12, 20))
+    rendered = render_notice(drafts[0].template, drafts[0].context | dict(recipient="张三"))
+    codes = session.scalars(select(Task.code).where(Task.community_id == community.id)).all()
+    assert all(code in rendered.text for code in codes) and "上门服务" in rendered.text and "文艺队" in rendered.text
+    assert "投票方法" in rendered.text and drafts[0].context["code"] in rendered.text and "□优秀" in rendered.text
+
+
+def test_slips_give_each_evaluator_not_yet_voted_a_ballot_without_a_name(opened, session, settings):
+    from lianchuang.tasks.evaluation.slips import write_ballot_slips
+
+    cycle, (first, *_) = opened
+    head = evaluators(session, first, EvaluatorGroup.joint_head)[0]
+    vote(session, cycle, (head, task_of(session, first), Grade.excellent))
+    path, count = write_ballot_slips(session, YEAR, cycle.id, first)
+    everyone = session.scalars(select(Evaluator).where(Evaluator.community_id == first.id)).all()
+    page = open(path, encoding="utf-8").read()
+    assert count == len(everyone) - 1 and page.count('class="slip"') == count
+    assert head.code not in page and all(e.code in page for e in everyone if e is not head)
+    assert task_of(session, first).code in page
+    voters = [e.person_id for e in everyone if e.group != EvaluatorGroup.joint_head]  # the head collects: named as such
+    names = session.scalars(select(Person.name).where(Person.id.in_(voters))).all()
+    assert names and not any(name in page for name in names)  # a slip never names its evaluator

@@ -27,8 +27,8 @@ def without_chinese(value):
     """The same sample with every Chinese text replaced by ASCII, keeping its shape."""
     if isinstance(value, str):
         return "X" if CJK.search(value) else value
-    if isinstance(value, list):
-        return [without_chinese(v) for v in value]
+    if isinstance(value, (list, tuple)):
+        return type(value)(without_chinese(v) for v in value)
     if isinstance(value, dict):
         return {k: without_chinese(v) for k, v in value.items()}
     return value

@@ -1,0 +1,48 @@
+"""What an evaluator needs to vote: the tasks of their community (code, title, lead unit), listed in
+the invitation and printed on paper ballots (评议票), one per evaluator, for a ballot box.
+
+A slip carries the evaluator's one-time code and group, never their name: the coordinator hands
+the slips of a group to its members, so a ballot, entered by its code, says nothing of who cast it."""
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lianchuang.models import Community, Evaluator, Person, Task, Unit
+from lianchuang.models.enums import Grade, Role
+
+
+def ballot_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """Per community, its tasks to grade: (code, title, lead unit)."""
+    tasks = defaultdict(list)
+    for community_id, code, title, unit in session.execute(
+            select(Task.community_id, Task.code, Task.title, Unit.name).outerjoin(Unit, Task.lead_unit_id == Unit.id)
+            .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code)):
+        tasks[community_id].append((code, title, unit or "—"))
+    return tasks
+
+
+def coordinators(session: Session, community_ids: list[int]) -> dict[int, str]:
+    """Per community, the name of its coordinator, who collects the paper ballots."""
+    return dict(session.execute(select(Person.community_id, Person.name).where(
+        Person.role == Role.community_coordinator, Person.community_id.in_(community_ids)).order_by(Person.code.desc())).all())
+
+
+def write_ballot_slips(session: Session, year: int, cycle_id: int, community: Community) -> tuple[str, int]:
+    """documents/<year>/评议票/<community code>.html: one printable slip per evaluator of the
+    community, grouped by evaluator group. Returns the path and the number of slips."""
+    from lianchuang.settings import get_settings
+    from lianchuang.tasks.outbox.rendering import render_page
+
+    evaluators = session.execute(select(Evaluator.code, Evaluator.group, Evaluator.used_at).where(
+        Evaluator.cycle_id == cycle_id, Evaluator.community_id == community.id).order_by(Evaluator.group, Evaluator.code)).all()
+    folder = get_settings().documents_dir / str(year) / "评议票"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{community.code}.html"
+    slips = [dict(code=code, group=group.value) for code, group, used_at in evaluators if used_at is None]
+    path.write_text(render_page("documents/ballot_slips.html", dict(
+        year=year, community=community.name, slips=slips, tasks=ballot_tasks(session, cycle_id, [community.id])[community.id],
+        grades=Grade.labels(), collector=coordinators(session, [community.id]).get(community.id, "社区党组织"))),
+        encoding="utf-8")
+    return str(path), len(slips)
