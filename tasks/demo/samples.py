@@ -39,6 +39,9 @@ SAMPLES = {
     "evaluation_results": dict(year=2026, community="江滨社区", objection_deadline=date(2027, 1, 12),
                                rows=[["D01S01C01-003", "加强沿江小区夜间巡逻", "市供电公司", 23, 86.4],
                                      ["D01S01C01-007", "组建社区文艺队", "老年协会", 2, None]]),
+    "award_summary": dict(year=2026, scope_name="鼓楼区", total=500_000, rule=award_rule(),
+                          awards=[("一等奖", 3), ("二等奖", 5), ("三等奖", 8)],
+                          rows=[[1, "江滨社区", "列东街道", 88.6, "一等奖", "32,815"], [25, "三元社区", "列西街道", 61.2, "—", "12,000"]]),
     "award": dict(year=2026, community="江滨社区", year_score=84.2, rank=2, award="一等奖", funding=32_815,
                   rule=award_rule(),
                   explanation=f"综合得分 84.2 = {EVALUATION_WEIGHT}×评议平均分 86.0 + {PROGRESS_WEIGHT}×月度进度平均分 80.5 + "

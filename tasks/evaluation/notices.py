@@ -1,13 +1,13 @@
 """Stage 5's notices: the results announcement with the objection deadline, and the award."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lianchuang.models import AwardResult, Community, Cycle, EvaluationResult, Person, Task, Unit
+from lianchuang.models import AwardResult, Community, Cycle, District, EvaluationResult, Person, Street, Task, Unit
 from lianchuang.models.enums import Role, Stage
-from lianchuang.tasks.evaluation.award import award_rule
+from lianchuang.tasks.evaluation.award import AWARDS, award_rule
 from lianchuang.tasks.outbox.drafts import Draft
 
 
@@ -43,4 +43,22 @@ def award_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
                             context=dict(year=year, community=names[person.community_id], year_score=a.year_score,
                                          rank=a.rank, award=a.award, funding=a.funding_yuan, explanation=a.explanation,
                                          rule=award_rule()))
-            for person in people for a in [awards[person.community_id]]]
+            for person in people for a in [awards[person.community_id]]] + _award_summaries(session, year, cycle_id, budget)
+
+
+def _award_summaries(session: Session, year: int, cycle_id: int, budget: int) -> list[Draft]:
+    """The district coordinators' summary: every community of their district, its award and funding."""
+    rows, totals, counts = defaultdict(list), Counter(), defaultdict(Counter)
+    for award, community, street, district_id in session.execute(
+            select(AwardResult, Community.name, Street.name, Street.district_id)
+            .join(Community, AwardResult.community_id == Community.id).join(Street, Community.street_id == Street.id)
+            .where(AwardResult.cycle_id == cycle_id).order_by(AwardResult.rank, Community.code)):
+        rows[district_id].append([award.rank, community, street, award.year_score, award.award or "—", f"{award.funding_yuan:,}"])
+        totals[district_id] += award.funding_yuan
+        counts[district_id][award.award] += 1
+    districts = dict(session.execute(select(District.id, District.name).where(District.id.in_(rows))).all())
+    return [Draft.to_person(person, year, Stage.evaluation, "award_summary", period=f"budget-{budget}", context=dict(
+                year=year, scope_name=districts[person.district_id], rows=rows[person.district_id], total=totals[person.district_id],
+                awards=[(name, counts[person.district_id][name]) for name, _, _ in AWARDS], rule=award_rule()))
+            for person in session.scalars(select(Person).where(Person.role == Role.district_coordinator,
+                                                                Person.district_id.in_(rows)).order_by(Person.code))]

@@ -162,7 +162,9 @@ def test_award_allocates_the_budget_exactly_once_and_explains_each_amount(opened
     assert sum(r["funding_yuan"] for r in award.award(session, cycle.id, 300_000, redo=True)) == 300_000
     drafts = evaluation_notices.award_drafts(session, YEAR, cycle.id)
     stored = {a.community_id: a for a in session.scalars(select(AwardResult))}
-    for draft in drafts:
+    summary = next(d for d in drafts if d.template == "award_summary")  # to the district coordinator
+    assert summary.context["total"] == 300_000 and len(summary.context["rows"]) == len(communities)
+    for draft in (d for d in drafts if d.template == "award"):
         assert draft.context["explanation"].endswith(f"= {draft.context['funding']:,} 元")
         assert draft.context["funding"] == stored[draft.community_id].funding_yuan
 
