@@ -18,7 +18,7 @@ from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.cycle import audit, communities_in_scope, current_actor, ensure_cycle, existing_cycle, set_stage
 from lianchuang.tasks.division import assignment, cards as division, notices as division_notices
 from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices
-from lianchuang.tasks.opinions import notices as opinion_notices, rules as opinions
+from lianchuang.tasks.opinions import fulfilment, notices as opinion_notices, rules as opinions
 from lianchuang.tasks.outbox import delivery, drafts as outbox, print_pages
 from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 
@@ -142,6 +142,7 @@ def rank_month(year: int, month: int, correction_reason: str | None = None) -> d
             audit(session, "correct", "stage:progress", year=year, month=month, number=number, reason=correction_reason)
             return dict(month=month, newly_published=True, corrected=number, table=ranking_table(session, cycle.id, month))
         published = progress.publish_ranking(session, cycle.id, year, month, first_of_next)
+        outbox.queue(session, fulfilment.completed_drafts(session, year, cycle.id, month))  # sent with the ranking
         ids = [c.id for c in communities_in_scope(session)]
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
         table = ranking_table(session, cycle.id, month)
@@ -183,6 +184,7 @@ def evaluate_jointly(year: int, close: bool) -> dict:
         if close:
             summary["tasks_rated"] = evaluation.close(session, cycle.id, today)
             summary["result_notices"] = outbox.queue(session, evaluation_notices.result_drafts(session, year, cycle.id))
+            summary["fulfilment_notices"] = outbox.queue(session, fulfilment.year_end_drafts(session, year, cycle.id))
         audit(session, "run", "stage:evaluation", year=year, close=close)
         return summary
 

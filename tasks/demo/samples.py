@@ -42,6 +42,9 @@ SAMPLES = {
     "award_summary": dict(year=2026, scope_name="鼓楼区", total=500_000, rule=award_rule(),
                           awards=[("一等奖", 3), ("二等奖", 5), ("三等奖", 8)],
                           rows=[[1, "江滨社区", "列东街道", 88.6, "一等奖", "32,815"], [25, "三元社区", "列西街道", 61.2, "—", "12,000"]]),
+    "fulfilment": dict(year=2026, occasion="year_end", community="江滨社区", content="沿江小区晚上太黑，希望加强巡逻",
+                       submitted_on=date(2026, 1, 12), task_code="D01S01C01-003", task_title="加强沿江小区夜间巡逻",
+                       lead_unit="市供电公司", percent=100, score=86.4),
     "award": dict(year=2026, community="江滨社区", year_score=84.2, rank=2, award="一等奖", funding=32_815,
                   rule=award_rule(),
                   explanation=f"综合得分 84.2 = {EVALUATION_WEIGHT}×评议平均分 86.0 + {PROGRESS_WEIGHT}×月度进度平均分 80.5 + "

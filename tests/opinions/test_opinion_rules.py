@@ -52,3 +52,29 @@ def test_solicitation_reaches_every_source_kind(district, session):
     assert {d.context["source_kind"] for d in drafts} == {k.value for k in kinds_present if k in SOURCE_KINDS}
     assert {"linked_leader", "linked_unit", "residents"} <= {d.context["source_kind"] for d in drafts}
     assert len({d.key for d in drafts}) == len(drafts)  # one notice per recipient
+
+
+def test_submitters_hear_when_their_task_is_done_and_how_it_was_evaluated(district, session):
+    from lianchuang.models import EvaluationResult
+    from lianchuang.tasks.opinions import fulfilment
+    from lianchuang.tasks.progress.ranking import NewReport, record_reports
+
+    community = first_community(session)
+    cycle = ensure_cycle(session, YEAR)
+    asked = add_opinion(session, community.id, "建议加强夜间巡逻", submitter_name="林秀英", submitter_contact="lin@example.cn")
+    anonymous = add_opinion(session, community.id, "路灯太暗")  # no contact: nobody to tell
+    opinions.record_decisions(session, cycle.id, community.id, date(YEAR, 2, 17), "驻区单位:3", [
+        opinions.Decision(asked, OpinionStatus.adopted, Category.public_safety, "加强夜间巡逻"),
+        opinions.Decision(anonymous, OpinionStatus.adopted, Category.services, "更换路灯")])
+    patrol = session.scalars(select(Task).where(Task.title == "加强夜间巡逻")).one()
+    record_reports(session, [NewReport(patrol.id, date(YEAR, 5, 3), 60, month=4)])
+    assert fulfilment.completed_drafts(session, YEAR, cycle.id, 4) == []  # not done yet
+    record_reports(session, [NewReport(patrol.id, date(YEAR, 6, 2), 100, month=5)])
+    assert fulfilment.completed_drafts(session, YEAR, cycle.id, 4) == []
+    [done] = fulfilment.completed_drafts(session, YEAR, cycle.id, 5)
+    assert (done.recipient_email, done.context["task_code"], done.context["month"]) == ("lin@example.cn", patrol.code, 5)
+    assert done.key == fulfilment.completed_drafts(session, YEAR, cycle.id, 6)[0].key  # once, whatever the month
+    session.add(EvaluationResult(cycle_id=cycle.id, task_id=patrol.id, ballots=12, score=88.5))
+    session.flush()
+    [year_end] = fulfilment.year_end_drafts(session, YEAR, cycle.id)
+    assert (year_end.context["percent"], year_end.context["score"]) == (100, 88.5) and year_end.key != done.key
