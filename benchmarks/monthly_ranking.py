@@ -20,7 +20,7 @@ YEAR, MONTH = 2026, 10
 HAND_WRITTEN = """
 WITH reached AS (SELECT task_id, MAX(due_month) AS m FROM milestone WHERE due_month <= :month GROUP BY task_id),
 upcoming AS (SELECT task_id, MIN(due_month) AS m FROM milestone WHERE due_month > :month GROUP BY task_id),
-latest AS (SELECT task_id, MAX(reported_on) AS d FROM progress_report WHERE month <= :month GROUP BY task_id),
+latest AS (SELECT task_id, MAX(order_key) AS k FROM progress_report WHERE month <= :month GROUP BY task_id),
 status AS (
   SELECT t.community_id,
          COALESCE(p.target_percent, 0) AS due,
@@ -31,7 +31,7 @@ status AS (
   FROM task t
   LEFT JOIN reached rc ON rc.task_id = t.id LEFT JOIN milestone p ON p.task_id = t.id AND p.due_month = rc.m
   LEFT JOIN upcoming up ON up.task_id = t.id LEFT JOIN milestone n ON n.task_id = t.id AND n.due_month = up.m
-  LEFT JOIN latest l ON l.task_id = t.id LEFT JOIN progress_report r ON r.task_id = t.id AND r.reported_on = l.d
+  LEFT JOIN latest l ON l.task_id = t.id LEFT JOIN progress_report r ON r.task_id = t.id AND r.order_key = l.k
   WHERE t.cycle_id = :cycle)
 SELECT community_id, COUNT(*) AS tasks, SUM(CASE WHEN actual < planned THEN actual ELSE planned END) AS achieved,
        SUM(planned) AS planned, SUM(CASE WHEN actual < due THEN 1 ELSE 0 END) AS overdue
@@ -44,6 +44,7 @@ def build(session, cycle_id: int) -> int:
     from sqlalchemy import insert, select
 
     from lianchuang.models import Community, Milestone, ProgressReport, Task
+    from lianchuang.models.follow_up import report_order
 
     rng = random.Random(6)
     communities = session.execute(select(Community.id, Community.code)).all()
@@ -63,7 +64,7 @@ def build(session, cycle_id: int) -> int:
             for month in range(1, 13):
                 percent = max(percent, min(100, round(month * 100 / 12 * pace + rng.randint(-4, 4))))
                 rows.append(dict(task_id=task_id, reported_on=date(YEAR, month, 25), month=month, percent=percent, funds_yuan=0,
-                                 matters_handled=0))
+                                 matters_handled=0, order_key=report_order(month, date(YEAR, month, 25))))
         session.execute(insert(ProgressReport.__table__), rows)
         reports += len(rows)
     return reports

@@ -29,6 +29,7 @@ from lianchuang.models import (
 )
 from lianchuang.models.db import session_scope
 from lianchuang.tasks import workers
+from lianchuang.tasks.open_data import write_open_data
 from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
 from lianchuang.tasks.progress.ranking import ranking_corrections
 from lianchuang.tasks.progress.reports import latest_percents
@@ -105,8 +106,11 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
             .order_by(Person.code)):
         people_results[community_id].append((name, f"{tasks_led}项", score))
     cycle = session.get(Cycle, cycle_id)
-    _write(out_dir / "index.html", "board/index.html", year=year, districts=districts)
     pages = 1
+    if touched is None:  # the open data covers the whole year: refreshed with the whole board
+        _write(out_dir / "data.html", "board/data.html", year=year, datasets=write_open_data(session, cycle_id, out_dir / "data"))
+        pages += 1
+    _write(out_dir / "index.html", "board/index.html", year=year, districts=districts, open_data=(out_dir / "data.html").exists())
     for district in districts:
         for street in district.streets:
             if touched is not None and not touched & {c.id for c in street.communities}:

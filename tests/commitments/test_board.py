@@ -48,7 +48,7 @@ def board(district, tmp_path) -> Path:
         commitments.publish(session, YEAR, cycle.id, ids, date(YEAR, 3, 25))
         publish_ranking(session, cycle.id, YEAR, 3, date(YEAR, 4, 1))
         out = tmp_path / "board"
-        assert build_board(session, cycle.id, YEAR, out) == 1 + SMALL.streets_per_district + SMALL.communities
+        assert build_board(session, cycle.id, YEAR, out) == 2 + SMALL.streets_per_district + SMALL.communities  # with the open data page
         contacts = [c for person in session.scalars(select(Person)) for c in (person.email, person.phone) if c]
     assert contacts, "the district should have contact details to keep off the board"
     for page in out.glob("*.html"):
@@ -81,7 +81,7 @@ def visit_all(browser, start: Path) -> dict[str, dict]:
                                width=page.evaluate("document.documentElement.scrollWidth"),
                                outside=[u for u in requests if not u.startswith("file://")],
                                broken=[str(t) for t in targets if not t.exists()])
-        queue += [t for t in targets if t.exists()]
+        queue += [t for t in targets if t.exists() and t.suffix == ".html"]  # data files are checked to exist only
         page.close()
     return seen
 
@@ -135,3 +135,24 @@ def test_a_large_board_is_built_by_a_worker_process_with_the_same_pages(board, m
     assert pages == len(list(board.glob("*.html")))
     for page in board.glob("*.html"):
         assert (tmp_path / "by-worker" / page.name).read_text(encoding="utf-8") == page.read_text(encoding="utf-8")
+
+
+def test_the_board_publishes_open_data_with_every_field_described(board):
+    import csv
+    import json
+
+    from lianchuang.tasks.open_data import DATASETS, _inert
+
+    page = (board / "data.html").read_text(encoding="utf-8")
+    for dataset in DATASETS:
+        with open(board / "data" / f"{dataset.name}.csv", encoding="utf-8-sig", newline="") as sheet:
+            rows = list(csv.reader(sheet))
+        records = json.loads((board / "data" / f"{dataset.name}.json").read_text(encoding="utf-8"))
+        assert rows[0] == [key for key, _ in dataset.fields] and len(rows) - 1 == len(records)
+        assert all(f"<td>{key}</td><td>{meaning}</td>" in page for key, meaning in dataset.fields), dataset.name
+    tasks = json.loads((board / "data" / "tasks.json").read_text(encoding="utf-8"))
+    assert tasks and {t["category"] for t in tasks} == {"治安联防", "文体活动联谊"}  # by name, not code
+    assert all(t["percent"] is None and t["reported_on"] is None for t in tasks)  # nothing reported: empty, not 0
+    rankings = json.loads((board / "data" / "rankings.json").read_text(encoding="utf-8"))
+    assert {r["month"] for r in rankings} == {3} and len(rankings) == SMALL.communities
+    assert _inert("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")" and _inert("-1") == "'-1" and _inert(5) == 5

@@ -31,3 +31,37 @@ def test_insert_ignoring_duplicates_counts_only_the_new_rows(session):
     again = [dict(code="D2", name="二区"), dict(code="D3", name="三区"), dict(code="D1", name="一区"), dict(code="D4", name="四区")]
     assert insert_ignoring_duplicates(session, District, again, ["code"]) == 2
     assert sorted(session.scalars(select(District.code))) == ["D1", "D2", "D3", "D4"]
+
+
+def test_the_migrations_build_exactly_the_models(settings):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(settings.db_url).connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_reports_kept_before_order_keys_get_theirs(tmp_path):
+    from datetime import date
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from lianchuang.models.db import alembic_config
+    from lianchuang.models.follow_up import report_order
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0005")
+    with get_engine(url).begin() as connection:
+        connection.execute(text("INSERT INTO district (id, code, name) VALUES (1, 'D', 'd')"))
+        connection.execute(text("INSERT INTO cycle (id, year) VALUES (1, 2026)"))
+        connection.execute(text("INSERT INTO street (id, code, name, district_id) VALUES (1, 'S', 's', 1)"))
+        connection.execute(text("INSERT INTO community (id, code, name, street_id) VALUES (1, 'C', 'c', 1)"))
+        connection.execute(text("INSERT INTO task (id, cycle_id, code, community_id, category, title, assigned_manually) "
+                                "VALUES (1, 1, 'C-001', 1, 'services', 't', 0)"))
+        connection.execute(text("INSERT INTO progress_report (task_id, reported_on, month, percent, funds_yuan, matters_handled) "
+                                "VALUES (1, '2026-03-02', 2, 40, 0, 0)"))
+    upgrade_database(url)
+    with get_engine(url).connect() as connection:
+        assert connection.execute(text("SELECT order_key FROM progress_report")).scalar() == report_order(2, date(2026, 3, 2))

@@ -1,0 +1,150 @@
+"""Open data on the notice board: the year's tasks with their latest progress, the monthly rankings
+(with corrections), the evaluation results and the award, as CSV (UTF-8 with BOM: opens in Excel
+and WPS) and JSON, with a page describing every field (board/<year>/data/). Only what the board
+already shows is published. Each report of each task is not: a province has 1.8 million, 27 s to
+write each month; the rankings carry the monthly figures per community."""
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from lianchuang.models import (
+    AwardResult,
+    Community,
+    EvaluationResult,
+    MonthlyRanking,
+    Person,
+    PersonResult,
+    ProgressReport,
+    RankingCorrection,
+    Street,
+    SupersededRanking,
+    Task,
+    Unit,
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str
+    fields: list[tuple[str, str]]  # (field, what it means)
+
+    def query(self, cycle_id: int) -> Select:
+        return QUERIES[self.name](cycle_id)
+
+
+DATASETS = [
+    Dataset("tasks", "年度工作任务", [
+        ("task_code", "任务编号（社区编码-序号）"), ("street", "街道"), ("community", "社区"), ("category", "类别"),
+        ("title", "任务"), ("lead_unit", "牵头单位"), ("responsible", "责任领导"), ("goal", "年度目标"),
+        ("deadline", "完成时限（YYYY-MM-DD）"), ("percent", "最近一次报告的完成百分比（0–100）"),
+        ("reported_month", "最近一次报告的月份"), ("reported_on", "最近一次报告的日期")]),
+    Dataset("rankings", "月度排名（现行版本）", [
+        ("month", "月份"), ("street", "街道"), ("community", "社区"), ("score", "得分 = 0.7×进度得分 + 0.3×按时得分"),
+        ("progress_score", "进度得分（0–100）"), ("on_time_score", "按时得分（0–100）"), ("tasks", "任务数"),
+        ("overdue_tasks", "逾期任务数"), ("rank_in_street", "街道内名次"), ("rank_in_district", "全区名次"),
+        ("published_on", "发布（或更正）日期")]),
+    Dataset("ranking_corrections", "月度排名更正记录（更正前的版本）", [
+        ("month", "月份"), ("correction", "第几次更正"), ("corrected_on", "更正日期"), ("reason", "更正原因"),
+        ("community", "社区"), ("score_before", "更正前得分"), ("rank_in_street_before", "更正前街道内名次"),
+        ("rank_in_district_before", "更正前全区名次")]),
+    Dataset("results", "年度民主评议结果（任务）", [
+        ("task_code", "任务编号"), ("community", "社区"), ("title", "任务"), ("ballots", "有效票数"),
+        ("score", "得分（空：有效票不足，未评定）")]),
+    Dataset("people_results", "年度民主评议结果（责任人）", [
+        ("responsible", "责任人"), ("community", "社区"), ("tasks", "负责任务数"), ("ballots", "有效票数"),
+        ("score", "得分（空：未评定）")]),
+    Dataset("award", "党建创新奖与工作经费", [
+        ("community", "社区"), ("street", "街道"), ("year_score", "综合得分"), ("rank", "名次"), ("award", "奖项（空：未获奖）"),
+        ("funding_yuan", "核定工作经费（元）"), ("explanation", "计算说明")]),
+]
+
+
+def _tasks(cycle_id: int) -> Select:
+    responsible = aliased(Person)
+    report = aliased(ProgressReport)
+    latest = select(func.max(report.order_key)).where(report.task_id == Task.id).correlate(Task).scalar_subquery()
+    report = aliased(ProgressReport)
+    return (select(Task.code, Street.name, Community.name, Task.category, Task.title, Unit.name, responsible.name, Task.goal,
+                   Task.deadline, report.percent, report.month, report.reported_on)
+            .join(Community, Task.community_id == Community.id).join(Street, Community.street_id == Street.id)
+            .outerjoin(Unit, Task.lead_unit_id == Unit.id).outerjoin(responsible, Task.responsible_person_id == responsible.id)
+            .outerjoin(report, and_(report.task_id == Task.id, report.order_key == latest))
+            .where(Task.cycle_id == cycle_id).order_by(Task.code))
+
+
+def _rankings(cycle_id: int) -> Select:
+    return (select(MonthlyRanking.month, Street.name, Community.name, MonthlyRanking.score, MonthlyRanking.progress_score,
+                   MonthlyRanking.on_time_score, MonthlyRanking.tasks, MonthlyRanking.overdue_tasks, MonthlyRanking.rank_in_street,
+                   MonthlyRanking.rank_in_district, MonthlyRanking.published_on)
+            .join(Community, MonthlyRanking.community_id == Community.id).join(Street, Community.street_id == Street.id)
+            .where(MonthlyRanking.cycle_id == cycle_id).order_by(MonthlyRanking.month, MonthlyRanking.rank_in_district, Community.code))
+
+
+def _corrections(cycle_id: int) -> Select:
+    return (select(RankingCorrection.month, RankingCorrection.number, RankingCorrection.corrected_on, RankingCorrection.reason,
+                   Community.name, SupersededRanking.score, SupersededRanking.rank_in_street, SupersededRanking.rank_in_district)
+            .join(SupersededRanking, SupersededRanking.correction_id == RankingCorrection.id)
+            .join(Community, SupersededRanking.community_id == Community.id)
+            .where(RankingCorrection.cycle_id == cycle_id)
+            .order_by(RankingCorrection.month, RankingCorrection.number, SupersededRanking.rank_in_district, Community.code))
+
+
+def _results(cycle_id: int) -> Select:
+    return (select(Task.code, Community.name, Task.title, EvaluationResult.ballots, EvaluationResult.score)
+            .join(Task, EvaluationResult.task_id == Task.id).join(Community, Task.community_id == Community.id)
+            .where(EvaluationResult.cycle_id == cycle_id).order_by(Task.code))
+
+
+def _people_results(cycle_id: int) -> Select:
+    return (select(Person.name, Community.name, PersonResult.tasks, PersonResult.ballots, PersonResult.score)
+            .join(Person, PersonResult.person_id == Person.id).outerjoin(Community, Person.community_id == Community.id)
+            .where(PersonResult.cycle_id == cycle_id).order_by(Person.code))
+
+
+def _award(cycle_id: int) -> Select:
+    return (select(Community.name, Street.name, AwardResult.year_score, AwardResult.rank, AwardResult.award,
+                   AwardResult.funding_yuan, AwardResult.explanation)
+            .join(Community, AwardResult.community_id == Community.id).join(Street, Community.street_id == Street.id)
+            .where(AwardResult.cycle_id == cycle_id).order_by(AwardResult.rank, Community.code))
+
+
+QUERIES = dict(tasks=_tasks, rankings=_rankings, ranking_corrections=_corrections, results=_results,
+               people_results=_people_results, award=_award)
+
+
+def write_open_data(session: Session, cycle_id: int, folder: Path) -> list[tuple[Dataset, int]]:
+    """Write every dataset as <name>.csv and <name>.json into folder; returns (dataset, rows)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for dataset in DATASETS:
+        keys = [key for key, _ in dataset.fields]
+        rows = [[_plain(value) for value in row] for row in session.execute(dataset.query(cycle_id))]
+        with open(folder / f"{dataset.name}.csv", "w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(keys)
+            writer.writerows([_inert(value) for value in row] for row in rows)
+        (folder / f"{dataset.name}.json").write_text(
+            json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        written.append((dataset, len(rows)))
+    return written
+
+
+def _plain(value):
+    """Dates as ISO text, enumerations by their Chinese name: what CSV and JSON both hold."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return getattr(value, "label", value)
+
+
+def _inert(value):
+    """A text cell a spreadsheet would run as a formula (=, +, -, @) is written with a leading
+    apostrophe, as OWASP advises for CSV files opened in Excel."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
