@@ -35,10 +35,12 @@ from lianchuang.tasks.progress.ranking import ranking_corrections
 from lianchuang.tasks.progress.reports import latest_percents
 
 
-def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None) -> int:
+def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None,
+                open_data: bool = True) -> int:
     """Write index.html (districts and their streets), a page per street (its communities at a
     glance) and a page per community into out_dir; returns the number of pages. With community_ids,
-    only the pages those communities appear on: theirs, their streets' and the index."""
+    only the pages those communities appear on: theirs, their streets' and the index. The whole
+    board comes with its open data, unless open_data is False (another process writes it)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     districts = session.scalars(select(District).order_by(District.code)).all()
     touched = set(community_ids) if community_ids is not None else None
@@ -107,10 +109,9 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         people_results[community_id].append((name, f"{tasks_led}项", score))
     cycle = session.get(Cycle, cycle_id)
     pages = 1
-    if touched is None:  # the open data covers the whole year: refreshed with the whole board
-        _write(out_dir / "data.html", "board/data.html", year=year, datasets=write_open_data(session, cycle_id, out_dir / "data"))
-        pages += 1
-    _write(out_dir / "index.html", "board/index.html", year=year, districts=districts, open_data=(out_dir / "data.html").exists())
+    if touched is None and open_data:  # the open data covers the whole year: refreshed with the whole board
+        pages += publish_open_data(session, cycle_id, year, out_dir)
+    _write(out_dir / "index.html", "board/index.html", year=year, districts=districts, open_data=touched is None or (out_dir / "data.html").exists())
     for district in districts:
         for street in district.streets:
             if touched is not None and not touched & {c.id for c in street.communities}:
@@ -135,6 +136,13 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     return pages
 
 
+def publish_open_data(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:
+    """The open data files and data.html, the page describing them; returns 1 (the page)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write(out_dir / "data.html", "board/data.html", year=year, datasets=write_open_data(session, cycle_id, out_dir / "data"))
+    return 1
+
+
 def _write(path: Path, template: str, **context) -> None:
     path.write_text(render_page(template, context), encoding="utf-8")
 
@@ -154,8 +162,11 @@ def start_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     count = len(community_ids) if community_ids is not None else session.scalar(select(func.count()).select_from(Community))
     if count < LARGE_BOARD:
         return workers.done(build_board(session, cycle_id, year, out_dir, community_ids))
-    return workers.submit(_build_in_worker, workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir),
-                                                            community_ids=community_ids))
+    job = workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir), community_ids=community_ids)
+    if community_ids is not None:
+        return workers.submit(_build_in_worker, job)
+    # The open data (a province's 150,000 tasks: 3 s) is written by a third process meanwhile.
+    return workers.total(workers.submit(_build_in_worker, job | dict(open_data=False)), workers.submit(_open_data_in_worker, job))
 
 
 LARGE_BOARD = 500  # communities
@@ -165,4 +176,12 @@ def _build_in_worker(job: dict) -> int:
     if hasattr(os, "nice"):  # the board is not awaited until the end: the charts and emails go first
         os.nice(10)
     with workers.app_context(job), session_scope() as session:
-        return build_board(session, job["cycle_id"], job["year"], Path(job["out_dir"]), job["community_ids"])
+        return build_board(session, job["cycle_id"], job["year"], Path(job["out_dir"]), job["community_ids"],
+                           job.get("open_data", True))
+
+
+def _open_data_in_worker(job: dict) -> int:
+    if hasattr(os, "nice"):
+        os.nice(10)
+    with workers.app_context(job), session_scope() as session:
+        return publish_open_data(session, job["cycle_id"], job["year"], Path(job["out_dir"]))

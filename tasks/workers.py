@@ -8,6 +8,7 @@ pass on the database and the day, which a spawned process would not otherwise se
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import date
@@ -19,6 +20,24 @@ def submit(function, *args) -> Future:
     future = executor.submit(function, *args)
     executor.shutdown(wait=False)
     return future
+
+
+def total(*futures: Future) -> Future:
+    """A future of the sum of these futures' results, done when all are (failing if any fails)."""
+    combined, lock = Future(), threading.Lock()
+
+    def finish(_):
+        with lock:
+            if combined.done() or not all(f.done() for f in futures):
+                return
+            try:
+                combined.set_result(sum(f.result() for f in futures))
+            except BaseException as error:  # noqa: BLE001 - handed on to whoever waits
+                combined.set_exception(error)
+
+    for future in futures:
+        future.add_done_callback(finish)
+    return combined
 
 
 def done(value) -> Future:

@@ -18,9 +18,9 @@ COMMUNITIES = [("S1C1", "桂园社区", "S1"), ("S1C2", "竹林社区", "S1"), (
 KINDS = ["挂点领导", "挂点单位", "驻区单位", "民间组织", "群团组织", "社区群众"]
 
 
-def lianchuang(settings, server, *args, check=True):
+def lianchuang(settings, server, *args, check=True, today=f"{YEAR}-01-10"):
     env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url,
-                        "LIANCHUANG_TODAY": f"{YEAR}-01-10", "PREFECT_API_URL": server}
+                        "LIANCHUANG_TODAY": today, "PREFECT_API_URL": server, "COLUMNS": "80"}
     result = subprocess.run([sys.executable, "-m", "lianchuang.cli", *args], capture_output=True, text=True, env=env, timeout=300)
     assert "Traceback" not in result.stderr, result.stderr
     if check:
@@ -88,7 +88,27 @@ def decide(path):
 
 
 def test_a_coordinator_walks_stages_one_to_three_from_the_command_line(settings, prefect_server, tmp_path):
-    run = lambda *args, **kw: lianchuang(settings, prefect_server, *args, **kw)
+    walk_stages_one_to_three(lambda *args, **kw: lianchuang(settings, prefect_server, *args, **kw), settings, tmp_path)
+
+    from sqlalchemy import func, select
+
+    from lianchuang.models import Commitment, Notice, Opinion, Task
+    from lianchuang.models.db import session_scope
+
+    with session_scope() as session:
+        contacts = set(session.scalars(select(Opinion.submitter_contact).where(Opinion.submitter_contact.is_not(None))))
+        answered = set(session.scalars(select(Notice.recipient_email).where(Notice.template == "feedback")))
+        assert contacts and contacts <= answered  # every submitter who left an address heard back
+        assert session.scalar(select(func.count()).where(Task.responsible_person_id.is_(None))) == 0
+        assert session.scalar(select(func.count()).where(Commitment.published_on.is_(None))) == 0
+        solicited = set(session.scalars(select(Notice.recipient_name).where(Notice.template == "solicitation")))
+    for code, name, _ in COMMUNITIES:  # each kind's spokesperson, with or without email
+        assert {f"{name[:2]}挂点领导", f"{name[:2]}局长", f"{name[:2]}所长", f"{name[:2]}志愿联络员", f"{name[:2]}团书记",
+                f"{name[:2]}居民代表", f"{name[:2]}楼栋长"} <= solicited
+
+
+def walk_stages_one_to_three(run, settings, tmp_path):
+    """Stages 1-3 of YEAR as the README writes them, checking what each command says."""
     org = tmp_path / "组织架构.xlsx"
     run("org", "template", "-o", str(org))
     fill_org(org)
@@ -134,19 +154,3 @@ def test_a_coordinator_walks_stages_one_to_three_from_the_command_line(settings,
     assert "公开栏已生成" in run("board", "build", "--year", str(YEAR)).stdout
     board = settings.board_dir / str(YEAR)
     assert all((board / f"{code}.html").exists() for code, _, _ in COMMUNITIES)
-
-    from sqlalchemy import func, select
-
-    from lianchuang.models import Commitment, Notice, Opinion, Task
-    from lianchuang.models.db import session_scope
-
-    with session_scope() as session:
-        contacts = set(session.scalars(select(Opinion.submitter_contact).where(Opinion.submitter_contact.is_not(None))))
-        answered = set(session.scalars(select(Notice.recipient_email).where(Notice.template == "feedback")))
-        assert contacts and contacts <= answered  # every submitter who left an address heard back
-        assert session.scalar(select(func.count()).where(Task.responsible_person_id.is_(None))) == 0
-        assert session.scalar(select(func.count()).where(Commitment.published_on.is_(None))) == 0
-        solicited = set(session.scalars(select(Notice.recipient_name).where(Notice.template == "solicitation")))
-    for code, name, _ in COMMUNITIES:  # each kind's spokesperson, with or without email
-        assert {f"{name[:2]}挂点领导", f"{name[:2]}局长", f"{name[:2]}所长", f"{name[:2]}志愿联络员", f"{name[:2]}团书记",
-                f"{name[:2]}居民代表", f"{name[:2]}楼栋长"} <= solicited
