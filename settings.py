@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # Progress for a month is reported by this day of the next month; `cycle run` and the schedule
     # publish a month's ranking only after it, so no month is ranked (and frozen) before its data.
     reporting_deadline_day: int = Field(default=5, ge=1, le=28)
+    # The scheduled monthly ranking waits for the district coordinator's approval in the Prefect UI
+    # unless this is set.
+    auto_approve: bool = False
     # Who is at the keyboard, as the audit log and corrections record it; unset: the login name.
     actor: str | None = Field(default=None, max_length=64)
 

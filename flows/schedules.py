@@ -1,7 +1,7 @@
-"""The deployments `lianchuang serve` registers: the monthly ranking at 08:00 Beijing time on the
-day after the reporting deadline (the 6th by default) for the previous month, and a weekly
-reminder on Mondays at 08:00. Schedules need a real Prefect server (`lianchuang server`), which
-this checks first."""
+"""The deployments `lianchuang serve` registers: every stage, startable from the Prefect UI with a
+form in Chinese; the monthly ranking at 08:00 Beijing time on the day after the reporting deadline
+(the 6th by default) for the previous month, which waits for approval; a weekly reminder on
+Mondays at 08:00. Schedules need a real Prefect server (`lianchuang server`), checked first."""
 
 import os
 import urllib.request
@@ -33,17 +33,56 @@ def prefect_server_url() -> str:
     return url
 
 
+# The run form's labels: Prefect titles every parameter with its Python name, so the Chinese title
+# and help (the CLI's) are set on each deployment's parameter schema here, in one place.
+PARAMETERS = {
+    "year": ("年度", "如 2027；留空为今年（评议和创新奖：正在考评的年度）"),
+    "month": ("月份", "1–12；年度和月份都留空：上个月（进度报送截止日之后）"),
+    "months": ("月份", "要排名的月份，如 [3]；已发布的月份不会改变"),
+    "communities": ("社区", "社区编码或名称的列表；留空为全部社区"),
+    "deadline": ("截止日期", "征求意见的截止日期，如 2027-01-31；留空为两周后"),
+    "send": ("发送邮件", "同时给区、街道、社区联络人发送排名邮件"),
+    "correction_reason": ("更正原因", "只在更正已发布的月份时填写；原因会公示"),
+    "close": ("结束评议", "计票并公示结果，开始异议期"),
+    "budget": ("经费总额（元）", "党建工作经费总额，如 500000"),
+    "redo": ("重新分配", "按新的经费总额重新分配"),
+    "through_month": ("提醒截至月份", "提醒截至该月的逾期节点；留空为上个月"),
+    "retry_failed": ("重发失败的通知", "把发送失败的通知放回队列再发"),
+}
+
+
+def titled(deployment):
+    """The deployment with Chinese titles and help on its run form."""
+    for name, field in deployment._parameter_openapi_schema.properties.items():
+        if name in PARAMETERS:
+            field["title"], field["description"] = PARAMETERS[name]
+    return deployment
+
+
 def deployments():
+    """Every stage, startable from the Prefect UI, and the two schedules."""
     from prefect.schedules import Cron
 
-    from lianchuang.flows.stages import progress_reminders, scheduled_monthly_ranking
+    from lianchuang.flows import stages
 
-    return [
-        scheduled_monthly_ranking.to_deployment(name="monthly-ranking", schedule=Cron(monthly_cron(), timezone=TIMEZONE),
-                                                description="每月进度报送截止日的次日8:00发布并发送上月社区工作任务进度排名"),
-        progress_reminders.to_deployment(name="weekly-reminders", schedule=Cron(WEEKLY, timezone=TIMEZONE),
-                                         description="每周一8:00：节点逾期提醒与本月进度报送提醒"),
+    scheduled = [
+        (stages.scheduled_monthly_ranking, "monthly-ranking", Cron(monthly_cron(), timezone=TIMEZONE),
+         "每月进度报送截止日的次日8:00：预览上月排名，区级联络人在界面上批准后发布并发送（也可手动运行，选定年度和月份）"),
+        (stages.progress_reminders, "weekly-reminders", Cron(WEEKLY, timezone=TIMEZONE), "每周一8:00：节点逾期提醒与本月进度报送提醒"),
     ]
+    on_demand = [
+        (stages.open_opinions, "opinions-open", "阶段一：向六类来源发出征求意见通知，生成公开栏征求意见公告"),
+        (stages.opinions_stage, "opinions", "阶段一：征求意见、召集联席会议、反馈审议结果"),
+        (stages.division_stage, "division", "阶段二：推荐分工、完善任务卡、设岗、通知责任单位"),
+        (stages.commitments_stage, "commitments", "阶段三：生成责任状和承诺书，签齐的社区联名公开承诺"),
+        (stages.monthly_ranking, "ranking", "阶段四：发布指定月份的排名（已发布的月份不变；填写更正原因即公开更正）"),
+        (stages.evaluation_stage, "evaluation", "阶段五：发出评议邀请；勾选“结束评议”则计票并公示"),
+        (stages.award_stage, "award", "阶段五：评选创新奖并分配党建工作经费"),
+        (stages.deliver_outbox, "deliver-outbox", "发送队列中的通知（邮件或打印页）"),
+        (stages.board_stage, "board", "重新生成公开栏和公开数据"),
+    ]
+    return ([titled(flow.to_deployment(name=name, schedule=schedule, description=text)) for flow, name, schedule, text in scheduled]
+            + [titled(flow.to_deployment(name=name, description=text)) for flow, name, text in on_demand])
 
 
 def serve_schedules() -> None:

@@ -17,14 +17,33 @@ log_user_errors_as_reasons()  # wherever a flow runs: the CLI, `serve`, a worker
 
 
 def _report(title: str, summary: dict) -> dict:
+    """The run's summary: a markdown artifact keyed by flow (the Artifacts page keeps each key's
+    history) and one log line."""
+    from prefect.runtime import flow_run
+
     lines = result_lines(summary)
     table = "\n".join(f"| {label} | {value} |" for label, value in lines)
-    create_markdown_artifact(f"### {title}\n\n| 项目 | 数量 |\n|---|---|\n{table}\n", description=title)
+    create_markdown_artifact(f"### {title}\n\n| 项目 | 数量 |\n|---|---|\n{table}\n", description=title,
+                             key=f"{flow_run.flow_name or 'lianchuang'}-summary")
     get_run_logger().info("%s：%s", title, "，".join(f"{label} {value}" for label, value in lines))
     return summary
 
 
-@flow(name="stage-1-opinions")
+def _months_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    title = f"{parameters['year']}年{'、'.join(str(m) for m in parameters['months'])}月排名"
+    return title + ("更正" if parameters.get("correction_reason") else "")
+
+
+def _reminders_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    return f"{flow_run.parameters.get('year') or clock.today().year} 逾期与报送提醒"
+
+
+@flow(name="stage-1-opinions", flow_run_name="{year} 征求意见·联席决策")
 def opinions_stage(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
     """征求意见·联席决策: solicit, convene, give feedback on the meeting's decisions."""
     summary = steps.gather_and_decide(year, communities, deadline)
@@ -33,7 +52,7 @@ def opinions_stage(year: int, communities: list[str] | None = None, deadline: da
     return _report(f"{year} 征求意见·联席决策", summary | steps.publish_board(year, communities))
 
 
-@flow(name="stage-1-open-opinions")
+@flow(name="stage-1-open-opinions", flow_run_name="{year} 发出征求意见")
 def open_opinions(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
     """征求意见: send the solicitation to the six kinds of source, with the deadline."""
     summary = steps.solicit(year, communities, deadline)
@@ -47,7 +66,7 @@ def _coverage_artifact(year: int) -> None:
          "待议": r["pending"], "未征求到的来源": "、".join(label(k) for k in r["kinds_not_heard"])} for r in rows])
 
 
-@flow(name="stage-2-division")
+@flow(name="stage-2-division", flow_run_name="{year} 分工负责·设岗定责")
 def division_stage(year: int, communities: list[str] | None = None) -> dict:
     """分工负责·设岗定责: propose owners, complete task cards, open posts, notify owners."""
     summary = steps.divide_work(year, communities)
@@ -55,7 +74,7 @@ def division_stage(year: int, communities: list[str] | None = None) -> dict:
     return _report(f"{year} 分工负责·设岗定责", summary | steps.publish_board(year, communities))
 
 
-@flow(name="emergency-posts")
+@flow(name="emergency-posts", flow_run_name="{year} {community} 临时设岗")
 def emergency_posts(year: int, community: str, kind: str, capacity: int, situation: str) -> dict:
     """突发事件设岗: open temporary posts mid-year and send the rapid notice at once to the members
     of the community and of the other communities of its street."""
@@ -64,7 +83,7 @@ def emergency_posts(year: int, community: str, kind: str, capacity: int, situati
     return _report(f"{year} 临时设岗", summary | steps.publish_board(year, [community]))
 
 
-@flow(name="stage-3-commitments")
+@flow(name="stage-3-commitments", flow_run_name="{year} 联名公开承诺")
 def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
     """联名公开承诺: statements and letters, joint publication on the notice board."""
     summary = steps.commit_publicly(year, communities)
@@ -72,7 +91,7 @@ def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
     return _report(f"{year} 联名公开承诺", summary | steps.publish_board(year, communities))
 
 
-@flow(name="stage-4-monthly-ranking")
+@flow(name="stage-4-monthly-ranking", flow_run_name=_months_run_name)
 def monthly_ranking(year: int, months: list[int], send: bool = True, correction_reason: str | None = None) -> dict:
     """分步实施·月度排名: rank communities for each month given (one run may cover several); with
     send, email the ranking to the district, street and community coordinators. Without send,
@@ -91,7 +110,7 @@ def monthly_ranking(year: int, months: list[int], send: bool = True, correction_
     return _report(f"{year} 月度排名", summary | board.result())
 
 
-@flow(name="stage-5-evaluation")
+@flow(name="stage-5-evaluation", flow_run_name="{year} 联合考评")
 def evaluation_stage(year: int, close: bool = False, budget: int | None = None) -> dict:
     """联合考评: invite evaluators; with close=True tally and announce the results (公示); with a
     budget as well, award the innovation prize and allocate the funding."""
@@ -102,14 +121,14 @@ def evaluation_stage(year: int, close: bool = False, budget: int | None = None) 
     return _report(f"{year} 联合考评", summary | steps.publish_board(year))
 
 
-@flow(name="stage-5-award")
+@flow(name="stage-5-award", flow_run_name="{year} 创新奖与经费")
 def award_stage(year: int, budget: int, redo: bool = False) -> dict:
     """创新奖与经费: rank communities on the year and allocate the budget to the yuan."""
     summary = steps.allocate_funding(year, budget, redo) | steps.deliver_notices(year, [Stage.evaluation])
     return _report(f"{year} 创新奖与经费", summary | steps.publish_board(year))
 
 
-@flow(name="progress-reminders")
+@flow(name="progress-reminders", flow_run_name=_reminders_run_name)
 def progress_reminders(year: int | None = None, through_month: int | None = None) -> dict:
     """逾期提醒与进度报送提醒: warn owners of milestones missed up to the last finished month (once each)
     and ask liaisons to report this month's progress. Defaults to the clock's current year."""
@@ -119,23 +138,53 @@ def progress_reminders(year: int | None = None, through_month: int | None = None
     return _report(f"{year} 提醒", steps.remind(year, through_month) | steps.deliver_notices(year, [Stage.progress]))
 
 
-@flow(name="scheduled-monthly-ranking")
-def scheduled_monthly_ranking() -> dict:
-    """The day after the reporting deadline: rank and email the previous month."""
-    year, month = clock.last_finished_month()
-    if month not in clock.reported_months(year):
-        get_run_logger().warning("%d年%d月的进度报送截止日 %s 还没有过，暂不排名", year, month, clock.reporting_deadline(year, month))
+def _scheduled_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    year, month = flow_run.parameters.get("year"), flow_run.parameters.get("month")
+    return f"{year}年{month}月排名（待审核）" if year and month else "上月排名（待审核）"
+
+
+@flow(name="scheduled-monthly-ranking", flow_run_name=_scheduled_run_name)
+def scheduled_monthly_ranking(year: int | None = None, month: int | None = None) -> dict:
+    """月度排名（审核后发布）: by default the last finished month, once its reporting deadline has
+    passed. Shows the preview (table artifact, communities with no report) and waits in the Prefect
+    UI for the district coordinator's decision, unless LIANCHUANG_AUTO_APPROVE is set: approved, it
+    publishes and emails the ranking; held, it tells the district coordinators why."""
+    from lianchuang.flows.approval import decide
+
+    if year is None or month is None:
+        year, month = clock.last_finished_month()
+        if month not in clock.reported_months(year):
+            get_run_logger().warning("%d年%d月的进度报送截止日 %s 还没有过，暂不排名", year, month,
+                                     clock.reporting_deadline(year, month))
+            return {"months": 0}
+    preview = steps.preview_month(year, month)
+    if preview["published"]:
+        get_run_logger().info("%d年%d月的排名已经发布，不再重复发布（更正请用 lianchuang rank --correct）", year, month)
         return {"months": 0}
+    create_table_artifact(key=f"ranking-preview-{year}-{month:02d}", table=preview["table"],
+                          description=f"{year}年{month}月排名预览（未发布）；没有报告进度的社区：{'、'.join(preview['missing']) or '无'}")
+    approved, reason = decide(year, month, preview["missing"])
+    if not approved:
+        return _report(f"{year}年{month}月排名暂缓发布", steps.hold_ranking(year, month, reason)
+                       | steps.deliver_notices(year, [Stage.progress]))
     return monthly_ranking(year, [month], send=True)
 
 
-@flow(name="deliver-outbox")
+@flow(name="board", flow_run_name="{year} 公开栏")
+def board_stage(year: int) -> dict:
+    """公开栏: rebuild the whole notice board of the year and its open data."""
+    return _report(f"{year} 公开栏", steps.publish_board(year))
+
+
+@flow(name="deliver-outbox", flow_run_name="发送通知")
 def deliver_outbox(retry_failed: bool = False) -> dict:
     """发送通知: deliver what is queued, by SMTP when configured, else to the Maildir."""
     return _report("发送通知", steps.flush_outbox(retry_failed))
 
 
-@flow(name="annual-cycle")
+@flow(name="annual-cycle", flow_run_name="{year} 全年推进")
 def annual_cycle(year: int, close_evaluation: bool = False, budget: int | None = None) -> dict:
     """Push every stage of the year as far as its inputs allow, up to today."""
     today = clock.today()

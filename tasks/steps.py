@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lianchuang import clock
 from lianchuang.errors import UserError
-from lianchuang.models import Task
+from lianchuang.models import Community, Task
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
@@ -148,6 +148,31 @@ def rank_month(year: int, month: int, correction_reason: str | None = None) -> d
         table = ranking_table(session, cycle.id, month)
         audit(session, "run", "stage:progress", year=year, month=month, newly_published=published)
         return dict(month=month, newly_published=published, table=table)
+
+
+@stage_task
+def preview_month(year: int, month: int) -> dict:
+    """The month's ranking as it would be published, without publishing it (for approval)."""
+    with session_scope() as session:
+        cycle_id = existing_cycle(session, year).id
+        if month in progress.published_months(session, cycle_id):
+            return dict(published=True, table=[], missing=[])
+        scores = progress.community_scores(session, cycle_id, year, month)
+        names = dict(session.execute(select(Community.id, Community.name)).all())
+        for score, rank in zip(scores, progress.competition_ranks(scores)):
+            score["rank_in_district"] = rank
+        table = [{"全区名次": s["rank_in_district"], "社区": names[s["community_id"]], "得分": s["score"],
+                  "逾期任务": s["overdue_tasks"]} for s in sorted(scores, key=lambda s: s["rank_in_district"])]
+        return dict(published=False, table=table, missing=progress.communities_without_reports(session, cycle_id, month))
+
+
+@stage_task
+def hold_ranking(year: int, month: int, reason: str) -> dict:
+    """The district coordinator held the month: nothing is published; the district coordinators hear why."""
+    with session_scope() as session:
+        cycle_id = existing_cycle(session, year).id
+        audit(session, "hold", "stage:progress", year=year, month=month, reason=reason)
+        return dict(hold_notices=outbox.queue(session, progress_notices.held_drafts(session, year, month, reason)))
 
 
 @stage_task

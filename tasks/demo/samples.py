@@ -45,6 +45,7 @@ SAMPLES = {
     "fulfilment": dict(year=2026, occasion="year_end", community="江滨社区", content="沿江小区晚上太黑，希望加强巡逻",
                        submitted_on=date(2026, 1, 12), task_code="D01S01C01-003", task_title="加强沿江小区夜间巡逻",
                        lead_unit="市供电公司", percent=100, score=86.4),
+    "ranking_held": dict(year=2026, month=10, reason="两个社区的进度报表有误，核实后再发布"),
     "award": dict(year=2026, community="江滨社区", year_score=84.2, rank=2, award="一等奖", funding=32_815,
                   rule=award_rule(),
                   explanation=f"综合得分 84.2 = {EVALUATION_WEIGHT}×评议平均分 86.0 + {PROGRESS_WEIGHT}×月度进度平均分 80.5 + "

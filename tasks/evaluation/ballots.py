@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import String, and_, case, distinct, func, select, type_coerce, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, String, and_, case, distinct, func, select, type_coerce, update
+from sqlalchemy.orm import Session, aliased
 
 from lianchuang import clock
 from lianchuang.errors import COMMAND_LINE, ImportRefused, Problem, UserError
@@ -190,10 +190,9 @@ class GroupFigure:
     by_grade: dict
 
 
-def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade: bool = False) -> dict[int, list[GroupFigure]]:
-    """Per subject (Ballot.task_id, or Task.responsible_person_id for people), each group's ballots,
-    its trimmed mean and whether it reached its quorum, in one SQL pass; with by_grade, the
-    ballots per grade too (for explaining one subject)."""
+def _group_rows(cycle_id: int, subject, where=None, by_grade: bool = False) -> Select:
+    """Per subject (Ballot.task_id, or Task.responsible_person_id for people) and group: ballots,
+    distinct evaluators, the trimmed mean of the points and, with by_grade, ballots per grade."""
     # Plain strings for group and grade: converting half a million enum values costs seconds.
     per_task = subject is Ballot.task_id  # one ballot per evaluator and task (unique key)
     evaluator = [] if per_task else [Ballot.evaluator_id.label("evaluator")]
@@ -212,12 +211,19 @@ def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade
     points = points.subquery()
     kept = case((and_(points.c.n >= TRIM_FROM, (points.c.rank == 1) | (points.c.rank == points.c.n)), None),
                 else_=points.c.points)
-    per_grade = [func.sum(case((points.c.grade == grade, 1), else_=0)) for grade in Grade] if by_grade else []
+    per_grade = [func.sum(case((points.c.grade == grade, 1), else_=0)).label(grade.value) for grade in Grade] if by_grade else []
     # Counting distinct people is only needed, and only paid for, where one person's ballots on
     # several tasks meet (a responsible person); for a task, ballots are people.
     evaluators = func.count() if per_task else func.count(distinct(points.c.evaluator))
-    rows = session.execute(select(points.c.subject, points.c.grp, func.count(), evaluators, func.avg(kept), *per_grade)
-                           .group_by(points.c.subject, points.c.grp))
+    return (select(points.c.subject, points.c.grp, func.count().label("ballots"), evaluators.label("evaluators"),
+                   func.avg(kept).label("mean"), *per_grade)
+            .group_by(points.c.subject, points.c.grp))
+
+
+def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade: bool = False) -> dict[int, list[GroupFigure]]:
+    """Per subject, each group's ballots, its trimmed mean and whether it reached its quorum, in one
+    SQL pass; with by_grade, the ballots per grade too (for explaining one subject)."""
+    rows = session.execute(_group_rows(cycle_id, subject, where, by_grade))
     quorum = {group.value: count for group, count in session.execute(
         select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id))}
     groups = {group.value: group for group in EvaluatorGroup}
@@ -226,6 +232,25 @@ def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade
         figures[subject_id].append(GroupFigure(groups[group], count, evaluators, float(mean), count >= TRIM_FROM,
                                                evaluators >= quorum.get(group, 1), dict(zip(Grade, grades)) if by_grade else {}))
     return figures
+
+
+def weighted_scores(cycle_id: int, subject):
+    """A subquery, per subject: ballots, and the sums of weight × mean and of weight over the groups
+    in quorum; score = their ratio, None when no group is in quorum (see `score_of`). All in the
+    database: a province's 900,000 group rows need not travel to Python (`combine` is the same rule,
+    for explaining one subject)."""
+    groups = _group_rows(cycle_id, subject).subquery()
+    weight = aliased(GroupWeight)
+    counted = groups.c.evaluators >= func.coalesce(weight.quorum, 1)
+    return (select(groups.c.subject, func.sum(groups.c.ballots).label("ballots"),
+                   func.sum(case((counted, func.coalesce(weight.weight, 0) * groups.c.mean), else_=0)).label("total"),
+                   func.sum(case((counted, func.coalesce(weight.weight, 0)), else_=0)).label("weights"))
+            .outerjoin(weight, and_(weight.cycle_id == cycle_id, type_coerce(weight.group, String) == groups.c.grp))
+            .group_by(groups.c.subject).subquery())
+
+
+def score_of(total, weights) -> float | None:
+    return round(float(total) / float(weights), 1) if weights else None
 
 
 def combine(figures: list[GroupFigure], weights: dict[EvaluatorGroup, float]) -> float | None:
@@ -241,11 +266,11 @@ def _weights(session: Session, cycle_id: int) -> dict[EvaluatorGroup, float]:
 
 def task_scores(session: Session, cycle_id: int) -> list[dict]:
     """Every task's ballots and score (None: not rated), as rows of EvaluationResult."""
-    weights = _weights(session, cycle_id)
-    by_task = group_figures(session, cycle_id, Ballot.task_id)
-    return [dict(cycle_id=cycle_id, task_id=task_id, ballots=sum(f.ballots for f in by_task[task_id]),
-                 score=combine(by_task[task_id], weights))
-            for task_id in session.scalars(select(Task.id).where(Task.cycle_id == cycle_id))]
+    scores = weighted_scores(cycle_id, Ballot.task_id)
+    rows = session.execute(select(Task.id, scores.c.ballots, scores.c.total, scores.c.weights)
+                           .outerjoin(scores, scores.c.subject == Task.id).where(Task.cycle_id == cycle_id))
+    return [dict(cycle_id=cycle_id, task_id=task_id, ballots=int(ballots or 0), score=score_of(total, weights))
+            for task_id, ballots, total, weights in rows]
 
 
 def tally(session: Session, cycle_id: int) -> int:
@@ -258,12 +283,14 @@ def tally(session: Session, cycle_id: int) -> int:
     if not results:
         return 0
     insert_new(session, EvaluationResult, results)  # none exist yet: checked above, in this transaction
-    weights = _weights(session, cycle_id)
-    by_person = group_figures(session, cycle_id, Task.responsible_person_id)
-    task_counts = session.execute(select(Task.responsible_person_id, func.count()).where(
-        Task.cycle_id == cycle_id, Task.responsible_person_id.is_not(None)).group_by(Task.responsible_person_id)).all()
-    people = [dict(cycle_id=cycle_id, person_id=person_id, tasks=count, ballots=sum(f.ballots for f in by_person[person_id]),
-                   score=combine(by_person[person_id], weights)) for person_id, count in task_counts]
+    scores = weighted_scores(cycle_id, Task.responsible_person_id)
+    task_counts = (select(Task.responsible_person_id.label("person_id"), func.count().label("tasks"))
+                   .where(Task.cycle_id == cycle_id, Task.responsible_person_id.is_not(None))
+                   .group_by(Task.responsible_person_id).subquery())
+    people = [dict(cycle_id=cycle_id, person_id=person_id, tasks=tasks, ballots=int(ballots or 0), score=score_of(total, weights))
+              for person_id, tasks, ballots, total, weights in session.execute(
+                  select(task_counts.c.person_id, task_counts.c.tasks, scores.c.ballots, scores.c.total, scores.c.weights)
+                  .outerjoin(scores, scores.c.subject == task_counts.c.person_id))]
     insert_new(session, PersonResult, people)
     return sum(r["score"] is not None for r in results)
 

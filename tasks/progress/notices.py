@@ -151,3 +151,10 @@ def reminder_drafts(session: Session, year: int, cycle_id: int, month: int) -> l
                             context=dict(year=year, month=month, community=items[0][0], report_by=date(year, month, 25),
                                          tasks=[task for _, task in items]))
             for pid, items in sorted(tasks.items())]
+
+
+def held_drafts(session: Session, year: int, month: int, reason: str) -> list[Draft]:
+    """To the district coordinators: the month's ranking was held, not published, and why."""
+    coordinators = session.scalars(select(Person).where(Person.role == Role.district_coordinator).order_by(Person.code))
+    return [Draft.to_person(person, year, Stage.progress, "ranking_held", period=f"{year}-{month:02d}",
+                            context=dict(year=year, month=month, reason=reason or "—")) for person in coordinators]

@@ -1,0 +1,129 @@
+"""The Prefect UI as the coordinators' console, through the API the UI uses, on a real local server
+with `lianchuang serve` running: every stage's deployment runs to completion, with its Chinese form
+and a readable run name; the scheduled monthly ranking pauses for approval, publishes and emails
+when approved, and publishes nothing when held (the district coordinators hear why)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from factories import SMALL, YEAR, add_task_per_community
+from sqlalchemy import func, select
+
+from lianchuang.models import MonthlyRanking, Notice
+from lianchuang.models.db import session_scope
+from lianchuang.tasks.demo.data import SCALES
+
+
+def api(url: str, path: str, body: dict | None = None, method: str = "POST"):
+    request = urllib.request.Request(f"{url}{path}", data=None if body is None else json.dumps(body).encode(), method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or "null")
+
+
+@contextmanager
+def serving(settings, server, today: str, **extra):
+    env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url,
+                        "LIANCHUANG_TODAY": today, "PREFECT_API_URL": server, **extra}
+    served = subprocess.Popen([sys.executable, "-m", "lianchuang.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            deployments = {d["name"]: d for d in api(server, "/deployments/filter", {})}
+            if {"board", "monthly-ranking"} <= set(deployments):
+                break
+            time.sleep(1)
+        yield deployments
+    finally:
+        os.killpg(served.pid, signal.SIGTERM)
+        served.wait(timeout=30)
+
+
+def start(server: str, deployment: dict, parameters: dict) -> str:
+    return api(server, f"/deployments/{deployment['id']}/create_flow_run", {"parameters": parameters})["id"]
+
+
+def wait_for(server: str, run_id: str, states: set[str], seconds: int = 120) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = api(server, f"/flow_runs/{run_id}", method="GET")
+        if run["state_type"] in states:
+            return run
+        time.sleep(1)
+    raise AssertionError(f"run {run_id} still {run['state_type']} ({run['state_name']})")
+
+
+@pytest.fixture
+def demo_year(prefect_harness, settings, monkeypatch):
+    from lianchuang.flows import demo
+
+    monkeypatch.setitem(SCALES, "small", SMALL)
+    demo.run_demo(YEAR, "small", lambda *_: None)
+
+
+def test_every_stage_runs_from_its_deployment_with_a_chinese_form(demo_year, settings, prefect_server):
+    parameters = {"opinions-open": {"year": YEAR}, "opinions": {"year": YEAR}, "division": {"year": YEAR},
+                  "commitments": {"year": YEAR}, "ranking": {"year": YEAR, "months": [12], "send": True},
+                  "evaluation": {"year": YEAR}, "award": {"year": YEAR, "budget": 500_000}, "deliver-outbox": {},
+                  "board": {"year": YEAR}}
+    with serving(settings, prefect_server, f"{YEAR + 1}-02-01") as deployments:
+        assert set(parameters) | {"monthly-ranking", "weekly-reminders"} <= set(deployments)
+        form = deployments["award"]["parameter_openapi_schema"]["properties"]
+        assert form["budget"]["title"] == "经费总额（元）" and form["year"]["description"]
+        runs = {name: start(prefect_server, deployments[name], values) for name, values in parameters.items()}
+        finished = {name: wait_for(prefect_server, run_id, {"COMPLETED", "FAILED", "CRASHED"}) for name, run_id in runs.items()}
+    assert {name: run["state_type"] for name, run in finished.items()} == dict.fromkeys(parameters, "COMPLETED")
+    assert finished["ranking"]["name"] == f"{YEAR}年12月排名" and finished["award"]["name"] == f"{YEAR} 创新奖与经费"
+    keys = {a["key"] for a in api(prefect_server, "/artifacts/filter", {}) if a.get("key")}
+    assert {"stage-5-award-summary", "board-summary"} <= keys
+
+
+@pytest.fixture
+def february_reported(district, settings, tmp_path):
+    from lianchuang.tasks.progress.reports import import_progress
+
+    codes = add_task_per_community()
+    sheet = tmp_path / "progress.csv"
+    sheet.write_text("\n".join(["任务编号,报告日期,完成百分比,报告月份"] + [f"{c},{YEAR}-03-02,20,2" for c in codes]),
+                     encoding="utf-8")
+    from lianchuang import clock
+    from lianchuang.tasks.cycle import existing_cycle
+
+    with clock.frozen_at(date(YEAR, 3, 2)), session_scope() as session:
+        import_progress(session, existing_cycle(session, YEAR).id, YEAR, sheet)
+
+
+def emails(template: str) -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).where(Notice.template == template, Notice.status == "sent"))
+
+
+def published() -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(MonthlyRanking))
+
+
+def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approved(february_reported, settings, prefect_server):
+    with serving(settings, prefect_server, f"{YEAR}-03-06") as deployments:
+        held = start(prefect_server, deployments["monthly-ranking"], {})  # as the schedule starts it: last month
+        assert wait_for(prefect_server, held, {"PAUSED"})["name"] == "上月排名（待审核）"
+        preview = [a for a in api(prefect_server, "/artifacts/filter", {}) if a.get("key") == f"ranking-preview-{YEAR}-02"]
+        assert preview and len(json.loads(preview[0]["data"])) == SMALL.communities
+        api(prefect_server, f"/flow_runs/{held}/resume", {"run_input": {"approve": False, "reason": "江滨社区数据待核实"}})
+        assert wait_for(prefect_server, held, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"
+        assert published() == 0 and emails("ranking") == 0 and emails("ranking_held") >= 1
+
+        approved = start(prefect_server, deployments["monthly-ranking"], {"year": YEAR, "month": 2})
+        assert wait_for(prefect_server, approved, {"PAUSED"})["name"] == f"{YEAR}年2月排名（待审核）"
+        api(prefect_server, f"/flow_runs/{approved}/resume", {"run_input": {"approve": True, "reason": ""}})
+        assert wait_for(prefect_server, approved, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"
+    assert published() == SMALL.communities and emails("ranking") > 0
