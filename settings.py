@@ -86,7 +86,9 @@ def configure_prefect_environment(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_HOME", str((settings.data_dir / "prefect").resolve()))
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Runs log at INFO to the Prefect UI (the run's Logs tab) while the terminal shows warnings only.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     # Prefect's temporary server creates its database on the first run in a data folder: measured
     # 40 s on a slow disk, past Prefect's default wait of 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

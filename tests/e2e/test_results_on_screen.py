@@ -22,6 +22,15 @@ def demo_year(prefect_harness, settings, monkeypatch):
     demo.run_demo(YEAR, "small", lambda *_: None)
 
 
+def api(url: str, path: str, body: dict) -> list:
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}{path}", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def widest_table_line(printed: str) -> int:
     """Tables must fit the terminal; messages are soft-wrapped by the terminal itself."""
     return max(cell_len(line) for line in printed.splitlines() if line[:1] in "┏┃┡│└┌├┗╭╰")
@@ -41,6 +50,10 @@ def test_rank_and_award_show_their_results_and_give_them_as_data(demo_year, sett
     printed = lianchuang(settings, prefect_server, "rank", "--month", f"{YEAR}-06")
     assert all(row["community"] in printed for row in rows)
     assert widest_table_line(printed) <= 80
+    assert "INFO" not in printed  # the terminal stays quiet; the run's logs are in the Prefect UI:
+    [run] = [r for r in api(prefect_server, "/flow_runs/filter", {}) if r["name"] == f"{YEAR}年6月排名"][-1:]
+    logs = api(prefect_server, "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}})
+    assert any("月度排名" in log["message"] for log in logs), [log["message"] for log in logs]
 
     awards = json.loads(lianchuang(settings, prefect_server, "award", "--year", str(YEAR), "--json"))
     assert sum(a["funding_yuan"] for a in awards) == 500_000 and all(a["explanation"] for a in awards)
