@@ -144,11 +144,25 @@ def reset_data() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def server(port: Annotated[int, typer.Option(help="端口")] = 4200) -> None:
-    """启动本地 Prefect 服务器和界面（http://127.0.0.1:4200），可查看各阶段的运行记录。按 Ctrl+C 停止。"""
-    console.print(f"Prefect 界面：http://127.0.0.1:{port}（数据：{os.environ['PREFECT_HOME']}）")
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                      "--port", str(port)]))
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def server(port: Annotated[int, typer.Option(help="端口")] = 4200,
+           host: Annotated[str, typer.Option(help="监听地址；不是本机地址时必须设置 PREFECT_SERVER_API_AUTH_STRING")] = "127.0.0.1") -> None:
+    """启动本地 Prefect 服务器和界面（默认 http://127.0.0.1:4200），可查看、启动、审核各阶段的运行。按 Ctrl+C 停止。"""
+    import socket
+
+    auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING", "")
+    if host not in LOOPBACK and not auth:
+        raise UserError(f"监听 {host} 会让其他机器访问 Prefect 界面和接口：请先设置 PREFECT_SERVER_API_AUTH_STRING=用户名:密码，"
+                        f"再运行 lianchuang server --host {host}")
+    shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
+    api_url = f"http://{shown}:{port}/api"
+    env = os.environ | {"PREFECT_SERVER_API_HOST": host, "PREFECT_SERVER_API_PORT": str(port), "PREFECT_UI_API_URL": api_url}
+    console.print(f"Prefect 界面：http://{shown}:{port}（数据：{os.environ['PREFECT_HOME']}）")
+    console.print(f"在其他窗口或机器上使用这个服务器：PREFECT_API_URL={api_url}"
+                  + ("，并设置 PREFECT_API_AUTH_STRING 为同一个用户名:密码" if auth else ""))
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)], env=env))
 
 
 COMMANDS = {"serve": serve, "demo": demo, "server": server}  # top-level commands (`lianchuang rank`)

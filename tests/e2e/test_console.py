@@ -127,3 +127,30 @@ def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approv
         api(prefect_server, f"/flow_runs/{approved}/resume", {"run_input": {"approve": True, "reason": ""}})
         assert wait_for(prefect_server, approved, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"
     assert published() == SMALL.communities and emails("ranking") > 0
+
+
+def test_the_server_on_another_port_serves_a_ui_that_talks_to_it(settings, tmp_path):
+    from conftest import free_port
+
+    port = free_port()
+    env = os.environ | {"LIANCHUANG_DATA_DIR": str(tmp_path / "data"), "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    refused = subprocess.run([sys.executable, "-m", "lianchuang.cli", "server", "--host", "0.0.0.0", "--port", str(port)],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "PREFECT_SERVER_API_AUTH_STRING" in refused.stderr + refused.stdout
+    server = subprocess.Popen([sys.executable, "-m", "lianchuang.cli", "server", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ui-settings", timeout=2) as response:
+                    ui = json.loads(response.read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.5)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert ui["api_url"] == f"http://127.0.0.1:{port}/api"
