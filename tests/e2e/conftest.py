@@ -26,7 +26,8 @@ def prefect_server(tmp_path_factory):
     env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
                         "PREFECT_LOGGING_LEVEL": "WARNING",
                         # the scheduler looks for deployments to schedule every 2 s instead of every minute
-                        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"}
+                        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+                        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api"}  # the UI (screenshots) talks to this server
     env.pop("PREFECT_API_URL", None)
     server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -112,7 +112,32 @@ def published() -> int:
         return session.scalar(select(func.count()).select_from(MonthlyRanking))
 
 
-def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approved(february_reported, settings, prefect_server):
+def screenshots(folder, pages: dict[str, str]) -> None:
+    """The console as a coordinator sees it, at desktop width, for a person to look at (and the
+    README): into LIANCHUANG_SCREENSHOTS if set, else the test's folder. Skipped without chromium."""
+    import shutil
+    from pathlib import Path
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        return
+    from playwright.sync_api import sync_playwright
+
+    out = Path(os.environ.get("LIANCHUANG_SCREENSHOTS") or folder)
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        for name, url in pages.items():
+            page.goto(url, wait_until="networkidle")
+            page.wait_for_timeout(1500)
+            assert "Can't connect" not in page.inner_text("body"), url  # the UI reaches this server's API
+            page.screenshot(path=str(out / f"{name}.png"))
+        browser.close()
+
+
+def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approved(february_reported, settings, prefect_server,
+                                                                                   tmp_path):
     with serving(settings, prefect_server, f"{YEAR}-03-06") as deployments:
         held = start(prefect_server, deployments["monthly-ranking"], {})  # as the schedule starts it: last month
         assert wait_for(prefect_server, held, {"PAUSED"})["name"] == "上月排名（待审核）"
@@ -124,6 +149,9 @@ def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approv
 
         approved = start(prefect_server, deployments["monthly-ranking"], {"year": YEAR, "month": 2})
         assert wait_for(prefect_server, approved, {"PAUSED"})["name"] == f"{YEAR}年2月排名（待审核）"
+        ui = prefect_server.removesuffix("/api")
+        screenshots(tmp_path, {"console-deployments": f"{ui}/deployments", "console-approval": f"{ui}/runs/flow-run/{approved}",
+                               "console-ranking-form": f"{ui}/deployments/deployment/{deployments['ranking']['id']}/run"})
         api(prefect_server, f"/flow_runs/{approved}/resume", {"run_input": {"approve": True, "reason": ""}})
         assert wait_for(prefect_server, approved, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"
     assert published() == SMALL.communities and emails("ranking") > 0
