@@ -28,11 +28,11 @@ SHEETS = {
     UNITS: [Column("code", "单位编码", ("unit code",), True), Column("name", "单位名称", ("unit", "name"), True),
             Column("kind", "类别", ("kind", "type"), True), Column("community", "所在社区", ("community",), True),
             Column("strengths", "特长", ("strengths",)), Column("capacity", "可承担任务数", ("capacity",))],
-    PEOPLE: [Column("code", "人员编码", ("person code",), True), Column("name", "姓名", ("name",), True),
+    PEOPLE: [Column("code", "人员编码", ("person code",), True), Column("name", "姓名", ("name",), True, limit=64),
              Column("role", "身份", ("role",), True), Column("community", "所在社区", ("community",)),
              Column("street", "所在街道", ("street",)), Column("district", "所在区", ("district",)),
-             Column("unit", "所属单位", ("unit",)), Column("email", "电子邮箱", ("email", "e-mail")),
-             Column("phone", "电话", ("phone", "tel"))],
+             Column("unit", "所属单位", ("unit",)), Column("email", "电子邮箱", ("email", "e-mail"), limit=255),
+             Column("phone", "电话", ("phone", "tel"), limit=32)],
 }
 
 

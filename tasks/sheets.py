@@ -14,6 +14,7 @@ from pathlib import Path
 from lianchuang.errors import Problem, UserError
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_CELL_CHARS = 10_000  # a cell of a Text column: a suggestion, a goal, a note
 INSTRUCTIONS = "填写说明"  # the sheet of notes and samples; no import reads it
 
 
@@ -23,6 +24,7 @@ class Column:
     header: str  # the Chinese header written in templates
     aliases: tuple[str, ...] = ()
     required: bool = False
+    limit: int = 0  # the most characters its database column holds (0: MAX_CELL_CHARS)
 
     def matches(self, text: str) -> bool:
         text = (text or "").strip().lower()
@@ -110,6 +112,7 @@ class SheetReader:
         if self.is_csv:
             self.encoding = _csv_encoding(path)
         self.problems: list[Problem] = []
+        self.cell_problems: list[Problem] = []
         raw = self._raw_rows()
         header = next(raw, None)
         if header is None or not any(_cell_text(h) for h in header):
@@ -130,12 +133,26 @@ class SheetReader:
             book.close()
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """(row number, {key: text}) for every row with something in it. A cell longer than its
+        column holds is listed in cell_problems (reset on each pass), for the importer to refuse."""
         raw = self._raw_rows()
         next(raw, None)
+        self.cell_problems = []
+        limits = {c.key: (c.limit or MAX_CELL_CHARS, c.header) for c in self.columns}
         for number, cells in enumerate(raw, start=2):
             values = {key: _cell_text(cells[i]) if i < len(cells) else "" for i, key in self.mapping.items()}
+            for key, text in values.items():
+                if len(text) > limits[key][0] and len(self.cell_problems) < 1000:
+                    self.cell_problems.append(Problem(self.file, number, limits[key][1],
+                                                      f"内容有 {len(text):,} 个字，超过这一列最多的 {limits[key][0]:,} 个字"))
             if any(values.values()):
                 yield number, values
+
+
+def too_long(file: str, number: int, row: dict[str, str], columns: list[Column]) -> list[Problem]:
+    """The cells of a row (typed on the command line, say) longer than their columns hold."""
+    return [Problem(file, number, c.header, f"内容有 {len(row[c.key]):,} 个字，超过最多的 {c.limit or MAX_CELL_CHARS:,} 个字")
+            for c in columns if len(row.get(c.key) or "") > (c.limit or MAX_CELL_CHARS)]
 
 
 def _csv_encoding(path: Path) -> str:
@@ -171,6 +188,7 @@ def read_workbook(path: Path, sheets: dict[str, list[Column]], problems: list[Pr
         reader = SheetReader(path, columns, sheet=name)
         problems.extend(reader.problems)
         result[name] = Sheet(reader.file, list(reader))
+        problems.extend(reader.cell_problems)
     return result
 
 

@@ -111,6 +111,8 @@ def import_claims(session: Session, cycle_id: int, path: Path, on: date) -> dict
     if reader.problems:
         raise ImportRefused(reader.problems)
     rows = list(reader)
+    if reader.cell_problems:
+        raise ImportRefused(reader.cell_problems)
     if not rows:
         raise UserError(f"{reader.file}: 没有任何认领记录")
     return claim(session, cycle_id, rows, reader.file, on)

@@ -177,6 +177,8 @@ def import_assignments(session: Session, year: int, cycle_id: int, path: Path) -
                                    leader=row.get("leader") or None, liaison=row.get("liaison") or None,
                                    goal=row.get("goal") or None, deadline=row.get("deadline") or None))
                for number, row in reader if row.get("task")]
+    if reader.cell_problems:
+        raise ImportRefused(reader.cell_problems)
     if not changes:
         raise UserError(f"{reader.file}: 没有任何任务行（“任务编号”列是空的）")
     changed = apply_changes(session, year, cycle_id, changes, reader.file)

@@ -171,6 +171,7 @@ def import_ballots(session: Session, cycle_id: int, path: Path) -> dict:
             problems.append(Problem(reader.file, number, "评议码", "评议码为空"))
         if grade and row.get("code"):
             ballots.append((number, NewBallot(row["code"].strip().upper(), row.get("task", ""), grade)))
+    problems += reader.cell_problems
     if problems:
         raise ImportRefused(problems)
     if not ballots:
@@ -335,6 +336,8 @@ def record_objection(session: Session, cycle_id: int, subject_code: str, submitt
         raise UserError("评议结果还没有公示，暂不受理异议")
     if not submitted_by.strip() or not content.strip():
         raise UserError("请填写异议人（--by）和异议内容（--content）")
+    if len(submitted_by.strip()) > 64:
+        raise UserError(f"异议人（--by）最多 64 个字，现在有 {len(submitted_by.strip())} 个字")
     task = session.scalars(select(Task).where(Task.cycle_id == cycle_id, Task.code == subject_code)).first()
     person = None if task else session.scalars(select(Person).where(Person.code == subject_code)).first()
     if task is None and (person is None or person.community_id is None):

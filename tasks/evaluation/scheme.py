@@ -26,7 +26,7 @@ DEFAULT_POINTS = {Grade.excellent: 95.0, Grade.good: 80.0, Grade.fair: 65.0, Gra
 ITEMS, GROUPS, GRADES = "评议项目", "评议主体", "等次分值"
 SHEETS = {
     ITEMS: [Column("code", "编号", ("code",), True), Column("category", "类别", ("category",), True),
-            Column("name", "评议项目", ("item", "name"), True)],
+            Column("name", "评议项目", ("item", "name"), True, limit=128)],
     GROUPS: [Column("group", "评议主体", ("group",), True), Column("weight", "权重", ("weight",), True),
              Column("quorum", "最少票数", ("quorum",), True)],
     GRADES: [Column("grade", "等次", ("grade",), True), Column("points", "分值", ("points",), True)],

@@ -20,7 +20,7 @@ AGENDA_COLUMNS = [
     Column("id", "编号", ("id",), True), Column("source_kind", "来源类别", ("source",)), Column("channel", "渠道", ("channel",)),
     Column("submitter", "提出人", ("submitter",)), Column("content", "内容", ("content",)), Column("date", "日期", ("date",)),
     Column("similar", "相近建议", ("similar",)), Column("decision", "决定", ("decision",)),
-    Column("category", "任务类别", ("category",)), Column("title", "任务名称", ("title",)),
+    Column("category", "任务类别", ("category",)), Column("title", "任务名称", ("title",), limit=255),
     Column("merge_into", "并入任务", ("merge into",)), Column("reason", "理由", ("reason",)),
 ]
 MEETING_COLUMNS = [Column("item", "项目", ("item",), True), Column("value", "内容", ("value",))]
@@ -66,6 +66,7 @@ def _read_meeting(session: Session, path: Path, problems: list[Problem]) -> Meet
     reader = SheetReader(path, MEETING_COLUMNS, sheet=MEETING)
     problems.extend(reader.problems)
     values = {row["item"]: (number, row.get("value", "")) for number, row in reader}
+    problems.extend(reader.cell_problems)
     number, code = values.get("社区", (2, ""))
     community = session.scalars(select(Community).where((Community.code == code) | (Community.name == code))).first()
     if community is None:
@@ -95,6 +96,8 @@ def import_decisions(session: Session, cycle_id: int, path: Path) -> dict:
     if meeting is None or problems:
         raise ImportRefused(problems)
     rows = [(number, row) for number, row in reader]
+    if reader.cell_problems:
+        raise ImportRefused(reader.cell_problems)
     opinions = {o.id: o for o in session.scalars(select(Opinion).where(
         Opinion.cycle_id == cycle_id, Opinion.community_id == meeting.community.id))}
     codes = set(session.scalars(select(Task.code).where(Task.cycle_id == cycle_id, Task.community_id == meeting.community.id)))

@@ -17,8 +17,8 @@ from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_templ
 SHEET = "意见建议"
 COLUMNS = [
     Column("community", "社区", ("community",), True), Column("source_kind", "来源类别", ("source", "source kind"), True),
-    Column("channel", "渠道", ("channel",), True), Column("submitter", "提出人", ("submitter", "name")),
-    Column("contact", "联系方式", ("contact", "email", "phone")), Column("content", "内容", ("content", "text", "suggestion"), True),
+    Column("channel", "渠道", ("channel",), True), Column("submitter", "提出人", ("submitter", "name"), limit=64),
+    Column("contact", "联系方式", ("contact", "email", "phone"), limit=255), Column("content", "内容", ("content", "text", "suggestion"), True),
     Column("date", "日期", ("date",), True),
 ]
 CHUNK = 5000
@@ -87,6 +87,7 @@ def import_opinions(session: Session, cycle_id: int, year: int, path: Path) -> d
         if len(problems) >= 1000:
             problems.append(Problem(reader.file, number, "", "问题太多，只列出前 1000 处"))
             break
+    problems += reader.cell_problems
     if problems:
         raise ImportRefused(problems)
     if not count:

@@ -8,7 +8,8 @@ from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle
 from lianchuang.tasks.opinions.agenda import import_decisions, write_agenda
 from lianchuang.tasks.opinions.rules import record_opinions
-from lianchuang.tasks.opinions.sheets import OpinionRows, coverage, import_opinions, write_opinion_template
+from lianchuang.tasks.opinions.sheets import COLUMNS, OpinionRows, coverage, import_opinions, write_opinion_template
+from lianchuang.tasks.sheets import too_long
 
 
 def opinion_template(year: int, communities: list[str] | None, path: Path) -> None:
@@ -29,6 +30,7 @@ def add_opinion(year: int, row: dict) -> bool:
     problems = []
     with session_scope() as session:
         opinion = OpinionRows(session, year).parse(COMMAND_LINE, 0, row, problems)
+        problems += too_long(COMMAND_LINE, 0, row, COLUMNS)
         if problems:
             raise ImportRefused(problems)
         new = record_opinions(session, ensure_cycle(session, year).id, [opinion])

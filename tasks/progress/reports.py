@@ -165,6 +165,8 @@ def import_progress(session: Session, cycle_id: int, year: int, path: Path) -> d
     if reader.problems:
         raise ImportRefused(reader.problems)
     rows = [(number, row) for number, row in reader if row.get("percent") or row.get("date") and row.get("note")]
+    if reader.cell_problems:
+        raise ImportRefused(reader.cell_problems)
     if not rows:
         raise UserError(f"{reader.file}: 没有填写任何进度（“完成百分比”列是空的）")
     reports, moved = check_reports(session, cycle_id, year, reader.file, rows)

@@ -94,3 +94,29 @@ def test_a_csv_cell_over_the_csv_modules_limit_and_a_nul_byte_do_not_crash(setti
         from lianchuang.models import Opinion
 
         assert all("\x00" not in (o.submitter_name or "") for o in session.scalars(select(Opinion)))
+
+
+def test_a_name_longer_than_its_column_holds_is_refused_with_its_cell_and_the_limit(settings, district, tmp_path):
+    path = tmp_path / "org.xlsx"
+    write_org_template(path)
+    fill_in_samples(path)
+    book = load_workbook(path)
+    book["人员"].cell(2, 2).value = "名" * 10_000
+    book.save(path)
+    with session_scope() as session, pytest.raises(ImportRefused) as refused:
+        parse_workbook(session, path)
+    [problem] = [p for p in refused.value.problems if p.column == "姓名"]
+    assert problem.row == 2 and "64" in problem.reason and "10,000" in problem.reason
+
+
+def test_a_suggestion_typed_with_a_huge_name_or_content_is_refused_not_crashed(settings, district):
+    from lianchuang.models import Community
+    from lianchuang.tasks.opinions.use_cases import add_opinion
+
+    with session_scope() as session:
+        name = session.scalars(select(Community.name).order_by(Community.code)).first()
+    row = dict(community=name, source_kind="社区群众", channel="入户", submitter="王" * 65, contact="", content="长" * 10_001,
+               date=f"{YEAR}-01-05")
+    with pytest.raises(ImportRefused) as refused:
+        add_opinion(YEAR, row)
+    assert {p.column for p in refused.value.problems} >= {"提出人", "内容"}
