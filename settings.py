@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # The scheduled monthly ranking waits for the district coordinator's approval in the Prefect UI
     # unless this is set.
     auto_approve: bool = False
+    # Imports: a workbook or CSV is refused past these (a decompression bomb within seconds).
+    import_max_rows: int = Field(default=200_000, ge=1)
+    import_max_unpacked_mb: int = Field(default=300, ge=1)
     # Who is at the keyboard, as the audit log and corrections record it; unset: the login name.
     actor: str | None = Field(default=None, max_length=64)
 

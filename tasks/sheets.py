@@ -12,9 +12,11 @@ from datetime import date
 from pathlib import Path
 
 from lianchuang.errors import Problem, UserError
+from lianchuang.settings import get_settings
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_CELL_CHARS = 10_000  # a cell of a Text column: a suggestion, a goal, a note
+MAX_COLUMNS = 100  # no template has half as many; a row of a million cells is not read
 INSTRUCTIONS = "填写说明"  # the sheet of notes and samples; no import reads it
 
 
@@ -94,6 +96,7 @@ def _check_file(path: Path) -> None:
 def _open_book(path: Path):
     from openpyxl import load_workbook
 
+    _check_archive(path)
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception:  # zipfile.BadZipFile, InvalidFileException, KeyError...: not a workbook at all
@@ -127,8 +130,12 @@ class SheetReader:
             return
         book = _open_book(self.path)
         try:
-            sheet = book[self.sheet] if self.sheet else book.worksheets[0]
-            yield from sheet.iter_rows(values_only=True)
+            sheet = book[self.sheet] if self.sheet else next((s for s in book.worksheets if s.sheet_state == "visible"),
+                                                             book.worksheets[0])
+            if sheet.sheet_state != "visible":  # stale rows someone hid are never read silently
+                raise UserError(f"{self.path.name}: 工作表“{sheet.title}”是隐藏的。请在 Excel 或 WPS 中取消隐藏并核对，"
+                                f"或删除它，再导入")
+            yield from sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
         finally:
             book.close()
 
@@ -139,7 +146,10 @@ class SheetReader:
         next(raw, None)
         self.cell_problems = []
         limits = {c.key: (c.limit or MAX_CELL_CHARS, c.header) for c in self.columns}
+        most = get_settings().import_max_rows + 1
         for number, cells in enumerate(raw, start=2):
+            if number > most:
+                raise UserError(f"{self.file}: 超过 {most - 1:,} 行，请拆分后分批导入（或调整 LIANCHUANG_IMPORT_MAX_ROWS）")
             values = {key: _cell_text(cells[i]) if i < len(cells) else "" for i, key in self.mapping.items()}
             for key, text in values.items():
                 if len(text) > limits[key][0] and len(self.cell_problems) < 1000:
@@ -155,22 +165,61 @@ def too_long(file: str, number: int, row: dict[str, str], columns: list[Column])
             for c in columns if len(row.get(c.key) or "") > (c.limit or MAX_CELL_CHARS)]
 
 
+def _check_archive(path: Path) -> None:
+    """An XLSX is a zip archive: refuse one that unpacks to more than the import_max_unpacked_mb
+    setting, by the sizes it declares and then by the bytes it really unpacks to (a declared size
+    can lie), before any XML parser sees it: a 4 MB file unpacking to 1 GB is refused in seconds."""
+    import zipfile
+
+    from lianchuang.settings import get_settings
+
+    limit = get_settings().import_max_unpacked_mb * 1024 * 1024
+    refused = UserError(f"{path.name}: 解压后超过 {limit // 1024 // 1024} MB，不像是正常的表格（可能是“压缩炸弹”），"
+                        f"请拆分后分批导入，或调整 LIANCHUANG_IMPORT_MAX_UNPACKED_MB")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if sum(member.file_size for member in members) > limit:
+                raise refused
+            unpacked = 0
+            for member in members:
+                with archive.open(member) as stream:
+                    while block := stream.read(1 << 20):
+                        unpacked += len(block)
+                        if unpacked > limit:
+                            raise refused
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError):
+        raise UserError(f"{path.name}: 不是有效的 Excel（.xlsx）文件，请用 Excel 或 WPS 另存为 .xlsx 或 CSV") from None
+
+
 def _csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) or GB18030, as Chinese Excel and WPS save CSV; checked on the whole
-    file in blocks, so a GBK character deep in the file is not missed."""
+    """UTF-8 (with or without BOM); else what charset-normalizer finds between GB18030 (GBK, as
+    Chinese Excel and WPS save CSV) and Big5 (traditional characters, from Hong Kong or Taiwan
+    software), read off the first megabyte and then checked on the whole file. Anything else is
+    refused rather than imported as mojibake."""
     with path.open("rb") as handle:
-        head = handle.read(4)
-    if b"\x00" in head:
+        head = handle.read(1 << 20)
+    if b"\x00" in head[:4]:
         raise UserError(f"{path.name}: 不是文本格式的 CSV 文件（可能是 UTF-16 或二进制文件），请另存为 CSV UTF-8 或 .xlsx")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            with path.open(encoding=encoding) as handle:
-                while handle.read(1 << 20):
-                    pass
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    raise UserError(f"{path.name}: 无法识别文件编码（既不是 UTF-8 也不是 GBK），请另存为 CSV UTF-8 或 .xlsx")
+    if _decodes_whole(path, "utf-8-sig"):
+        return "utf-8-sig"
+    from charset_normalizer import from_bytes
+
+    sample = head[:head.rfind(b"\n") + 1] or head  # whole lines: a character cut at the end is not a fault
+    best = from_bytes(sample, cp_isolation=["gb18030", "big5"]).best()
+    if best is not None and _decodes_whole(path, best.encoding):
+        return best.encoding
+    raise UserError(f"{path.name}: 无法识别文件编码（不是 UTF-8、GBK 或 Big5），请另存为 CSV UTF-8 或 GBK，或 .xlsx")
+
+
+def _decodes_whole(path: Path, encoding: str) -> bool:
+    try:
+        with path.open(encoding=encoding) as handle:
+            while handle.read(1 << 20):
+                pass
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def read_workbook(path: Path, sheets: dict[str, list[Column]], problems: list[Problem]) -> dict[str, Sheet]:

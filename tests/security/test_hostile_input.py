@@ -120,3 +120,70 @@ def test_a_suggestion_typed_with_a_huge_name_or_content_is_refused_not_crashed(s
     with pytest.raises(ImportRefused) as refused:
         add_opinion(YEAR, row)
     assert {p.column for p in refused.value.problems} >= {"提出人", "内容"}
+
+
+def test_a_decompression_bomb_is_refused_within_seconds(settings, district, tmp_path):
+    import time
+    import zipfile
+
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.opinions.sheets import import_opinions
+    from lianchuang.errors import UserError
+
+    path = tmp_path / "bomb.xlsx"  # a sheet of 400 MB of blanks, about 400 KB packed
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            for _ in range(400):
+                sheet.write(b" " * (1 << 20))
+    started = time.monotonic()
+    with session_scope() as session, pytest.raises(UserError, match="解压后超过 300 MB"):
+        import_opinions(session, ensure_cycle(session, YEAR).id, YEAR, path)
+    assert time.monotonic() - started < 15
+
+
+def test_a_hidden_sheet_is_never_read_silently(settings, district, tmp_path):
+    from openpyxl import Workbook
+
+    from lianchuang.errors import UserError
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.opinions.sheets import import_opinions
+
+    book = Workbook()
+    stale = book.active
+    stale.title, stale.sheet_state = "意见建议", "hidden"
+    stale.append(["社区", "来源类别", "渠道", "提出人", "联系方式", "内容", "日期"])
+    book.create_sheet("新表").append(["社区"])
+    book.active = 1
+    book.save(tmp_path / "hidden.xlsx")
+    with session_scope() as session, pytest.raises(UserError, match="隐藏"):
+        import_opinions(session, ensure_cycle(session, YEAR).id, YEAR, tmp_path / "hidden.xlsx")
+
+
+@pytest.mark.parametrize("encoding", ["big5", "gb18030", "utf-8-sig"])
+def test_a_csv_in_big5_gbk_or_utf8_is_read_as_written_never_as_mojibake(settings, district, tmp_path, encoding):
+    from lianchuang.models import Community, Opinion
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.opinions.sheets import import_opinions
+
+    with session_scope() as session:
+        code = session.scalars(select(Community.code).order_by(Community.code)).first()
+    # English headers and a community code: Big5 has no simplified characters such as 区
+    text = f"community,source kind,channel,submitter,contact,content,date\n{code},residents,door_to_door,陳大文,,建議加強夜間巡邏,{YEAR}-01-05\n"
+    path = tmp_path / "o.csv"
+    path.write_bytes(text.encode(encoding))
+    with session_scope() as session:
+        import_opinions(session, ensure_cycle(session, YEAR).id, YEAR, path)
+    with session_scope() as session:
+        assert session.scalars(select(Opinion.submitter_name)).all() == ["陳大文"]
+
+
+def test_a_latin1_csv_is_refused_with_what_to_do(settings, district, tmp_path):
+    from lianchuang.errors import UserError
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.opinions.sheets import import_opinions
+
+    path = tmp_path / "o.csv"
+    path.write_bytes("社区,内容\nJosé,café crème\n".encode("utf-8").replace("é".encode(), b"\xe9").replace("è".encode(), b"\xe8"))
+    with session_scope() as session, pytest.raises(UserError, match="UTF-8 或 GBK"):
+        import_opinions(session, ensure_cycle(session, YEAR).id, YEAR, path)
