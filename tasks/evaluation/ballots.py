@@ -119,10 +119,8 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
     problems, rows, seen = [], [], {}
     for number, ballot in ballots:
         evaluator, task = evaluators.get(ballot.code), tasks.get(ballot.task_code)
-        if evaluator is None:
-            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 不存在"))
-        elif evaluator.used_at is not None:
-            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 已经使用过，不能再用"))
+        if evaluator is None or evaluator.used_at is not None:  # one message: a guess learns nothing
+            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 无效或已经用过"))
         elif task is None or task.community_id != evaluator.community_id:
             problems.append(Problem(file, number, "任务编号", f"评议码 {ballot.code} 不能评议任务 {ballot.task_code}（不是本社区的任务）"))
         elif (ballot.code, ballot.task_code) in seen:
@@ -133,10 +131,24 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
                              grade=ballot.grade))
     if problems:
         raise ImportRefused(problems)
-    inserted = insert_ignoring_duplicates(session, Ballot, rows, ["evaluator_id", "task_id"])
-    for chunk in chunked(sorted({row["evaluator_id"] for row in rows})):
-        session.execute(update(Evaluator).where(Evaluator.id.in_(chunk)).values(used_at=clock.now()))
-    return inserted
+    _use_codes(session, sorted({row["evaluator_id"] for row in rows}))
+    return insert_ignoring_duplicates(session, Ballot, rows, ["evaluator_id", "task_id"])
+
+
+def _use_codes(session: Session, evaluator_ids: list[int]) -> None:
+    """Mark the codes used, each only if still unused (a compare-and-set in the database): of two
+    sittings with one code at the same moment, the second finds it used and records nothing."""
+    from sqlalchemy.exc import OperationalError
+
+    now, claimed = clock.now(), 0
+    try:
+        for chunk in chunked(evaluator_ids):
+            claimed += session.execute(update(Evaluator).where(Evaluator.id.in_(chunk), Evaluator.used_at.is_(None))
+                                       .values(used_at=now).execution_options(synchronize_session="fetch")).rowcount
+    except OperationalError:  # SQLite: another sitting wrote first ("database is locked")
+        claimed = -1
+    if claimed != len(evaluator_ids):
+        raise UserError("评议码刚刚在别处用过了（同时有两次投票）：这次的选票没有记录。请核对后重试")
 
 
 BALLOT_COLUMNS = [Column("code", "评议码", ("code",), True), Column("task", "任务编号", ("task",), True),

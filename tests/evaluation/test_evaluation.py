@@ -54,7 +54,7 @@ def test_a_code_cannot_be_used_twice_nor_for_another_community_nor_twice_on_one_
     assert [(p.row, p.column) for p in refused.value.problems] == [(2, "任务编号"), (4, "任务编号")]
     assert "不是本社区的任务" in refused.value.problems[0].reason
     assert vote(session, cycle, (head, own, Grade.good)) == 1
-    with pytest.raises(ImportRefused, match="已经使用过"):
+    with pytest.raises(ImportRefused, match="无效或已经用过"):
         vote(session, cycle, (head, own, Grade.poor))
 
 
@@ -237,3 +237,32 @@ def test_slips_give_each_evaluator_not_yet_voted_a_ballot_without_a_name(opened,
     voters = [e.person_id for e in everyone if e.group != EvaluatorGroup.joint_head]  # the head collects: named as such
     names = session.scalars(select(Person.name).where(Person.id.in_(voters))).all()
     assert names and not any(name in page for name in names)  # a slip never names its evaluator
+
+
+def test_two_sittings_with_one_code_at_once_record_one_ballot_sheet_and_refuse_the_other(opened, session):
+    import threading
+
+    from lianchuang.models import Ballot
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.evaluation.use_cases import vote as vote_by_code
+
+    cycle, (first, *_) = opened
+    code, task = evaluators(session, first, EvaluatorGroup.joint_head)[0].code, task_of(session, first).code
+    session.commit()  # the sittings run in sessions of their own
+    start, outcomes = threading.Barrier(4), []
+
+    def sitting(grade):
+        start.wait()
+        try:
+            outcomes.append(vote_by_code(YEAR, [(1, NewBallot(code, task, grade))]))
+        except UserError as refused:
+            outcomes.append(str(refused))
+
+    threads = [threading.Thread(target=sitting, args=(g,)) for g in (Grade.excellent, Grade.poor, Grade.good, Grade.fair)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, outcomes))[0] == "1" and outcomes.count(1) == 1, outcomes  # one sitting recorded, three refused
+    with session_scope() as session:
+        assert len(session.scalars(select(Ballot)).all()) == 1
