@@ -78,7 +78,8 @@ def _table(headers: tuple, rows: tuple, label_columns: tuple, empty: str, html: 
     header, *body = str(escape(text)).split("\x01")
     header = "<tr><th>" + header.replace("\x00", "</th><th>") + "</th></tr>\n"
     body = "".join("<tr><td>" + row.replace("\x00", "</td><td>") + "</td></tr>\n" for row in body)
-    return Markup(f"<table>{header}{body}</table>")
+    # On a phone a wide table scrolls sideways inside its own box; the page keeps the screen's width.
+    return Markup(f'<div class="scroll" style="overflow-x:auto;-webkit-overflow-scrolling:touch"><table>{header}{body}</table></div>')
 
 
 def _joined(lines: list) -> str:

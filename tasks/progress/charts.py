@@ -66,11 +66,13 @@ def bar_chart(title: str, bars: list[tuple[str, float]]) -> bytes:
     from matplotlib.transforms import Affine2D
     from PIL import Image
 
-    row, top, bottom, width, dpi = 0.28, 0.5, 0.2, 6.4, 90  # inches, dots per inch
+    # Drawn at a phone's width (378 px), so an email shows it at its own size with 14-15 px text,
+    # not shrunk to half on the screen most coordinators read it on.
+    row, top, bottom, width, dpi = 0.34, 0.5, 0.2, 4.2, 90  # inches, dots per inch
     height = top + row * len(bars) + bottom
     figure = Figure(figsize=(width, height), dpi=dpi)
     canvas = FigureCanvasAgg(figure)
-    left, span = 0.22 * width * dpi, 0.66 * width * dpi  # the bar area, in pixels
+    left, span = 0.40 * width * dpi, 0.46 * width * dpi  # the bar area, in pixels
     texts, boxes = [], []  # outlines in pixels, drawn as two patches (one per colour): fewer artists
 
     def write(text: str, points: float, x: float, y: float, align: str) -> None:
@@ -81,14 +83,14 @@ def bar_chart(title: str, bars: list[tuple[str, float]]) -> bytes:
             x -= {"left": 0, "right": length, "center": length / 2}[align]
             texts.append(outline.transformed(Affine2D().translate(x, y - 0.38 * size)))
 
-    write(title, 11, width * dpi / 2, (height - 0.3) * dpi, "center")
+    write(title, 12, width * dpi / 2, (height - 0.3) * dpi, "center")
     for index, (name, score) in enumerate(bars):
         y, length = (height - top - row * (index + 0.5)) * dpi, span * max(score, 0) / 100
         half = 0.36 * row * dpi
         boxes.append(Outline([(left, y - half), (left + length, y - half), (left + length, y + half), (left, y + half),
                               (left, y - half)], closed=True))
-        write(name if len(name) <= 10 else name[:9] + "…", 9, left - 0.06 * dpi, y, "right")  # fits left of the bars
-        write(f"{score:.1f}", 8, left + length + 0.06 * dpi, y, "left")
+        write(name if len(name) <= 8 else name[:7] + "…", 11, left - 0.06 * dpi, y, "right")  # fits left of the bars
+        write(f"{score:.1f}", 10, left + length + 0.06 * dpi, y, "left")
     for outlines, colour in ((boxes, "#e8a0a0"), (texts, "#222222")):
         if outlines:
             figure.patches.append(PathPatch(Outline.make_compound_path(*outlines), transform=Affine2D(),

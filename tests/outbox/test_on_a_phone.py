@@ -1,0 +1,64 @@
+"""Every kind of email as a phone shows it (390 px wide), in headless Chromium: nothing runs off the
+screen sideways (a wide table scrolls inside its own box), the Chinese is drawn with a CJK font,
+and the ranking's chart is shown. Screenshots are kept for a person to look at: into
+LIANCHUANG_SCREENSHOTS if set, else the test's folder."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lianchuang.tasks.demo.samples import SAMPLES
+from lianchuang.tasks.outbox.rendering import render_notice
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM and os.environ.get("LIANCHUANG_REQUIRE_BROWSER"):
+    raise RuntimeError("LIANCHUANG_REQUIRE_BROWSER is set but chromium is not installed")
+pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+PHONE = {"width": 390, "height": 844}
+DISTRICT_ROWS = [[rank, (rank + 1) // 2, f"第{rank}号示范社区", 90 - rank, 92.3 - rank, 72.7, 30, rank % 4]
+                 for rank in range(1, 26)]  # a district's 25 communities, long names
+
+
+def pages(folder: Path) -> dict[str, Path]:
+    from lianchuang.tasks.progress.charts import bar_chart
+
+    chart = folder / "chart.png"
+    chart.write_bytes(bar_chart("列东街道 2026年10月 社区得分", [(row[2], row[3]) for row in DISTRICT_ROWS[:8]]))
+    written = {}
+    contexts = {name: sample for name, sample in SAMPLES.items()}
+    contexts["ranking-district"] = SAMPLES["ranking"] | dict(scope="district", scope_name="全区", rows=DISTRICT_ROWS, chart=True)
+    contexts["ranking-community"] = SAMPLES["ranking"] | dict(chart=True)
+    for name, context in contexts.items():
+        template = name.split("-")[0]
+        html = render_notice(template, {"recipient": "王明", **context}, "zh_CN").html
+        written[name] = folder / f"email-{name}.html"
+        written[name].write_text(html.replace("cid:chart", chart.name), encoding="utf-8")
+    return written
+
+
+def test_every_email_fits_a_phone_draws_chinese_and_shows_its_chart(settings, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("LIANCHUANG_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport=PHONE)
+        for name, path in pages(tmp_path).items():
+            page.goto(path.as_uri())
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{name} runs off a phone's screen ({width} px)"
+            cdp = page.context.new_cdp_session(page)
+            root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+            heading = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
+            cdp.send("CSS.enable")
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": heading})["fonts"]
+            assert any("CJK" in f["familyName"] and f["glyphCount"] for f in fonts), f"{name}: {fonts}"
+            images = page.eval_on_selector_all("img", "images => images.map(i => [i.naturalWidth, i.getBoundingClientRect().width])")
+            assert all(natural > 0 and 0 < shown <= PHONE["width"] for natural, shown in images), (name, images)
+            if name.startswith("ranking-"):
+                assert images, f"{name} shows no chart"
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        browser.close()
