@@ -111,7 +111,9 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     pages = 1
     if touched is None and open_data:  # the open data covers the whole year: refreshed with the whole board
         pages += publish_open_data(session, cycle_id, year, out_dir)
-    _write(out_dir / "index.html", "board/index.html", year=year, districts=districts, open_data=touched is None or (out_dir / "data.html").exists())
+    _write(out_dir / "index.html", "board/index.html", year=year, open_data=touched is None or (out_dir / "data.html").exists(),
+           districts=[_at_a_glance(district, latest_rank, published, awards) for district in districts],
+           corrected=corrected)
     for district in districts:
         for street in district.streets:
             if touched is not None and not touched & {c.id for c in street.communities}:
@@ -134,6 +136,21 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                        award=awards.get(community.id), objection_deadline=cycle.objection_deadline)
                 pages += 1
     return pages
+
+
+def _at_a_glance(district: District, latest_rank: dict, published: dict, awards: dict) -> dict:
+    """The index's view of a district: its streets, the latest ranking's top ten, how many
+    communities have published their commitments, and the award's winners."""
+    communities = [(street, c) for street in district.streets for c in street.communities]
+    month = max((latest_rank[c.id].month for _, c in communities if c.id in latest_rank), default=None)
+    ranked = sorted(((latest_rank[c.id], street, c) for street, c in communities
+                     if c.id in latest_rank and latest_rank[c.id].month == month), key=lambda item: item[0].rank_in_district)
+    winners = sorted(((awards[c.id], street, c) for street, c in communities if c.id in awards and awards[c.id].award),
+                     key=lambda item: item[0].rank)
+    return dict(name=district.name, streets=district.streets, communities=len(communities), month=month,
+                committed=sum(1 for _, c in communities if c.id in published),
+                top=[(r.rank_in_district, c, street.name, r.score) for r, street, c in ranked[:10]],
+                winners=[(a.rank, c, a.award, f"{a.funding_yuan:,}") for a, _, c in winners])
 
 
 def publish_open_data(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:

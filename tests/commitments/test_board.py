@@ -156,3 +156,9 @@ def test_the_board_publishes_open_data_with_every_field_described(board):
     rankings = json.loads((board / "data" / "rankings.json").read_text(encoding="utf-8"))
     assert {r["month"] for r in rankings} == {3} and len(rankings) == SMALL.communities
     assert _inert("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")" and _inert("-1") == "'-1" and _inert(5) == 5
+
+
+def test_the_index_shows_the_latest_ranking_and_the_commitments(board):
+    index = (board / "index.html").read_text(encoding="utf-8")
+    assert "3月进度排名（前" in index and f"已联名公开承诺 {SMALL.communities} 个" in index
+    assert index.count('.html">') >= SMALL.communities + SMALL.streets_per_district  # each ranked community links to its page
