@@ -68,6 +68,11 @@ def print_summary(summary: dict, title: str) -> None:
     for label, value in lines:
         table.add_row(label, value)
     console.print(table)
+    if summary.get("to_print"):
+        from lianchuang.settings import get_settings
+
+        console.print(f"没有邮箱的人的通知按批次印在 {get_settings().print_dir}（每批一个日期文件夹）。"
+                      f"把上次以来新增的合成一页打印：lianchuang outbox print")
 
 
 def run_flow(flow, title: str, quiet: bool = False, **parameters) -> dict:

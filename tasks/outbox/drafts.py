@@ -9,6 +9,7 @@ from email.headerregistry import Address
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lianchuang import clock
 from lianchuang.models import Notice
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import NoticeStatus
@@ -69,7 +70,7 @@ def queue(session: Session, drafts: list[Draft]) -> int:
     keys = [d.key for d in drafts]
     for start in range(0, len(keys), 900):
         known.update(session.scalars(select(Notice.key).where(Notice.key.in_(keys[start:start + 900]))))
-    rows = []
+    rows, now = [], clock.now()
     for draft in drafts:
         if draft.key in known:
             continue
@@ -83,6 +84,7 @@ def queue(session: Session, drafts: list[Draft]) -> int:
             subject=clean_header(rendered.subject), body_text=rendered.text, body_html=rendered.html,
             message_id=message_id(draft.key), image_path=draft.image_path,
             status=NoticeStatus.queued if email else NoticeStatus.printed,
+            delivered_at=None if email else now,  # on paper: the day of its print batch
         ))
     return insert_ignoring_duplicates(session, Notice, rows, ["key"])
 

@@ -12,6 +12,16 @@ def recent_notices(status: NoticeStatus | None, year: int | None, limit: int) ->
         return outbox(session, status, year, limit)
 
 
+def collect_paper(year: int, since) -> tuple[str | None, dict[str, int]]:
+    from lianchuang import clock
+    from lianchuang.tasks.outbox.print_pages import collect_to_print, write_print_batches
+
+    with session_scope() as session:
+        write_print_batches(session, year)
+        page, counts = collect_to_print(session, year, since, clock.today())
+        return (str(page) if page else None), counts
+
+
 def notice_in_full(notice_id: int) -> dict:
     with session_scope() as session:
         notice = session.get(Notice, notice_id)

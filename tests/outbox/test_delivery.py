@@ -1,5 +1,7 @@
 import email
+import re
 from collections import Counter
+from datetime import date
 from email import policy
 
 import pytest
@@ -92,8 +94,14 @@ def test_people_without_email_get_a_printable_page(settings):
     assert statuses() == {NoticeStatus.printed: 1}
     with session_scope() as session:
         assert print_pages.write_print_batches(session, 2026) == 1
-    page = (settings.print_dir / "2026" / "区级.html").read_text(encoding="utf-8")
-    assert "王建国" in page and "签收" in page
+    [page] = (settings.print_dir / "2026").glob("*/区级.html")  # a dated folder per batch: "<day> <stage>"
+    text = page.read_text(encoding="utf-8")
+    assert "王建国" in text and "签收" in text and "请勿直接回复" not in text
+    assert re.match(r"\d{4}-\d{2}-\d{2} ", page.parent.name)
+    with session_scope() as session:
+        collected, counts = print_pages.collect_to_print(session, 2026, None, date(2026, 11, 26))
+        assert counts == {"区级": 1} and "王建国" in collected.read_text(encoding="utf-8")
+        assert print_pages.collect_to_print(session, 2026, None, date(2026, 11, 27)) == (None, {})  # nothing new since
 
 
 def test_addresses_are_checked():

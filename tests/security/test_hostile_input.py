@@ -126,9 +126,9 @@ def test_a_decompression_bomb_is_refused_within_seconds(settings, district, tmp_
     import time
     import zipfile
 
+    from lianchuang.errors import UserError
     from lianchuang.tasks.cycle import ensure_cycle
     from lianchuang.tasks.opinions.sheets import import_opinions
-    from lianchuang.errors import UserError
 
     path = tmp_path / "bomb.xlsx"  # a sheet of 400 MB of blanks, about 400 KB packed
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
