@@ -47,13 +47,9 @@ class ProgressReport(Base):
     matters_handled: Mapped[int] = mapped_column(default=0)
 
 
-class MonthlyRanking(Base):
-    """A community's published score and rank for a month. Published rows are never changed."""
+class RankingFigures:
+    """A community's figures in a month's ranking: in the version standing and in one replaced."""
 
-    __tablename__ = "monthly_ranking"
-    __table_args__ = (UniqueConstraint("cycle_id", "month", "community_id"),)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
-    month: Mapped[int]
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     score: Mapped[float] = mapped_column(Float)
     progress_score: Mapped[float] = mapped_column(Float)
@@ -63,6 +59,15 @@ class MonthlyRanking(Base):
     rank_in_street: Mapped[int]
     rank_in_district: Mapped[int]
     published_on: Mapped[date] = mapped_column(Date)
+
+
+class MonthlyRanking(RankingFigures, Base):
+    """A community's published score and rank for a month, changed only by a public correction."""
+
+    __tablename__ = "monthly_ranking"
+    __table_args__ = (UniqueConstraint("cycle_id", "month", "community_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    month: Mapped[int]
 
 
 class RankingOverdueTask(Base):
@@ -93,18 +98,9 @@ class RankingCorrection(Base):
     corrected_by: Mapped[str] = mapped_column(String(64))
 
 
-class SupersededRanking(Base):
+class SupersededRanking(RankingFigures, Base):
     """A community's row of a month's ranking as it stood before a correction replaced it."""
 
     __tablename__ = "superseded_ranking"
     __table_args__ = (UniqueConstraint("correction_id", "community_id"),)
     correction_id: Mapped[int] = mapped_column(ForeignKey("ranking_correction.id", ondelete="CASCADE"))
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    score: Mapped[float] = mapped_column(Float)
-    progress_score: Mapped[float] = mapped_column(Float)
-    on_time_score: Mapped[float] = mapped_column(Float)
-    tasks: Mapped[int]
-    overdue_tasks: Mapped[int]
-    rank_in_street: Mapped[int]
-    rank_in_district: Mapped[int]
-    published_on: Mapped[date] = mapped_column(Date)
