@@ -44,7 +44,7 @@ def test_the_whole_year_runs_every_stage(prefect_harness, settings, small_scale)
         templates = set(session.scalars(select(Notice.template).distinct()))
     assert dict(stages) == {StageStatus.done: 5 * SMALL.communities}
     assert templates == {"solicitation", "meeting", "feedback", "assignment", "commitment", "ranking", "overdue", "progress_reminder",
-                         "evaluation_invitation", "evaluation_results", "award"}
+                         "evaluation_invitation", "evaluation_results", "award", "award_summary", "fulfilment"}
     delivered = list((settings.maildir / "new").iterdir())
     assert len(delivered) == figures["notices_sent"] > 0
     assert (settings.board_dir / str(YEAR) / "index.html").exists()

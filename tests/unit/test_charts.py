@@ -6,7 +6,8 @@ from PIL import Image
 
 from lianchuang.tasks.progress.charts import bar_chart, text_outline
 
-DPI, TOP, ROW, LEFT, SPAN = 90, 0.5, 0.28, 0.22 * 6.4 * 90, 0.66 * 6.4 * 90
+DPI, TOP, ROW, WIDTH = 90, 0.5, 0.34, 4.2  # a phone's width: 378 px
+LEFT, SPAN = 0.40 * WIDTH * DPI, 0.46 * WIDTH * DPI
 
 
 def dark(pixel) -> bool:
@@ -16,7 +17,7 @@ def dark(pixel) -> bool:
 def test_each_row_has_its_name_left_of_a_bar_as_long_as_its_score_and_the_score_after_it():
     image = Image.open(io.BytesIO(bar_chart("列东街道 2026年10月 社区得分", [("江滨社区", 90.0), ("碧湖社区", 45.0)])))
     image = image.convert("RGB")
-    assert image.size == (576, round((TOP + 2 * ROW + 0.2) * DPI))
+    assert image.size == (round(WIDTH * DPI), round((TOP + 2 * ROW + 0.2) * DPI))
     for index, score in enumerate((90.0, 45.0)):
         y = round((TOP + ROW * (index + 0.5)) * DPI)
         band = [(x, yy) for x in range(image.width) for yy in range(y - 6, y + 7)]
@@ -26,7 +27,7 @@ def test_each_row_has_its_name_left_of_a_bar_as_long_as_its_score_and_the_score_
         assert name and score_text, f"row {index}: name or score missing"
         r, g, b = image.getpixel((round(end - 10), y))
         assert r > 200 and g < 190, "the bar reaches its score"
-        assert min(image.getpixel((round(end + 70), y))) > 245, "and stops there"
+        assert min(image.getpixel((min(round(end + 70), image.width - 1), y))) > 245, "and stops there"
     title = [(x, y) for x in range(image.width) for y in range(10, 35) if dark(image.getpixel((x, y)))]
     assert title and abs((min(x for x, _ in title) + max(x for x, _ in title)) / 2 - image.width / 2) < 10
 
