@@ -157,10 +157,8 @@ def preview_month(year: int, month: int) -> dict:
         cycle_id = existing_cycle(session, year).id
         if month in progress.published_months(session, cycle_id):
             return dict(published=True, table=[], missing=[])
-        scores = progress.community_scores(session, cycle_id, year, month)
+        scores = progress.ranked_scores(session, cycle_id, year, month)
         names = dict(session.execute(select(Community.id, Community.name)).all())
-        for score, rank in zip(scores, progress.competition_ranks(scores)):
-            score["rank_in_district"] = rank
         table = [{"全区名次": s["rank_in_district"], "社区": names[s["community_id"]], "得分": s["score"],
                   "逾期任务": s["overdue_tasks"]} for s in sorted(scores, key=lambda s: s["rank_in_district"])]
         return dict(published=False, table=table, missing=progress.communities_without_reports(session, cycle_id, month))

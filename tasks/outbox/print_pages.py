@@ -15,13 +15,11 @@ from lianchuang.models.enums import NoticeStatus, Stage
 from lianchuang.settings import get_settings
 from lianchuang.tasks.outbox.rendering import label, render_page
 
-FOOTER_MARKS = ("\n--\n",)  # the emails' footer ("请勿直接回复…") has no place on paper
+FOOTER_MARK = "\n--\n"  # the emails' footer ("请勿直接回复…") has no place on paper
 
 
 def paper_text(body_text: str) -> str:
-    for mark in FOOTER_MARKS:
-        body_text = body_text.split(mark)[0]
-    return body_text.strip()
+    return body_text.split(FOOTER_MARK)[0].strip()
 
 
 def paper_blocks(body_text: str) -> list[tuple[str, object]]:

@@ -182,11 +182,9 @@ def competition_ranks(items: list[dict], score_key: str = "score") -> list[int]:
     return ranks
 
 
-def publish_ranking(session: Session, cycle_id: int, year: int, month: int, published_on: date) -> bool:
-    """Compute and store the month's ranking, unless already published (then it stays frozen).
-    Returns True when this call published it."""
-    if session.scalar(select(func.count()).where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)):
-        return False
+def ranked_scores(session: Session, cycle_id: int, year: int, month: int) -> list[dict]:
+    """Every community's scores for the month with its rank in the district and in its street:
+    the rows a publication stores (also what a preview shows and a correction compares)."""
     scores = community_scores(session, cycle_id, year, month)
     for score, rank in zip(scores, competition_ranks(scores)):
         score["rank_in_district"] = rank
@@ -196,6 +194,15 @@ def publish_ranking(session: Session, cycle_id: int, year: int, month: int, publ
     for members in by_street.values():
         for score, rank in zip(members, competition_ranks(members)):
             score["rank_in_street"] = rank
+    return scores
+
+
+def publish_ranking(session: Session, cycle_id: int, year: int, month: int, published_on: date) -> bool:
+    """Compute and store the month's ranking, unless already published (then it stays frozen).
+    Returns True when this call published it."""
+    if session.scalar(select(func.count()).where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)):
+        return False
+    scores = ranked_scores(session, cycle_id, year, month)
     insert_ignoring_duplicates(session, MonthlyRanking, [
         {k: v for k, v in s.items() if k != "street_id"} | dict(cycle_id=cycle_id, month=month, published_on=published_on)
         for s in scores], ["cycle_id", "month", "community_id"])
@@ -214,6 +221,13 @@ def correct_ranking(session: Session, cycle_id: int, year: int, month: int, reas
         raise UserError(f"{year}年{month}月的排名还没有发布，不需要更正：直接发布即可（lianchuang rank --month {year}-{month:02d}）")
     if not reason.strip():
         raise UserError("更正必须说明原因：--reason \"……\"（原因会公示在公开栏，并写进更正通知）")
+    figures = ("score", "progress_score", "on_time_score", "tasks", "overdue_tasks", "rank_in_street", "rank_in_district")
+    standing = {row.community_id: tuple(getattr(row, name) for name in figures) for row in session.scalars(
+        select(MonthlyRanking).where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month))}
+    if standing == {s["community_id"]: tuple(s[name] for name in figures) for s in ranked_scores(session, cycle_id, year, month)}:
+        # A second run of the same correction (or one with nothing to correct) publishes and sends nothing.
+        raise UserError(f"按现有的进度报告重新计算，{year}年{month}月各社区的得分和名次都没有变化，不需要更正。"
+                        f"如果数据有误，先改正进度（lianchuang progress add 任务编号 --percent … --date 报告日期 --reason \"…\"），再更正")
     number = 1 + session.scalar(select(func.count()).where(RankingCorrection.cycle_id == cycle_id,
                                                            RankingCorrection.month == month))
     correction = RankingCorrection(cycle_id=cycle_id, month=month, number=number, reason=reason.strip(),

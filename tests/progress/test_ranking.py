@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 from factories import YEAR
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from lianchuang.models import Community, Milestone, MonthlyRanking, RankingOverdueTask, Task
 from lianchuang.models.enums import Category
@@ -78,6 +78,9 @@ def test_a_correction_republishes_the_month_keeps_the_earlier_version_and_notifi
     kept = {r.community_id: r.score for r in session.scalars(select(SupersededRanking))}
     assert kept[behind.community_id] == round(0.7 * 20 + 0.3 * 0, 1)  # the version published on 6 July
     assert session.scalar(select(RankingCorrection.corrected_by)) == "王明"
+    with pytest.raises(UserError, match="没有变化"):  # the same correction run again publishes and sends nothing
+        progress.correct_ranking(session, cycle.id, YEAR, 6, "列东社区6月进度录错，已核实为50%", date(YEAR, 7, 9), "王明")
+    assert session.scalar(select(func.count()).select_from(RankingCorrection)) == 1
     assert not session.scalars(select(RankingOverdueTask).where(RankingOverdueTask.month == 6)).all()
     again, charts = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
     [chart.result() for chart in charts]
