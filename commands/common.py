@@ -2,6 +2,7 @@
 check, running a flow and printing its summary, and parsing dates and months."""
 
 import os
+from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Optional
 
@@ -75,10 +76,29 @@ def print_summary(summary: dict, title: str) -> None:
                       f"把上次以来新增的合成一页打印：lianchuang outbox print")
 
 
+@contextmanager
+def _prefect_quiet_in_terminal():
+    """While a flow runs for a command, Prefect's own log lines stay out of the terminal (the run's
+    logs are in the Prefect UI): a user error is then said once, by the command, as 错误：…"""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    levels = [h.level for h in handlers]
+    for handler in handlers:
+        handler.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for handler, level in zip(handlers, levels):
+            handler.setLevel(level)
+
+
 def run_flow(flow, title: str, quiet: bool = False, **parameters) -> dict:
     """Run a flow with a spinner and print its figures (quiet: for --json, where stdout is data)."""
     ready_database()
-    with console.status(f"{title}……"):
+    with console.status(f"{title}……"), _prefect_quiet_in_terminal():
         result = flow(**parameters)
     if not quiet:
         print_summary(result, title)

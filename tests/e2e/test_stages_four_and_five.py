@@ -85,6 +85,9 @@ def test_a_coordinator_walks_stages_four_and_five_from_the_command_line(settings
     corrected = by_community(json.loads(run("rank", "--month", f"{YEAR}-01", "--correct", "--reason", reason, "--send",
                                             "--json", today=f"{YEAR}-02-10").stdout))
     assert corrected["竹林社区"]["score"] == score_by_hand([8, 5, 5, 5, 5], 1) != published["竹林社区"]["score"]
+    again = run("rank", "--month", f"{YEAR}-01", "--correct", "--reason", reason, "--send", today=f"{YEAR}-02-10", check=False)
+    said = again.stdout + again.stderr  # the same correction twice: refused once, in words, nothing sent
+    assert again.returncode != 0 and said.count("没有变化") == 1 and "| ERROR" not in said, said
     page = (settings.board_dir / str(YEAR) / "S1C2.html").read_text(encoding="utf-8")
     assert "1月（已更正）" in page and reason in page and f"更正前：得分 {published['竹林社区']['score']}" in page
 
