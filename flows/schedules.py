@@ -88,5 +88,8 @@ def deployments():
 def serve_schedules() -> None:
     from prefect import serve
 
+    from lianchuang.flows.schedule_watch import watch_in_background
+
     prefect_server_url()
+    watch_in_background()  # emails the district coordinators if the monthly run is missing or failed
     serve(*deployments())

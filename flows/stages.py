@@ -113,7 +113,11 @@ def monthly_ranking(year: int, months: list[int], send: bool = True, correction_
 @flow(name="stage-5-evaluation", flow_run_name="{year} 联合考评")
 def evaluation_stage(year: int, close: bool = False, budget: int | None = None) -> dict:
     """联合考评: invite evaluators; with close=True tally and announce the results (公示); with a
-    budget as well, award the innovation prize and allocate the funding."""
+    budget as well, award the innovation prize and allocate the funding. Started from the Prefect
+    UI, closing and allocating first wait for the district coordinator's approval."""
+    held = close and _held_in_ui(year, "close", steps.preview_close(year)["table"], "lianchuang evaluate close")
+    if held:
+        return _report(f"{year} 联合考评暂缓", held)
     summary = steps.evaluate_jointly(year, close)
     if close and budget is not None:
         summary |= steps.allocate_funding(year, budget, False)
@@ -123,9 +127,32 @@ def evaluation_stage(year: int, close: bool = False, budget: int | None = None) 
 
 @flow(name="stage-5-award", flow_run_name="{year} 创新奖与经费")
 def award_stage(year: int, budget: int, redo: bool = False) -> dict:
-    """创新奖与经费: rank communities on the year and allocate the budget to the yuan."""
+    """创新奖与经费: rank communities on the year and allocate the budget to the yuan (from the
+    Prefect UI: after the district coordinator approves the preview)."""
+    command = f"lianchuang award --budget {budget}" + (" --redo" if redo else "")
+    held = _held_in_ui(year, "award", steps.preview_award(year, budget, redo)["table"], command)
+    if held:
+        return _report(f"{year} 创新奖与经费暂缓", held)
     summary = steps.allocate_funding(year, budget, redo) | steps.deliver_notices(year, [Stage.evaluation])
     return _report(f"{year} 创新奖与经费", summary | steps.publish_board(year))
+
+
+APPROVAL_TITLES = {"close": "{year}年度联合考评的计票与结果公示", "award": "{year}年度创新奖评定和经费分配"}
+
+
+def _held_in_ui(year: int, step: str, preview: list[dict], command: str) -> dict | None:
+    """None when the step may go on: run by a CLI command, nothing new to do (an empty preview), or
+    approved in the Prefect UI. Held, the district coordinators hear why; returns that summary."""
+    from lianchuang.flows.approval import decide, started_from_ui
+
+    if not started_from_ui() or not preview:
+        return None
+    what, key = APPROVAL_TITLES[step].format(year=year), f"{step}-preview-{year}"
+    create_table_artifact(key=key, table=preview, description=f"{what}预览（未发布）")
+    approved, reason = decide(what, key)
+    if approved:
+        return None
+    return steps.hold_decision(year, step, reason, command) | steps.deliver_notices(year, [Stage.evaluation])
 
 
 @flow(name="progress-reminders", flow_run_name=_reminders_run_name)
@@ -165,7 +192,8 @@ def scheduled_monthly_ranking(year: int | None = None, month: int | None = None)
         return {"months": 0}
     create_table_artifact(key=f"ranking-preview-{year}-{month:02d}", table=preview["table"],
                           description=f"{year}年{month}月排名预览（未发布）；没有报告进度的社区：{'、'.join(preview['missing']) or '无'}")
-    approved, reason = decide(year, month, preview["missing"])
+    approved, reason = decide(f"{year}年{month}月排名", f"ranking-preview-{year}-{month:02d}",
+                              f"没有报告进度的社区：{'、'.join(preview['missing']) or '无'}。")
     if not approved:
         return _report(f"{year}年{month}月排名暂缓发布", steps.hold_ranking(year, month, reason)
                        | steps.deliver_notices(year, [Stage.progress]))

@@ -53,6 +53,17 @@ def session_scope() -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def preview_scope() -> Iterator[Session]:
+    """A transaction that is always rolled back: what a step would do, computed by the step's own
+    code (for an approval preview), with nothing kept."""
+    with Session(engine(), expire_on_commit=False) as session, session.begin() as transaction:
+        try:
+            yield session
+        finally:
+            transaction.rollback()
+
+
 def chunked(values: Iterable, size: int = 900) -> Iterator[list]:
     """Slices of a long list for `IN (...)`: SQLite allows at most 999 parameters in older builds."""
     values = list(values)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lianchuang import clock
 from lianchuang.errors import UserError
 from lianchuang.models import Community, Task
-from lianchuang.models.db import session_scope
+from lianchuang.models.db import preview_scope, session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
 from lianchuang.tasks.board import start_board
@@ -210,6 +210,54 @@ def evaluate_jointly(year: int, close: bool) -> dict:
             summary["fulfilment_notices"] = outbox.queue(session, fulfilment.year_end_drafts(session, year, cycle.id))
         audit(session, "run", "stage:evaluation", year=year, close=close)
         return summary
+
+
+@stage_task
+def preview_close(year: int) -> dict:
+    """What closing the evaluation would announce, per community (tallied, then rolled back), for
+    the district coordinator's approval."""
+    from sqlalchemy import func
+
+    from lianchuang.models import EvaluationResult
+
+    with preview_scope() as session:
+        cycle_id = existing_cycle(session, year).id
+        if evaluation.closed_on(session, cycle_id):
+            return dict(closed=True, table=[])
+        evaluation.close(session, cycle_id, clock.today())
+        rows = session.execute(
+            select(Community.name, func.count(EvaluationResult.score), func.count() - func.count(EvaluationResult.score),
+                   func.avg(EvaluationResult.score), func.sum(EvaluationResult.ballots))
+            .join(Task, Task.community_id == Community.id).join(EvaluationResult, EvaluationResult.task_id == Task.id)
+            .where(EvaluationResult.cycle_id == cycle_id).group_by(Community.id, Community.name).order_by(Community.code))
+        return dict(closed=False, table=[{"社区": name, "评出得分的任务": rated, "票数不足的任务": unrated,
+                                          "平均分": round(float(mean), 1) if mean is not None else "—", "选票": ballots or 0}
+                                         for name, rated, unrated, mean, ballots in rows])
+
+
+@stage_task
+def preview_award(year: int, budget: int, redo: bool) -> dict:
+    """The award and allocation the budget would give (computed, then rolled back), for approval."""
+    with preview_scope() as session:
+        cycle_id = existing_cycle(session, year).id
+        if award.check_can_allocate(session, cycle_id, budget, redo) is not None and not redo:
+            return dict(allocated=True, table=[])
+        names = dict(session.execute(select(Community.id, Community.name)).all())
+        rows = sorted(award.award(session, cycle_id, budget, redo), key=lambda r: (r["rank"], names[r["community_id"]]))
+        return dict(allocated=False, table=[{"名次": r["rank"], "社区": names[r["community_id"]], "综合得分": r["year_score"],
+                                             "奖项": r["award"] or "—", "经费（元）": r["funding_yuan"]} for r in rows])
+
+
+@stage_task
+def hold_decision(year: int, step: str, reason: str, command: str) -> dict:
+    """The district coordinator held a step started from the Prefect UI: nothing was done; the
+    district coordinators hear what, why and how to do it later."""
+    with session_scope() as session:
+        audit(session, "hold", "stage:evaluation", year=year, step=step, reason=reason)
+        drafts = outbox.to_district_coordinators(session, year, Stage.evaluation, "decision_held",
+                                                 period=f"{step}-{clock.now():%m%d%H%M%S}",  # each hold is news
+                                                 context=dict(year=year, step=step, reason=reason or "—", command=command))
+        return dict(hold_notices=outbox.queue(session, drafts))
 
 
 @stage_task

@@ -47,6 +47,16 @@ class Draft:
         return f"{self.year}:{self.stage}:{self.template}:{self.recipient_key}:{self.period}"
 
 
+def to_district_coordinators(session: Session, year: int | None, stage: str, template: str, period: str,
+                             context: dict) -> list[Draft]:
+    """The same notice to every district coordinator (holds, alerts)."""
+    from lianchuang.models import Person
+    from lianchuang.models.enums import Role
+
+    people = session.scalars(select(Person).where(Person.role == Role.district_coordinator).order_by(Person.code))
+    return [Draft.to_person(person, year, stage, template, period=period, context=context) for person in people]
+
+
 def clean_header(text: str) -> str:
     """No CR/LF or control characters in anything that becomes a header."""
     return _CONTROL.sub(" ", text or "").strip()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
 from lianchuang.models.enums import Role, Stage
-from lianchuang.tasks.outbox.drafts import Draft
+from lianchuang.tasks.outbox.drafts import Draft, to_district_coordinators
 from lianchuang.tasks.progress.ranking import (
     ON_TIME_WEIGHT,
     PROGRESS_WEIGHT,
@@ -155,6 +155,5 @@ def reminder_drafts(session: Session, year: int, cycle_id: int, month: int) -> l
 
 def held_drafts(session: Session, year: int, month: int, reason: str) -> list[Draft]:
     """To the district coordinators: the month's ranking was held, not published, and why."""
-    coordinators = session.scalars(select(Person).where(Person.role == Role.district_coordinator).order_by(Person.code))
-    return [Draft.to_person(person, year, Stage.progress, "ranking_held", period=f"{year}-{month:02d}",
-                            context=dict(year=year, month=month, reason=reason or "—")) for person in coordinators]
+    return to_district_coordinators(session, year, Stage.progress, "ranking_held", period=f"{year}-{month:02d}",
+                                    context=dict(year=year, month=month, reason=reason or "—"))

@@ -81,7 +81,7 @@ def demo_year(prefect_harness, settings, monkeypatch):
 def test_every_stage_runs_from_its_deployment_with_a_chinese_form(demo_year, settings, prefect_server):
     parameters = {"opinions-open": {"year": YEAR}, "opinions": {"year": YEAR}, "division": {"year": YEAR},
                   "commitments": {"year": YEAR}, "ranking": {"year": YEAR, "months": [12], "send": True},
-                  "evaluation": {"year": YEAR}, "award": {"year": YEAR, "budget": 500_000}, "deliver-outbox": {},
+                  "evaluation": {"year": YEAR}, "award": {"year": YEAR, "budget": 600_000, "redo": True}, "deliver-outbox": {},
                   "board": {"year": YEAR}}
     with serving(settings, prefect_server, f"{YEAR + 1}-02-01") as deployments:
         assert set(parameters) | {"monthly-ranking", "weekly-reminders"} <= set(deployments)
@@ -89,9 +89,14 @@ def test_every_stage_runs_from_its_deployment_with_a_chinese_form(demo_year, set
         assert form["budget"]["title"] == "经费总额（元）" and form["year"]["description"]
         finished = {}  # one at a time, as a coordinator would, and so as not to swamp a small test server
         for name, values in parameters.items():
-            finished[name] = wait_for(prefect_server, start(prefect_server, deployments[name], values),
-                                      {"COMPLETED", "FAILED", "CRASHED"})
+            run = wait_for(prefect_server, start(prefect_server, deployments[name], values), {"COMPLETED", "FAILED", "CRASHED", "PAUSED"})
+            if run["state_type"] == "PAUSED":  # a new allocation waits for the district coordinator, with its preview
+                assert name == "award" and artifact(prefect_server, f"award-preview-{YEAR}")
+                api(prefect_server, f"/flow_runs/{run['id']}/resume", {"run_input": {"approve": True, "reason": ""}})
+                run = wait_for(prefect_server, run["id"], {"COMPLETED", "FAILED", "CRASHED"})
+            finished[name] = run
     assert {name: run["state_type"] for name, run in finished.items()} == dict.fromkeys(parameters, "COMPLETED")
+    assert funding() == 600_000
     assert finished["ranking"]["name"] == f"{YEAR}年12月排名" and finished["award"]["name"] == f"{YEAR} 创新奖与经费"
     keys = {a["key"] for a in api(prefect_server, "/artifacts/filter", {}) if a.get("key")}
     assert {"stage-5-award-summary", "board-summary"} <= keys
@@ -110,6 +115,19 @@ def february_reported(district, settings, tmp_path):
 
     with clock.frozen_at(date(YEAR, 3, 2)), session_scope() as session:
         import_progress(session, existing_cycle(session, YEAR).id, YEAR, sheet)
+
+
+def artifact(server: str, key: str) -> list[dict]:
+    """The rows of the latest table artifact under `key` (empty when there is none)."""
+    found = [a for a in api(server, "/artifacts/filter", {}) if a.get("key") == key]
+    return json.loads(found[0]["data"]) if found else []
+
+
+def funding() -> int:
+    from lianchuang.models import AwardResult
+
+    with session_scope() as session:
+        return session.scalar(select(func.sum(AwardResult.funding_yuan)))
 
 
 def emails(template: str) -> int:
@@ -151,8 +169,7 @@ def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approv
     with serving(settings, prefect_server, f"{YEAR}-03-06") as deployments:
         held = start(prefect_server, deployments["monthly-ranking"], {})  # as the schedule starts it: last month
         assert wait_for(prefect_server, held, {"PAUSED"})["name"] == "上月排名（待审核）"
-        preview = [a for a in api(prefect_server, "/artifacts/filter", {}) if a.get("key") == f"ranking-preview-{YEAR}-02"]
-        assert preview and len(json.loads(preview[0]["data"])) == SMALL.communities
+        assert len(artifact(prefect_server, f"ranking-preview-{YEAR}-02")) == SMALL.communities
         api(prefect_server, f"/flow_runs/{held}/resume", {"run_input": {"approve": False, "reason": "江滨社区数据待核实"}})
         assert wait_for(prefect_server, held, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"
         assert published() == 0 and emails("ranking") == 0 and emails("ranking_held") >= 1
@@ -164,7 +181,22 @@ def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approv
                                "console-ranking-form": f"{ui}/deployments/deployment/{deployments['ranking']['id']}/run"})
         api(prefect_server, f"/flow_runs/{approved}/resume", {"run_input": {"approve": True, "reason": ""}})
         assert wait_for(prefect_server, approved, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"
-    assert published() == SMALL.communities and emails("ranking") > 0
+        assert published() == SMALL.communities and emails("ranking") > 0
+
+        closing = start(prefect_server, deployments["evaluation"], {"year": YEAR, "close": True})  # from the UI: waits too
+        assert wait_for(prefect_server, closing, {"PAUSED"})["name"] == f"{YEAR} 联合考评"
+        assert len(artifact(prefect_server, f"close-preview-{YEAR}")) == SMALL.communities
+        api(prefect_server, f"/flow_runs/{closing}/resume", {"run_input": {"approve": False, "reason": "评议票还没有收齐"}})
+        closed = wait_for(prefect_server, closing, {"COMPLETED", "FAILED", "CRASHED"})
+        assert closed["state_type"] == "COMPLETED", closed["state"]["message"]
+    assert evaluation_closed() is None and emails("decision_held") >= 1 and emails("evaluation_results") == 0
+
+
+def evaluation_closed():
+    from lianchuang.models import Cycle
+
+    with session_scope() as session:
+        return session.scalar(select(Cycle.evaluation_closed_on))
 
 
 def test_the_server_on_another_port_serves_a_ui_that_talks_to_it(settings, tmp_path):
