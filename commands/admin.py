@@ -7,9 +7,17 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from lianchuang.commands.common import JsonOption, YearOption, console, print_summary, ready_database, this_year, use
+from lianchuang.commands.common import (
+    JsonOption,
+    YearOption,
+    console,
+    fitted_table,
+    print_summary,
+    ready_database,
+    this_year,
+    use,
+)
 from lianchuang.errors import UserError
 from lianchuang.settings import get_settings
 from lianchuang.tasks.summaries import result_lines
@@ -62,7 +70,7 @@ def cycle_status(year: YearOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("社区", "街道", *(stage.label for stage in Stage))
+    table = fitted_table("社区", "街道", *(stage.label.split("·")[0] for stage in Stage))  # 80 columns: the short names
     for row in rows:
         table.add_row(row["community"], row["street"], *(StageStatus(row[stage.value]).label for stage in Stage))
     console.print(table)
@@ -84,7 +92,7 @@ def show_summary(figures: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{figures['year']} 年度“三级联创”工作概况", show_header=False)
+    table = fitted_table("", "", title=f"{figures['year']} 年度“三级联创”工作概况", show_header=False)
     for key, value in figures.items():
         table.add_row(SUMMARY_LABELS.get(key, key), f"{value:,}" if isinstance(value, int) and key != "year" else str(value))
     console.print(table)

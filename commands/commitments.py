@@ -4,10 +4,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, YearOption, console, parse_date, run_flow, this_year, use
+from lianchuang.commands.common import CommunityOption, YearOption, console, fitted_table, parse_date, run_flow, this_year, use
 from lianchuang.errors import UserError
 
 commitments_app = typer.Typer(help="阶段三：签订责任状和承诺书，联名公开承诺。", no_args_is_help=True)
@@ -38,7 +37,7 @@ def commitments_list(community: Annotated[str, typer.Option("--community", "-c",
     from lianchuang.tasks.commitments.use_cases import community_commitments
 
     name, rows = use(community_commitments, year or this_year(), community)
-    table = Table("编码", "类别", "签订方", "签字人", "签订时间", "公开日期", title=f"{name} 责任状与承诺书")
+    table = fitted_table("编码", "类别", "签订方", "签字人", "签订时间", "公开日期", title=f"{name} 责任状与承诺书")
     for row in rows:
         table.add_row(row["holder_code"], row["kind"], row["holder"], row["signed_by"] or "[red]未签[/red]",
                       row["signed_at"] or "", row["published_on"] or "")

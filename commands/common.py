@@ -59,13 +59,22 @@ def use(use_case, *args, **kwargs):
     return use_case(*args, **kwargs)
 
 
+def fitted_table(*headers: str, **options) -> Table:
+    """A table for an 80-column terminal: a long header or cell wraps inside its column (folded, as
+    Chinese has no spaces to break at), never cut to "…"."""
+    table = Table(**options)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
 def print_summary(summary: dict, title: str) -> None:
     """The figures of a run that say something: zeros are left out, so what happened stands out."""
     lines = [(label, value) for label, value in result_lines(summary) if value != "0"]
     if not lines:
         console.print(f"{title}：没有新的变化（已做过的不会重复）。")
         return
-    table = Table(title=title, show_header=False)
+    table = fitted_table("", "", title=title, show_header=False)
     for label, value in lines:
         table.add_row(label, value)
     console.print(table)

@@ -5,10 +5,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, run_flow, this_year, use
+from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, fitted_table, run_flow, this_year, use
 
 assign_app = typer.Typer(help="阶段二：分工负责项目，设岗定责。", no_args_is_help=True)
 
@@ -44,18 +43,18 @@ def assign_propose(year: YearOption = None,
 
 
 def show_balance(balance, per_unit: bool) -> None:
-    table = Table("承担任务数", "之前（单位数）", "之后（单位数）", title="各单位牵头任务数分布")
+    table = fitted_table("承担任务数", "之前（单位数）", "之后（单位数）", title="各单位牵头任务数分布")
     for load, before, after in balance.histogram():
         table.add_row(str(load), f"{before:,}", f"{after:,}")
     console.print(table)
-    figures = Table("", "单位数", "任务数", "平均", "最多", "标准差", "超出可承担数的单位", title="总体平衡")
+    figures = fitted_table("", "单位数", "任务数", "平均", "最多", "标准差", "超出可承担数的单位", title="总体平衡")
     for name, loads in (("之前", balance.before), ("之后", balance.after)):
         f = balance.figures(loads)
         figures.add_row(name, f"{f['units']:,}", f"{f['tasks']:,}", str(f["mean"]), str(f["max"]), str(f["std"]),
                         f"{f['over_capacity']:,}")
     console.print(figures)
     if per_unit:
-        units = Table("单位编码", "可承担", "之前", "之后")
+        units = fitted_table("单位编码", "可承担", "之前", "之后")
         for unit_id, code in sorted(balance.codes.items(), key=lambda item: item[1]):
             units.add_row(code, str(balance.capacity[unit_id]), str(balance.before[unit_id]), str(balance.after[unit_id]))
         console.print(units)
@@ -113,7 +112,7 @@ def tasks_check(year: YearOption = None, community: CommunityOption = None, as_j
     elif not rows:
         console.print(f"所有任务卡都已完整，可以签订并公开承诺：lianchuang commitments run --year {year}")
     else:
-        table = Table("任务编号", "社区", "任务", "缺少")
+        table = fitted_table("任务编号", "社区", "任务", "缺少")
         for row in rows:
             table.add_row(row["code"], row["community"], row["title"], "、".join(row["missing"]))
         console.print(table)
@@ -130,7 +129,7 @@ def posts_kinds() -> None:
     """列出岗位种类及其职责。"""
     from lianchuang.tasks.division.use_cases import post_kinds
 
-    table = Table("岗位", "职责", "突发事件")
+    table = fitted_table("岗位", "职责", "突发事件")
     for name, duty, emergency in use(post_kinds):
         table.add_row(name, duty, "是" if emergency else "")
     console.print(table)
@@ -153,7 +152,7 @@ def posts_list(community: Annotated[str, typer.Option("--community", "-c", help=
     from lianchuang.tasks.division.use_cases import community_posts
 
     name, rows = use(community_posts, year or this_year(), community)
-    table = Table("岗位", "人数", "在岗人员", title=f"{name} 设岗定责")
+    table = fitted_table("岗位", "人数", "在岗人员", title=f"{name} 设岗定责")
     for row in rows:
         table.add_row(row["kind"] + ("（临时）" if row["temporary"] else ""), f"{len(row['holders'])}/{row['capacity']}",
                       "、".join(row["holders"]))
@@ -203,7 +202,7 @@ def posts_emergency(community: Annotated[str, typer.Option("--community", "-c", 
     summary = run_flow(emergency_posts, "临时设岗", year=year or this_year(), community=community, kind=kind,
                        capacity=capacity, situation=situation)
     if summary["to_call"]:
-        table = Table("姓名", "社区", "电话", title=f"没有邮箱、请立即电话或上门通知的 {len(summary['to_call'])} 人")
+        table = fitted_table("姓名", "社区", "电话", title=f"没有邮箱、请立即电话或上门通知的 {len(summary['to_call'])} 人")
         for person in summary["to_call"]:
             table.add_row(person["name"], person["community"], person["phone"] or "（无，请上门）")
         console.print(table)

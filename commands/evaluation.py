@@ -5,10 +5,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import EvaluationYearOption, JsonOption, console, parse_date, run_flow, use
+from lianchuang.commands.common import EvaluationYearOption, JsonOption, console, fitted_table, parse_date, run_flow, use
 from lianchuang.errors import UserError
 
 evaluate_app = typer.Typer(help="阶段五：年底联合考评、创新奖与经费。", no_args_is_help=True)
@@ -135,7 +134,7 @@ def evaluate_explain(subject: Annotated[str, typer.Argument(help="任务编号�
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    table = Table("评议主体", "评议人（票数）", "最少人数", "各等次票数", "平均分", "权重", "折算权重", title=result["subject"])
+    table = fitted_table("评议主体", "评议人（票数）", "最少人数", "各等次票数", "平均分", "权重", "折算权重", title=result["subject"])
     for g in result["groups"]:
         grades = "、".join(f"{k}{v}" for k, v in g["by_grade"].items() if v) if g["by_grade"] else "（不足3票，不列出）"
         mean = f"{g['mean']}" + ("（去掉最高、最低各1票）" if g["trimmed"] else "")
@@ -166,7 +165,7 @@ def evaluate_objections(year: EvaluationYearOption = None) -> None:
     from lianchuang.tasks.evaluation.use_cases import objections
 
     rows = use(objections, year or clock.evaluation_year())
-    table = Table("编号", "社区", "对象", "异议人", "内容", "收到日期", "公示期内")
+    table = fitted_table("编号", "社区", "对象", "异议人", "内容", "收到日期", "公示期内")
     for o in rows:
         table.add_row(str(o["id"]), o["community"], o["subject"], o["by"], o["content"], o["received_on"],
                       "是" if o["within_deadline"] else "[red]逾期[/red]")
@@ -189,7 +188,7 @@ def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("名次", "社区", "综合得分", "奖项", "经费（元）", title=f"{year}年度 创新奖与党建工作经费")
+    table = fitted_table("名次", "社区", "综合得分", "奖项", "经费（元）", title=f"{year}年度 创新奖与党建工作经费")
     for row in rows:
         table.add_row(str(row["rank"]), row["community"], f"{row['year_score']:.1f}", row["award"] or "", f"{row['funding_yuan']:,}")
     console.print(table)

@@ -5,10 +5,19 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, parse_date, run_flow, this_year, use
+from lianchuang.commands.common import (
+    CommunityOption,
+    JsonOption,
+    YearOption,
+    console,
+    fitted_table,
+    parse_date,
+    run_flow,
+    this_year,
+    use,
+)
 from lianchuang.models.enums import UnitKind
 
 opinions_app = typer.Typer(help="阶段一：分类征求意见，联席议事决策。", no_args_is_help=True)
@@ -91,7 +100,7 @@ def opinions_report(year: YearOption = None, as_json: JsonOption = False) -> Non
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("社区", "各类来源的建议", "议定情况", "未征求", "征求了未回应")
+    table = fitted_table("社区", "各类来源的建议", "议定情况", "未征求", "征求了未回应")
     for row in rows:
         heard = " ".join(f"{UnitKind(k).label}{n}" for k, n in row["by_source_kind"].items())
         silent = [k for k in row["kinds_asked"] if k in row["kinds_not_heard"]]

@@ -5,9 +5,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from lianchuang.commands.common import JsonOption, console, this_year, use
+from lianchuang.commands.common import JsonOption, console, fitted_table, this_year, use
 
 org_app = typer.Typer(help="组织架构：导入区、街道、社区、单位和人员。", no_args_is_help=True)
 
@@ -43,7 +42,7 @@ def org_list(as_json: JsonOption = False) -> None:
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("区", "街道", "社区编码", "社区", "单位数", "人员数")
+    table = fitted_table("区", "街道", "社区编码", "社区", "单位数", "人员数")
     for row in rows:
         table.add_row(row["district"], row["street"], row["code"], row["community"], str(row["units"]), str(row["people"]))
     console.print(table)

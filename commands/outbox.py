@@ -5,9 +5,18 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from lianchuang.commands.common import JsonOption, YearOption, console, parse_date, run_flow, set_locale, this_year, use
+from lianchuang.commands.common import (
+    JsonOption,
+    YearOption,
+    console,
+    fitted_table,
+    parse_date,
+    run_flow,
+    set_locale,
+    this_year,
+    use,
+)
 from lianchuang.errors import UserError
 from lianchuang.settings import get_settings
 
@@ -32,7 +41,7 @@ def outbox_list(status: Annotated[Optional[str], typer.Option(help="只看某种
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("编号", "收件人", "邮箱", "主题", "状态", "说明")
+    table = fitted_table("编号", "收件人", "邮箱", "主题", "状态", "说明")
     for row in rows:
         table.add_row(str(row["id"]), row["recipient"], row["email"] or "（无，打印送达）", row["subject"],
                       NoticeStatus(row["status"]).label, row["error"] or "")

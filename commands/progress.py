@@ -5,10 +5,19 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, parse_month, run_flow, this_year, use
+from lianchuang.commands.common import (
+    CommunityOption,
+    JsonOption,
+    YearOption,
+    console,
+    fitted_table,
+    parse_month,
+    run_flow,
+    this_year,
+    use,
+)
 from lianchuang.errors import UserError
 
 progress_app = typer.Typer(help="阶段四：每月报告工作任务进度。", no_args_is_help=True)
@@ -65,7 +74,7 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
 def show_ranking(rows: list[dict], title: str, longest: int = 30) -> None:
     """The district table, its top and bottom when long (the whole list: --json); fits 80 columns."""
     shown = rows if len(rows) <= longest else rows[:10] + [None] + rows[-5:]
-    table = Table("名次", "街道", "社区", "得分", "进度", "按时", "逾期", title=title)
+    table = fitted_table("名次", "街道", "社区", "得分", "进度", "按时", "逾期", title=title)
     for row in shown:
         if row is None:
             table.add_row("…", f"（共 {len(rows):,} 个社区，全部见 --json）", "", "", "", "", "")
@@ -91,7 +100,7 @@ def show_streets(rows: list[dict]) -> None:
 
 def show_street(rows: list[dict], title: str, longest: int = 6) -> None:
     shown = rows if len(rows) <= longest else rows[:3] + [None] + rows[-2:]
-    table = Table("街道内名次", "社区", "得分", "全区名次", title=title)
+    table = fitted_table("街道内名次", "社区", "得分", "全区名次", title=title)
     for row in shown:
         if row is None:
             table.add_row("…", f"（共 {len(rows)} 个社区）", "", "")

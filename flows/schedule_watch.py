@@ -35,8 +35,12 @@ def _runs_since(due: datetime) -> list:
     """The monthly-ranking deployment's runs expected from a day before `due` (the scheduler
     creates them ahead; a run started by hand counts too)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterName, FlowRunFilter,
-                                                FlowRunFilterExpectedStartTime)
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+    )
 
     with get_client(sync_client=True) as client:
         return client.read_flow_runs(

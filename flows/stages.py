@@ -115,7 +115,7 @@ def evaluation_stage(year: int, close: bool = False, budget: int | None = None) 
     """联合考评: invite evaluators; with close=True tally and announce the results (公示); with a
     budget as well, award the innovation prize and allocate the funding. Started from the Prefect
     UI, closing and allocating first wait for the district coordinator's approval."""
-    held = close and _held_in_ui(year, "close", steps.preview_close(year)["table"], "lianchuang evaluate close")
+    held = close and _held_in_ui(year, "close", lambda: steps.preview_close(year), "lianchuang evaluate close")
     if held:
         return _report(f"{year} 联合考评暂缓", held)
     summary = steps.evaluate_jointly(year, close)
@@ -130,7 +130,7 @@ def award_stage(year: int, budget: int, redo: bool = False) -> dict:
     """创新奖与经费: rank communities on the year and allocate the budget to the yuan (from the
     Prefect UI: after the district coordinator approves the preview)."""
     command = f"lianchuang award --budget {budget}" + (" --redo" if redo else "")
-    held = _held_in_ui(year, "award", steps.preview_award(year, budget, redo)["table"], command)
+    held = _held_in_ui(year, "award", lambda: steps.preview_award(year, budget, redo), command)
     if held:
         return _report(f"{year} 创新奖与经费暂缓", held)
     summary = steps.allocate_funding(year, budget, redo) | steps.deliver_notices(year, [Stage.evaluation])
@@ -140,12 +140,15 @@ def award_stage(year: int, budget: int, redo: bool = False) -> dict:
 APPROVAL_TITLES = {"close": "{year}年度联合考评的计票与结果公示", "award": "{year}年度创新奖评定和经费分配"}
 
 
-def _held_in_ui(year: int, step: str, preview: list[dict], command: str) -> dict | None:
+def _held_in_ui(year: int, step: str, preview_step, command: str) -> dict | None:
     """None when the step may go on: run by a CLI command, nothing new to do (an empty preview), or
     approved in the Prefect UI. Held, the district coordinators hear why; returns that summary."""
     from lianchuang.flows.approval import decide, started_from_ui
 
-    if not started_from_ui() or not preview:
+    if not started_from_ui():
+        return None
+    preview = preview_step()["table"]
+    if not preview:
         return None
     what, key = APPROVAL_TITLES[step].format(year=year), f"{step}-preview-{year}"
     create_table_artifact(key=key, table=preview, description=f"{what}预览（未发布）")

@@ -36,11 +36,11 @@ def widest_table_line(printed: str) -> int:
     return max(cell_len(line) for line in printed.splitlines() if line[:1] in "┏┃┡│└┌├┗╭╰")
 
 
-def lianchuang(settings, server, *args):
+def lianchuang(settings, server, *args, exit_code=0):
     env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url,
                         "LIANCHUANG_TODAY": f"{YEAR + 1}-02-01", "PREFECT_API_URL": server, "COLUMNS": "80"}
     result = subprocess.run([sys.executable, "-m", "lianchuang.cli", *args], capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert result.returncode == exit_code and "Traceback" not in result.stderr, result.stdout + result.stderr
     return result.stdout
 
 
@@ -62,3 +62,29 @@ def test_rank_and_award_show_their_results_and_give_them_as_data(demo_year, sett
     assert "合计 500,000 元" in printed and widest_table_line(printed) <= 80
     funding = [row[5] for row in load_workbook(sheet)["经费分配"].iter_rows(min_row=2, values_only=True)]
     assert sum(funding) == 500_000 and len(funding) == SMALL.communities
+
+
+def test_the_main_tables_fit_an_80_column_terminal_without_cutting_a_cell(demo_year, settings, prefect_server):
+    """Every table-printing command the coordinators use, read in an 80-column terminal: no line
+    is wider and no header or cell is cut to "…" (long ones wrap inside their column)."""
+    from sqlalchemy import select
+
+    from lianchuang.models import Community, Task
+    from lianchuang.models.db import session_scope
+
+    with session_scope() as session:
+        task = session.scalars(select(Task).order_by(Task.code).limit(1)).one()
+        task.goal, task.title = None, "为辖区独居老人提供助餐、助浴、助洁、助医等居家养老服务并建立长效机制"  # for `tasks check`
+        task = task.code
+        community = session.scalar(select(Community.name).order_by(Community.code).limit(1))
+    commands = [("cycle", "status", "--year", str(YEAR)), ("tasks", "check", "--year", str(YEAR)),
+                ("evaluate", "explain", task, "--year", str(YEAR)), ("opinions", "report", "--year", str(YEAR)),
+                ("org", "list"), ("outbox", "list"), ("report", "summary", "--year", str(YEAR)),
+                ("commitments", "list", "-c", community, "--year", str(YEAR)), ("posts", "list", "-c", community, "--year", str(YEAR)),
+                ("rank", "--month", f"{YEAR}-06"), ("award", "--year", str(YEAR))]
+    for command in commands:
+        printed = lianchuang(settings, prefect_server, *command, exit_code=int(command[:2] == ("tasks", "check")))
+        table_lines = [line for line in printed.splitlines() if line[:1] in "┏┃┡│└┌├┗╭╰"]
+        assert table_lines, command
+        assert max(cell_len(line) for line in table_lines) <= 80, (command, printed)
+        assert "…" not in "\n".join(table_lines), (command, printed)

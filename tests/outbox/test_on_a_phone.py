@@ -62,3 +62,41 @@ def test_every_email_fits_a_phone_draws_chinese_and_shows_its_chart(settings, tm
                 assert images, f"{name} shows no chart"
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
         browser.close()
+
+
+def test_a_print_page_reads_on_a_phone_and_a_desktop(settings, tmp_path):
+    """A batch of paper notices (one per person without email: a table, a list, paragraphs), opened
+    as the coordinator opens it before printing: fits 390 px and 1280 px, CJK drawn, dated, no
+    reply line."""
+    from playwright.sync_api import sync_playwright
+
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.outbox import delivery, drafts as outbox, print_pages
+
+    templates = ["award_summary", "evaluation_invitation", "solicitation", "overdue"]
+    with session_scope() as session:
+        outbox.queue(session, [outbox.Draft(2026, "evaluation", name, f"P{n}", "王明", None, SAMPLES[name])
+                               for n, name in enumerate(templates)])
+    delivery.deliver_all()
+    with session_scope() as session:
+        assert print_pages.write_print_batches(session, 2026) >= 1
+    [page_file] = (settings.print_dir / "2026").glob("*/区级.html")
+    shots = Path(os.environ.get("LIANCHUANG_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        for name, viewport in {"phone": PHONE, "desktop": {"width": 1280, "height": 900}}.items():
+            page = browser.new_page(viewport=viewport)
+            page.goto(page_file.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
+            text = page.inner_text("body")
+            assert text.count("签收") >= len(templates) and "请勿直接回复" not in text and "年" in text
+            assert page.eval_on_selector_all("section.doc", "docs => docs.length") == len(templates)
+            cdp = page.context.new_cdp_session(page)
+            root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+            heading = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h2"})["nodeId"]
+            cdp.send("CSS.enable")
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": heading})["fonts"]
+            assert any("CJK" in f["familyName"] and f["glyphCount"] for f in fonts), fonts
+            page.screenshot(path=str(shots / f"print-page-{name}.png"), full_page=True)
+        browser.close()
