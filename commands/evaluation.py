@@ -136,8 +136,8 @@ def evaluate_explain(subject: Annotated[str, typer.Argument(help="任务编号�
         return
     table = fitted_table("评议主体", "评议人（票数）", "最少人数", "各等次票数", "平均分", "权重", "折算权重", title=result["subject"])
     for g in result["groups"]:
-        grades = "、".join(f"{k}{v}" for k, v in g["by_grade"].items() if v) if g["by_grade"] else "（不足3票，不列出）"
-        mean = f"{g['mean']}" + ("（去掉最高、最低各1票）" if g["trimmed"] else "")
+        grades = "、".join(f"{k}{v}" for k, v in g["by_grade"].items() if v) if g["by_grade"] else "（不足3人，不列出）"
+        mean = "（不足3人，不公布）" if g["mean"] is None else f"{g['mean']}" + ("（去掉最高、最低各1票）" if g["trimmed"] else "")
         table.add_row(g["group"], f"{g['evaluators']}（{g['ballots']}）", str(g["quorum"]), grades,
                       mean if g["counted"] else f"{mean}，人数不足不计",
                       str(g["weight"]), f"{g['share']:.1%}" if g["counted"] else "—")

@@ -55,6 +55,7 @@ GROUP_OF_UNIT_KIND = {UnitKind.stationed_unit: EvaluatorGroup.stationed_units, U
 MEMBERS_PER_COMMUNITY = 10
 TRIM_FROM = 5  # a group with at least this many ballots drops its highest and lowest
 OBJECTION_DAYS = 7
+PRIVATE_BELOW = 3  # evaluators: a smaller group's mean or counts per grade would be one or two people's grades
 
 
 def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: list[int], deadline: date) -> list[Draft]:
@@ -317,9 +318,16 @@ def close(session: Session, cycle_id: int, today: date) -> int:
     return rated
 
 
+def _may_show(figure: GroupFigure) -> bool:
+    """A group's mean is shown when it cannot be one or two people's grades: three evaluators or
+    more. The joint-meeting head is one person by design and grades openly, in their office."""
+    return figure.evaluators >= PRIVATE_BELOW or figure.group == EvaluatorGroup.joint_head
+
+
 def explain(session: Session, cycle_id: int, subject_code: str) -> dict:
-    """How a task's or a responsible person's score was reached, group by group. Counts per grade
-    are shown only for groups of three ballots or more, so no grade can be traced to a person."""
+    """How a task's or a responsible person's score was reached, group by group. A group of fewer
+    than three evaluators shows neither its mean nor its counts per grade, so no grade can be traced
+    to a person (the joint-meeting head's open ballot aside, see `_may_show`)."""
     if not closed_on(session, cycle_id):
         raise UserError("评议尚未结束，结果不公开：结束后（lianchuang evaluate close）才能查看")
     task = session.scalars(select(Task).where(Task.cycle_id == cycle_id, Task.code == subject_code)).first()
@@ -333,9 +341,9 @@ def explain(session: Session, cycle_id: int, subject_code: str) -> dict:
     counted_weight = sum(weights[f.group] for f in figures if f.counted)
     quorum = dict(session.execute(select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id)).all())
     groups = [dict(group=f.group.label, ballots=f.ballots, evaluators=f.evaluators, quorum=quorum[f.group], counted=f.counted, trimmed=f.trimmed,
-                   mean=round(f.mean, 1), weight=weights[f.group],
+                   mean=round(f.mean, 1) if _may_show(f) else None, weight=weights[f.group],
                    share=round(weights[f.group] / counted_weight, 3) if f.counted and counted_weight else 0.0,
-                   by_grade={g.label: n for g, n in f.by_grade.items()} if f.ballots >= 3 else None)
+                   by_grade={g.label: n for g, n in f.by_grade.items()} if f.evaluators >= PRIVATE_BELOW else None)
               for f in sorted(figures, key=lambda f: list(EvaluatorGroup).index(f.group))]
     name = f"{task.code} {task.title}" if task else f"{person.name}（负责的全部任务）"
     return dict(subject=name, groups=groups, score=combine(figures, weights), trim_from=TRIM_FROM)

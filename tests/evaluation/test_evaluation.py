@@ -93,7 +93,7 @@ def test_groups_are_weighted_and_trimmed_and_each_result_is_explained_without_na
     groups = {g["group"]: g for g in explained["groups"]}
     assert groups["党员"]["trimmed"] and groups["党员"]["mean"] == 80.0 and groups["党员"]["share"] == 0.5
     assert groups["党员"]["by_grade"] == {"优秀": 2, "良好": 1, "一般": 1, "较差": 1}
-    assert groups["驻区单位"]["by_grade"] is None  # two ballots: counts per grade would point at people
+    assert groups["驻区单位"]["by_grade"] is None and groups["驻区单位"]["mean"] is None  # two people: their grades
     assert explained["score"] == 72.5
     text = str(explained)
     assert not any(e.code in text for e in members + units)
