@@ -54,14 +54,14 @@ def build(session, cycle_id: int) -> int:
         for cid, code in communities for n in range(1, 31)])
     session.execute(insert(Evaluator.__table__), [
         dict(cycle_id=cycle_id, community_id=cid, person_id=person_ids[f"{code}-P{n:02d}"], group=group,
-             code=f"E{cid:05d}{n:02d}") for cid, code in communities for n, group in enumerate(GROUPS)])
+             code_hash=f"E{cid:05d}{n:02d}") for cid, code in communities for n, group in enumerate(GROUPS)])
     tasks = {}
     for task_id, community_id in session.execute(select(Task.id, Task.community_id)):
         tasks.setdefault(community_id, []).append(task_id)
     ballots = []
     for evaluator_id, community_id, group in session.execute(select(Evaluator.id, Evaluator.community_id, Evaluator.group)):
         for task_id in rng.sample(tasks[community_id], 5):
-            ballots.append(dict(cycle_id=cycle_id, evaluator_id=evaluator_id, task_id=task_id, group=group,
+            ballots.append(dict(cycle_id=cycle_id, sitting=f"S{evaluator_id}", task_id=task_id, group=group,
                                 grade=rng.choice(("excellent", "good", "good", "fair", "poor"))))
     for start in range(0, len(ballots), 50_000):
         session.execute(insert(Ballot.__table__), ballots[start:start + 50_000])

@@ -67,7 +67,7 @@ def evaluate_template(community: Annotated[str, typer.Option("--community", "-c"
 @evaluate_app.command("slips")
 def evaluate_slips(community: Annotated[Optional[list[str]], typer.Option("--community", "-c", help="社区编码或名称（可多个；默认全部）")] = None,
                    year: EvaluationYearOption = None) -> None:
-    """打印纸质评议票：每位尚未投票的评议人一张，有评议码和本社区各项任务的等次方框，不写姓名。"""
+    """打印纸质评议票：每位尚未投票的评议人一张，有新的评议码和本社区各项任务的等次方框，不写姓名。邀请中的旧评议码随之作废。"""
     from lianchuang.tasks.evaluation.use_cases import ballot_slips
 
     year = year or clock.evaluation_year()
@@ -76,7 +76,8 @@ def evaluate_slips(community: Annotated[Optional[list[str]], typer.Option("--com
         console.print(f"{name}：{count} 张评议票 → {page}")
     if len(written) > 20:
         console.print(f"……共 {len(written)} 个社区，{sum(c for _, _, c in written)} 张评议票，都在 {Path(written[0][1]).parent}")
-    console.print("用浏览器打开后打印（A4）。收回后录入：lianchuang evaluate template -c 社区 -o 选票录入表.xlsx，"
+    console.print("评议票上是新生成的评议码（系统只保存其校验值，不能再次显示）：这些评议人邀请中的旧评议码已作废，"
+                  "请只使用评议票投票。用浏览器打开后打印（A4）。收回后录入：lianchuang evaluate template -c 社区 -o 选票录入表.xlsx，"
                   "再 lianchuang evaluate import 选票录入表.xlsx")
 
 
@@ -96,7 +97,7 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
                   year: EvaluationYearOption = None) -> None:
     """一人一次投票：评议码加上对本社区各项任务的等次。评议码只能用一次。"""
     from lianchuang.models.enums import Grade
-    from lianchuang.tasks.evaluation.ballots import NewBallot
+    from lianchuang.tasks.evaluation.ballots import NewBallot, normalized_code
     from lianchuang.tasks.evaluation.use_cases import vote
 
     ballots = []
@@ -104,7 +105,7 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
         task, _, grade = pair.partition("=")
         if not Grade.parse(grade):
             raise UserError(f"第{number}个“{pair}”格式不对：应为 任务编号=等次，等次是 优秀、良好、一般 或 较差")
-        ballots.append((number, NewBallot(code.strip().upper(), task.strip(), Grade.parse(grade))))
+        ballots.append((number, NewBallot(normalized_code(code), task.strip(), Grade.parse(grade))))
     count = use(vote, year or clock.evaluation_year(), ballots)
     console.print(f"已投票：{count} 项任务。谢谢参与！评议码已作废。")
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianchuang.models.base import Base, enum_column
@@ -14,6 +14,7 @@ class Cycle(Base):
     year: Mapped[int] = mapped_column(unique=True)
     evaluation_closed_on: Mapped[date | None] = mapped_column(Date)  # results are hidden until then
     objection_deadline: Mapped[date | None] = mapped_column(Date)
+    code_salt: Mapped[str | None] = mapped_column(String(32))  # for the evaluators' code hashes
 
 
 class StageState(Base):

@@ -38,7 +38,9 @@ class GradePoint(Base):
 
 
 class Evaluator(Base):
-    """One person invited to evaluate the tasks of their community, with a one-time code."""
+    """The register: one person invited to evaluate the tasks of their community. Their one-time code
+    is kept only as a salted hash (shown once, in the invitation or on a slip); `used_at` (the day
+    only) records that they voted, never what: the ballots carry no evaluator."""
 
     __tablename__ = "evaluator"
     __table_args__ = (UniqueConstraint("cycle_id", "person_id"),)
@@ -46,17 +48,18 @@ class Evaluator(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     group: Mapped[EvaluatorGroup] = enum_column(EvaluatorGroup)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Ballot(Base):
-    """One evaluator's grade for one task. Carries the group, not the person, once tallied."""
+    """One grade for one task, in the ballot box: the group and an anonymous sitting (a random token
+    shared by the ballots cast with one code, so one person's grades count as one voice), no person."""
 
     __tablename__ = "ballot"
-    __table_args__ = (UniqueConstraint("evaluator_id", "task_id"),)
+    __table_args__ = (UniqueConstraint("sitting", "task_id"),)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
-    evaluator_id: Mapped[int] = mapped_column(ForeignKey("evaluator.id"))
+    sitting: Mapped[str] = mapped_column(String(32))
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
     group: Mapped[EvaluatorGroup] = enum_column(EvaluatorGroup)
     grade: Mapped[Grade] = enum_column(Grade)

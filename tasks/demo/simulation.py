@@ -154,9 +154,11 @@ def cast_ballots(session: Session, cycle_id: int, year: int) -> int:
                                                        .where(Task.cycle_id == cycle_id).order_by(Task.code)):
         tasks[community_id].append((task_id, code))
     ballots = []
-    for code, community_id in session.execute(select(Evaluator.code, Evaluator.community_id).where(
-            Evaluator.cycle_id == cycle_id, Evaluator.used_at.is_(None)).order_by(Evaluator.id)):
-        rng = random.Random(f"{year}-{code}")  # each evaluator decides the same way on every run
+    waiting = session.execute(select(Evaluator.id, Evaluator.community_id).where(
+        Evaluator.cycle_id == cycle_id, Evaluator.used_at.is_(None)).order_by(Evaluator.id)).all()
+    codes = evaluation.issue_codes(session, cycle_id, [evaluator_id for evaluator_id, _ in waiting])  # as on paper slips
+    for evaluator_id, community_id in waiting:
+        code, rng = codes[evaluator_id], random.Random(f"{year}-{evaluator_id}")  # each evaluator decides the same way every run
         if rng.random() < 0.1:  # some evaluators do not vote
             continue
         for task_id, task_code in tasks[community_id]:

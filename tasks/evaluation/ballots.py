@@ -18,6 +18,8 @@ award weight (一等奖 3, 二等奖 2, 三等奖 1) among the top 10% / next 20
 communities. Amounts are whole yuan, remainders going to the largest fractions, so they add up
 to the budget exactly."""
 
+import hashlib
+import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -47,7 +49,7 @@ from lianchuang.models.db import chunked, insert_ignoring_duplicates, insert_new
 from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
 from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
 from lianchuang.tasks.evaluation.slips import ballot_tasks, coordinators
-from lianchuang.tasks.outbox.drafts import Draft
+from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
 
 GROUP_OF_UNIT_KIND = {UnitKind.stationed_unit: EvaluatorGroup.stationed_units, UnitKind.linked_unit: EvaluatorGroup.stationed_units,
@@ -55,6 +57,9 @@ GROUP_OF_UNIT_KIND = {UnitKind.stationed_unit: EvaluatorGroup.stationed_units, U
 MEMBERS_PER_COMMUNITY = 10
 TRIM_FROM = 5  # a group with at least this many ballots drops its highest and lowest
 OBJECTION_DAYS = 7
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O or 1/I/L: codes are copied by hand and read aloud
+CODE_LENGTH = 12  # random characters (about 59 bits), then one check character
+GUESSES_AUDITED = 3  # a file with more unknown codes than this looks like guessing: refused and recorded
 PRIVATE_BELOW = 3  # evaluators: a smaller group's mean or counts per grade would be one or two people's grades
 
 
@@ -78,20 +83,79 @@ def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: l
         elif role == Role.resident_rep:
             group = EvaluatorGroup.resident_reps
         if group:
-            invited.append(dict(cycle_id=cycle_id, community_id=community_id, person_id=person_id, group=group,
-                                code=secrets.token_hex(5).upper()))
+            invited.append(dict(cycle_id=cycle_id, community_id=community_id, person_id=person_id, group=group))
     insert_ignoring_duplicates(session, Evaluator, invited, ["cycle_id", "person_id"])
     rows = session.execute(select(Evaluator, Person, Community.name).join(Person, Evaluator.person_id == Person.id)
                            .join(Community, Evaluator.community_id == Community.id)
-                           .where(Evaluator.cycle_id == cycle_id, Evaluator.community_id.in_(community_ids))).all()
+                           .where(Evaluator.cycle_id == cycle_id, Evaluator.community_id.in_(community_ids),
+                                  Evaluator.code_hash.is_(None))).all()  # the newly invited: a code each
+    # A code goes only into an email; people without one get theirs on a paper ballot (evaluate slips).
+    codes = issue_codes(session, cycle_id, [evaluator.id for evaluator, person, _ in rows if is_valid_email(person.email)])
     categories = items_by_category(session, cycle_id)
     tasks, collectors = ballot_tasks(session, cycle_id, community_ids), coordinators(session, community_ids)
     return [Draft.to_person(person, year, Stage.evaluation, "evaluation_invitation",
                   community_id=evaluator.community_id,
-                  context=dict(year=year, community=community, group=evaluator.group.value, code=evaluator.code,
+                  context=dict(year=year, community=community, group=evaluator.group.value, code=codes.get(evaluator.id),
                                tasks=tasks.get(evaluator.community_id, []), grades=Grade.labels(), categories=categories,
                                collector=collectors.get(evaluator.community_id) or "社区党组织", deadline=deadline))
             for evaluator, person, community in rows]
+
+
+def new_code() -> str:
+    """A one-time code: CODE_LENGTH random characters and a check character, shown in fours."""
+    body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = body + _check_character(body)
+    return "-".join(code[start:start + 4] for start in range(0, len(code), 4))
+
+
+_SHOWN_CODE = re.compile(r"\b(?:[2-9A-HJKMNP-Z]{4}-){3}[2-9A-HJKMNP-Z]\b")  # as new_code shows one
+
+
+def without_codes(text: str, instead: str = "（评议码只在发给本人的邀请或评议票上，系统不保存）") -> str:
+    return _SHOWN_CODE.sub(instead, text or "")
+
+
+def _check_character(body: str) -> str:
+    """Weighted sum modulo 31 (a prime): a mistyped character or two swapped neighbours change it."""
+    return CODE_ALPHABET[sum((place + 1) * CODE_ALPHABET.index(c) for place, c in enumerate(body)) % len(CODE_ALPHABET)]
+
+
+def normalized_code(text: str) -> str:
+    return re.sub(r"[\s\-－—]", "", text or "").upper()
+
+
+def mistyped(code: str) -> bool:
+    """A code of the current form whose check character does not match (a copying slip). Codes of
+    another length (issued before codes had a check character) are only looked up."""
+    code = normalized_code(code)
+    if len(code) != CODE_LENGTH + 1:
+        return False
+    return any(c not in CODE_ALPHABET for c in code) or _check_character(code[:-1]) != code[-1]
+
+
+def code_hash(salt: str, code: str) -> str:
+    return hashlib.sha256(f"{salt}:{normalized_code(code)}".encode()).hexdigest()
+
+
+def _salt(session: Session, cycle_id: int) -> str:
+    cycle = session.get(Cycle, cycle_id)
+    if cycle.code_salt is None:
+        cycle.code_salt = secrets.token_hex(16)
+    return cycle.code_salt
+
+
+def issue_codes(session: Session, cycle_id: int, evaluator_ids: list[int]) -> dict[int, str]:
+    """A new code for each of these evaluators who has not voted, kept only as its salted hash;
+    returns the codes to show, once. A code shown before stops working."""
+    salt = _salt(session, cycle_id)
+    waiting = set()
+    for chunk in chunked(evaluator_ids):
+        waiting.update(session.scalars(select(Evaluator.id).where(Evaluator.id.in_(chunk), Evaluator.used_at.is_(None))))
+    codes = {evaluator_id: new_code() for evaluator_id in evaluator_ids if evaluator_id in waiting}
+    if codes:
+        session.execute(update(Evaluator), [dict(id=evaluator_id, code_hash=code_hash(salt, code))  # bulk, by primary key
+                                            for evaluator_id, code in codes.items()])
+    return codes
 
 
 @dataclass(frozen=True)
@@ -111,16 +175,23 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
     evaluation closed are refused. Raises ImportRefused listing every problem; writes nothing then."""
     if closed_on(session, cycle_id):
         raise UserError("评议已经结束，不能再投票")
-    codes, task_codes = {b.code for _, b in ballots}, {b.task_code for _, b in ballots}
-    evaluators = {e.code: e for e in session.scalars(select(Evaluator).where(Evaluator.cycle_id == cycle_id,
-                                                                             Evaluator.code.in_(codes)))}
+    salt = _salt(session, cycle_id)
+    hashes = {b.code: code_hash(salt, b.code) for _, b in ballots}
+    evaluators = {}
+    for chunk in chunked(sorted(set(hashes.values()))):
+        evaluators.update(session.execute(select(Evaluator.code_hash, Evaluator).where(
+            Evaluator.cycle_id == cycle_id, Evaluator.code_hash.in_(chunk))).tuples().all())
     tasks = {}
-    for chunk in chunked(sorted(task_codes)):
+    for chunk in chunked(sorted({b.task_code for _, b in ballots})):
         tasks.update(session.execute(select(Task.code, Task).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))).tuples().all())
-    problems, rows, seen = [], [], {}
+    problems, rows, seen, unknown = [], [], {}, set()
+    sittings: dict[int, str] = {}  # one anonymous token per code used here: the ballot box keeps no person
     for number, ballot in ballots:
-        evaluator, task = evaluators.get(ballot.code), tasks.get(ballot.task_code)
-        if evaluator is None or evaluator.used_at is not None:  # one message: a guess learns nothing
+        evaluator, task = evaluators.get(hashes[ballot.code]), tasks.get(ballot.task_code)
+        if mistyped(ballot.code):
+            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 有误（可能抄错了一位）：请核对评议票或邀请"))
+        elif evaluator is None or evaluator.used_at is not None:  # one message: a guess learns nothing
+            unknown.add(ballot.code)
             problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 无效或已经用过"))
         elif task is None or task.community_id != evaluator.community_id:
             problems.append(Problem(file, number, "任务编号", f"评议码 {ballot.code} 不能评议任务 {ballot.task_code}（不是本社区的任务）"))
@@ -128,20 +199,35 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
             problems.append(Problem(file, number, "任务编号", f"同一评议码对任务 {ballot.task_code} 已在第{seen[ballot.code, ballot.task_code]}行评过"))
         else:
             seen[ballot.code, ballot.task_code] = number
-            rows.append(dict(cycle_id=cycle_id, evaluator_id=evaluator.id, task_id=task.id, group=evaluator.group,
-                             grade=ballot.grade))
+            sitting = sittings.setdefault(evaluator.id, secrets.token_hex(8))
+            rows.append(dict(cycle_id=cycle_id, sitting=sitting, task_id=task.id, group=evaluator.group, grade=ballot.grade))
+    if len(unknown) > GUESSES_AUDITED:
+        raise GuessedCodes(problems, len(unknown), file)
     if problems:
         raise ImportRefused(problems)
-    _use_codes(session, sorted({row["evaluator_id"] for row in rows}))
-    return insert_ignoring_duplicates(session, Ballot, rows, ["evaluator_id", "task_id"])
+    _use_codes(session, sorted(sittings))
+    return insert_ignoring_duplicates(session, Ballot, rows, ["sitting", "task_id"])
+
+
+class GuessedCodes(ImportRefused):
+    """More unknown codes than a person mistypes: refused whole, and the attempt is recorded (by
+    the caller, after this transaction is rolled back)."""
+
+    def __init__(self, problems: list[Problem], unknown: int, file: str):
+        super().__init__(problems)
+        self.unknown, self.file = unknown, file
+        self.args = (f"{file}：有 {unknown} 个无效或已用过的评议码，整个文件未录入；这次尝试已记录在审计日志中。"
+                     + self.args[0],)
 
 
 def _use_codes(session: Session, evaluator_ids: list[int]) -> None:
     """Mark the codes used, each only if still unused (a compare-and-set in the database): of two
     sittings with one code at the same moment, the second finds it used and records nothing."""
+    from datetime import datetime
+
     from sqlalchemy.exc import OperationalError
 
-    now, claimed = clock.now(), 0
+    now, claimed = datetime.combine(clock.today(), datetime.min.time()), 0  # the register keeps the day only
     try:
         for chunk in chunked(evaluator_ids):
             claimed += session.execute(update(Evaluator).where(Evaluator.id.in_(chunk), Evaluator.used_at.is_(None))
@@ -183,7 +269,7 @@ def import_ballots(session: Session, cycle_id: int, path: Path) -> dict:
         if not row.get("code"):
             problems.append(Problem(reader.file, number, "评议码", "评议码为空"))
         if grade and row.get("code"):
-            ballots.append((number, NewBallot(row["code"].strip().upper(), row.get("task", ""), grade)))
+            ballots.append((number, NewBallot(normalized_code(row["code"]), row.get("task", ""), grade)))
     problems += reader.cell_problems
     if problems:
         raise ImportRefused(problems)
@@ -209,7 +295,7 @@ def _group_rows(cycle_id: int, subject, where=None, by_grade: bool = False) -> S
     distinct evaluators, the trimmed mean of the points and, with by_grade, ballots per grade."""
     # Plain strings for group and grade: converting half a million enum values costs seconds.
     per_task = subject is Ballot.task_id  # one ballot per evaluator and task (unique key)
-    evaluator = [] if per_task else [Ballot.evaluator_id.label("evaluator")]
+    evaluator = [] if per_task else [Ballot.sitting.label("evaluator")]
     points = (select(subject.label("subject"), *evaluator, type_coerce(Ballot.group, String).label("grp"),
                      type_coerce(Ballot.grade, String).label("grade"),
                      GradePoint.points.label("points"),

@@ -31,16 +31,20 @@ def coordinators(session: Session, community_ids: list[int]) -> dict[int, str]:
 
 def write_ballot_slips(session: Session, year: int, cycle_id: int, community: Community) -> tuple[str, int]:
     """documents/<year>/评议票/<community code>.html: one printable slip per evaluator of the
-    community, grouped by evaluator group. Returns the path and the number of slips."""
+    community who has not voted, grouped by evaluator group, each with a new code (the one in their
+    invitation stops working: the codes are kept only as hashes). Returns the path and the number of slips."""
     from lianchuang.settings import get_settings
+    from lianchuang.tasks.evaluation.ballots import issue_codes
     from lianchuang.tasks.outbox.rendering import render_page
 
-    evaluators = session.execute(select(Evaluator.code, Evaluator.group, Evaluator.used_at).where(
-        Evaluator.cycle_id == cycle_id, Evaluator.community_id == community.id).order_by(Evaluator.group, Evaluator.code)).all()
+    waiting = session.execute(select(Evaluator.id, Evaluator.group).where(
+        Evaluator.cycle_id == cycle_id, Evaluator.community_id == community.id, Evaluator.used_at.is_(None))
+        .order_by(Evaluator.group, Evaluator.id)).all()
+    codes = issue_codes(session, cycle_id, [evaluator_id for evaluator_id, _ in waiting])  # new codes: only on these slips
     folder = get_settings().documents_dir / str(year) / "评议票"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{community.code}.html"
-    slips = [dict(code=code, group=group.value) for code, group, used_at in evaluators if used_at is None]
+    slips = [dict(code=codes[evaluator_id], group=group.value) for evaluator_id, group in waiting]
     path.write_text(render_page("documents/ballot_slips.html", dict(
         year=year, community=community.name, slips=slips, tasks=ballot_tasks(session, cycle_id, [community.id])[community.id],
         grades=Grade.labels(), collector=coordinators(session, [community.id]).get(community.id, "社区党组织"))),

@@ -1,5 +1,6 @@
 """Stage 5 as a coordinator does it: one function per command, each in one transaction, audited."""
 
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle
 from lianchuang.tasks.evaluation.award import check_can_allocate
 from lianchuang.tasks.evaluation.ballots import (
+    GuessedCodes,
     NewBallot,
     cast_ballots,
     closed_on,
@@ -56,15 +58,27 @@ def ballot_slips(year: int, communities: list[str] | None) -> list[tuple[str, st
 
 
 def import_ballot_file(year: int, path: Path) -> dict:
-    with session_scope() as session:
+    with _guesses_recorded(), session_scope() as session:
         result = import_ballots(session, existing_cycle(session, year).id, path)
         audit(session, "import", "ballots", file=str(path), **result)
         return result
 
 
 def vote(year: int, ballots: list[tuple[int, NewBallot]]) -> int:
-    with session_scope() as session:
+    with _guesses_recorded(), session_scope() as session:
         return cast_ballots(session, existing_cycle(session, year).id, ballots, COMMAND_LINE)
+
+
+@contextmanager
+def _guesses_recorded():
+    """A sheet full of unknown codes is refused; the attempt goes into the audit trail (in a
+    transaction of its own, as the refused one is rolled back)."""
+    try:
+        yield
+    except GuessedCodes as refused:
+        with session_scope() as session:
+            audit(session, "refuse", "ballots", file=refused.file, unknown_codes=refused.unknown)
+        raise
 
 
 def explain_score(year: int, subject: str) -> dict:

@@ -148,7 +148,31 @@ PARALLEL_DELIVERY = 2000  # queued notices from which a worker process writes ha
 def deliver_all(year: int | None = None, stages: tuple[str, ...] = ()) -> DeliveryReport:
     """Deliver every queued notice (of a year and of some stages, or all). Into the Maildir, once
     there are many (a province's month: 5,360 emails), a worker process writes every other one on
-    the second core."""
+    the second core. Then the one-time codes of the invitations sent are wiped from their stored copy."""
+    report = _deliver_all(year, stages)
+    forget_sent_codes()
+    return report
+
+
+def forget_sent_codes() -> int:
+    """An evaluation invitation, once sent, keeps no code in the database: the code is then only in
+    the evaluator's mailbox (and as a salted hash). Returns the notices wiped."""
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.evaluation.ballots import without_codes
+
+    wiped = 0
+    with session_scope() as session:
+        for notice in session.scalars(select(Notice).where(Notice.template == "evaluation_invitation",
+                                                           Notice.status == NoticeStatus.sent, ~Notice.body_text.contains(SENT_CODE))):
+            notice.body_text, notice.body_html = without_codes(notice.body_text, SENT_CODE), without_codes(notice.body_html, SENT_CODE)
+            wiped += 1
+    return wiped
+
+
+SENT_CODE = "（评议码已随邮件发出，系统不保存）"
+
+
+def _deliver_all(year: int | None, stages: tuple[str, ...]) -> DeliveryReport:
     settings = get_settings()
     if settings.smtp_host or _count_queued(year, stages) < PARALLEL_DELIVERY:
         return deliver_pending(year, stages=stages)

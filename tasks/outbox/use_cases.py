@@ -23,10 +23,12 @@ def collect_paper(year: int, since) -> tuple[str | None, dict[str, int]]:
 
 
 def notice_in_full(notice_id: int) -> dict:
+    from lianchuang.tasks.evaluation.ballots import without_codes
+
     with session_scope() as session:
         notice = session.get(Notice, notice_id)
         if notice is None:
             raise UserError(f"没有编号为 {notice_id} 的通知（用 `lianchuang outbox list` 查看）")
         return dict(recipient=notice.recipient_name, email=notice.recipient_email, subject=notice.subject,
                     status=notice.status.label, attempts=notice.attempts, error=notice.last_error,
-                    message_id=notice.message_id, body=notice.body_text)
+                    message_id=notice.message_id, body=without_codes(notice.body_text))  # a queued invitation's code stays unseen

@@ -116,7 +116,7 @@ def test_a_coordinator_walks_stages_four_and_five_from_the_command_line(settings
     # The evaluation: paper slips for 桂园, entered from a sheet; the head votes by code.
     run("evaluate", "open", "--year", str(YEAR), today=f"{YEAR}-12-20")
     listed = run("evaluate", "slips", "-c", "桂园社区", today=f"{YEAR}-12-20").stdout
-    slips = re.findall(r"评议主体：(\S+)　　评议码：<strong class=\"code\">(\w+)</strong>",
+    slips = re.findall(r"评议主体：(\S+)　　评议码：<strong class=\"code\">([\w-]+)</strong>",
                        (settings.documents_dir / str(YEAR) / "评议票" / "S1C1.html").read_text(encoding="utf-8"))
     assert "桂园社区" in listed and len(slips) == 6
     codes = {}

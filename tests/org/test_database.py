@@ -1,4 +1,5 @@
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
 from lianchuang.models import Base
 from lianchuang.models.db import get_engine, schema_state, upgrade_database
@@ -65,3 +66,36 @@ def test_reports_kept_before_order_keys_get_theirs(tmp_path):
     upgrade_database(url)
     with get_engine(url).connect() as connection:
         assert connection.execute(text("SELECT order_key FROM progress_report")).scalar() == report_order(2, date(2026, 3, 2))
+
+
+def test_ballots_kept_before_lose_their_evaluator_and_codes_sent_before_still_work(tmp_path):
+    from alembic import command
+    from sqlalchemy import text
+
+    from lianchuang.models import Ballot, Cycle, Evaluator
+    from lianchuang.models.db import alembic_config
+    from lianchuang.tasks.evaluation.ballots import code_hash
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0006")
+    with get_engine(url).begin() as connection:
+        connection.execute(text("INSERT INTO district (id, code, name) VALUES (1, 'D', 'd')"))
+        connection.execute(text("INSERT INTO cycle (id, year) VALUES (1, 2026)"))
+        connection.execute(text("INSERT INTO street (id, code, name, district_id) VALUES (1, 'S', 's', 1)"))
+        connection.execute(text("INSERT INTO community (id, code, name, street_id) VALUES (1, 'C', 'c', 1)"))
+        connection.execute(text("INSERT INTO person (id, code, name, role) VALUES (1, 'P1', 'p', 'resident_rep'), "
+                                "(2, 'P2', 'q', 'resident_rep')"))
+        for task_id in (1, 2):
+            connection.execute(text("INSERT INTO task (id, cycle_id, code, community_id, category, title, assigned_manually) "
+                                    f"VALUES ({task_id}, 1, 'C-00{task_id}', 1, 'services', 't', 0)"))
+        connection.execute(text("INSERT INTO evaluator (id, cycle_id, community_id, person_id, \"group\", code) VALUES "
+                                "(1, 1, 1, 1, 'resident_reps', 'A1B2C3D4E5'), (2, 1, 1, 2, 'resident_reps', 'FFEE001122')"))
+        connection.execute(text("INSERT INTO ballot (cycle_id, evaluator_id, task_id, \"group\", grade) VALUES "
+                                "(1, 1, 1, 'resident_reps', 'good'), (1, 1, 2, 'resident_reps', 'fair'), "
+                                "(1, 2, 1, 'resident_reps', 'poor')"))
+    upgrade_database(url)
+    with Session(get_engine(url)) as session:
+        sittings = [b.sitting for b in session.scalars(select(Ballot).order_by(Ballot.id))]
+        assert sittings[0] == sittings[1] != sittings[2]  # one person's ballots still one voice
+        salt = session.get(Cycle, 1).code_salt
+        assert session.get(Evaluator, 1).code_hash == code_hash(salt, "a1b2c3d4e5")  # the code sent before still works
