@@ -130,6 +130,9 @@ class SheetReader:
             return
         book = _open_book(self.path)
         try:
+            if self.sheet and self.sheet not in book.sheetnames:
+                raise UserError(f"{self.path.name}: 没有名为“{self.sheet}”的工作表（现有：{'、'.join(book.sheetnames)}）。"
+                                f"请用模板填写，不要改工作表的名字")
             sheet = book[self.sheet] if self.sheet else next((s for s in book.worksheets if s.sheet_state == "visible"),
                                                              book.worksheets[0])
             if sheet.sheet_state != "visible":  # stale rows someone hid are never read silently
