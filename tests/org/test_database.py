@@ -43,22 +43,32 @@ def test_the_migrations_build_exactly_the_models(settings):
     assert differences == []
 
 
-def test_reports_kept_before_order_keys_get_theirs(tmp_path):
-    from datetime import date
-
+def _old_database(tmp_path, revision: str) -> str:
+    """A SQLite database at an earlier revision, with a cycle and one place (district to community)."""
     from alembic import command
     from sqlalchemy import text
 
     from lianchuang.models.db import alembic_config
-    from lianchuang.models.follow_up import report_order
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    command.upgrade(alembic_config(url), "0005")
+    command.upgrade(alembic_config(url), revision)
     with get_engine(url).begin() as connection:
         connection.execute(text("INSERT INTO district (id, code, name) VALUES (1, 'D', 'd')"))
         connection.execute(text("INSERT INTO cycle (id, year) VALUES (1, 2026)"))
         connection.execute(text("INSERT INTO street (id, code, name, district_id) VALUES (1, 'S', 's', 1)"))
         connection.execute(text("INSERT INTO community (id, code, name, street_id) VALUES (1, 'C', 'c', 1)"))
+    return url
+
+
+def test_reports_kept_before_order_keys_get_theirs(tmp_path):
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from lianchuang.models.follow_up import report_order
+
+    url = _old_database(tmp_path, "0005")
+    with get_engine(url).begin() as connection:
         connection.execute(text("INSERT INTO task (id, cycle_id, code, community_id, category, title, assigned_manually) "
                                 "VALUES (1, 1, 'C-001', 1, 'services', 't', 0)"))
         connection.execute(text("INSERT INTO progress_report (task_id, reported_on, month, percent, funds_yuan, matters_handled) "
@@ -69,20 +79,13 @@ def test_reports_kept_before_order_keys_get_theirs(tmp_path):
 
 
 def test_ballots_kept_before_lose_their_evaluator_and_codes_sent_before_still_work(tmp_path):
-    from alembic import command
     from sqlalchemy import text
 
     from lianchuang.models import Ballot, Cycle, Evaluator
-    from lianchuang.models.db import alembic_config
     from lianchuang.tasks.evaluation.ballots import code_hash
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    command.upgrade(alembic_config(url), "0006")
+    url = _old_database(tmp_path, "0006")
     with get_engine(url).begin() as connection:
-        connection.execute(text("INSERT INTO district (id, code, name) VALUES (1, 'D', 'd')"))
-        connection.execute(text("INSERT INTO cycle (id, year) VALUES (1, 2026)"))
-        connection.execute(text("INSERT INTO street (id, code, name, district_id) VALUES (1, 'S', 's', 1)"))
-        connection.execute(text("INSERT INTO community (id, code, name, street_id) VALUES (1, 'C', 'c', 1)"))
         connection.execute(text("INSERT INTO person (id, code, name, role) VALUES (1, 'P1', 'p', 'resident_rep'), "
                                 "(2, 'P2', 'q', 'resident_rep')"))
         for task_id in (1, 2):
