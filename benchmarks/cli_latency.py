@@ -1,0 +1,67 @@
+"""How long a coordinator waits for representative commands on the district demo (25 communities),
+each the median of three runs, beside `python -c "import prefect"` in the same run (issue 19's aim:
+every command within 2x of that import). Commands are run as typed, in fresh processes, with or
+without a Prefect server already running (PREFECT_API_URL); without one, every flow command starts
+Prefect's temporary server.
+
+    python benchmarks/cli_latency.py [--prefect-api-url http://127.0.0.1:4200/api]
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LIANCHUANG = [sys.executable, "-m", "lianchuang.cli"]
+
+
+def wall(command: list[str], env: dict, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefect-api-url", default=os.environ.get("PREFECT_API_URL"))
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="lianchuang-latency-"))
+    env = os.environ | {"LIANCHUANG_DATA_DIR": str(folder), "COLUMNS": "80", "LIANCHUANG_TODAY": "2027-01-20"}
+    env.pop("PREFECT_API_URL", None)
+    if args.prefect_api_url:
+        env["PREFECT_API_URL"] = args.prefect_api_url
+    started = time.perf_counter()
+    subprocess.run([*LIANCHUANG, "demo"], env=env, check=True, capture_output=True)
+    print(f"district demo built in {time.perf_counter() - started:.0f} s in {folder}")
+    year = 2026
+    task = subprocess.run([sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+                           "'select code from task order by code limit 1').fetchone()[0])", str(folder / "lianchuang.db")],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    baseline = wall([sys.executable, "-c", "import prefect"], env)
+    commands = {
+        "org list": ["org", "list"],
+        "outbox flush (nothing queued)": ["outbox", "flush"],
+        "rank (a published month)": ["rank", "--month", f"{year}-06", "--year", str(year)],
+        "progress add": ["progress", "add", task, "--percent", "100", "--month", "12", "--date", f"{year + 1}-01-03",
+                         "--year", str(year)],
+    }
+    print(f"{'command':<32} {'wall (s)':>9} {'x import prefect':>17}")
+    label = 'python -c "import prefect"'
+    print(f"{label:<32} {baseline:>9.2f} {1:>17.2f}")
+    for name, command in commands.items():
+        seconds = wall([*LIANCHUANG, *command], env)
+        print(f"{name:<32} {seconds:>9.2f} {seconds / baseline:>17.2f}")
+    print("server:", args.prefect_api_url or "none (each flow command starts Prefect's temporary server)")
+
+
+if __name__ == "__main__":
+    main()
