@@ -29,7 +29,10 @@ def evaluate_open(year: EvaluationYearOption = None) -> None:
     """开始民主评议：按评议方案向各评议主体发出邀请，每人一个一次性评议码（重复运行只邀请新增的人）。"""
     from lianchuang.flows.stages import evaluation_stage
 
-    run_flow(evaluation_stage, "发出评议邀请", year=year or clock.evaluation_year())
+    year = year or clock.evaluation_year()
+    run_flow(evaluation_stage, "发出评议邀请", year=year)
+    console.print(f"有邮箱的评议人在邀请邮件里收到评议码；没有邮箱的凭纸质评议票投票：lianchuang evaluate slips --year {year}"
+                  f"（打印后发给评议人；收回后 lianchuang evaluate template / evaluate import 录入）")
 
 
 @evaluate_app.command("scheme")

@@ -149,21 +149,24 @@ def deliver_all(year: int | None = None, stages: tuple[str, ...] = ()) -> Delive
     """Deliver every queued notice (of a year and of some stages, or all). Into the Maildir, once
     there are many (a province's month: 5,360 emails), a worker process writes every other one on
     the second core. Then the one-time codes of the invitations sent are wiped from their stored copy."""
+    started = clock.now()
     report = _deliver_all(year, stages)
-    forget_sent_codes()
+    if report.delivered:
+        forget_sent_codes(since=started)
     return report
 
 
-def forget_sent_codes() -> int:
+def forget_sent_codes(since) -> int:
     """An evaluation invitation, once sent, keeps no code in the database: the code is then only in
-    the evaluator's mailbox (and as a salted hash). Returns the notices wiped."""
+    the evaluator's mailbox (and as a salted hash). Only the invitations sent from `since` are read
+    (those of this delivery). Returns the notices wiped."""
     from lianchuang.models.db import session_scope
     from lianchuang.tasks.evaluation.ballots import without_codes
 
     wiped = 0
     with session_scope() as session:
         for notice in session.scalars(select(Notice).where(Notice.template == "evaluation_invitation",
-                                                           Notice.status == NoticeStatus.sent, ~Notice.body_text.contains(SENT_CODE))):
+                                                           Notice.status == NoticeStatus.sent, Notice.delivered_at >= since)):
             notice.body_text, notice.body_html = without_codes(notice.body_text, SENT_CODE), without_codes(notice.body_html, SENT_CODE)
             wiped += 1
     return wiped

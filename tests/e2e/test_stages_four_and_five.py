@@ -114,7 +114,8 @@ def test_a_coordinator_walks_stages_four_and_five_from_the_command_line(settings
         assert march[names[code]]["score"] == score_by_hand([percent] * 5, 3), code
 
     # The evaluation: paper slips for 桂园, entered from a sheet; the head votes by code.
-    run("evaluate", "open", "--year", str(YEAR), today=f"{YEAR}-12-20")
+    opened = run("evaluate", "open", "--year", str(YEAR), today=f"{YEAR}-12-20").stdout
+    assert "lianchuang evaluate slips" in opened  # people without email vote on paper slips: the command says so
     listed = run("evaluate", "slips", "-c", "桂园社区", today=f"{YEAR}-12-20").stdout
     slips = re.findall(r"评议主体：(\S+)　　评议码：<strong class=\"code\">([\w-]+)</strong>",
                        (settings.documents_dir / str(YEAR) / "评议票" / "S1C1.html").read_text(encoding="utf-8"))
