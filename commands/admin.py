@@ -1,9 +1,6 @@
 """The database, the whole cycle, reports, the demo, and the Prefect server and schedules."""
 
 import json
-import os
-import subprocess
-import sys
 from typing import Annotated
 
 import typer
@@ -13,6 +10,7 @@ from lianchuang.commands.common import (
     YearOption,
     console,
     fitted_table,
+    prefect_connected,
     print_summary,
     ready_database,
     this_year,
@@ -34,11 +32,16 @@ GROUPS = [(db_app, "db"), (cycle_app, "cycle"), (report_app, "report")]
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """创建或升级数据库结构（可重复运行）。"""
-    from lianchuang.models.db import upgrade_database
+    from lianchuang.models.db import current_revision, upgrade_database
 
     url = get_settings().db_url
+    before = current_revision(url)
     upgrade_database(url)
-    console.print(f"数据库已是最新结构：{url.split('@')[-1]}")
+    after, where = current_revision(url), url.split('@')[-1]
+    if before == after:
+        console.print(f"数据库已是最新结构（{after}），没有改动：{where}")
+    else:
+        console.print(f"数据库结构已{'从 ' + before + ' ' if before else '新建并'}升级到 {after}：{where}")
 
 
 def serve() -> None:
@@ -54,7 +57,7 @@ def cycle_run(year: YearOption = None) -> None:
     from lianchuang.flows.stages import annual_cycle
 
     ready_database()
-    with console.status("推进年度工作周期……"):
+    with console.status("推进年度工作周期……"), prefect_connected():
         results = annual_cycle(year=year or this_year())
     for stage, summary in results.items():
         print_summary(summary, stage)
@@ -132,12 +135,15 @@ def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区�
                 f"{label} {value}" for label, value in result_lines(result or {}) if value != "0"))
         console.print(f"[{done:>2}/{steps}] {description}：{detail}", markup=False, highlight=False)
 
-    run_demo(year, scale, on_step)
+    with prefect_connected():
+        run_demo(year, scale, on_step)
     show_summary(use(year_summary, year), as_json=False)
     console.print(f"数据库：{settings.db_url}")
     console.print(f"邮件（Maildir）：{settings.maildir.resolve()}    纸质送达：{settings.print_dir.resolve()}")
     console.print(f"公开栏：{(settings.board_dir / str(year) / 'index.html').resolve()}    责任状与承诺书：{settings.documents_dir.resolve()}")
-    console.print("在 Prefect 界面查看各阶段的运行：在同一文件夹运行 `lianchuang server`，然后打开 http://127.0.0.1:4200")
+    from lianchuang.flows.local_server import console_address
+
+    console.print(f"在 Prefect 界面查看各阶段的运行：{console_address()}（本机服务器：lianchuang server status|stop）")
 
 
 def reset_data() -> None:
@@ -152,25 +158,4 @@ def reset_data() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def server(port: Annotated[int, typer.Option(help="端口")] = 4200,
-           host: Annotated[str, typer.Option(help="监听地址；不是本机地址时必须设置 PREFECT_SERVER_API_AUTH_STRING")] = "127.0.0.1") -> None:
-    """启动本地 Prefect 服务器和界面（默认 http://127.0.0.1:4200），可查看、启动、审核各阶段的运行。按 Ctrl+C 停止。"""
-    import socket
-
-    auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING", "")
-    if host not in LOOPBACK and not auth:
-        raise UserError(f"监听 {host} 会让其他机器访问 Prefect 界面和接口：请先设置 PREFECT_SERVER_API_AUTH_STRING=用户名:密码，"
-                        f"再运行 lianchuang server --host {host}")
-    shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
-    api_url = f"http://{shown}:{port}/api"
-    env = os.environ | {"PREFECT_SERVER_API_HOST": host, "PREFECT_SERVER_API_PORT": str(port), "PREFECT_UI_API_URL": api_url}
-    console.print(f"Prefect 界面：http://{shown}:{port}（数据：{os.environ['PREFECT_HOME']}）")
-    console.print(f"在其他窗口或机器上使用这个服务器：PREFECT_API_URL={api_url}"
-                  + ("，并设置 PREFECT_API_AUTH_STRING 为同一个用户名:密码" if auth else ""))
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)], env=env))
-
-
-COMMANDS = {"serve": serve, "demo": demo, "server": server}  # top-level commands (`lianchuang rank`)
+COMMANDS = {"serve": serve, "demo": demo}  # top-level commands (`lianchuang rank`)

@@ -104,10 +104,19 @@ def _prefect_quiet_in_terminal():
             handler.setLevel(level)
 
 
+@contextmanager
+def prefect_connected():
+    """For flows run by a command: a Prefect server (flows/local_server), Prefect quiet in the terminal."""
+    from lianchuang.flows.local_server import connected
+
+    with _prefect_quiet_in_terminal(), connected():
+        yield
+
+
 def run_flow(flow, title: str, quiet: bool = False, **parameters) -> dict:
     """Run a flow with a spinner and print its figures (quiet: for --json, where stdout is data)."""
     ready_database()
-    with console.status(f"{title}……"), _prefect_quiet_in_terminal():
+    with console.status(f"{title}……"), prefect_connected():
         result = flow(**parameters)
     if not quiet:
         print_summary(result, title)

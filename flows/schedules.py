@@ -1,10 +1,9 @@
 """The deployments `lianchuang serve` registers: every stage, startable from the Prefect UI with a
 form in Chinese; the monthly ranking at 08:00 Beijing time on the day after the reporting deadline
 (the 6th by default) for the previous month, which waits for approval; a weekly reminder on
-Mondays at 08:00. Schedules need a real Prefect server (`lianchuang server`), checked first."""
+Mondays at 08:00. Schedules need a real Prefect server: PREFECT_API_URL, else the data folder's own (flows/local_server)."""
 
 import os
-import urllib.request
 
 from lianchuang.errors import UserError
 
@@ -19,17 +18,15 @@ WEEKLY = "0 8 * * 1"
 
 
 def prefect_server_url() -> str:
-    """The API URL of a reachable Prefect server, or a user error saying how to start one."""
+    """The API URL of a reachable Prefect server: PREFECT_API_URL when set (a province's shared
+    server), else the data folder's own server, started in the background if need be."""
+    from lianchuang.flows.local_server import ensure_running, healthy
+
     url = os.environ.get("PREFECT_API_URL", "")
-    how = ("定时任务需要一直运行的 Prefect 服务器：先在另一个窗口运行 `lianchuang server`，"
-           "再设置 PREFECT_API_URL=http://127.0.0.1:4200/api 后运行 `lianchuang serve`")
     if not url:
-        raise UserError(f"没有设置 PREFECT_API_URL。{how}")
-    try:
-        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=5) as response:
-            response.read()
-    except OSError as error:
-        raise UserError(f"连不上 Prefect 服务器 {url}（{error}）。{how}") from None
+        return ensure_running().url
+    if not healthy(url, timeout=5):
+        raise UserError(f"连不上 Prefect 服务器 {url}：请检查 PREFECT_API_URL，或取消这个设置以使用本机数据文件夹里的服务器")
     return url
 
 
@@ -90,6 +87,6 @@ def serve_schedules() -> None:
 
     from lianchuang.flows.schedule_watch import watch_in_background
 
-    prefect_server_url()
+    os.environ["PREFECT_API_URL"] = prefect_server_url()  # before Prefect reads its settings: the watch thread uses them too
     watch_in_background()  # emails the district coordinators if the monthly run is missing or failed
     serve(*deployments())

@@ -114,18 +114,27 @@ def upgrade_database(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def head_revision() -> str:
+    """The newest migration, read from the file names (`0007_….py`): the alembic script directory
+    would load every migration, 0.15 s on each command."""
+    versions = files("lianchuang") / "migrations" / "versions"
+    return max(entry.name.split("_")[0] for entry in versions.iterdir() if entry.name[:4].isdigit())
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database is at, or None for a database without the app's schema."""
+    from sqlalchemy import text
+
+    with get_engine(url).connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def schema_state(url: str) -> str:
     """'empty', 'current' or 'outdated' for the database at `url`."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    eng = get_engine(url)
-    with eng.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return "empty"
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    return "current" if current == heads else "outdated"
+    current = current_revision(url)
+    return "empty" if current is None else "current" if current == head_revision() else "outdated"
 
 
 def drop_everything(url: str) -> None:

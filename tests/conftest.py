@@ -40,9 +40,19 @@ def settings(tmp_path, database_url, monkeypatch):
     reset_settings()
     upgrade_database(database_url)
     yield get_settings()
+    stop_local_server(tmp_path / "data" / "prefect", monkeypatch)
     clock.set_today(None)
     get_engine(get_settings().db_url).dispose()
     reset_settings()
+
+
+def stop_local_server(home, monkeypatch) -> None:
+    """A command run by a test without PREFECT_API_URL starts the data folder's server: end it."""
+    from lianchuang.flows import local_server
+
+    if (home / "server.json").exists():
+        monkeypatch.setenv("PREFECT_HOME", str(home))
+        local_server.stop()
 
 
 @pytest.fixture

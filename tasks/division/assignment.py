@@ -15,11 +15,10 @@ street at once, so the result does not depend on the order of tasks. Because slo
 k, an optimal matching always fills a unit's cheaper slots first. Co-organisers are a second
 matching of the same kind, never the lead itself. Ties are broken by the codes (sorted input)."""
 
+import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -64,10 +63,10 @@ class Balance:
         return [(load, before[load], after[load]) for load in sorted(set(before) | set(after))]
 
     def figures(self, loads: dict[int, int]) -> dict:
-        values = np.array(list(loads.values()) or [0])
+        values = list(loads.values()) or [0]
         over = sum(1 for uid, n in loads.items() if n > self.capacity[uid])
-        return dict(units=len(loads), tasks=int(values.sum()), mean=round(float(values.mean()), 2),
-                    max=int(values.max()), std=round(float(values.std()), 2), over_capacity=over)
+        return dict(units=len(loads), tasks=sum(values), mean=round(statistics.fmean(values), 2),
+                    max=max(values), std=round(statistics.pstdev(values), 2), over_capacity=over)
 
 
 def _load(session: Session, cycle_id: int, column, unit_ids: list[int]) -> dict[int, int]:
@@ -88,6 +87,9 @@ def _fit(unit, category: Category) -> tuple[float, str]:
 
 def _match(tasks: list, units: list, load: dict[int, int], excluded: dict[int, int] | None = None) -> list[int | None]:
     """Index into `units` for each task (None where no unit may take it), minimising the total cost."""
+    import numpy as np  # imported here: only assignment needs numpy and scipy (0.3 s for every other command)
+    from scipy.optimize import linear_sum_assignment
+
     extra = -(-len(tasks) // len(units)) + 1  # slots past capacity, so every task can be placed
     slots = []  # (unit index, k-th task of the unit, balance cost)
     for index, unit in enumerate(units):

@@ -69,11 +69,13 @@ def test_a_bad_setting_is_named(settings):
     assert_one_line_error(run(settings, "org", "list", env={"LIANCHUANG_SMTP_PORT": "abc"}), "LIANCHUANG_SMTP_PORT")
 
 
-def test_a_prefect_server_that_starts_too_slowly_is_explained_without_a_traceback(settings):
+def test_a_prefect_server_that_starts_too_slowly_is_explained_and_ended(settings):
+    from lianchuang.flows.local_server import recorded
+
     result = run(settings, "outbox", "flush", env={"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "1",
-                                                   "PREFECT_API_URL": ""})
-    assert result.returncode == 3, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr and "lianchuang server" in result.stderr
+                                                   "PREFECT_API_URL": "", "PREFECT_HOME": str(settings.data_dir / "prefect")})
+    assert_one_line_error(result, "没有在 1 秒内启动", "请再运行一次")
+    assert recorded() is None and not (settings.data_dir / "prefect" / "server.json").exists()
 
 
 def test_fresh_start_drops_the_data_and_keeps_the_schema_creatable(settings, district):

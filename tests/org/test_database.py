@@ -102,3 +102,33 @@ def test_ballots_kept_before_lose_their_evaluator_and_codes_sent_before_still_wo
         assert sittings[0] == sittings[1] != sittings[2]  # one person's ballots still one voice
         salt = session.get(Cycle, 1).code_salt
         assert session.get(Evaluator, 1).code_hash == code_hash(salt, "a1b2c3d4e5")  # the code sent before still works
+
+
+def test_the_head_read_from_file_names_is_alembics_head(settings):
+    from alembic.script import ScriptDirectory
+
+    from lianchuang.models.db import alembic_config, head_revision
+
+    assert [head_revision()] == ScriptDirectory.from_config(alembic_config(settings.db_url)).get_heads()
+
+
+def test_db_upgrade_says_which_revisions_it_applied(settings):
+    import os
+    import subprocess
+    import sys
+
+    from alembic import command
+
+    from lianchuang.models.db import alembic_config, drop_everything, head_revision
+
+    drop_everything(settings.db_url)  # 0007 has no way back: a database built up to 0006
+    command.upgrade(alembic_config(settings.db_url), "0006")
+    assert schema_state(settings.db_url) == "outdated"
+
+    def upgrade() -> str:
+        return subprocess.run([sys.executable, "-m", "lianchuang.cli", "db", "upgrade"], capture_output=True, text=True, check=True,
+                              env=os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir),
+                                   "LIANCHUANG_DATABASE_URL": settings.db_url}).stdout
+
+    assert f"已从 0006 升级到 {head_revision()}" in upgrade()
+    assert "已是最新结构" in upgrade() and schema_state(settings.db_url) == "current"

@@ -1,0 +1,197 @@
+"""The data folder's own Prefect server, shared by every command run there.
+
+Without PREFECT_API_URL, Prefect would start a temporary server inside each command (5-25 s), and a
+command killed with kill -9 would leave that server running for good. Instead the first command that
+runs a flow starts one server in the background, in a session of its own, with its data in the data
+folder (PREFECT_HOME); later commands find it through `server.json` and reuse it. Its UI then shows
+every run. `lianchuang server status|stop` look at it and end it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from lianchuang.errors import UserError
+
+PREFERRED_PORT = 4200  # the address the README and the demo give, when no other server holds it
+
+
+@dataclass
+class LocalServer:
+    pid: int
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def ui(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _home() -> Path:
+    """Prefect's data: in the data folder (settings.configure_prefect_environment) unless set apart."""
+    from lianchuang.settings import get_settings
+
+    return Path(os.environ.get("PREFECT_HOME") or get_settings().data_dir / "prefect")
+
+
+def _record() -> Path:
+    return _home() / "server.json"
+
+
+def _log() -> Path:
+    return _home() / "server.log"
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` is still a Prefect server (not a finished one, nor another program that got its
+    number since)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # a server this very process started, now ended
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"prefect" in command and b"server" in command
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def recorded() -> LocalServer | None:
+    """The server this data folder started, if its process still runs."""
+    try:
+        server = LocalServer(**json.loads(_record().read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    return server if _alive(server.pid) else None
+
+
+def _free_port() -> int:
+    for port in (PREFERRED_PORT, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise UserError("本机没有可用的端口来启动 Prefect 服务器")
+
+
+@contextmanager
+def _locked():
+    """One command at a time decides whether to start the server: two commands started together
+    share one server instead of starting two on the same database."""
+    import fcntl
+
+    _home().mkdir(parents=True, exist_ok=True)
+    with open(_home() / "server.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _start() -> LocalServer:
+    port = _free_port()
+    env = os.environ | {"PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
+                        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api"}
+    env.pop("PREFECT_API_URL", None)
+    with open(_log(), "ab") as log:
+        # A session of its own: the server outlives the command that started it (on purpose: the next
+        # command reuses it), and neither Ctrl+C nor a kill of that command reaches it.
+        process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                                   env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    server = LocalServer(pid=process.pid, port=port)
+    _record().write_text(json.dumps(asdict(server)))
+    return server
+
+
+def _wait_until_healthy(server: LocalServer) -> None:
+    wait = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
+    deadline = time.monotonic() + wait
+    while not healthy(server.url, timeout=1):
+        if not _alive(server.pid) or time.monotonic() > deadline:
+            stop()
+            tail = _log().read_text(errors="replace").strip().splitlines()[-1:] if _log().exists() else []
+            raise UserError(f"Prefect 服务器没有在 {wait:.0f} 秒内启动（机器较慢或磁盘繁忙时会这样）。请再运行一次；"
+                            f"日志：{_log()}" + (f"（最后一行：{tail[0]}）" if tail else ""))
+        time.sleep(0.2)
+
+
+def ensure_running() -> LocalServer:
+    """The data folder's server, started in the background if it is not running yet."""
+    with _locked():
+        server = recorded()
+        if server is None:
+            server = _start()
+    _wait_until_healthy(server)
+    return server
+
+
+def stop() -> LocalServer | None:
+    """End the data folder's server and everything it started (its process group)."""
+    server = recorded()
+    if server is not None:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 20
+        while _alive(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(server.pid):
+            os.killpg(server.pid, signal.SIGKILL)
+    _record().unlink(missing_ok=True)
+    return server
+
+
+@contextmanager
+def connected():
+    """Prefect pointed at a server for the flows run inside: PREFECT_API_URL (or a test harness)
+    when set, else the data folder's own server. Flow-run heartbeats are off: a command's run is
+    short, and the heartbeat thread holds each command up to a second at its end."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    updates = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    if not PREFECT_API_URL.value():
+        updates[PREFECT_API_URL] = ensure_running().url
+    with temporary_settings(updates=updates):
+        try:
+            yield
+        finally:
+            send_pending_events_and_logs()
+
+
+def send_pending_events_and_logs() -> None:
+    """Hand the runs' last events and log lines to the server now, while the settings that name it
+    hold (Prefect would otherwise do it at the interpreter's exit)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    EventsWorker.drain_all()
+    APILogWorker.drain_all()
+
+
+def console_address() -> str:
+    """Where the Prefect UI of this command's runs is."""
+    url = os.environ.get("PREFECT_API_URL", "")
+    if url:
+        return url.removesuffix("/").removesuffix("/api")
+    server = recorded()
+    return server.ui if server else "（本机服务器没有运行：lianchuang server start）"
