@@ -32,6 +32,9 @@ class Notice(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set by the deliverer sending it (UTC), so that another one running at once skips it; a claim
+    # left by a killed deliverer lapses then.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class AuditEntry(Base):

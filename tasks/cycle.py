@@ -17,11 +17,26 @@ def ensure_cycle(session: Session, year: int) -> Cycle:
     if not 2000 <= year <= 2100:
         raise UserError(f"年份 {year} 不合理：请输入四位年份，例如 --year {clock.today().year}")
     insert_ignoring_duplicates(session, Cycle, [{"year": year}], ["year"])
-    return session.scalars(select(Cycle).where(Cycle.year == year)).one()
+    return _locked(session, session.scalars(select(Cycle).where(Cycle.year == year)).one())
 
 
-def existing_cycle(session: Session, year: int) -> Cycle:
+def _locked(session: Session, cycle: Cycle) -> Cycle:
+    """Hold the year's row until the transaction ends: a step run twice at once for the year (two
+    workers, the schedule and a coordinator) waits for the first and then finds its work done.
+    PostgreSQL: SELECT … FOR UPDATE; SQLite: its one write lock, taken by a write that changes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Cycle.id).where(Cycle.id == cycle.id).with_for_update())
+    else:
+        session.execute(update(Cycle).where(Cycle.id == cycle.id).values(year=Cycle.year))
+    session.refresh(cycle)  # as the run before this one left it
+    return cycle
+
+
+def existing_cycle(session: Session, year: int, lock: bool = False) -> Cycle:
+    """The year's cycle; with lock, held for the rest of the transaction (steps that write)."""
     cycle = session.scalars(select(Cycle).where(Cycle.year == year)).first()
+    if cycle is not None and lock:
+        return _locked(session, cycle)
     if cycle is None:
         years = session.scalars(select(Cycle.year).order_by(Cycle.year)).all()
         if years:  # most likely the wrong year: never advise starting a year, which emails everyone

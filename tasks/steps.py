@@ -76,7 +76,7 @@ def divide_work(year: int, community_codes: list[str] | None) -> dict:
     """Propose lead units, complete task cards, open posts, tell the owners."""
     today = clock.today()
     with session_scope() as session:
-        cycle = existing_cycle(session, year)
+        cycle = existing_cycle(session, year, lock=True)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
         proposals, _ = assignment.propose(session, cycle.id, ids)
         assignment.apply(session, proposals)
@@ -113,7 +113,7 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
     """Prepare statements and letters; publish jointly where all are signed and every card complete."""
     today = clock.today()
     with session_scope() as session:
-        cycle = existing_cycle(session, year)
+        cycle = existing_cycle(session, year, lock=True)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
         prepared = commitments.prepare_commitments(session, year, cycle.id, ids)
         incomplete = division.incomplete_tasks(session, cycle.id, ids)
@@ -136,7 +136,7 @@ def rank_month(year: int, month: int, correction_reason: str | None = None) -> d
     if clock.today() < first_of_next:
         raise UserError(f"{year}年{month}月还没有结束，{first_of_next.isoformat()} 起才能排名")
     with session_scope() as session:
-        cycle = existing_cycle(session, year)
+        cycle = existing_cycle(session, year, lock=True)
         if correction_reason is not None:
             number = progress.correct_ranking(session, cycle.id, year, month, correction_reason, clock.today(), current_actor())
             audit(session, "correct", "stage:progress", year=year, month=month, number=number, reason=correction_reason)
@@ -168,7 +168,7 @@ def preview_month(year: int, month: int) -> dict:
 def hold_ranking(year: int, month: int, reason: str) -> dict:
     """The district coordinator held the month: nothing is published; the district coordinators hear why."""
     with session_scope() as session:
-        cycle_id = existing_cycle(session, year).id
+        cycle_id = existing_cycle(session, year, lock=True).id
         audit(session, "hold", "stage:progress", year=year, month=month, reason=reason)
         return dict(hold_notices=outbox.queue(session, progress_notices.held_drafts(session, year, month, reason)))
 
@@ -178,7 +178,7 @@ def remind(year: int, through_month: int) -> dict:
     """Overdue warnings for every milestone due by the end of `through_month` and not reached (one per
     milestone and owner, ever), and the request to report the next month's progress."""
     with session_scope() as session:
-        cycle = existing_cycle(session, year)
+        cycle = existing_cycle(session, year, lock=True)
         overdue = sum(outbox.queue(session, progress_notices.overdue_drafts(session, year, cycle.id, month))
                       for month in range(1, through_month + 1))
         requests = outbox.queue(session, progress_notices.reminder_drafts(session, year, cycle.id, through_month + 1))
@@ -197,7 +197,7 @@ def evaluate_jointly(year: int, close: bool) -> dict:
     results with the objection deadline."""
     today = clock.today()
     with session_scope() as session:
-        cycle = existing_cycle(session, year)
+        cycle = existing_cycle(session, year, lock=True)
         ids = [c.id for c in communities_in_scope(session)]
         summary = {}
         if not evaluation.closed_on(session, cycle.id):
@@ -221,7 +221,7 @@ def preview_close(year: int) -> dict:
     from lianchuang.models import EvaluationResult
 
     with preview_scope() as session:
-        cycle_id = existing_cycle(session, year).id
+        cycle_id = existing_cycle(session, year, lock=True).id
         if evaluation.closed_on(session, cycle_id):
             return dict(closed=True, table=[])
         evaluation.close(session, cycle_id, clock.today())
@@ -239,7 +239,7 @@ def preview_close(year: int) -> dict:
 def preview_award(year: int, budget: int, redo: bool) -> dict:
     """The award and allocation the budget would give (computed, then rolled back), for approval."""
     with preview_scope() as session:
-        cycle_id = existing_cycle(session, year).id
+        cycle_id = existing_cycle(session, year, lock=True).id
         if award.check_can_allocate(session, cycle_id, budget, redo) is not None and not redo:
             return dict(allocated=True, table=[])
         names = dict(session.execute(select(Community.id, Community.name)).all())
@@ -264,7 +264,7 @@ def hold_decision(year: int, step: str, reason: str, command: str) -> dict:
 def allocate_funding(year: int, budget: int, redo: bool) -> dict:
     """Rank communities on the year, allocate the budget, notify each community (once per budget)."""
     with session_scope() as session:
-        cycle = existing_cycle(session, year)
+        cycle = existing_cycle(session, year, lock=True)
         awards = award.award(session, cycle.id, budget, redo)
         notices = outbox.queue(session, evaluation_notices.award_drafts(session, year, cycle.id))
         set_stage(session, cycle, [a["community_id"] for a in awards], Stage.evaluation, StageStatus.done)
@@ -293,7 +293,7 @@ def queue_ranking_emails(year: int, months: list[int]) -> dict:
     queued = 0
     for month in months:
         with session_scope() as session:
-            drafts, charts = progress_notices.ranking_drafts(session, year, existing_cycle(session, year).id, month)
+            drafts, charts = progress_notices.ranking_drafts(session, year, existing_cycle(session, year, lock=True).id, month)
             queued += outbox.queue(session, drafts)
         for chart in charts:
             chart.result()

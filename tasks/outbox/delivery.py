@@ -5,9 +5,10 @@ import os
 import smtplib
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from lianchuang import clock
@@ -208,29 +209,49 @@ def _queued(year: int | None, stages: tuple[str, ...]) -> list:
     return conditions
 
 
+CLAIM = timedelta(minutes=15)  # ample for a batch by SMTP; a killed deliverer's notices wait this long
+CLAIM_BATCH = 500
+
+
+def _claim(year: int | None, stages: tuple[str, ...], shard: tuple[int, int]) -> list[Notice]:
+    """Take the next queued notices no other deliverer holds, in one statement: on PostgreSQL the
+    rows another deliverer is claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite runs one writer
+    at a time, so the UPDATE is atomic there."""
+    from lianchuang.models.db import session_scope
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    free = select(Notice.id).where(*_queued(year, stages), or_(Notice.claimed_until.is_(None), Notice.claimed_until < now))
+    if shard[1] > 1:
+        free = free.where(Notice.id % shard[1] == shard[0])
+    free = free.order_by(Notice.id).limit(CLAIM_BATCH).with_for_update(skip_locked=True)
+    with session_scope() as session:
+        ids = session.scalars(update(Notice).where(Notice.id.in_(free)).values(claimed_until=now + CLAIM)
+                              .returning(Notice.id), execution_options={"synchronize_session": False}).all()
+        return session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)).all() if ids else []
+
+
+def _release(notices: list[Notice]) -> None:
+    """Give back claimed notices not sent (a transient failure, an interruption): the next run takes them."""
+    from lianchuang.models.db import session_scope
+
+    with session_scope() as session:
+        session.execute(update(Notice).where(Notice.id.in_([n.id for n in notices]), Notice.status == NoticeStatus.queued)
+                        .values(claimed_until=None))
+
+
 def deliver_pending(year: int | None = None, channel=None, shard: tuple[int, int] = (0, 1),
                     stages: tuple[str, ...] = ()) -> DeliveryReport:
     """Deliver every queued notice (of a year and stages, or all; with shard (i, n), those whose id % n is i),
+    claiming each batch first, so that deliverers running at once never send one notice twice, and
     recording each outcome in its own short transaction, so that a crash loses nothing and re-sends
     at most what was not yet recorded."""
-    from lianchuang.models.db import session_scope
-
     settings = get_settings()
     report = DeliveryReport()
     channel = channel or channel_for(settings)
-    last_id = 0
     with channel:
-        while True:
-            with session_scope() as session:
-                query = select(Notice).where(*_queued(year, stages), Notice.id > last_id)
-                if shard[1] > 1:
-                    query = query.where(Notice.id % shard[1] == shard[0])
-                batch = session.scalars(query.order_by(Notice.id).limit(500)).all()
-            if not batch:
-                return report
+        while batch := _claim(year, stages, shard):
             sent: list[int] = []
-            for notice in batch:
-                last_id = notice.id
+            for position, notice in enumerate(batch):
                 try:
                     channel.send(notice)
                 except PermanentFailure as failure:
@@ -242,14 +263,20 @@ def deliver_pending(year: int | None = None, channel=None, shard: tuple[int, int
                 except TransientFailure as failure:
                     _record(sent, channel)
                     _record_failure(notice.id, str(failure), NoticeStatus.queued)
+                    _release(batch[position:])
                     report.deferred = _count_queued(year)
                     report.note(f"服务器暂时不可用（{failure}），其余通知留待下次发送")
                     return report
+                except BaseException:  # Ctrl+C: what was sent is recorded, the rest given back
+                    _record(sent, channel)
+                    _release(batch[position:])
+                    raise
                 sent.append(notice.id)
                 report.delivered += 1
                 if len(sent) >= channel.commit_every:
                     _record(sent, channel)
             _record(sent, channel)
+    return report
 
 
 def _record(sent: list[int], channel) -> None:
@@ -259,7 +286,7 @@ def _record(sent: list[int], channel) -> None:
         with session_scope() as session:
             session.execute(update(Notice).where(Notice.id.in_(sent))
                             .values(status=NoticeStatus.sent, attempts=Notice.attempts + 1, delivered_at=clock.now(),
-                                    last_error=None))
+                                    last_error=None, claimed_until=None))
         sent.clear()
 
 
@@ -268,7 +295,7 @@ def _record_failure(notice_id: int, error: str, status: NoticeStatus) -> None:
 
     with session_scope() as session:
         session.execute(update(Notice).where(Notice.id == notice_id)
-                        .values(status=status, attempts=Notice.attempts + 1, last_error=error[:1000]))
+                        .values(status=status, attempts=Notice.attempts + 1, last_error=error[:1000], claimed_until=None))
 
 
 def _count_queued(year: int | None, stages: tuple[str, ...] = ()) -> int:

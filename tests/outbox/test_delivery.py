@@ -243,3 +243,37 @@ def test_a_large_maildir_batch_is_shared_with_a_worker_process(settings, monkeyp
     assert statuses() == Counter({NoticeStatus.sent: 9})  # the worker's half is recorded too
     assert len(maildir_messages(settings)) == 9
     assert delivery.deliver_all().delivered == 0
+
+
+def test_two_deliverers_at_once_send_each_notice_once(smtp, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(delivery, "CLAIM_BATCH", 3)  # small claims, so the two interleave
+    queue(*(draft(n) for n in range(1, 41)))
+    start = threading.Barrier(2)
+    reports = []
+
+    def deliverer():
+        start.wait()
+        reports.append(delivery.deliver_pending())
+
+    threads = [threading.Thread(target=deliverer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    counts = Counter(smtp.message_ids)
+    assert len(counts) == 40 and set(counts.values()) == {1}
+    assert sum(r.delivered for r in reports) == 40 and all(r.delivered for r in reports)  # both took part
+    assert statuses() == {NoticeStatus.sent: 40}
+
+
+def test_a_killed_deliverers_claim_lapses_and_its_notices_are_sent_later(smtp, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    queue(*(draft(n) for n in range(1, 4)))
+    claimed = delivery._claim(None, (), (0, 1))  # then the deliverer is killed: nothing recorded, nothing released
+    assert len(claimed) == 3 and delivery.deliver_pending().delivered == 0  # another one leaves them alone
+    later = datetime.now(UTC) + delivery.CLAIM + timedelta(seconds=1)
+    monkeypatch.setattr(delivery, "datetime", type("Later", (), {"now": staticmethod(lambda tz=None: later)}))
+    assert delivery.deliver_pending().delivered == 3 and len(smtp.messages) == 3

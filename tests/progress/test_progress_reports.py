@@ -198,3 +198,33 @@ def test_the_cycle_publishes_a_month_only_after_its_reporting_deadline():
     assert clock.reported_months(2027, date(2027, 2, 5)) == []  # reports for January are due by 5 February
     assert clock.reported_months(2027, date(2027, 2, 6)) == [1]
     assert clock.reported_months(2027, date(2027, 3, 6)) == [1, 2]
+
+
+def test_two_runs_of_one_month_at_once_publish_it_once(tasks):
+    """Two workers (or the schedule and a coordinator) ranking June at the same moment: the second
+    waits for the first and finds June published (it failed with a UniqueViolation before)."""
+    import threading
+
+    from lianchuang.models import MonthlyRanking, RankingOverdueTask
+    from lianchuang.tasks import steps
+
+    clock.set_today(date(YEAR, 7, 1))
+    start, results, errors = threading.Barrier(2), [], []
+
+    def rank():
+        start.wait()
+        try:
+            results.append(steps.rank_month.fn(YEAR, 6)["newly_published"])
+        except Exception as error:  # noqa: BLE001 (the test reports it)
+            errors.append(error)
+
+    threads = [threading.Thread(target=rank) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors and sorted(results) == [False, True]
+    with session_scope() as session:
+        assert len(session.scalars(select(MonthlyRanking)).all()) == SMALL.communities
+        overdue = session.scalars(select(RankingOverdueTask.task_id)).all()
+        assert len(overdue) == len(set(overdue)) > 0
