@@ -14,7 +14,6 @@ from lianchuang.errors import UserError
 server_app = typer.Typer(help="Prefect 服务器和界面：查看、启动、审核各阶段的运行。", invoke_without_command=True)
 
 GROUPS = [(server_app, "server")]
-COMMANDS = {}
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -79,3 +78,28 @@ def stop() -> None:
 
     server = stop_server()
     console.print(f"已停止本机服务器（进程 {server.pid}）。" if server else "本机服务器没有在运行。")
+
+
+def deploy(pool: Annotated[str, typer.Option("--pool", help="工作池名称，例如 fujian-province；没有则新建（进程型）")]) -> None:
+    """把各阶段和定时任务登记到 Prefect 工作池：多台机器上的工作节点（lianchuang worker）领取并运行。"""
+    from lianchuang.flows.local_server import console_address
+    from lianchuang.flows.schedules import deploy_to_pool
+
+    with console.status(f"登记到工作池 {pool}……"):
+        names = deploy_to_pool(pool)
+    console.print(f"已登记 {len(names)} 个部署到工作池 {pool}：{'、'.join(names)}")
+    console.print(f"下一步：在每台工作机器上运行 lianchuang worker --pool {pool}；在界面 {console_address()} 启动或审核运行")
+
+
+def worker(pool: Annotated[str, typer.Option("--pool", help="要领取运行的工作池名称")],
+           limit: Annotated[int, typer.Option(help="这台机器同时运行的最多数量")] = 2) -> None:
+    """在这台机器上启动工作节点：领取工作池里的运行，按本机的设置（数据库、存储目录、SMTP）运行。按 Ctrl+C 停止。"""
+    from lianchuang.flows.schedules import prefect_server_url, worker_environment
+
+    env = os.environ | worker_environment() | {"PREFECT_API_URL": prefect_server_url()}
+    console.print(f"工作节点领取工作池 {pool} 的运行（服务器 {env['PREFECT_API_URL']}，存储 {env['LIANCHUANG_DATA_DIR']}）")
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process",
+                                      "--limit", str(limit)], env=env))
+
+
+COMMANDS = {"deploy": deploy, "worker": worker}

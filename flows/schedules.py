@@ -56,8 +56,8 @@ def titled(deployment):
     return deployment
 
 
-def deployments():
-    """Every stage, startable from the Prefect UI, and the two schedules."""
+def deployments(**options):
+    """Every stage, startable from the Prefect UI, and the two schedules (options: to_deployment's)."""
     from prefect.schedules import Cron
 
     from lianchuang.flows import stages
@@ -78,8 +78,44 @@ def deployments():
         (stages.deliver_outbox, "deliver-outbox", "发送队列中的通知（邮件或打印页）"),
         (stages.board_stage, "board", "重新生成公开栏和公开数据"),
     ]
-    return ([titled(flow.to_deployment(name=name, schedule=schedule, description=text)) for flow, name, schedule, text in scheduled]
-            + [titled(flow.to_deployment(name=name, description=text)) for flow, name, text in on_demand])
+    return ([titled(flow.to_deployment(name=name, schedule=schedule, description=text, **options)) for flow, name, schedule, text in scheduled]
+            + [titled(flow.to_deployment(name=name, description=text, **options)) for flow, name, text in on_demand])
+
+
+def deploy_to_pool(pool: str) -> list[str]:
+    """Register every stage and schedule on a process work pool (created if missing): workers on
+    any machine with lianchuang installed run them, importing the flows by module path (no code is
+    copied). Returns the deployments' names."""
+    from prefect import deploy
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.deployments.runner import EntrypointType
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    os.environ["PREFECT_API_URL"] = prefect_server_url()
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process",
+                                                   base_job_template=ProcessWorker.get_default_base_job_template()))
+    registered = deployments(entrypoint_type=EntrypointType.MODULE_PATH)
+    deploy(*registered, work_pool_name=pool, build=False, push=False, print_next_steps_message=False, ignore_warnings=True)
+    return [d.name for d in registered]
+
+
+def worker_environment() -> dict[str, str]:
+    """The app's settings (from the environment or lianchuang.toml) as LIANCHUANG_* variables, for a
+    worker's flow runs, which start in a folder of their own where no lianchuang.toml is found."""
+    from lianchuang.settings import get_settings
+
+    settings = get_settings()
+    if not settings.smtp_host:
+        raise UserError("工作节点的邮件必须经 SMTP 发出（否则会写进某台机器的文件夹，联络人收不到）："
+                        "请先设置 LIANCHUANG_SMTP_HOST（及端口、账号），再启动工作节点")
+    values = settings.model_dump(exclude_none=True) | {"data_dir": settings.data_dir.resolve(), "database_url": settings.db_url}
+    return {f"LIANCHUANG_{name.upper()}": str(value) for name, value in values.items()}
 
 
 def serve_schedules() -> None:

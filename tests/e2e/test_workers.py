@@ -1,0 +1,85 @@
+"""A province on several machines, on one: `lianchuang deploy --pool` registers the stages on a
+process work pool, two `lianchuang worker` processes take runs from it, and runs submitted at the
+same moment publish a month once and send every email once (counted at a loopback SMTP server)."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from contextlib import contextmanager
+
+from factories import SMALL, YEAR
+from smtp_server import SmtpServer
+from sqlalchemy import func, select
+from test_console import api, february_reported, start, wait_for  # noqa: F401  (february_reported: a fixture)
+
+from lianchuang.models import MonthlyRanking, Notice
+from lianchuang.models.db import session_scope
+from lianchuang.models.enums import NoticeStatus
+from lianchuang.tasks.outbox import drafts as outbox
+
+FINAL = {"COMPLETED", "FAILED", "CRASHED"}
+
+
+@contextmanager
+def workers(env: dict, count: int):
+    started = [subprocess.Popen([sys.executable, "-m", "lianchuang.cli", "worker", "--pool", "province"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+               for _ in range(count)]
+    try:
+        yield started
+    finally:
+        for process in started:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def sent_notices() -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).where(Notice.status == NoticeStatus.sent))
+
+
+def test_two_workers_publish_a_month_once_and_send_each_email_once(february_reported, settings, prefect_server):
+    with SmtpServer() as smtp:
+        env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url,
+                            "LIANCHUANG_TODAY": f"{YEAR}-03-06", "LIANCHUANG_SMTP_HOST": "127.0.0.1",
+                            "LIANCHUANG_SMTP_PORT": str(smtp.port), "PREFECT_API_URL": prefect_server,
+                            "PREFECT_WORKER_QUERY_SECONDS": "1"}
+        deployed = subprocess.run([sys.executable, "-m", "lianchuang.cli", "deploy", "--pool", "province"], env=env,
+                                  capture_output=True, text=True, timeout=180)
+        assert deployed.returncode == 0 and "lianchuang worker --pool province" in deployed.stdout, deployed.stderr
+        deployments = {d["name"]: d for d in api(prefect_server, "/deployments/filter", {})}
+        assert deployments["monthly-ranking"]["work_pool_name"] == "province"
+        with workers(env, 2):
+            ranking = [start(prefect_server, deployments["ranking"], {"year": YEAR, "months": [2], "send": True}) for _ in range(2)]
+            assert [wait_for(prefect_server, run, FINAL, 300)["state_type"] for run in ranking] == ["COMPLETED"] * 2
+            with session_scope() as session:
+                assert session.scalar(select(func.count()).select_from(MonthlyRanking)) == SMALL.communities
+            ranking_emails = sent_notices()
+            assert ranking_emails > 0 and len(smtp.recorder.message_ids) == ranking_emails
+            assert set(Counter(smtp.recorder.message_ids).values()) == {1}
+
+            with session_scope() as session:  # a queue for two deliverers at once
+                outbox.queue(session, [outbox.Draft(year=YEAR, stage="progress", template="overdue", recipient_key=f"P{n}",
+                                                    recipient_name="王建国", recipient_email=f"wang{n}@example.cn",
+                                                    context=dict(community="江滨社区", task_code="T-001", task_title="夜间巡逻",
+                                                                 due_month=6, milestone="过半", planned=50, actual=20))
+                                       for n in range(60)])
+            flushes = [start(prefect_server, deployments["deliver-outbox"], {}) for _ in range(2)]
+            assert [wait_for(prefect_server, run, FINAL, 300)["state_type"] for run in flushes] == ["COMPLETED"] * 2
+    assert sent_notices() == ranking_emails + 60
+    assert len(smtp.recorder.message_ids) == ranking_emails + 60 and set(Counter(smtp.recorder.message_ids).values()) == {1}
+    assert not (settings.maildir / "new").exists() or not any((settings.maildir / "new").iterdir())  # SMTP, not a folder
+
+
+def test_a_worker_without_smtp_is_refused_with_the_reason(settings):
+    env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url}
+    env.pop("LIANCHUANG_SMTP_HOST", None)
+    refused = subprocess.run([sys.executable, "-m", "lianchuang.cli", "worker", "--pool", "province"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "LIANCHUANG_SMTP_HOST" in refused.stderr and "Traceback" not in refused.stderr
