@@ -1,0 +1,94 @@
+"""The data folder's own Prefect server, as a coordinator meets it without PREFECT_API_URL: the
+first flow command starts it in the background, the next ones reuse it, `lianchuang server stop`
+ends it, and a command killed with kill -9 leaves nothing of its own running."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def environment(settings) -> dict:
+    env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url,
+                        "COLUMNS": "100"}
+    for name in ("PREFECT_API_URL", "PREFECT_HOME"):
+        env.pop(name, None)
+    return env
+
+
+def lianchuang(settings, *args) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "lianchuang.cli", *args], env=environment(settings), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def processes_of(data_dir: Path) -> dict[int, str]:
+    """Every process started for this data folder (they inherit LIANCHUANG_DATA_DIR), by pid."""
+    found = {}
+    marker = f"LIANCHUANG_DATA_DIR={data_dir}".encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "environ").read_bytes().split(b"\0"):
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+    return found
+
+
+def server_group(pid: int) -> set[int]:
+    group = os.getpgid(pid)
+    return {p for p in processes_of_any() if _group_of(p) == group}
+
+
+def processes_of_any() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def test_the_first_command_starts_the_server_the_next_reuse_it_and_stop_ends_it(settings):
+    from lianchuang.flows.local_server import LocalServer
+
+    lianchuang(settings, "outbox", "flush")
+    record = settings.data_dir / "prefect" / "server.json"
+    first = LocalServer(**json.loads(record.read_text()))
+    status = lianchuang(settings, "server", "status").stdout
+    assert "本机服务器正常" in status and first.ui in status
+    lianchuang(settings, "outbox", "flush")
+    assert LocalServer(**json.loads(record.read_text())) == first  # reused, not started again
+    assert "已停止本机服务器" in lianchuang(settings, "server", "stop").stdout
+    assert not record.exists() and not processes_of(settings.data_dir)
+
+
+def test_a_command_killed_with_sigkill_leaves_nothing_of_its_own_running(settings):
+    env = environment(settings)
+    demo = subprocess.Popen([sys.executable, "-m", "lianchuang.cli", "demo"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        for line in demo.stdout:  # killed in the middle of its flows, once a stage has run on the server
+            if line.startswith("[ 3/"):
+                break
+        os.kill(demo.pid, signal.SIGKILL)
+        demo.wait(timeout=30)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+    server = json.loads((settings.data_dir / "prefect" / "server.json").read_text())
+    deadline = time.monotonic() + 30  # worker processes notice their parent is gone
+    while (left := set(processes_of(settings.data_dir)) - server_group(server["pid"])) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not left, processes_of(settings.data_dir)
+    # the next command reuses the server and the demo goes on where it stopped
+    again = lianchuang(settings, "demo")
+    assert "[19/19]" in again.stdout and json.loads((settings.data_dir / "prefect" / "server.json").read_text()) == server
+    lianchuang(settings, "server", "stop")
+    assert not processes_of(settings.data_dir)
