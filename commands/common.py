@@ -25,6 +25,14 @@ YearOption = Annotated[int, typer.Option("--year", "-y", help="年度，例如 2
 
 
 CommunityOption = Annotated[Optional[list[str]], typer.Option("--community", "-c", help="只处理这些社区（编码或名称，可重复）")]
+StreetOption = Annotated[Optional[list[str]], typer.Option("--street", "-s", help="只处理这些街道的社区（编码或名称，可重复）")]
+DistrictOption = Annotated[Optional[list[str]], typer.Option("--district", "-d", help="只处理这些区的社区（编码或名称，可重复）")]
+
+
+def scope(community: list[str] | None, street: list[str] | None = None, district: list[str] | None = None) -> list[str] | None:
+    """The communities, streets and districts named, as one list for a stage (None: everywhere)."""
+    named = [*(community or []), *(street or []), *(district or [])]
+    return named or None
 
 
 EvaluationYearOption = Annotated[Optional[int], typer.Option("--year", "-y", help="考评年度，例如 2026（默认正在考评的年度：1月时为上一年）")]

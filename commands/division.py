@@ -7,7 +7,19 @@ from typing import Annotated, Optional
 import typer
 
 from lianchuang import clock
-from lianchuang.commands.common import CommunityOption, JsonOption, YearOption, console, fitted_table, run_flow, this_year, use
+from lianchuang.commands.common import (
+    CommunityOption,
+    DistrictOption,
+    JsonOption,
+    StreetOption,
+    YearOption,
+    console,
+    fitted_table,
+    run_flow,
+    scope,
+    this_year,
+    use,
+)
 
 assign_app = typer.Typer(help="阶段二：分工负责项目，设岗定责。", no_args_is_help=True)
 
@@ -19,11 +31,12 @@ GROUPS = [(assign_app, "assign"), (tasks_app, "tasks"), (posts_app, "posts")]
 
 
 @assign_app.command("run")
-def assign_run(year: YearOption = None, community: CommunityOption = None) -> None:
+def assign_run(year: YearOption = None, community: CommunityOption = None, street: StreetOption = None,
+               district: DistrictOption = None) -> None:
     """为未分工的任务推荐牵头单位，补全任务卡，开设岗位，通知责任人。"""
     from lianchuang.flows.stages import division_stage
 
-    run_flow(division_stage, "分工负责·设岗定责", year=year or this_year(), communities=community)
+    run_flow(division_stage, "分工负责·设岗定责", year=year or this_year(), communities=scope(community, street, district))
 
 
 @assign_app.command("propose")

@@ -9,12 +9,15 @@ import typer
 from lianchuang import clock
 from lianchuang.commands.common import (
     CommunityOption,
+    DistrictOption,
     JsonOption,
+    StreetOption,
     YearOption,
     console,
     fitted_table,
     parse_date,
     run_flow,
+    scope,
     this_year,
     use,
 )
@@ -28,24 +31,26 @@ GROUPS = [(opinions_app, "opinions"), (deliberate_app, "deliberate")]
 
 
 @opinions_app.command("run")
-def opinions_run(year: YearOption = None, community: CommunityOption = None,
+def opinions_run(year: YearOption = None, community: CommunityOption = None, street: StreetOption = None,
+                 district: DistrictOption = None,
                  deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None) -> None:
     """发出征求意见通知；有待议建议的社区发联席会议通知；已议定的建议反馈给提出人。"""
     from lianchuang.flows.stages import opinions_stage
 
-    run_flow(opinions_stage, "征求意见·联席决策", year=year or this_year(), communities=community,
+    run_flow(opinions_stage, "征求意见·联席决策", year=year or this_year(), communities=scope(community, street, district),
              deadline=parse_date(deadline) if deadline else None)
 
 
 @opinions_app.command("open")
-def opinions_open(year: YearOption = None, community: CommunityOption = None,
+def opinions_open(year: YearOption = None, community: CommunityOption = None, street: StreetOption = None,
+                  district: DistrictOption = None,
                   deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None) -> None:
     """向各社区六类对象（挂点领导、挂点单位、驻区单位、民间组织、群团组织、社区群众）发出征求意见通知。"""
     from lianchuang.flows.stages import open_opinions
     from lianchuang.settings import get_settings
 
     year = year or this_year()
-    run_flow(open_opinions, "征求意见", year=year, communities=community, deadline=parse_date(deadline) if deadline else None)
+    run_flow(open_opinions, "征求意见", year=year, communities=scope(community, street, district), deadline=parse_date(deadline) if deadline else None)
     console.print(f"请打印各社区的征求意见公告（含意见表）张贴到公开栏：{get_settings().documents_dir / str(year) / '征求意见公告'}")
     console.print(f"下一步：lianchuang opinions template --year {year} -o 征集表.xlsx 发给各单位，收回后 lianchuang opinions import")
 

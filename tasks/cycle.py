@@ -1,6 +1,7 @@
 """The yearly cycle: scoping by community, stage states, and the audit trail."""
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
@@ -47,18 +48,28 @@ def existing_cycle(session: Session, year: int, lock: bool = False) -> Cycle:
 
 
 def communities_in_scope(session: Session, codes_or_names: Iterable[str] | None = None) -> list[Community]:
-    """Every community, or those named by code or name; an unknown one is a user error."""
+    """Every community, or those named by code or name, a street or a district standing for all its
+    communities; an unknown one is a user error."""
+    from lianchuang.models import District, Street
+
     communities = list(session.scalars(select(Community).order_by(Community.code)))
     if not communities:
         raise UserError("数据库里还没有社区：请先用 `lianchuang org import 文件.xlsx` 导入组织架构，或运行 `lianchuang demo`")
     wanted = [c for c in (codes_or_names or []) if c]
     if not wanted:
         return communities
-    by_key = {c.code: c for c in communities} | {c.name: c for c in communities}
+    by_key = defaultdict(list)
+    for street_id, *keys in session.execute(select(Street.id, Street.code, Street.name,
+                                                                District.code, District.name).join(District)):
+        for key in keys:  # a district's code and name gather its streets' communities
+            by_key[key] += [c for c in communities if c.street_id == street_id]
+    for community in communities:  # a community's own code or name comes first
+        by_key[community.code] = by_key[community.name] = [community]
     unknown = [w for w in wanted if w not in by_key]
     if unknown:
-        raise UserError(f"找不到社区：{'、'.join(unknown)}（用 `lianchuang org list` 查看已导入的社区）")
-    return list({by_key[w].id: by_key[w] for w in wanted}.values())
+        raise UserError(f"找不到社区、街道或区：{'、'.join(unknown)}（用 `lianchuang org list` 查看已导入的组织架构）")
+    chosen = {c.id: c for w in wanted for c in by_key[w]}
+    return sorted(chosen.values(), key=lambda c: c.code)
 
 
 def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stage: Stage, status: StageStatus) -> None:

@@ -132,3 +132,21 @@ def test_db_upgrade_says_which_revisions_it_applied(settings):
 
     assert f"已从 0006 升级到 {head_revision()}" in upgrade()
     assert "已是最新结构" in upgrade() and schema_state(settings.db_url) == "current"
+
+
+def test_a_street_or_a_district_named_stands_for_its_communities(district, session):
+    import pytest
+
+    from lianchuang.errors import UserError
+    from lianchuang.models import Community, District, Street
+    from lianchuang.tasks.cycle import communities_in_scope
+
+    street = session.scalars(select(Street).order_by(Street.code)).first()
+    in_street = session.scalars(select(Community.code).where(Community.street_id == street.id).order_by(Community.code)).all()
+    assert [c.code for c in communities_in_scope(session, [street.name])] == in_street
+    assert [c.code for c in communities_in_scope(session, [street.code])] == in_street
+    everyone = session.scalars(select(Community.code).order_by(Community.code)).all()
+    assert [c.code for c in communities_in_scope(session, [session.scalars(select(District.name)).first()])] == everyone
+    assert [c.code for c in communities_in_scope(session, [in_street[0], street.name])] == in_street  # each once
+    with pytest.raises(UserError, match="找不到社区、街道或区：火星街道"):
+        communities_in_scope(session, ["火星街道"])
