@@ -117,7 +117,10 @@ def prefect_connected():
     """For flows run by a command: a Prefect server (flows/local_server), Prefect quiet in the terminal."""
     from lianchuang.flows.local_server import connected
 
-    with _prefect_quiet_in_terminal(), connected():
+    with _prefect_quiet_in_terminal(), connected() as server:
+        if server and server.started_now:
+            err.print(f"已在后台启动这个数据文件夹的 Prefect 服务器，之后的命令共用它：界面 {server.ui}"
+                      f"（查看：lianchuang server status；停止：lianchuang server stop）", markup=False, highlight=False)
         yield
 
 

@@ -27,6 +27,7 @@ PREFERRED_PORT = 4200  # the address the README and the demo give, when no other
 class LocalServer:
     pid: int
     port: int
+    started_now: bool = False  # by this command (not recorded in server.json)
 
     @property
     def url(self) -> str:
@@ -118,7 +119,8 @@ def _start() -> LocalServer:
         process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                                    env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     server = LocalServer(pid=process.pid, port=port)
-    _record().write_text(json.dumps(asdict(server)))
+    _record().write_text(json.dumps(asdict(server) | {"started_now": False}))
+    server.started_now = True
     return server
 
 
@@ -164,16 +166,17 @@ def stop() -> LocalServer | None:
 @contextmanager
 def connected():
     """Prefect pointed at a server for the flows run inside: PREFECT_API_URL (or a test harness)
-    when set, else the data folder's own server. Flow-run heartbeats are off: a command's run is
+    when set, else the data folder's own server (yielded; None for the others). Flow-run heartbeats are off: a command's run is
     short, and the heartbeat thread holds each command up to a second at its end."""
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    updates = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    updates, server = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}, None
     if not PREFECT_API_URL.value():
-        updates[PREFECT_API_URL] = ensure_running().url
+        server = ensure_running()
+        updates[PREFECT_API_URL] = server.url
     with temporary_settings(updates=updates):
         try:
-            yield
+            yield server
         finally:
             send_pending_events_and_logs()
 

@@ -58,12 +58,13 @@ def _group_of(pid: int) -> int | None:
 def test_the_first_command_starts_the_server_the_next_reuse_it_and_stop_ends_it(settings):
     from lianchuang.flows.local_server import LocalServer
 
-    lianchuang(settings, "outbox", "flush")
+    started = lianchuang(settings, "outbox", "flush")
     record = settings.data_dir / "prefect" / "server.json"
     first = LocalServer(**json.loads(record.read_text()))
     status = lianchuang(settings, "server", "status").stdout
     assert "本机服务器正常" in status and first.ui in status
-    lianchuang(settings, "outbox", "flush")
+    assert f"已在后台启动这个数据文件夹的 Prefect 服务器，之后的命令共用它：界面 {first.ui}" in started.stderr
+    assert "已在后台启动" not in lianchuang(settings, "outbox", "flush").stderr
     assert LocalServer(**json.loads(record.read_text())) == first  # reused, not started again
     assert "已停止本机服务器" in lianchuang(settings, "server", "stop").stdout
     assert not record.exists() and not processes_of(settings.data_dir)
