@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     reply_to: str | None = None
     contact: str = "区委街道社区党建工作指导委员会办公室"
 
+    # Group chat bots: at most this many messages a minute per bot (the platforms allow about 20), and
+    # the webhook address per platform where it is not the public one (Lark: open.larksuite.com).
+    chat_per_minute: float = Field(default=20, gt=0)
+    chat_endpoints: dict[str, str] = Field(default_factory=dict)
+
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)

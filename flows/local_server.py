@@ -184,11 +184,19 @@ def connected():
 def send_pending_events_and_logs() -> None:
     """Hand the runs' last events and log lines to the server now, while the settings that name it
     hold (Prefect would otherwise do it at the interpreter's exit)."""
+    import logging
+
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
-    EventsWorker.drain_all()
-    APILogWorker.drain_all()
+    counting = logging.getLogger("EventsWorker")  # "Still processing items: …" while it sends: not news for a coordinator
+    level = counting.level
+    counting.setLevel(logging.ERROR)
+    try:
+        EventsWorker.drain_all()
+        APILogWorker.drain_all()
+    finally:
+        counting.setLevel(level)
 
 
 def console_address() -> str:

@@ -84,7 +84,7 @@ def deployments(**options):
 
 def deploy_to_pool(pool: str) -> list[str]:
     """Register every stage and schedule on a process work pool (created if missing): workers on
-    any machine with lianchuang installed run them, importing the flows by module path (no code is
+    any machine where the app is installed run them, importing the flows by module path (no code is
     copied). Returns the deployments' names."""
     from prefect import deploy
     from prefect.client.orchestration import get_client

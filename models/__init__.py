@@ -2,6 +2,7 @@
 Knows nothing of Prefect, templates or email."""
 
 from lianchuang.models.base import Base
+from lianchuang.models.chat import ChatChannel, ChatMessage
 from lianchuang.models.cycle import Cycle, StageState
 from lianchuang.models.evaluation import (
                                          AwardResult,
@@ -28,6 +29,7 @@ from lianchuang.models.posts import Post, PostClaim, PostKind
 from lianchuang.models.work import Meeting, Milestone, Opinion, Task, TaskCoUnit
 
 __all__ = [
+    "ChatChannel", "ChatMessage",
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District",
     "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
     "MonthlyRanking", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",

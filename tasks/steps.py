@@ -19,7 +19,7 @@ from lianchuang.tasks.cycle import audit, communities_in_scope, current_actor, e
 from lianchuang.tasks.division import assignment, cards as division, notices as division_notices
 from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices
 from lianchuang.tasks.opinions import fulfilment, notices as opinion_notices, rules as opinions
-from lianchuang.tasks.outbox import delivery, drafts as outbox, print_pages
+from lianchuang.tasks.outbox import chats, delivery, drafts as outbox, print_pages
 from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 
 stage_task = task(cache_policy=NO_CACHE)  # every step writes to the database: never serve it from a cache
@@ -95,13 +95,14 @@ def divide_work(year: int, community_codes: list[str] | None) -> dict:
 @stage_task
 def open_emergency_posts(year: int, community_code: str, kind: str, capacity: int, situation: str) -> dict:
     """Open a temporary post and queue the rapid notice to the community and its neighbours."""
-    from lianchuang.tasks.division.posts import open_emergency, write_callout_page
+    from lianchuang.tasks.division.posts import callout_chat_messages, open_emergency, write_callout_page
 
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         community = communities_in_scope(session, [community_code])[0]
         capacity, drafts = open_emergency(session, year, cycle.id, community, kind, capacity, situation, clock.today())
         notices = outbox.queue(session, drafts)
+        chats.queue(session, callout_chat_messages(session, year, community, kind, capacity, situation, clock.today()))
         to_call, page = write_callout_page(session, year, community, drafts)
         audit(session, "open", "post:emergency", year=year, community=community.code, kind=kind, capacity=capacity)
         return dict(emergency_places=capacity, emergency_notices=notices, to_call=to_call,
@@ -182,6 +183,7 @@ def remind(year: int, through_month: int) -> dict:
         overdue = sum(outbox.queue(session, progress_notices.overdue_drafts(session, year, cycle.id, month))
                       for month in range(1, through_month + 1))
         requests = outbox.queue(session, progress_notices.reminder_drafts(session, year, cycle.id, through_month + 1))
+        chats.queue(session, progress_notices.overdue_chat_messages(session, year, cycle.id, through_month))
         return dict(overdue_reminders=overdue, progress_reminders=requests)
 
 
@@ -207,6 +209,7 @@ def evaluate_jointly(year: int, close: bool) -> dict:
         if close:
             summary["tasks_rated"] = evaluation.close(session, cycle.id, today)
             summary["result_notices"] = outbox.queue(session, evaluation_notices.result_drafts(session, year, cycle.id))
+            chats.queue(session, evaluation_notices.results_chat_messages(session, year, cycle.id))
             summary["fulfilment_notices"] = outbox.queue(session, fulfilment.year_end_drafts(session, year, cycle.id))
         audit(session, "run", "stage:evaluation", year=year, close=close)
         return summary
@@ -283,7 +286,15 @@ def flush_outbox(retry_failed: bool) -> dict:
     report = delivery.deliver_all()
     if report.errors:
         get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
-    return dict(requeued=requeued, delivered=report.delivered, failed=report.failed, deferred=report.deferred)
+    return dict(requeued=requeued, delivered=report.delivered, failed=report.failed, deferred=report.deferred) | _deliver_chats()
+
+
+def _deliver_chats() -> dict:
+    """The group chat messages queued (they are few: a ranking, a call-out), after the emails."""
+    report = chats.deliver_pending()
+    if report.errors:
+        get_run_logger().warning("群消息问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
+    return dict(chat_sent=report.delivered, chat_failed=report.failed, chat_deferred=report.deferred)
 
 
 @stage_task
@@ -293,8 +304,10 @@ def queue_ranking_emails(year: int, months: list[int]) -> dict:
     queued = 0
     for month in months:
         with session_scope() as session:
-            drafts, charts = progress_notices.ranking_drafts(session, year, existing_cycle(session, year, lock=True).id, month)
+            cycle_id = existing_cycle(session, year, lock=True).id
+            drafts, charts = progress_notices.ranking_drafts(session, year, cycle_id, month)
             queued += outbox.queue(session, drafts)
+            chats.queue(session, progress_notices.ranking_chat_messages(session, year, cycle_id, month))
         for chart in charts:
             chart.result()
     return dict(ranking_notices=queued)
@@ -309,7 +322,7 @@ def deliver_notices(year: int, stages: list[str]) -> dict:
         printed = print_pages.write_print_batches(session, year)
     if report.errors:
         get_run_logger().warning("发送问题（%d 条）：%s", len(report.errors), "；".join(report.errors[:5]))
-    return dict(delivered=report.delivered, failed=report.failed, deferred=report.deferred, to_print=printed)
+    return dict(delivered=report.delivered, failed=report.failed, deferred=report.deferred, to_print=printed) | _deliver_chats()
 
 
 @stage_task

@@ -12,6 +12,7 @@ RESULT_LABELS = {
     "result_notices": "结果公示通知", "fulfilment_notices": "践诺反馈（给提建议的居民）", "hold_notices": "暂缓发布通知", "delivered": "本次发出邮件", "failed": "发送失败（地址被拒）",
     "deferred": "暂未发出（服务器不可用，下次重试）", "to_print": "纸质送达通知（累计）",
     "board_pages": "公开栏页面", "requeued": "重新排队的失败通知",
+    "chat_sent": "发到群里的消息", "chat_failed": "群机器人拒收的消息", "chat_deferred": "暂未发到群里（下次再发）",
     "emergency_places": "临时岗位人数", "award_notices": "创新奖与经费通知", "emergency_notices": "紧急通知",
 }
 

@@ -164,3 +164,21 @@ def write_callout_page(session: Session, year: int, community: Community, drafts
     page.write_text(render_page("print_callout.html", context | dict(people=people)), encoding="utf-8")
     return people, page
 
+
+
+def callout_chat_messages(session: Session, year: int, community: Community, kind: str, capacity: int,
+                          situation: str, on: date) -> list[dict]:
+    """The emergency call-out for the group chats of the community and of its street, @-ing the
+    community's coordinators where the platform @s by phone (DingTalk)."""
+    from lianchuang.models import Street
+    from lianchuang.tasks.outbox.chats import channels_for
+
+    street = session.get(Street, community.street_id)
+    phones = [p for p in session.scalars(select(Person.phone).where(
+        Person.community_id == community.id, Person.role == Role.community_coordinator, Person.phone.is_not(None))) if p]
+    title = f"【临时设岗】{community.name}急需{kind}{capacity}人"
+    text = (f"**{community.name}**（{street.name}）{on.month}月{on.day}日临时设岗：**{kind}**，需要 **{capacity}** 人。\n\n"
+            f"情况：{situation}\n\n能来的党员群众请直接联系{community.name}社区党组织报名，详见邮件或社区张贴的通知。")
+    return [dict(key=f"chat:callout:{year}:{community.code}:{kind}:{capacity}:{on.isoformat()}:{channel.id}", channel_id=channel.id,
+                 year=year, title=title, markdown=text, mention_phones=",".join(phones))
+            for channel in channels_for(session, [community.code, street.code])]

@@ -62,3 +62,22 @@ def _award_summaries(session: Session, year: int, cycle_id: int, budget: int) ->
                 awards=[(name, counts[person.district_id][name]) for name, _, _ in AWARDS], rule=award_rule()))
             for person in session.scalars(select(Person).where(Person.role == Role.district_coordinator,
                                                                 Person.district_id.in_(rows)).order_by(Person.code))]
+
+
+def results_chat_messages(session: Session, year: int, cycle_id: int) -> list[dict]:
+    """The results announcement (公示) for the district's group chats: the communities' mean task
+    scores, best first, and the objection deadline; the scores of each task are in the emails."""
+    from sqlalchemy import func
+
+    from lianchuang.tasks.outbox.chats import channels_for
+
+    cycle = session.get(Cycle, cycle_id)
+    means = session.execute(select(Community.name, func.avg(EvaluationResult.score)).join(Task, Task.community_id == Community.id)
+                            .join(EvaluationResult, EvaluationResult.task_id == Task.id)
+                            .where(EvaluationResult.cycle_id == cycle_id, EvaluationResult.score.is_not(None))
+                            .group_by(Community.id, Community.name).order_by(func.avg(EvaluationResult.score).desc())).all()
+    lines = [f"{n}. {name} {float(mean):.1f}分" for n, (name, mean) in enumerate(means, 1)]
+    text = "\n".join(["各社区任务平均得分：", *lines, "", f"对结果有异议的，请在 {cycle.objection_deadline.isoformat()} 前提出（详见邮件和公开栏）。"])
+    return [dict(key=f"chat:results:{year}:{channel.id}", channel_id=channel.id, year=year,
+                 title=f"【{year}年度联合考评结果公示】", markdown=text, mention_phones="")
+            for channel in channels_for(session, list(session.scalars(select(District.code))))]

@@ -213,30 +213,37 @@ CLAIM = timedelta(minutes=15)  # ample for a batch by SMTP; a killed deliverer's
 CLAIM_BATCH = 500
 
 
-def _claim(year: int | None, stages: tuple[str, ...], shard: tuple[int, int]) -> list[Notice]:
-    """Take the next queued notices no other deliverer holds, in one statement: on PostgreSQL the
-    rows another deliverer is claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite runs one writer
-    at a time, so the UPDATE is atomic there."""
+def claim_rows(model, conditions: list, limit: int) -> list[int]:
+    """Take up to `limit` rows meeting `conditions` that no other deliverer holds, in one statement:
+    on PostgreSQL the rows another deliverer is claiming are skipped (FOR UPDATE SKIP LOCKED);
+    SQLite runs one writer at a time, so the UPDATE is atomic there. Returns their ids."""
     from lianchuang.models.db import session_scope
 
     now = datetime.now(UTC).replace(tzinfo=None)
-    free = select(Notice.id).where(*_queued(year, stages), or_(Notice.claimed_until.is_(None), Notice.claimed_until < now))
-    if shard[1] > 1:
-        free = free.where(Notice.id % shard[1] == shard[0])
-    free = free.order_by(Notice.id).limit(CLAIM_BATCH).with_for_update(skip_locked=True)
+    free = (select(model.id).where(*conditions, or_(model.claimed_until.is_(None), model.claimed_until < now))
+            .order_by(model.id).limit(limit).with_for_update(skip_locked=True))
     with session_scope() as session:
-        ids = session.scalars(update(Notice).where(Notice.id.in_(free)).values(claimed_until=now + CLAIM)
-                              .returning(Notice.id), execution_options={"synchronize_session": False}).all()
-        return session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)).all() if ids else []
+        return session.scalars(update(model).where(model.id.in_(free)).values(claimed_until=now + CLAIM)
+                               .returning(model.id), execution_options={"synchronize_session": False}).all()
 
 
-def _release(notices: list[Notice]) -> None:
-    """Give back claimed notices not sent (a transient failure, an interruption): the next run takes them."""
+def release(model, ids: list[int]) -> None:
+    """Give back claimed rows not sent (a transient failure, an interruption): the next run takes them."""
     from lianchuang.models.db import session_scope
 
+    if ids:
+        with session_scope() as session:
+            session.execute(update(model).where(model.id.in_(ids)).values(claimed_until=None))
+
+
+def _claim(year: int | None, stages: tuple[str, ...], shard: tuple[int, int]) -> list[Notice]:
+    """The next batch of queued notices (of a year, stages and shard) for this deliverer alone."""
+    from lianchuang.models.db import session_scope
+
+    conditions = _queued(year, stages) + ([Notice.id % shard[1] == shard[0]] if shard[1] > 1 else [])
+    ids = claim_rows(Notice, conditions, CLAIM_BATCH)
     with session_scope() as session:
-        session.execute(update(Notice).where(Notice.id.in_([n.id for n in notices]), Notice.status == NoticeStatus.queued)
-                        .values(claimed_until=None))
+        return session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)).all() if ids else []
 
 
 def deliver_pending(year: int | None = None, channel=None, shard: tuple[int, int] = (0, 1),
@@ -263,13 +270,13 @@ def deliver_pending(year: int | None = None, channel=None, shard: tuple[int, int
                 except TransientFailure as failure:
                     _record(sent, channel)
                     _record_failure(notice.id, str(failure), NoticeStatus.queued)
-                    _release(batch[position:])
+                    release(Notice, [n.id for n in batch[position:]])
                     report.deferred = _count_queued(year)
                     report.note(f"服务器暂时不可用（{failure}），其余通知留待下次发送")
                     return report
                 except BaseException:  # Ctrl+C: what was sent is recorded, the rest given back
                     _record(sent, channel)
-                    _release(batch[position:])
+                    release(Notice, [n.id for n in batch[position:]])
                     raise
                 sent.append(notice.id)
                 report.delivered += 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
+from lianchuang.models import Community, District, Milestone, MonthlyRanking, Person, Street, Task
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.outbox.drafts import Draft, to_district_coordinators
 from lianchuang.tasks.progress.ranking import (
@@ -17,6 +17,7 @@ from lianchuang.tasks.progress.ranking import (
     PROGRESS_WEIGHT,
     overdue_lists,
     ranking_corrections,
+    ranking_rows,
     superseded_rows,
     task_status_query,
 )
@@ -157,3 +158,61 @@ def held_drafts(session: Session, year: int, month: int, reason: str) -> list[Dr
     """To the district coordinators: the month's ranking was held, not published, and why."""
     return to_district_coordinators(session, year, Stage.progress, "ranking_held", period=f"{year}-{month:02d}",
                                     context=dict(year=year, month=month, reason=reason or "—"))
+
+
+def ranking_chat_messages(session: Session, year: int, cycle_id: int, month: int) -> list[dict]:
+    """The month's ranking for the group chats: the district's groups get its top and bottom three,
+    a street's group its communities in order, a community's group its own place; the email with the
+    whole table and the chart stays the record."""
+    from lianchuang.tasks.outbox.chats import channels_for
+
+    rows = ranking_rows(session, cycle_id, month)
+    if not rows:
+        return []
+    title = f"{year}年{month}月社区工作任务进度排名"
+
+    def line(row, rank_key="rank_in_district") -> str:
+        return f"{row[rank_key]}. {row['community']}（{row['street']}）{row['score']:.1f}分" + (
+            f"，逾期{row['overdue_tasks']}项" if row["overdue_tasks"] else "")
+
+    district_codes = session.scalars(select(District.code)).all()
+    texts = {code: "\n".join(["**前三名**", *map(line, rows[:3]), "", "**后三名**", *map(line, rows[-3:]), "",
+                              f"共{len(rows)}个社区，完整排名和图表见邮件。"]) for code in district_codes}
+    for street_code in {r["street_code"] for r in rows}:
+        members = sorted((r for r in rows if r["street_code"] == street_code), key=lambda r: r["rank_in_street"])
+        texts[street_code] = "\n".join([f"**{members[0]['street']}**（街道内名次）", *(line(r, "rank_in_street") for r in members),
+                                        "", "完整排名和图表见邮件。"])
+    for row in rows:
+        texts[row["community_code"]] = (f"**{row['community']}**：全区第{row['rank_in_district']}名（共{len(rows)}个社区），"
+                                        f"街道内第{row['rank_in_street']}名，{row['score']:.1f}分"
+                                        + (f"，逾期任务{row['overdue_tasks']}项，请抓紧。" if row["overdue_tasks"] else "。"))
+    return [dict(key=f"chat:ranking:{year}-{month:02d}:{channel.id}", channel_id=channel.id, year=year, title=title,
+                 markdown=texts[channel.place_code], mention_phones="") for channel in channels_for(session, list(texts))]
+
+
+def overdue_chat_messages(session: Session, year: int, cycle_id: int, month: int) -> list[dict]:
+    """The month's missed milestones for each street's group chat, @-ing the responsible people
+    where the platform @s by phone (DingTalk)."""
+    from lianchuang.tasks.outbox.chats import channels_for
+
+    status = task_status_query(cycle_id, year, month).subquery()
+    rows = session.execute(
+        select(Street.code, Street.name, Community.name, status.c.code, status.c.title, Milestone.title, Milestone.target_percent,
+               status.c.actual, Person.phone)
+        .join(Milestone, and_(Milestone.task_id == status.c.id, Milestone.due_month == month))
+        .join(Task, Task.id == status.c.id).join(Community, Community.id == status.c.community_id)
+        .join(Street, Street.id == Community.street_id).outerjoin(Person, Person.id == Task.responsible_person_id)
+        .where(status.c.actual < Milestone.target_percent).order_by(Street.code, Community.code, status.c.code)).all()
+    by_street = defaultdict(list)
+    for row in rows:
+        by_street[row[0]].append(row)
+    messages = []
+    for channel in channels_for(session, list(by_street)):
+        missed = by_street[channel.place_code]
+        lines = [f"- {community} {code} {title}：{milestone}计划{planned:.0f}%，实际{actual:.0f}%"
+                 for _, _, community, code, title, milestone, planned, actual, _ in missed]
+        messages.append(dict(key=f"chat:overdue:{year}-{month:02d}:{channel.id}", channel_id=channel.id, year=year,
+                             title=f"【逾期提醒】{missed[0][1]}{month}月有{len(missed)}项任务节点未完成",
+                             markdown="\n".join(lines + ["", "请责任人抓紧推进，并按时报送进度。"]),
+                             mention_phones=",".join(dict.fromkeys(r[-1] for r in missed if r[-1]))))
+    return messages
