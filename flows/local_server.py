@@ -85,8 +85,10 @@ def recorded() -> LocalServer | None:
     return server if _alive(server.pid) else None
 
 
-def _free_port() -> int:
-    for port in (PREFERRED_PORT, 0):
+def _free_port(preferred: int | None = PREFERRED_PORT) -> int:
+    for port in (preferred, 0):
+        if port is None:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -108,8 +110,7 @@ def _locked():
         yield
 
 
-def _start() -> LocalServer:
-    port = _free_port()
+def _start(port: int) -> LocalServer:
     env = os.environ | {"PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
                         "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api"}
     env.pop("PREFECT_API_URL", None)
@@ -121,29 +122,57 @@ def _start() -> LocalServer:
     server = LocalServer(pid=process.pid, port=port)
     _record().write_text(json.dumps(asdict(server) | {"started_now": False}))
     server.started_now = True
+    _started[process.pid] = process
     return server
 
 
-def _wait_until_healthy(server: LocalServer) -> None:
-    wait = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
-    deadline = time.monotonic() + wait
+_started: dict[int, subprocess.Popen] = {}  # servers this process started: until it execs, /proc shows this program
+
+
+def _running(server: LocalServer) -> bool:
+    started = _started.get(server.pid)
+    return started.poll() is None if started else _alive(server.pid)
+
+
+def _startup_wait() -> float:
+    return float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
+
+
+def _came_up(server: LocalServer) -> bool:
+    """Wait for the server's health; False if its process ended first (its port taken meanwhile)."""
+    deadline = time.monotonic() + _startup_wait()
     while not healthy(server.url, timeout=1):
-        if not _alive(server.pid) or time.monotonic() > deadline:
+        if not _running(server):
+            return False
+        if time.monotonic() > deadline:
             stop()
-            tail = _log().read_text(errors="replace").strip().splitlines()[-1:] if _log().exists() else []
-            raise UserError(f"Prefect 服务器没有在 {wait:.0f} 秒内启动（机器较慢或磁盘繁忙时会这样）。请再运行一次；"
-                            f"日志：{_log()}" + (f"（最后一行：{tail[0]}）" if tail else ""))
+            raise _too_slow()
         time.sleep(0.2)
+    return True
+
+
+def _too_slow(what: str = "") -> UserError:
+    tail = _log().read_text(errors="replace").strip().splitlines()[-1:] if _log().exists() else []
+    what = what or f"没有在 {_startup_wait():.0f} 秒内启动（机器较慢或磁盘繁忙时会这样）"
+    return UserError(f"Prefect 服务器{what}。请再运行一次；日志：{_log()}" + (f"（最后一行：{tail[0]}）" if tail else ""))
 
 
 def ensure_running() -> LocalServer:
-    """The data folder's server, started in the background if it is not running yet."""
+    """The data folder's server, started in the background if it is not running yet. Commands
+    started together wait for one start (a file lock); a port taken between the probe and the
+    server's bind is tried again on another."""
     with _locked():
         server = recorded()
-        if server is None:
-            server = _start()
-    _wait_until_healthy(server)
-    return server
+        if server is not None:
+            if not _came_up(server):
+                raise _too_slow("启动后退出了")
+            return server
+        for preferred in (PREFERRED_PORT, None):
+            server = _start(_free_port(preferred))
+            if _came_up(server):
+                return server
+        _record().unlink(missing_ok=True)
+        raise _too_slow("启动后退出了")
 
 
 def stop() -> LocalServer | None:

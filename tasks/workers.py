@@ -15,11 +15,25 @@ from datetime import date
 
 
 def submit(function, *args) -> Future:
-    """Run function(*args) in a new process; the process ends with the job."""
-    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    """Run function(*args) in a new process; the process ends with the job, or with this process
+    when it is killed (a worker would otherwise wait for its next job for good)."""
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_end_with_parent, initargs=(os.getpid(),))
     future = executor.submit(function, *args)
     executor.shutdown(wait=False)
     return future
+
+
+def _end_with_parent(parent: int) -> None:
+    """In the worker: end as soon as the process that started it is gone (it is then adopted by another)."""
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def total(*futures: Future) -> Future:

@@ -73,7 +73,7 @@ def test_the_first_command_starts_the_server_the_next_reuse_it_and_stop_ends_it(
 def test_a_command_killed_with_sigkill_leaves_nothing_of_its_own_running(settings):
     env = environment(settings)
     demo = subprocess.Popen([sys.executable, "-m", "lianchuang.cli", "demo"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+                            stderr=open(settings.data_dir.parent / "demo.err", "w"), text=True, start_new_session=True)
     try:
         for line in demo.stdout:  # killed in the middle of its flows, once a stage has run on the server
             if line.startswith("[ 3/"):
