@@ -188,3 +188,24 @@ def test_a_streets_group_hears_its_missed_milestones_once(platforms):
     assert chats.deliver_pending().delivered == 1
     content = server.received[0]["body"]["markdown"]["content"]
     assert f"【逾期提醒】{street.name}3月有" in content and community.name in content and "实际0%" in content
+
+
+def test_the_districts_group_hears_the_results_with_the_objection_deadline(platforms):
+    from lianchuang.models import Cycle, EvaluationResult, Task
+    from lianchuang.tasks.evaluation.notices import results_chat_messages
+
+    server, street, community = platforms
+    add_task_per_community()
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        tasks = session.execute(select(Task.id, Community.name).join(Community).order_by(Community.code)).all()
+        session.add_all(EvaluationResult(cycle_id=cycle.id, task_id=task_id, ballots=5, score=80.0 + n)
+                        for n, (task_id, _) in enumerate(tasks))
+        session.get(Cycle, cycle.id).objection_deadline = date(YEAR + 1, 1, 15)
+        session.flush()
+        assert chats.queue(session, results_chat_messages(session, YEAR, cycle.id)) == 1  # the district's bot
+    assert chats.deliver_pending().delivered == 1
+    text = server.received[0]["body"]["markdown"]["text"]
+    best = tasks[-1][1]
+    assert f"{YEAR}年度联合考评结果公示" in text and f"1. {best} {80.0 + len(tasks) - 1:.1f}分" in text
+    assert f"{YEAR + 1}-01-15 前提出" in text
