@@ -21,6 +21,7 @@ from pathlib import Path
 from lianchuang.errors import UserError
 
 PREFERRED_PORT = 4200  # the address the README and the demo give, when no other server holds it
+_started: dict[int, subprocess.Popen] = {}  # the servers this process started, by pid
 
 
 @dataclass
@@ -56,6 +57,8 @@ def _log() -> Path:
 def _alive(pid: int) -> bool:
     """Whether `pid` is still a Prefect server (not a finished one, nor another program that got its
     number since)."""
+    if pid in _started:  # started here: until it execs, /proc shows this program's command
+        return _started[pid].poll() is None
     try:
         if os.waitpid(pid, os.WNOHANG)[0] == pid:  # a server this very process started, now ended
             return False
@@ -126,12 +129,7 @@ def _start(port: int) -> LocalServer:
     return server
 
 
-_started: dict[int, subprocess.Popen] = {}  # servers this process started: until it execs, /proc shows this program
 
-
-def _running(server: LocalServer) -> bool:
-    started = _started.get(server.pid)
-    return started.poll() is None if started else _alive(server.pid)
 
 
 def _startup_wait() -> float:
@@ -142,7 +140,7 @@ def _came_up(server: LocalServer) -> bool:
     """Wait for the server's health; False if its process ended first (its port taken meanwhile)."""
     deadline = time.monotonic() + _startup_wait()
     while not healthy(server.url, timeout=1):
-        if not _running(server):
+        if not _alive(server.pid):
             return False
         if time.monotonic() > deadline:
             stop()
