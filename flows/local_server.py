@@ -28,7 +28,11 @@ _started: dict[int, subprocess.Popen] = {}  # the servers this process started, 
 class LocalServer:
     pid: int
     port: int
-    started_now: bool = False  # by this command (not recorded in server.json)
+
+    @property
+    def started_now(self) -> bool:
+        """Started by this command (which then says so)."""
+        return self.pid in _started
 
     @property
     def url(self) -> str:
@@ -89,9 +93,8 @@ def recorded() -> LocalServer | None:
 
 
 def _free_port(preferred: int | None = PREFERRED_PORT) -> int:
-    for port in (preferred, 0):
-        if port is None:
-            continue
+    """The preferred port if it is free, else any free one."""
+    for port in (preferred, 0) if preferred else (0,):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -123,13 +126,9 @@ def _start(port: int) -> LocalServer:
         process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                                    env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     server = LocalServer(pid=process.pid, port=port)
-    _record().write_text(json.dumps(asdict(server) | {"started_now": False}))
-    server.started_now = True
+    _record().write_text(json.dumps(asdict(server)))
     _started[process.pid] = process
     return server
-
-
-
 
 
 def _startup_wait() -> float:
@@ -185,7 +184,10 @@ def stop() -> LocalServer | None:
         while _alive(server.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         if _alive(server.pid):
-            os.killpg(server.pid, signal.SIGKILL)
+            try:
+                os.killpg(server.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     _record().unlink(missing_ok=True)
     return server
 
@@ -193,8 +195,8 @@ def stop() -> LocalServer | None:
 @contextmanager
 def connected():
     """Prefect pointed at a server for the flows run inside: PREFECT_API_URL (or a test harness)
-    when set, else the data folder's own server (yielded; None for the others). Flow-run heartbeats are off: a command's run is
-    short, and the heartbeat thread holds each command up to a second at its end."""
+    when set, else the data folder's own server (yielded; None for the others). Flow-run heartbeats
+    are off: a command's run is short, and the heartbeat thread holds it up to a second at its end."""
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     updates, server = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}, None

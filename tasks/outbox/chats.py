@@ -118,9 +118,13 @@ def save_key(name: str, key: BotKey) -> None:
 
 
 def load_key(name: str) -> BotKey:
+    """The bot's key; a missing block (deleted in the Prefect UI) fails this bot's messages, not the run."""
     from prefect.blocks.system import Secret
 
-    value = Secret.load(name).get()  # Prefect hands a stored JSON string back parsed
+    try:
+        value = Secret.load(name).get()  # Prefect hands a stored JSON string back parsed
+    except ValueError:  # Prefect's "Unable to find block document named …"
+        raise PermanentFailure(f"找不到保存 key 的 Prefect 密钥块 {name}：请重新 lianchuang channels add") from None
     return BotKey(**(json.loads(value) if isinstance(value, str) else value))
 
 
@@ -150,9 +154,10 @@ def paced(channel_id: int) -> None:
     gap = timedelta(seconds=60 / get_settings().chat_per_minute)
     with session_scope() as session:
         last = session.scalar(select(ChatChannel.last_sent_at).where(ChatChannel.id == channel_id))
-        now = datetime.now(UTC).replace(tzinfo=None)
-        if last is not None and last + gap > now:
-            time.sleep((last + gap - now).total_seconds())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if last is not None and last + gap > now:
+        time.sleep((last + gap - now).total_seconds())  # outside the transaction: nothing waits on it
+    with session_scope() as session:
         session.execute(update(ChatChannel).where(ChatChannel.id == channel_id)
                         .values(last_sent_at=datetime.now(UTC).replace(tzinfo=None)))
 
@@ -178,10 +183,11 @@ def deliver_pending() -> DeliveryReport:
                                     .where(ChatMessage.id.in_(ids)).order_by(ChatMessage.id)).all()
         for position, (message, channel) in enumerate(batch):
             try:
-                key = keys.get(channel.secret_block) or keys.setdefault(channel.secret_block, load_key(channel.secret_block))
-                url, body = request_for(channel.platform, key, message.title, message.markdown,
+                if channel.secret_block not in keys:
+                    keys[channel.secret_block] = load_key(channel.secret_block)
+                paced(channel.id)  # then signed: the signature's time is the send's
+                url, body = request_for(channel.platform, keys[channel.secret_block], message.title, message.markdown,
                                         [p for p in message.mention_phones.split(",") if p], time.time())
-                paced(channel.id)
                 post(url, body)
             except PermanentFailure as failure:
                 _record(message.id, NoticeStatus.failed, str(failure)[:1000])

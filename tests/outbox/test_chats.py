@@ -209,3 +209,12 @@ def test_the_districts_group_hears_the_results_with_the_objection_deadline(platf
     best = tasks[-1][1]
     assert f"{YEAR}年度联合考评结果公示" in text and f"1. {best} {80.0 + len(tasks) - 1:.1f}分" in text
     assert f"{YEAR + 1}-01-15 前提出" in text
+
+
+def test_a_bot_whose_key_was_deleted_fails_its_messages_with_the_reason_and_the_rest_go(platforms):
+    server, street, community = platforms
+    chats.forget_key(chats.block_name("wecom", street.code))  # someone deleted the block in the Prefect UI
+    callouts(street, community, 1)  # to the street's WeCom group and the community's Feishu group
+    report = chats.deliver_pending()
+    assert (report.delivered, report.failed) == (1, 1) and "找不到保存 key 的 Prefect 密钥块" in report.errors[0]
+    assert [r["platform"] for r in server.received] == ["feishu"]
