@@ -36,9 +36,10 @@ def add_channel(level: str, place: str, platform: str, key: chats.BotKey) -> dic
 
 def list_channels() -> list[dict]:
     with session_scope() as session:
+        found = session.scalars(select(ChatChannel).order_by(ChatChannel.place_code, ChatChannel.platform)).all()
         return [dict(place=c.place_name, level=LEVELS[c.level][1], platform=chats.PLATFORMS[c.platform], block=c.secret_block,
                      last_sent=c.last_sent_at.isoformat(timespec="seconds") + "Z" if c.last_sent_at else "")
-                for c in session.scalars(select(ChatChannel).order_by(ChatChannel.level, ChatChannel.place_code, ChatChannel.platform))]
+                for c in sorted(found, key=lambda c: list(LEVELS).index(c.level))]  # district, street, community
 
 
 def _channel(session, level: str, place: str, platform: str) -> ChatChannel:

@@ -218,3 +218,7 @@ def test_a_bot_whose_key_was_deleted_fails_its_messages_with_the_reason_and_the_
     report = chats.deliver_pending()
     assert (report.delivered, report.failed) == (1, 1) and "找不到保存 key 的 Prefect 密钥块" in report.errors[0]
     assert [r["platform"] for r in server.received] == ["feishu"]
+
+
+def test_the_list_reads_from_the_district_down(platforms):
+    assert [row["level"] for row in channels.list_channels()] == ["区", "街道", "社区"]
