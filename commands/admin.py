@@ -1,7 +1,7 @@
 """The database, the whole cycle, reports, the demo, and the Prefect server and schedules."""
 
 import json
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -44,11 +44,12 @@ def db_upgrade() -> None:
         console.print(f"数据库结构已{'从 ' + before + ' ' if before else '新建并'}升级到 {after}：{where}")
 
 
-def serve() -> None:
+def serve(district: Annotated[Optional[str], typer.Option(
+        "--district", "-d", help="只登记这个区的各阶段和定时任务（编码或名称）")] = None) -> None:
     """在 Prefect 服务器上登记定时任务并运行：每月进度报送截止日的次日8:00（北京时间，默认6日）发布并发送上月排名；每周一8:00逾期提醒。"""
-    from lianchuang.flows.schedules import serve_schedules
+    from lianchuang.flows.schedules import district_code, serve_schedules
 
-    serve_schedules()
+    serve_schedules(use(district_code, district) if district else None)
 
 
 @cycle_app.command("run")

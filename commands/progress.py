@@ -9,12 +9,15 @@ import typer
 from lianchuang import clock
 from lianchuang.commands.common import (
     CommunityOption,
+    DistrictOption,
     JsonOption,
+    StreetOption,
     YearOption,
     console,
     fitted_table,
     parse_month,
     run_flow,
+    scope,
     this_year,
     use,
 )
@@ -31,8 +34,10 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
          correct: Annotated[bool, typer.Option("--correct", help="更正已发布的月份（须加 --reason；更正前的版本保留可查）")] = False,
          reason: Annotated[Optional[str], typer.Option("--reason", help="更正的原因，公示在公开栏并写进更正通知")] = None,
          street: Annotated[Optional[str], typer.Option("--street", help="只显示这个街道的排名（名称或编号）")] = None,
+         district: Annotated[Optional[list[str]], typer.Option(
+             "--district", "-d", help="只排这些区（编码或名称，可重复）；各区分别排名、发布，默认全部")] = None,
          as_json: JsonOption = False) -> None:
-    """计算并发布某月各社区工作任务进度排名；加 --send 发送排名邮件（不会重复发送）。
+    """计算并发布某月各社区工作任务进度排名（每个区单独排名、单独发布）；加 --send 发送排名邮件（不会重复发送）。
     已发布的月份不会自动改变，发现错误时用 --correct --reason 公开更正。"""
     from lianchuang.flows.stages import monthly_ranking
     from lianchuang.tasks.progress.use_cases import months_missing_reports, published_ranking
@@ -43,15 +48,15 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
                         f"{year}-{number:02d} --correct --reason \"江滨社区2月进度漏报，已补报\"")
     if reason and not correct:
         raise UserError("--reason 只用于更正已发布的排名，请同时加 --correct")
-    missing = [] if yes or correct else use(months_missing_reports, year, number)
+    missing = [] if yes or correct else use(months_missing_reports, year, number, district)
     if missing:
         shown = "、".join(missing[:10]) + (f" 等 {len(missing)} 个社区" if len(missing) > 10 else "")
         raise UserError(f"{year}年{number}月还有社区没有报告进度：{shown}。发布后排名不会自动改变，"
                         f"请先收齐（lianchuang progress import），确要现在发布请加 --yes")
     title = f"{year}年{number}月排名" + ("更正" if correct else "")
     run_flow(monthly_ranking, title, year=year, months=[number], send=send, quiet=as_json,
-             correction_reason=reason.strip() if correct else None)
-    rows = use(published_ranking, year, number)
+             correction_reason=reason.strip() if correct else None, districts=district)
+    rows = use(published_ranking, year, number, district)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -62,8 +67,12 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
             raise UserError(f"{year}年{number}月的排名中没有街道“{street}”")
         show_street(rows, f"{street} {heading}", longest=len(rows))
     else:
-        show_ranking(rows, heading)
-        show_streets(rows)
+        by_district: dict[str, list[dict]] = {}
+        for row in rows:
+            by_district.setdefault(row["district"], []).append(row)
+        for name, members in by_district.items():
+            show_ranking(members, f"{name} {heading}" if len(by_district) > 1 else heading)
+            show_streets(members)
     if correct:
         console.print(f"已公开更正 {year}年{number}月的排名，原因：{reason.strip()}。更正前的版本保留在公开栏。"
                       + ("" if send else f"发送更正通知：lianchuang rank --month {year}-{number:02d} --send"))
@@ -109,11 +118,12 @@ def show_street(rows: list[dict], title: str, longest: int = 6) -> None:
     console.print(table)
 
 
-def remind(year: YearOption = None) -> None:
+def remind(year: YearOption = None, community: CommunityOption = None, street: StreetOption = None,
+           district: DistrictOption = None) -> None:
     """给节点逾期的任务负责人发逾期提醒（每个节点只提醒一次），并提醒联络员报送本月进度。"""
     from lianchuang.flows.stages import progress_reminders
 
-    run_flow(progress_reminders, "提醒", year=year or this_year())
+    run_flow(progress_reminders, "提醒", year=year or this_year(), communities=scope(community, street, district))
 
 
 @progress_app.command("template")

@@ -4,11 +4,11 @@ a flow, reused by the next), and a server in the foreground for a machine that s
 import os
 import subprocess
 import sys
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from lianchuang.commands.common import console
+from lianchuang.commands.common import console, use
 from lianchuang.errors import UserError
 
 server_app = typer.Typer(help="Prefect 服务器和界面：查看、启动、审核各阶段的运行。", invoke_without_command=True)
@@ -80,13 +80,16 @@ def stop() -> None:
     console.print(f"已停止本机服务器（进程 {server.pid}）。" if server else "本机服务器没有在运行。")
 
 
-def deploy(pool: Annotated[str, typer.Option("--pool", help="工作池名称，例如 fujian-province；没有则新建（进程型）")]) -> None:
+def deploy(pool: Annotated[str, typer.Option("--pool", help="工作池名称，例如 fujian-province；没有则新建（进程型）")],
+           district: Annotated[Optional[str], typer.Option(
+               "--district", "-d", help="登记这个区自己的各阶段和定时任务（编码或名称）；各区分别登记，按各自的日程运行")] = None) -> None:
     """把各阶段和定时任务登记到 Prefect 工作池：多台机器上的工作节点（lianchuang worker）领取并运行。"""
     from lianchuang.flows.local_server import console_address
-    from lianchuang.flows.schedules import deploy_to_pool
+    from lianchuang.flows.schedules import deploy_to_pool, district_code
 
+    code = use(district_code, district) if district else None
     with console.status(f"登记到工作池 {pool}……"):
-        names = deploy_to_pool(pool)
+        names = deploy_to_pool(pool, code)
     console.print(f"已登记 {len(names)} 个部署到工作池 {pool}：{'、'.join(names)}")
     console.print(f"下一步：在每台工作机器上运行 lianchuang worker --pool {pool}；在界面 {console_address()} 启动或审核运行")
 

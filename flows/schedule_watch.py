@@ -68,7 +68,7 @@ def check_scheduled_ranking(now: datetime | None = None) -> str | None:
     from lianchuang.models.db import session_scope
     from lianchuang.models.enums import Stage
     from lianchuang.tasks.outbox import delivery, drafts as outbox
-    from lianchuang.tasks.progress.ranking import published_months
+    from lianchuang.tasks.progress.ranking import district_ids, published_months
 
     now = now or datetime.now(TIMEZONE).replace(tzinfo=None)
     due = ranking_due(now)
@@ -77,7 +77,10 @@ def check_scheduled_ranking(now: datetime | None = None) -> str | None:
     year, month, due_at = due
     with session_scope() as session:
         cycle = session.scalar(select(Cycle).where(Cycle.year == year))
-        if cycle is None or month in published_months(session, cycle.id):
+        if cycle is None:
+            return None
+        waiting = [d for d in district_ids(session) if month not in published_months(session, cycle.id, d)]
+        if not waiting:  # every district published the month
             return None
     found = problem_with(_runs_since(due_at.replace(tzinfo=TIMEZONE)))
     if found is None:
@@ -87,7 +90,7 @@ def check_scheduled_ranking(now: datetime | None = None) -> str | None:
         drafts = outbox.to_district_coordinators(
             session, year, Stage.progress, "schedule_alert", period=f"{year}-{month:02d}:{problem}",
             context=dict(year=year, month=month, problem=problem, detail=detail, due=f"{due_at:%Y-%m-%d %H:%M}",
-                         checked=f"{now:%Y-%m-%d %H:%M}", console=_console_url()))
+                         checked=f"{now:%Y-%m-%d %H:%M}", console=_console_url()), district_ids=waiting)
         if not outbox.queue(session, drafts):
             return None  # told already this month
     delivery.deliver_all(year, (Stage.progress,))

@@ -56,8 +56,11 @@ def titled(deployment):
     return deployment
 
 
-def deployments(**options):
-    """Every stage, startable from the Prefect UI, and the two schedules (options: to_deployment's)."""
+def deployments(district: str | None = None, **options):
+    """Every stage, startable from the Prefect UI, and the two schedules (options: to_deployment's).
+    With a district's code, the stages and schedules are that district's: named with its code and
+    kept to it, so the districts of a province run their years on their own calendars (the outbox
+    and the board, shared, keep their plain names)."""
     from prefect.schedules import Cron
 
     from lianchuang.flows import stages
@@ -78,14 +81,44 @@ def deployments(**options):
         (stages.deliver_outbox, "deliver-outbox", "发送队列中的通知（邮件或打印页）"),
         (stages.board_stage, "board", "重新生成公开栏和公开数据"),
     ]
-    return ([titled(flow.to_deployment(name=name, schedule=schedule, description=text, **options)) for flow, name, schedule, text in scheduled]
-            + [titled(flow.to_deployment(name=name, description=text, **options)) for flow, name, text in on_demand])
+    def deployment(flow, name, text, schedule=None):
+        scope = _district_scope(flow, district)
+        return titled(flow.to_deployment(name=f"{name}-{district}" if scope else name, schedule=schedule,
+                                         description=f"{district}：{text}" if scope else text, parameters=scope, **options))
+
+    return ([deployment(flow, name, text, schedule) for flow, name, schedule, text in scheduled]
+            + [deployment(flow, name, text) for flow, name, text in on_demand])
 
 
-def deploy_to_pool(pool: str) -> list[str]:
-    """Register every stage and schedule on a process work pool (created if missing): workers on
-    any machine where the app is installed run them, importing the flows by module path (no code is
-    copied). Returns the deployments' names."""
+def _district_scope(flow, district: str | None) -> dict:
+    """The parameters keeping a flow's runs to a district, for the flows that take a scope."""
+    import inspect
+
+    accepted = inspect.signature(flow.fn).parameters
+    for name in ("districts", "communities"):
+        if district and name in accepted:
+            return {name: [district]}
+    return {}
+
+
+def district_code(name_or_code: str) -> str:
+    """A district's code from its code or name, checked against the organisation imported."""
+    from sqlalchemy import or_, select
+
+    from lianchuang.models import District
+    from lianchuang.models.db import session_scope
+
+    with session_scope() as session:
+        code = session.scalar(select(District.code).where(or_(District.code == name_or_code, District.name == name_or_code)))
+    if code is None:
+        raise UserError(f"找不到区“{name_or_code}”：--district 填区的编码或名称（lianchuang org list 可查）")
+    return code
+
+
+def deploy_to_pool(pool: str, district: str | None = None) -> list[str]:
+    """Register every stage and schedule (of a district, given its code) on a process work pool
+    (created if missing): workers on any machine where the app is installed run them, importing the
+    flows by module path (no code is copied). Returns the deployments' names."""
     from prefect import deploy
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
@@ -100,7 +133,7 @@ def deploy_to_pool(pool: str) -> list[str]:
         except ObjectNotFound:
             client.create_work_pool(WorkPoolCreate(name=pool, type="process",
                                                    base_job_template=ProcessWorker.get_default_base_job_template()))
-    registered = deployments(entrypoint_type=EntrypointType.MODULE_PATH)
+    registered = deployments(district, entrypoint_type=EntrypointType.MODULE_PATH)
     deploy(*registered, work_pool_name=pool, build=False, push=False, print_next_steps_message=False, ignore_warnings=True)
     return [d.name for d in registered]
 
@@ -118,11 +151,11 @@ def worker_environment() -> dict[str, str]:
     return {f"LIANCHUANG_{name.upper()}": str(value) for name, value in values.items()}
 
 
-def serve_schedules() -> None:
+def serve_schedules(district: str | None = None) -> None:
     from prefect import serve
 
     from lianchuang.flows.schedule_watch import watch_in_background
 
     os.environ["PREFECT_API_URL"] = prefect_server_url()  # before Prefect reads its settings: the watch thread uses them too
     watch_in_background()  # emails the district coordinators if the monthly run is missing or failed
-    serve(*deployments())
+    serve(*deployments(district))

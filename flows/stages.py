@@ -33,14 +33,20 @@ def _months_run_name() -> str:
     from prefect.runtime import flow_run
 
     parameters = flow_run.parameters
-    title = f"{parameters['year']}年{'、'.join(str(m) for m in parameters['months'])}月排名"
+    title = f"{_scope_label(parameters.get('districts'))}{parameters['year']}年{'、'.join(str(m) for m in parameters['months'])}月排名"
     return title + ("更正" if parameters.get("correction_reason") else "")
+
+
+def _scope_label(places: list[str] | None) -> str:
+    """The districts, streets or communities a run is limited to, to begin its name."""
+    return "、".join(places) + " " if places else ""
 
 
 def _reminders_run_name() -> str:
     from prefect.runtime import flow_run
 
-    return f"{flow_run.parameters.get('year') or clock.today().year} 逾期与报送提醒"
+    parameters = flow_run.parameters
+    return f"{_scope_label(parameters.get('communities'))}{parameters.get('year') or clock.today().year} 逾期与报送提醒"
 
 
 @flow(name="stage-1-opinions", flow_run_name="{year} 征求意见·联席决策")
@@ -92,20 +98,21 @@ def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
 
 
 @flow(name="stage-4-monthly-ranking", flow_run_name=_months_run_name)
-def monthly_ranking(year: int, months: list[int], send: bool = True, correction_reason: str | None = None) -> dict:
-    """分步实施·月度排名: rank communities for each month given (one run may cover several); with
-    send, email the ranking to the district, street and community coordinators. Without send,
-    nothing is delivered. With a correction reason, publish a correction (更正) of each month
-    given, which must be published already."""
+def monthly_ranking(year: int, months: list[int], send: bool = True, correction_reason: str | None = None,
+                    districts: list[str] | None = None) -> dict:
+    """分步实施·月度排名: rank communities for each month given (one run may cover several), each
+    district on its own (those named, or all); with send, email the ranking to the district, street
+    and community coordinators. Without send, nothing is delivered. With a correction reason,
+    publish a correction (更正) of each month given of one district, which must be published already."""
     for month in months:
-        result = steps.rank_month(year, month, correction_reason)
+        result = steps.rank_month(year, month, correction_reason, districts)
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")
     board = steps.publish_board.submit(year)  # a province's board is rebuilt on the other core meanwhile
     summary = {"months": len(months), "ranking_notices": 0}
     if send:
-        summary |= steps.queue_ranking_emails(year, months)
+        summary |= steps.queue_ranking_emails(year, months, districts)
         summary |= steps.deliver_notices(year, [Stage.progress])
     return _report(f"{year} 月度排名", summary | board.result())
 
@@ -159,28 +166,31 @@ def _held_in_ui(year: int, step: str, preview_step, command: str) -> dict | None
 
 
 @flow(name="progress-reminders", flow_run_name=_reminders_run_name)
-def progress_reminders(year: int | None = None, through_month: int | None = None) -> dict:
+def progress_reminders(year: int | None = None, through_month: int | None = None, communities: list[str] | None = None) -> dict:
     """逾期提醒与进度报送提醒: warn owners of milestones missed up to the last finished month (once each)
-    and ask liaisons to report this month's progress. Defaults to the clock's current year."""
+    and ask liaisons to report this month's progress, in the communities, streets or districts named
+    (or everywhere). Defaults to the clock's current year."""
     today = clock.today()
     year = year or today.year
     through_month = through_month if through_month is not None else (today.month - 1 if today.year == year else 12)
-    return _report(f"{year} 提醒", steps.remind(year, through_month) | steps.deliver_notices(year, [Stage.progress]))
+    return _report(f"{year} 提醒", steps.remind(year, through_month, communities) | steps.deliver_notices(year, [Stage.progress]))
 
 
 def _scheduled_run_name() -> str:
     from prefect.runtime import flow_run
 
-    year, month = flow_run.parameters.get("year"), flow_run.parameters.get("month")
-    return f"{year}年{month}月排名（待审核）" if year and month else "上月排名（待审核）"
+    parameters = flow_run.parameters
+    year, month, scope = parameters.get("year"), parameters.get("month"), _scope_label(parameters.get("districts"))
+    return scope + (f"{year}年{month}月排名（待审核）" if year and month else "上月排名（待审核）")
 
 
 @flow(name="scheduled-monthly-ranking", flow_run_name=_scheduled_run_name)
-def scheduled_monthly_ranking(year: int | None = None, month: int | None = None) -> dict:
+def scheduled_monthly_ranking(year: int | None = None, month: int | None = None, districts: list[str] | None = None) -> dict:
     """月度排名（审核后发布）: by default the last finished month, once its reporting deadline has
     passed. Shows the preview (table artifact, communities with no report) and waits in the Prefect
     UI for the district coordinator's decision, unless LIANCHUANG_AUTO_APPROVE is set: approved, it
-    publishes and emails the ranking; held, it tells the district coordinators why."""
+    publishes and emails the ranking; held, it tells the district coordinators why. With districts,
+    only theirs (a province deploys one such schedule per district)."""
     from lianchuang.flows.approval import decide
 
     if year is None or month is None:
@@ -189,7 +199,7 @@ def scheduled_monthly_ranking(year: int | None = None, month: int | None = None)
             get_run_logger().warning("%d年%d月的进度报送截止日 %s 还没有过，暂不排名", year, month,
                                      clock.reporting_deadline(year, month))
             return {"months": 0}
-    preview = steps.preview_month(year, month)
+    preview = steps.preview_month(year, month, districts)
     if preview["published"]:
         get_run_logger().info("%d年%d月的排名已经发布，不再重复发布（更正请用 lianchuang rank --correct）", year, month)
         return {"months": 0}
@@ -198,9 +208,9 @@ def scheduled_monthly_ranking(year: int | None = None, month: int | None = None)
     approved, reason = decide(f"{year}年{month}月排名", f"ranking-preview-{year}-{month:02d}",
                               f"没有报告进度的社区：{'、'.join(preview['missing']) or '无'}。")
     if not approved:
-        return _report(f"{year}年{month}月排名暂缓发布", steps.hold_ranking(year, month, reason)
+        return _report(f"{year}年{month}月排名暂缓发布", steps.hold_ranking(year, month, reason, districts)
                        | steps.deliver_notices(year, [Stage.progress]))
-    return monthly_ranking(year, [month], send=True)
+    return monthly_ranking(year, [month], send=True, districts=districts)
 
 
 @flow(name="board", flow_run_name="{year} 公开栏")

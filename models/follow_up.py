@@ -89,10 +89,11 @@ class RankingCorrection(Base):
     replaced is kept in superseded_ranking."""
 
     __tablename__ = "ranking_correction"
-    __table_args__ = (UniqueConstraint("cycle_id", "month", "number"),)
+    __table_args__ = (UniqueConstraint("cycle_id", "district_id", "month", "number"),)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))  # each district corrects its own month
     month: Mapped[int]
-    number: Mapped[int]  # 1 for the month's first correction
+    number: Mapped[int]  # 1 for the district's month's first correction
     reason: Mapped[str] = mapped_column(Text)
     corrected_on: Mapped[date] = mapped_column(Date)
     corrected_by: Mapped[str] = mapped_column(String(64))

@@ -23,6 +23,7 @@ from lianchuang.models import (
     PostClaim,
     PostKind,
     RankingCorrection,
+    Street,
     SupersededRanking,
     Task,
     Unit,
@@ -31,7 +32,6 @@ from lianchuang.models.db import session_scope
 from lianchuang.tasks import workers
 from lianchuang.tasks.open_data import write_open_data
 from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
-from lianchuang.tasks.progress.ranking import ranking_corrections
 from lianchuang.tasks.progress.reports import latest_percents
 
 
@@ -80,12 +80,16 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
             .where(Commitment.cycle_id == cycle_id, Commitment.published_on.is_not(None)).order_by(Commitment.holder_key)):
         commitments[community_id].append(unit_name or person_name)
         published[community_id] = published_on
-    corrected = {month: corrections[-1] for month, corrections in ranking_corrections(session, cycle_id).items()}
+    corrected = {(correction.district_id, correction.month) for correction in session.scalars(
+        select(RankingCorrection).where(RankingCorrection.cycle_id == cycle_id))}  # each district corrects its own months
     rankings, latest_rank = defaultdict(list), {}
     for ranking in session.execute(select(MonthlyRanking.community_id, MonthlyRanking.month, MonthlyRanking.score,
-                                          MonthlyRanking.rank_in_street, MonthlyRanking.rank_in_district)
+                                          MonthlyRanking.rank_in_street, MonthlyRanking.rank_in_district, Street.district_id)
+                                   .join(Community, Community.id == MonthlyRanking.community_id)
+                                   .join(Street, Street.id == Community.street_id)
                                    .where(MonthlyRanking.cycle_id == cycle_id).order_by(MonthlyRanking.month)):
-        rankings[ranking.community_id].append((f"{ranking.month}月" + ("（已更正）" if ranking.month in corrected else ""),
+        was_corrected = (ranking.district_id, ranking.month) in corrected
+        rankings[ranking.community_id].append((f"{ranking.month}月" + ("（已更正）" if was_corrected else ""),
                                                ranking.score, ranking.rank_in_street, ranking.rank_in_district))
         latest_rank[ranking.community_id] = ranking
     superseded = defaultdict(list)  # the versions corrections replaced, kept in view
@@ -112,8 +116,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     if touched is None and open_data:  # the open data covers the whole year: refreshed with the whole board
         pages += publish_open_data(session, cycle_id, year, out_dir)
     _write(out_dir / "index.html", "board/index.html", year=year, open_data=touched is None or (out_dir / "data.html").exists(),
-           districts=[_at_a_glance(district, latest_rank, published, awards) for district in districts],
-           corrected=corrected)
+           districts=[_at_a_glance(district, latest_rank, published, awards, corrected) for district in districts])
     for district in districts:
         for street in district.streets:
             if touched is not None and not touched & {c.id for c in street.communities}:
@@ -138,7 +141,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     return pages
 
 
-def _at_a_glance(district: District, latest_rank: dict, published: dict, awards: dict) -> dict:
+def _at_a_glance(district: District, latest_rank: dict, published: dict, awards: dict, corrected: set) -> dict:
     """The index's view of a district: its streets, the latest ranking's top ten, how many
     communities have published their commitments, and the award's winners."""
     communities = [(street, c) for street in district.streets for c in street.communities]
@@ -148,6 +151,7 @@ def _at_a_glance(district: District, latest_rank: dict, published: dict, awards:
     winners = sorted(((awards[c.id], street, c) for street, c in communities if c.id in awards and awards[c.id].award),
                      key=lambda item: item[0].rank)
     return dict(name=district.name, streets=district.streets, communities=len(communities), month=month,
+                corrected=(district.id, month) in corrected,
                 committed=sum(1 for _, c in communities if c.id in published),
                 top=[(r.rank_in_district, c, street.name, r.score) for r, street, c in ranked[:10]],
                 winners=[(a.rank, c, a.award, f"{a.funding_yuan:,}") for a, _, c in winners])

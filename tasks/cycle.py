@@ -72,6 +72,16 @@ def communities_in_scope(session: Session, codes_or_names: Iterable[str] | None 
     return sorted(chosen.values(), key=lambda c: c.code)
 
 
+def districts_in_scope(session: Session, codes_or_names: Iterable[str] | None = None) -> list:
+    """The districts of the communities in scope (every district: None): a month's ranking, the
+    evaluation and the award each belong to a district, which runs them on its own calendar."""
+    from lianchuang.models import District, Street
+
+    street_ids = {c.street_id for c in communities_in_scope(session, codes_or_names)}
+    return list(session.scalars(select(District).where(
+        District.id.in_(select(Street.district_id).where(Street.id.in_(street_ids)))).order_by(District.code)))
+
+
 def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stage: Stage, status: StageStatus) -> None:
     """Record where communities stand in a stage; a stage marked done stays done."""
     ids = list(community_ids)

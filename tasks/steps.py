@@ -15,7 +15,15 @@ from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
 from lianchuang.tasks.board import start_board
 from lianchuang.tasks.commitments import rules as commitments
-from lianchuang.tasks.cycle import audit, communities_in_scope, current_actor, ensure_cycle, existing_cycle, set_stage
+from lianchuang.tasks.cycle import (
+    audit,
+    communities_in_scope,
+    current_actor,
+    districts_in_scope,
+    ensure_cycle,
+    existing_cycle,
+    set_stage,
+)
 from lianchuang.tasks.division import assignment, cards as division, notices as division_notices
 from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices
 from lianchuang.tasks.opinions import fulfilment, notices as opinion_notices, rules as opinions
@@ -128,9 +136,10 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
 
 
 @stage_task
-def rank_month(year: int, month: int, correction_reason: str | None = None) -> dict:
-    """Publish the month's ranking, which then stays as published; with a correction reason,
-    publish a correction (更正) of the published month, keeping the version it replaces."""
+def rank_month(year: int, month: int, correction_reason: str | None = None, districts: list[str] | None = None) -> dict:
+    """Publish the month's ranking of each district in scope (every district: None), which then
+    stays as published; with a correction reason, publish a correction (更正) of one district's
+    published month, keeping the version it replaces."""
     first_of_next = clock.first_of_next_month(year, month)
     if not 1 <= month <= 12:
         raise UserError(f"月份 {month} 不合理：应为 1 到 12")
@@ -138,59 +147,84 @@ def rank_month(year: int, month: int, correction_reason: str | None = None) -> d
         raise UserError(f"{year}年{month}月还没有结束，{first_of_next.isoformat()} 起才能排名")
     with session_scope() as session:
         cycle = existing_cycle(session, year, lock=True)
+        chosen = districts_in_scope(session, districts)
+        district_ids = [d.id for d in chosen]
         if correction_reason is not None:
-            number = progress.correct_ranking(session, cycle.id, year, month, correction_reason, clock.today(), current_actor())
-            audit(session, "correct", "stage:progress", year=year, month=month, number=number, reason=correction_reason)
-            return dict(month=month, newly_published=True, corrected=number, table=ranking_table(session, cycle.id, month))
-        published = progress.publish_ranking(session, cycle.id, year, month, first_of_next)
-        outbox.queue(session, fulfilment.completed_drafts(session, year, cycle.id, month))  # sent with the ranking
-        ids = [c.id for c in communities_in_scope(session)]
+            if len(chosen) != 1:
+                raise UserError(f"排名按区更正：请用 --district 指明更正哪个区的排名（{'、'.join(d.name for d in chosen)}）")
+            number = progress.correct_ranking(session, cycle.id, year, month, correction_reason, clock.today(),
+                                              current_actor(), chosen[0].id)
+            audit(session, "correct", "stage:progress", year=year, month=month, district=chosen[0].code, number=number,
+                  reason=correction_reason)
+            return dict(month=month, newly_published=True, corrected=number,
+                        table=ranking_table(session, cycle.id, month, district_ids))
+        published = [d.name for d in chosen if progress.publish_ranking(session, cycle.id, year, month, first_of_next, d.id)]
+        ids = [c.id for c in communities_in_scope(session, [d.code for d in chosen])]
+        outbox.queue(session, fulfilment.completed_drafts(session, year, cycle.id, month, ids))  # sent with the ranking
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
-        table = ranking_table(session, cycle.id, month)
         audit(session, "run", "stage:progress", year=year, month=month, newly_published=published)
-        return dict(month=month, newly_published=published, table=table)
+        return dict(month=month, newly_published=bool(published), districts_published=published,
+                    table=ranking_table(session, cycle.id, month, district_ids))
 
 
 @stage_task
-def preview_month(year: int, month: int) -> dict:
-    """The month's ranking as it would be published, without publishing it (for approval)."""
+def preview_month(year: int, month: int, districts: list[str] | None = None) -> dict:
+    """The month's ranking of the districts in scope not yet published, as it would be published,
+    without publishing it (for approval)."""
     with session_scope() as session:
         cycle_id = existing_cycle(session, year).id
-        if month in progress.published_months(session, cycle_id):
+        waiting = [d for d in districts_in_scope(session, districts)
+                   if month not in progress.published_months(session, cycle_id, d.id)]
+        if not waiting:
             return dict(published=True, table=[], missing=[])
-        scores = progress.ranked_scores(session, cycle_id, year, month)
         names = dict(session.execute(select(Community.id, Community.name)).all())
-        table = [{"全区名次": s["rank_in_district"], "社区": names[s["community_id"]], "得分": s["score"],
-                  "逾期任务": s["overdue_tasks"]} for s in sorted(scores, key=lambda s: s["rank_in_district"])]
-        return dict(published=False, table=table, missing=progress.communities_without_reports(session, cycle_id, month))
+        table, missing = [], []
+        for district in waiting:
+            scores = progress.ranked_scores(session, cycle_id, year, month, district.id)
+            table += [_named_by_district(len(waiting), district.name) | {
+                "全区名次": s["rank_in_district"], "社区": names[s["community_id"]], "得分": s["score"],
+                "逾期任务": s["overdue_tasks"]} for s in sorted(scores, key=lambda s: s["rank_in_district"])]
+            missing += progress.communities_without_reports(session, cycle_id, month, district.id)
+        return dict(published=False, table=table, missing=missing)
+
+
+def _named_by_district(districts: int, name: str) -> dict:
+    """A table's first column, the district, where it shows several."""
+    return {"区": name} if districts > 1 else {}
 
 
 @stage_task
-def hold_ranking(year: int, month: int, reason: str) -> dict:
-    """The district coordinator held the month: nothing is published; the district coordinators hear why."""
+def hold_ranking(year: int, month: int, reason: str, districts: list[str] | None = None) -> dict:
+    """The district coordinator held the month: nothing is published; the district's coordinators hear why."""
     with session_scope() as session:
-        cycle_id = existing_cycle(session, year, lock=True).id
-        audit(session, "hold", "stage:progress", year=year, month=month, reason=reason)
-        return dict(hold_notices=outbox.queue(session, progress_notices.held_drafts(session, year, month, reason)))
+        existing_cycle(session, year, lock=True)
+        chosen = districts_in_scope(session, districts)
+        audit(session, "hold", "stage:progress", year=year, month=month, reason=reason, districts=[d.code for d in chosen])
+        drafts = progress_notices.held_drafts(session, year, month, reason, [d.id for d in chosen])
+        return dict(hold_notices=outbox.queue(session, drafts))
 
 
 @stage_task
-def remind(year: int, through_month: int) -> dict:
-    """Overdue warnings for every milestone due by the end of `through_month` and not reached (one per
-    milestone and owner, ever), and the request to report the next month's progress."""
+def remind(year: int, through_month: int, communities: list[str] | None = None) -> dict:
+    """Overdue warnings for every milestone (of the communities in scope) due by the end of
+    `through_month` and not reached (one per milestone and owner, ever), and the request to report
+    the next month's progress."""
     with session_scope() as session:
         cycle = existing_cycle(session, year, lock=True)
-        overdue = sum(outbox.queue(session, progress_notices.overdue_drafts(session, year, cycle.id, month))
+        ids = [c.id for c in communities_in_scope(session, communities)] if communities else None
+        overdue = sum(outbox.queue(session, progress_notices.overdue_drafts(session, year, cycle.id, month, ids))
                       for month in range(1, through_month + 1))
-        requests = outbox.queue(session, progress_notices.reminder_drafts(session, year, cycle.id, through_month + 1))
-        chats.queue(session, progress_notices.overdue_chat_messages(session, year, cycle.id, through_month))
+        requests = outbox.queue(session, progress_notices.reminder_drafts(session, year, cycle.id, through_month + 1, ids))
+        chats.queue(session, progress_notices.overdue_chat_messages(session, year, cycle.id, through_month, ids))
         return dict(overdue_reminders=overdue, progress_reminders=requests)
 
 
-def ranking_table(session, cycle_id: int, month: int) -> list[dict]:
-    """The month's published ranking as the Prefect UI's table artifact shows it."""
-    return [{"全区名次": r["rank_in_district"], "街道": r["street"], "街道内名次": r["rank_in_street"], "社区": r["community"],
-             "得分": r["score"], "逾期任务": r["overdue_tasks"]} for r in progress.ranking_rows(session, cycle_id, month)]
+def ranking_table(session, cycle_id: int, month: int, district_ids: list[int]) -> list[dict]:
+    """The districts' published ranking of the month as the Prefect UI's table artifact shows it."""
+    return [_named_by_district(len(district_ids), r["district"]) | {
+        "全区名次": r["rank_in_district"], "街道": r["street"], "街道内名次": r["rank_in_street"], "社区": r["community"],
+        "得分": r["score"], "逾期任务": r["overdue_tasks"]}
+        for district_id in district_ids for r in progress.ranking_rows(session, cycle_id, month, district_id)]
 
 
 @stage_task
@@ -298,16 +332,19 @@ def _deliver_chats() -> dict:
 
 
 @stage_task
-def queue_ranking_emails(year: int, months: list[int]) -> dict:
-    """Queue the published months' rankings to the district, street and community coordinators (once
-    each); their charts are drawn by worker processes while the emails render."""
+def queue_ranking_emails(year: int, months: list[int], districts: list[str] | None = None) -> dict:
+    """Queue the published months' rankings of the districts in scope to their district, street and
+    community coordinators (once each); their charts are drawn by worker processes while the emails render."""
     queued = 0
     for month in months:
+        charts = []
         with session_scope() as session:
             cycle_id = existing_cycle(session, year, lock=True).id
-            drafts, charts = progress_notices.ranking_drafts(session, year, cycle_id, month)
-            queued += outbox.queue(session, drafts)
-            chats.queue(session, progress_notices.ranking_chat_messages(session, year, cycle_id, month))
+            for district in districts_in_scope(session, districts):
+                drafts, district_charts = progress_notices.ranking_drafts(session, year, cycle_id, month, district.id)
+                queued += outbox.queue(session, drafts)
+                charts += district_charts
+                chats.queue(session, progress_notices.ranking_chat_messages(session, year, cycle_id, month, district.id))
         for chart in charts:
             chart.result()
     return dict(ranking_notices=queued)

@@ -10,10 +10,13 @@ from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
 from lianchuang.tasks.progress.ranking import task_status_query
 
 
-def completed_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
-    """To the submitters of the suggestions behind every task reported complete (100%) by `month`."""
+def completed_drafts(session: Session, year: int, cycle_id: int, month: int, community_ids: list[int] | None = None) -> list[Draft]:
+    """To the submitters of the suggestions behind every task (of these communities) reported
+    complete (100%) by `month`."""
     status = task_status_query(cycle_id, year, month).subquery()
     done = select(status.c.id).where(status.c.actual >= 100)
+    if community_ids is not None:
+        done = done.where(status.c.community_id.in_(community_ids))
     return [_draft(year, Stage.progress, "completed", row, dict(month=month)) for row in _suggestions(session, cycle_id, done)]
 
 

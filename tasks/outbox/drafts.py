@@ -48,12 +48,15 @@ class Draft:
 
 
 def to_district_coordinators(session: Session, year: int | None, stage: str, template: str, period: str,
-                             context: dict) -> list[Draft]:
-    """The same notice to every district coordinator (holds, alerts)."""
+                             context: dict, district_ids: list[int] | None = None) -> list[Draft]:
+    """The same notice to the coordinators of these districts, or of every district (holds, alerts)."""
     from lianchuang.models import Person
     from lianchuang.models.enums import Role
 
-    people = session.scalars(select(Person).where(Person.role == Role.district_coordinator).order_by(Person.code))
+    query = select(Person).where(Person.role == Role.district_coordinator).order_by(Person.code)
+    if district_ids is not None:
+        query = query.where(Person.district_id.in_(district_ids))
+    people = session.scalars(query)
     return [Draft.to_person(person, year, stage, template, period=period, context=context) for person in people]
 
 

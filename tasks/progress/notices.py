@@ -9,12 +9,13 @@ from pathlib import Path
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from lianchuang.models import Community, District, Milestone, MonthlyRanking, Person, Street, Task
+from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.outbox.drafts import Draft, to_district_coordinators
 from lianchuang.tasks.progress.ranking import (
     ON_TIME_WEIGHT,
     PROGRESS_WEIGHT,
+    only_district,
     overdue_lists,
     ranking_corrections,
     ranking_rows,
@@ -23,17 +24,19 @@ from lianchuang.tasks.progress.ranking import (
 )
 
 
-def ranking_drafts(session: Session, year: int, cycle_id: int, month: int) -> tuple[list[Draft], list[Future]]:
-    """The month's ranking to the district, each street and each community coordinator, and the
+def ranking_drafts(session: Session, year: int, cycle_id: int, month: int,
+                   district_id: int | None = None) -> tuple[list[Draft], list[Future]]:
+    """A district's month's ranking to its district, street and community coordinators, and the
     futures of their charts (drawn meanwhile by worker processes)."""
+    district_id = only_district(session, district_id)
     rows = session.execute(
         select(MonthlyRanking, Community.name, Community.street_id, Street.name, Street.district_id)
         .join(Community, MonthlyRanking.community_id == Community.id).join(Street, Community.street_id == Street.id)
-        .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
+        .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month, Street.district_id == district_id)
         .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
     if not rows:
         return [], []
-    corrections = ranking_corrections(session, cycle_id).get(month)
+    corrections = ranking_corrections(session, cycle_id, district_id).get(month)
     correction = corrections[-1] if corrections else None
     version = f"-更正{correction.number}" if correction else ""  # a correction is a new notice to the same people
     charts, chart_futures = ranking_charts(year, month, rows, version)  # first: the workers start before the queries below
@@ -113,16 +116,16 @@ def ranking_charts(year: int, month: int, rows, version: str = "") -> tuple[dict
     return charts, draw_all([job for job in jobs if not Path(job[0]).exists()])  # a re-run reuses the month's charts
 
 
-def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
-    """One reminder to the responsible leader and the liaison per task whose milestone due this
-    month was not reached."""
+def overdue_drafts(session: Session, year: int, cycle_id: int, month: int, community_ids: list[int] | None = None) -> list[Draft]:
+    """One reminder to the responsible leader and the liaison per task (of these communities) whose
+    milestone due this month was not reached."""
     status = task_status_query(cycle_id, year, month).subquery()
     rows = session.execute(
         select(status.c.code, status.c.title, Milestone.target_percent, status.c.actual, Milestone.title, Community.name,
                Task.responsible_person_id, Task.liaison_person_id)
         .join(Milestone, and_(Milestone.task_id == status.c.id, Milestone.due_month == month))
         .join(Task, Task.id == status.c.id).join(Community, Community.id == status.c.community_id)
-        .where(status.c.actual < Milestone.target_percent)).all()
+        .where(status.c.actual < Milestone.target_percent, *_within(status, community_ids))).all()
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(
         {pid for r in rows for pid in r[6:8] if pid})))}
     drafts = []
@@ -134,16 +137,22 @@ def overdue_drafts(session: Session, year: int, cycle_id: int, month: int) -> li
     return drafts
 
 
-def reminder_drafts(session: Session, year: int, cycle_id: int, month: int) -> list[Draft]:
-    """Ask each task's liaison to report the month's progress by the 25th, listing their tasks with
-    the last reported and the planned percent (the plan as of the month before)."""
+def _within(status, community_ids: list[int] | None) -> list:
+    """The condition keeping a task status query's rows to these communities (none: all)."""
+    return [] if community_ids is None else [status.c.community_id.in_(community_ids)]
+
+
+def reminder_drafts(session: Session, year: int, cycle_id: int, month: int, community_ids: list[int] | None = None) -> list[Draft]:
+    """Ask each task's liaison (in these communities) to report the month's progress by the 25th,
+    listing their tasks with the last reported and the planned percent (the plan as of the month before)."""
     if month > 12:
         return []
     status = task_status_query(cycle_id, year, max(month - 1, 1)).subquery()
     rows = session.execute(select(status.c.code, status.c.title, status.c.actual, status.c.planned, Task.liaison_person_id,
                                   Community.name).join(Task, Task.id == status.c.id)
                            .join(Community, Community.id == status.c.community_id)
-                           .where(Task.liaison_person_id.is_not(None)).order_by(status.c.code)).all()
+                           .where(Task.liaison_person_id.is_not(None), *_within(status, community_ids))
+                           .order_by(status.c.code)).all()
     tasks = defaultdict(list)
     for code, title, actual, planned, liaison_id, community in rows:
         tasks[liaison_id].append((community, dict(code=code, title=title, percent=actual, planned=round(planned))))
@@ -154,19 +163,19 @@ def reminder_drafts(session: Session, year: int, cycle_id: int, month: int) -> l
             for pid, items in sorted(tasks.items())]
 
 
-def held_drafts(session: Session, year: int, month: int, reason: str) -> list[Draft]:
-    """To the district coordinators: the month's ranking was held, not published, and why."""
+def held_drafts(session: Session, year: int, month: int, reason: str, district_ids: list[int] | None = None) -> list[Draft]:
+    """To the coordinators of the districts: the month's ranking was held, not published, and why."""
     return to_district_coordinators(session, year, Stage.progress, "ranking_held", period=f"{year}-{month:02d}",
-                                    context=dict(year=year, month=month, reason=reason or "—"))
+                                    context=dict(year=year, month=month, reason=reason or "—"), district_ids=district_ids)
 
 
-def ranking_chat_messages(session: Session, year: int, cycle_id: int, month: int) -> list[dict]:
-    """The month's ranking for the group chats: the district's groups get its top and bottom three,
-    a street's group its communities in order, a community's group its own place; the email with the
-    whole table and the chart stays the record."""
+def ranking_chat_messages(session: Session, year: int, cycle_id: int, month: int, district_id: int | None = None) -> list[dict]:
+    """A district's month's ranking for the group chats: the district's groups get its top and bottom
+    three, a street's group its communities in order, a community's group its own place; the email
+    with the whole table and the chart stays the record."""
     from lianchuang.tasks.outbox.chats import channels_for
 
-    rows = ranking_rows(session, cycle_id, month)
+    rows = ranking_rows(session, cycle_id, month, only_district(session, district_id))
     if not rows:
         return []
     title = f"{year}年{month}月社区工作任务进度排名"
@@ -175,9 +184,8 @@ def ranking_chat_messages(session: Session, year: int, cycle_id: int, month: int
         return f"{row[rank_key]}. {row['community']}（{row['street']}）{row['score']:.1f}分" + (
             f"，逾期{row['overdue_tasks']}项" if row["overdue_tasks"] else "")
 
-    district_codes = session.scalars(select(District.code)).all()
-    texts = {code: "\n".join(["**前三名**", *map(line, rows[:3]), "", "**后三名**", *map(line, rows[-3:]), "",
-                              f"共{len(rows)}个社区，完整排名和图表见邮件。"]) for code in district_codes}
+    texts = {rows[0]["district_code"]: "\n".join(["**前三名**", *map(line, rows[:3]), "", "**后三名**", *map(line, rows[-3:]), "",
+                                                f"共{len(rows)}个社区，完整排名和图表见邮件。"])}
     for street_code in {r["street_code"] for r in rows}:
         members = sorted((r for r in rows if r["street_code"] == street_code), key=lambda r: r["rank_in_street"])
         texts[street_code] = "\n".join([f"**{members[0]['street']}**（街道内名次）", *(line(r, "rank_in_street") for r in members),
@@ -190,7 +198,8 @@ def ranking_chat_messages(session: Session, year: int, cycle_id: int, month: int
                  markdown=texts[channel.place_code], mention_phones="") for channel in channels_for(session, list(texts))]
 
 
-def overdue_chat_messages(session: Session, year: int, cycle_id: int, month: int) -> list[dict]:
+def overdue_chat_messages(session: Session, year: int, cycle_id: int, month: int,
+                          community_ids: list[int] | None = None) -> list[dict]:
     """The month's missed milestones for each street's group chat, @-ing the responsible people
     where the platform @s by phone (DingTalk)."""
     from lianchuang.tasks.outbox.chats import channels_for
@@ -202,7 +211,8 @@ def overdue_chat_messages(session: Session, year: int, cycle_id: int, month: int
         .join(Milestone, and_(Milestone.task_id == status.c.id, Milestone.due_month == month))
         .join(Task, Task.id == status.c.id).join(Community, Community.id == status.c.community_id)
         .join(Street, Street.id == Community.street_id).outerjoin(Person, Person.id == Task.responsible_person_id)
-        .where(status.c.actual < Milestone.target_percent).order_by(Street.code, Community.code, status.c.code)).all()
+        .where(status.c.actual < Milestone.target_percent, *_within(status, community_ids))
+        .order_by(Street.code, Community.code, status.c.code)).all()
     by_street = defaultdict(list)
     for row in rows:
         by_street[row[0]].append(row)

@@ -10,8 +10,9 @@ The ranking rule (also shown in every ranking email):
   progress score   = 100 × Σ min(actual, planned) / Σ planned      (100 when nothing is planned yet)
   on-time score    = 100 × (tasks − overdue tasks) / tasks, a task being overdue when actual < due
   score            = 0.7 × progress score + 0.3 × on-time score, rounded to 0.1
-Communities are ranked by score within their street and across the district; equal scores share a
-rank (1, 1, 3). A published month stays as published unless the coordinators publish a correction
+Communities are ranked by score within their street and across their district; equal scores share a
+rank (1, 1, 3). Each district publishes its month on its own (a province's districts keep their own
+calendars): a district's month is published once its communities' rows are stored. A published month stays as published unless the coordinators publish a correction
 (更正) with its reason; the version it replaces is kept and shown."""
 
 from collections import defaultdict
@@ -24,11 +25,13 @@ from sqlalchemy.orm import Session, aliased
 from lianchuang.errors import UserError
 from lianchuang.models import (
     Community,
+    District,
     Milestone,
     MonthlyRanking,
     ProgressReport,
     RankingCorrection,
     RankingOverdueTask,
+    Street,
     SupersededRanking,
     Task,
 )
@@ -121,54 +124,94 @@ def _latest_percent(month: int):
             .order_by(ProgressReport.order_key.desc()).limit(1).correlate(Task).scalar_subquery())
 
 
-def community_scores(session: Session, cycle_id: int, year: int, month: int) -> list[dict]:
-    """Score every community with tasks for the month, in one aggregate query."""
+def district_community_ids(district_id: int):
+    """The ids of a district's communities, as a subquery for `IN`."""
+    return select(Community.id).join(Street, Street.id == Community.street_id).where(Street.district_id == district_id)
+
+
+def district_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(District.id).order_by(District.code)))
+
+
+def only_district(session: Session, district_id: int | None) -> int:
+    """The district meant: the one given, else the database's only one."""
+    if district_id is not None:
+        return district_id
+    ids = district_ids(session)
+    if len(ids) != 1:
+        raise UserError(f"数据库里有 {len(ids)} 个区，排名按区发布和更正：请用 --district 指明是哪个区")
+    return ids[0]
+
+
+def community_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None) -> list[dict]:
+    """Score every community with tasks for the month (of one district, if given), in one aggregate query."""
     status = task_status_query(cycle_id, year, month).subquery()
     achieved = case((status.c.actual < status.c.planned, status.c.actual), else_=status.c.planned)
     overdue = case((status.c.actual < status.c.due, 1), else_=0)
-    rows = session.execute(
-        select(status.c.community_id, Community.street_id, func.count().label("tasks"),
-               func.sum(achieved).label("achieved"), func.sum(status.c.planned).label("planned"),
-               func.sum(overdue).label("overdue"))
-        .join(Community, Community.id == status.c.community_id)
-        .group_by(status.c.community_id, Community.street_id)).all()
+    query = (select(status.c.community_id, Community.street_id, Street.district_id, func.count().label("tasks"),
+                    func.sum(achieved).label("achieved"), func.sum(status.c.planned).label("planned"),
+                    func.sum(overdue).label("overdue"))
+             .join(Community, Community.id == status.c.community_id).join(Street, Street.id == Community.street_id)
+             .group_by(status.c.community_id, Community.street_id, Street.district_id))
+    if district_id is not None:
+        query = query.where(Street.district_id == district_id)
+    rows = session.execute(query).all()
     scores = []
     for row in rows:
         progress = 100.0 * float(row.achieved) / float(row.planned) if row.planned else 100.0
         on_time = 100.0 * (row.tasks - row.overdue) / row.tasks
-        scores.append(dict(community_id=row.community_id, street_id=row.street_id, tasks=row.tasks,
+        scores.append(dict(community_id=row.community_id, street_id=row.street_id, district_id=row.district_id, tasks=row.tasks,
                            overdue_tasks=int(row.overdue), progress_score=round(progress, 1),
                            on_time_score=round(on_time, 1),
                            score=round(PROGRESS_WEIGHT * progress + ON_TIME_WEIGHT * on_time, 1)))
     return scores
 
 
-def ranking_rows(session: Session, cycle_id: int, month: int) -> list[dict]:
-    """The month's published ranking (its latest correction, if any), best first."""
-    from lianchuang.models import Street
-
-    rows = session.execute(select(MonthlyRanking, Community.code, Community.name, Street.code, Street.name)
-                           .join(Community, MonthlyRanking.community_id == Community.id)
-                           .join(Street, Community.street_id == Street.id)
-                           .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
-                           .order_by(MonthlyRanking.rank_in_district, Community.code))
-    return [dict(rank_in_district=r.rank_in_district, street=street, street_code=street_code, rank_in_street=r.rank_in_street,
+def ranking_rows(session: Session, cycle_id: int, month: int, district_id: int | None = None) -> list[dict]:
+    """The month's published ranking (its latest correction, if any) of one district or of every
+    district, district by district, best first."""
+    query = (select(MonthlyRanking, Community.code, Community.name, Street.code, Street.name, District.code, District.name)
+             .join(Community, MonthlyRanking.community_id == Community.id)
+             .join(Street, Community.street_id == Street.id).join(District, District.id == Street.district_id)
+             .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
+             .order_by(District.code, MonthlyRanking.rank_in_district, Community.code))
+    if district_id is not None:
+        query = query.where(Street.district_id == district_id)
+    return [dict(district=district, district_code=district_code,
+                 rank_in_district=r.rank_in_district, street=street, street_code=street_code, rank_in_street=r.rank_in_street,
                  community=name, community_code=code, score=r.score, progress_score=r.progress_score,
                  on_time_score=r.on_time_score, tasks=r.tasks, overdue_tasks=r.overdue_tasks,
-                 published_on=r.published_on.isoformat()) for r, code, name, street_code, street in rows]
+                 published_on=r.published_on.isoformat())
+            for r, code, name, street_code, street, district_code, district in session.execute(query)]
 
 
-def published_months(session: Session, cycle_id: int) -> set[int]:
-    return set(session.scalars(select(MonthlyRanking.month).where(MonthlyRanking.cycle_id == cycle_id).distinct()))
+def published_months(session: Session, cycle_id: int, district_id: int | None = None) -> set[int]:
+    """The months published, by any district or by the one given."""
+    query = select(MonthlyRanking.month).where(MonthlyRanking.cycle_id == cycle_id).distinct()
+    if district_id is not None:
+        query = query.where(MonthlyRanking.community_id.in_(district_community_ids(district_id)))
+    return set(session.scalars(query))
 
 
-def communities_without_reports(session: Session, cycle_id: int, month: int) -> list[str]:
-    """Names of the communities with tasks none of which was reported for `month`."""
+def published_months_by_district(session: Session, cycle_id: int) -> dict[int, set[int]]:
+    months = defaultdict(set)
+    for district_id, month in session.execute(
+            select(Street.district_id, MonthlyRanking.month).distinct()
+            .join(Community, Community.id == MonthlyRanking.community_id).join(Street, Street.id == Community.street_id)
+            .where(MonthlyRanking.cycle_id == cycle_id)):
+        months[district_id].add(month)
+    return months
+
+
+def communities_without_reports(session: Session, cycle_id: int, month: int, district_id: int | None = None) -> list[str]:
+    """Names of the communities (of a district, if given) with tasks none of which was reported for `month`."""
     reported = select(Task.community_id).join(ProgressReport, ProgressReport.task_id == Task.id).where(
         Task.cycle_id == cycle_id, ProgressReport.month == month)
-    return list(session.scalars(select(Community.name).where(
+    query = select(Community.name).where(
         Community.id.in_(select(Task.community_id).where(Task.cycle_id == cycle_id)), Community.id.not_in(reported))
-        .order_by(Community.code)))
+    if district_id is not None:
+        query = query.where(Community.id.in_(district_community_ids(district_id)))
+    return list(session.scalars(query.order_by(Community.code)))
 
 
 def competition_ranks(items: list[dict], score_key: str = "score") -> list[int]:
@@ -182,74 +225,89 @@ def competition_ranks(items: list[dict], score_key: str = "score") -> list[int]:
     return ranks
 
 
-def ranked_scores(session: Session, cycle_id: int, year: int, month: int) -> list[dict]:
-    """Every community's scores for the month with its rank in the district and in its street:
-    the rows a publication stores (also what a preview shows and a correction compares)."""
-    scores = community_scores(session, cycle_id, year, month)
-    for score, rank in zip(scores, competition_ranks(scores)):
-        score["rank_in_district"] = rank
-    by_street = defaultdict(list)
-    for score in scores:
-        by_street[score["street_id"]].append(score)
-    for members in by_street.values():
-        for score, rank in zip(members, competition_ranks(members)):
-            score["rank_in_street"] = rank
+def ranked_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None) -> list[dict]:
+    """Every community's scores for the month (of one district, if given) with its rank in its
+    district and in its street: the rows a publication stores (also what a preview shows and a
+    correction compares)."""
+    scores = community_scores(session, cycle_id, year, month, district_id)
+    for rank_key, place_key in (("rank_in_district", "district_id"), ("rank_in_street", "street_id")):
+        members_of = defaultdict(list)
+        for score in scores:
+            members_of[score[place_key]].append(score)
+        for members in members_of.values():
+            for score, rank in zip(members, competition_ranks(members)):
+                score[rank_key] = rank
     return scores
 
 
-def publish_ranking(session: Session, cycle_id: int, year: int, month: int, published_on: date) -> bool:
-    """Compute and store the month's ranking, unless already published (then it stays frozen).
-    Returns True when this call published it."""
-    if session.scalar(select(func.count()).where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)):
+def publish_ranking(session: Session, cycle_id: int, year: int, month: int, published_on: date,
+                    district_id: int | None = None) -> bool:
+    """Compute and store the month's ranking of a district (of each district not yet published,
+    without one), unless already published (then it stays frozen). True when this call published."""
+    if district_id is None:
+        return any([publish_ranking(session, cycle_id, year, month, published_on, d) for d in district_ids(session)])
+    in_district = district_community_ids(district_id)
+    if session.scalar(select(func.count()).where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month,
+                                                 MonthlyRanking.community_id.in_(in_district))):
         return False
-    scores = ranked_scores(session, cycle_id, year, month)
+    scores = ranked_scores(session, cycle_id, year, month, district_id)
+    if not scores:
+        return False
     insert_ignoring_duplicates(session, MonthlyRanking, [
-        {k: v for k, v in s.items() if k != "street_id"} | dict(cycle_id=cycle_id, month=month, published_on=published_on)
-        for s in scores], ["cycle_id", "month", "community_id"])
-    overdue = overdue_task_query(cycle_id, year, month).subquery()
+        {k: v for k, v in s.items() if k not in ("street_id", "district_id")}
+        | dict(cycle_id=cycle_id, month=month, published_on=published_on) for s in scores], ["cycle_id", "month", "community_id"])
+    overdue = overdue_task_query(cycle_id, year, month).where(Task.community_id.in_(in_district)).subquery()
     session.execute(insert(RankingOverdueTask).from_select(
         ["cycle_id", "month", "task_id", "due_percent", "actual_percent"],
         select(literal(cycle_id), literal(month), overdue.c.id, overdue.c.due, overdue.c.actual)))
     return True
 
 
-def correct_ranking(session: Session, cycle_id: int, year: int, month: int, reason: str, today: date, actor: str) -> int:
-    """Publish a correction (更正) of a published month: the version standing is kept in
+def correct_ranking(session: Session, cycle_id: int, year: int, month: int, reason: str, today: date, actor: str,
+                    district_id: int | None = None) -> int:
+    """Publish a correction (更正) of a district's published month: the version standing is kept in
     superseded_ranking, and the month is ranked again from every report for a month up to it.
-    Returns the correction's number (1 for the month's first)."""
-    if month not in published_months(session, cycle_id):
+    Returns the correction's number (1 for the district's month's first)."""
+    district_id = only_district(session, district_id)
+    if month not in published_months(session, cycle_id, district_id):
         raise UserError(f"{year}年{month}月的排名还没有发布，不需要更正：直接发布即可（lianchuang rank --month {year}-{month:02d}）")
     if not reason.strip():
         raise UserError("更正必须说明原因：--reason \"……\"（原因会公示在公开栏，并写进更正通知）")
+    in_district = district_community_ids(district_id)
+    this_month = (MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month, MonthlyRanking.community_id.in_(in_district))
     figures = ("score", "progress_score", "on_time_score", "tasks", "overdue_tasks", "rank_in_street", "rank_in_district")
-    standing = {row.community_id: tuple(getattr(row, name) for name in figures) for row in session.scalars(
-        select(MonthlyRanking).where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month))}
-    if standing == {s["community_id"]: tuple(s[name] for name in figures) for s in ranked_scores(session, cycle_id, year, month)}:
+    standing = {row.community_id: tuple(getattr(row, name) for name in figures)
+                for row in session.scalars(select(MonthlyRanking).where(*this_month))}
+    if standing == {s["community_id"]: tuple(s[name] for name in figures)
+                    for s in ranked_scores(session, cycle_id, year, month, district_id)}:
         # A second run of the same correction (or one with nothing to correct) publishes and sends nothing.
         raise UserError(f"按现有的进度报告重新计算，{year}年{month}月各社区的得分和名次都没有变化，不需要更正。"
                         f"如果数据有误，先改正进度（lianchuang progress add 任务编号 --percent … --date 报告日期 --reason \"…\"），再更正")
-    number = 1 + session.scalar(select(func.count()).where(RankingCorrection.cycle_id == cycle_id,
-                                                           RankingCorrection.month == month))
-    correction = RankingCorrection(cycle_id=cycle_id, month=month, number=number, reason=reason.strip(),
-                                   corrected_on=today, corrected_by=actor)
+    number = 1 + session.scalar(select(func.count()).where(
+        RankingCorrection.cycle_id == cycle_id, RankingCorrection.month == month, RankingCorrection.district_id == district_id))
+    correction = RankingCorrection(cycle_id=cycle_id, district_id=district_id, month=month, number=number,
+                                   reason=reason.strip(), corrected_on=today, corrected_by=actor)
     session.add(correction)
     session.flush()
     kept = ["community_id", "score", "progress_score", "on_time_score", "tasks", "overdue_tasks", "rank_in_street",
             "rank_in_district", "published_on"]
-    standing = select(literal(correction.id), *(getattr(MonthlyRanking, name) for name in kept)).where(
-        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month)
+    standing = select(literal(correction.id), *(getattr(MonthlyRanking, name) for name in kept)).where(*this_month)
     session.execute(insert(SupersededRanking).from_select(["correction_id", *kept], standing))
-    for model in (MonthlyRanking, RankingOverdueTask):
-        session.execute(delete(model).where(model.cycle_id == cycle_id, model.month == month))
-    publish_ranking(session, cycle_id, year, month, today)
+    session.execute(delete(MonthlyRanking).where(*this_month))
+    session.execute(delete(RankingOverdueTask).where(
+        RankingOverdueTask.cycle_id == cycle_id, RankingOverdueTask.month == month,
+        RankingOverdueTask.task_id.in_(select(Task.id).where(Task.community_id.in_(in_district)))))
+    publish_ranking(session, cycle_id, year, month, today, district_id)
     return number
 
 
-def ranking_corrections(session: Session, cycle_id: int) -> dict[int, list[RankingCorrection]]:
-    """Per month, its corrections, first first."""
+def ranking_corrections(session: Session, cycle_id: int, district_id: int | None = None) -> dict[int, list[RankingCorrection]]:
+    """Per month, its corrections (of one district, if given), first first."""
+    query = select(RankingCorrection).where(RankingCorrection.cycle_id == cycle_id)
+    if district_id is not None:
+        query = query.where(RankingCorrection.district_id == district_id)
     months = defaultdict(list)
-    for correction in session.scalars(select(RankingCorrection).where(RankingCorrection.cycle_id == cycle_id)
-                                      .order_by(RankingCorrection.month, RankingCorrection.number)):
+    for correction in session.scalars(query.order_by(RankingCorrection.month, RankingCorrection.number)):
         months[correction.month].append(correction)
     return months
 

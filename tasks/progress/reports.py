@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, Problem, UserError
-from lianchuang.models import Cycle, Milestone, ProgressReport, Task
+from lianchuang.models import Community, Cycle, Milestone, ProgressReport, Street, Task
 from lianchuang.models.db import chunked
-from lianchuang.tasks.progress.ranking import NewReport, published_months, record_reports
+from lianchuang.tasks.progress.ranking import NewReport, published_months_by_district, record_reports
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
 SHEET = "进度"
@@ -63,17 +63,21 @@ def write_progress_template(session: Session, path: Path, cycle_id: int, communi
 class _Tasks:
     ids: dict[str, int]
     milestones: dict[int, dict[int, int]]  # task id → due month → milestone id
+    districts: dict[int, int]  # task id → its community's district id
 
 
 def _load_tasks(session: Session, cycle_id: int, codes: set[str]) -> _Tasks:
-    ids = {}
+    ids, districts = {}, {}
     for chunk in chunked(codes):
-        ids.update(session.execute(select(Task.code, Task.id).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))).all())
+        for code, task_id, district_id in session.execute(
+                select(Task.code, Task.id, Street.district_id).join(Community, Community.id == Task.community_id)
+                .join(Street, Street.id == Community.street_id).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))):
+            ids[code], districts[task_id] = task_id, district_id
     milestones: dict[int, dict[int, int]] = {}
     for task_id, month, milestone_id in session.execute(select(Milestone.task_id, Milestone.due_month, Milestone.id)
                                                         .where(Milestone.task_id.in_(ids.values()))):
         milestones.setdefault(task_id, {})[month] = milestone_id
-    return _Tasks(ids, milestones)
+    return _Tasks(ids, milestones, districts)
 
 
 def _whole_number(text: str, low: int, high: int | None) -> int | None:
@@ -105,7 +109,7 @@ def check_reports(session: Session, cycle_id: int, year: int, file: str,
     problems: list[Problem] = []
     tasks = _load_tasks(session, cycle_id, {row.get("task", "") for _, row in rows})
     previous = latest_percents(session, list(tasks.ids.values()))
-    published = published_months(session, cycle_id)
+    published = published_months_by_district(session, cycle_id)  # each district publishes its own months
     today = clock.today()
     reports, moved = [], []
     for number, row in sorted(rows, key=lambda item: (item[1].get("date", ""), item[0])):
@@ -126,7 +130,7 @@ def check_reports(session: Session, cycle_id: int, year: int, file: str,
         elif (year, for_month) > (today.year, today.month):
             problems.append(Problem(file, number, "报告月份", f"{year}年{for_month}月还没有到，不能报告"))
         counts_for = for_month or 0
-        while counts_for in published:
+        while task_id is not None and counts_for in published[tasks.districts[task_id]]:
             counts_for += 1
         percent = _whole_number(row.get("percent", ""), 0, 100)
         if percent is None:

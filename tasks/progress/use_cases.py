@@ -4,7 +4,7 @@ from pathlib import Path
 
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models.db import session_scope
-from lianchuang.tasks.cycle import audit, communities_in_scope, existing_cycle
+from lianchuang.tasks.cycle import audit, communities_in_scope, districts_in_scope, existing_cycle
 from lianchuang.tasks.progress.ranking import (
     REPORT_FIELDS,
     communities_without_reports,
@@ -53,20 +53,24 @@ def add_report(year: int, row: dict, replace: bool = False) -> tuple[str, list[t
         return "replaced", moved
 
 
-def published_ranking(year: int, month: int) -> list[dict]:
+def published_ranking(year: int, month: int, districts: list[str] | None = None) -> list[dict]:
+    """The month's published ranking of the districts named (all: None), district by district."""
     with session_scope() as session:
-        return ranking_rows(session, existing_cycle(session, year).id, month)
+        cycle_id = existing_cycle(session, year).id
+        return [row for district in districts_in_scope(session, districts)
+                for row in ranking_rows(session, cycle_id, month, district.id)]
 
 
-def months_missing_reports(year: int, month: int) -> list[str]:
-    """The communities none of whose tasks was reported for a month not yet published (`rank` asks
-    before publishing it); none for a month already published, which cannot change any more."""
+def months_missing_reports(year: int, month: int, districts: list[str] | None = None) -> list[str]:
+    """The communities none of whose tasks was reported for a month not yet published in their
+    district (`rank` asks before publishing it); none for a district's month already published,
+    which cannot change any more."""
     from lianchuang import clock
 
     if clock.today() < clock.first_of_next_month(year, month):
         raise UserError(f"{year}年{month}月还没有结束，{clock.first_of_next_month(year, month).isoformat()} 起才能排名")
     with session_scope() as session:
         cycle_id = existing_cycle(session, year).id
-        if month in published_months(session, cycle_id):
-            return []
-        return communities_without_reports(session, cycle_id, month)
+        return [name for district in districts_in_scope(session, districts)
+                if month not in published_months(session, cycle_id, district.id)
+                for name in communities_without_reports(session, cycle_id, month, district.id)]

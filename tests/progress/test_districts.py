@@ -1,0 +1,105 @@
+"""A province's districts keep their own calendars: each publishes, ranks and corrects its month
+on its own, and a report counts by its own district's published months."""
+
+from datetime import date
+
+import pytest
+from factories import YEAR, add_task_per_community, build_district
+from sqlalchemy import select
+
+from lianchuang.errors import COMMAND_LINE, UserError
+from lianchuang.models import Community, District, Milestone, MonthlyRanking, RankingCorrection, Street, Task
+from lianchuang.tasks.cycle import existing_cycle
+from lianchuang.tasks.demo.data import Scale
+from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
+from lianchuang.tasks.progress.reports import check_reports
+
+TWO_DISTRICTS = Scale(districts=2, streets_per_district=2, communities=8, task_units=40, members_per_community=5,
+                      post_holders=40, suggestions=20, tasks=24)
+
+
+@pytest.fixture
+def province(settings):
+    """Two districts of four communities, one task each, 50% due by June; every task reported in June,
+    the first district's at 10% but one at 50%, the second's at 5% but one at 40%."""
+    build_district(TWO_DISTRICTS)
+    add_task_per_community(YEAR)
+    from lianchuang.models.db import session_scope
+
+    with session_scope() as session:
+        cycle = existing_cycle(session, YEAR)
+        first, second = session.scalars(select(District).order_by(District.code)).all()
+        tasks = session.execute(select(Task, Street.district_id).join(Community, Community.id == Task.community_id)
+                                .join(Street, Street.id == Community.street_id).order_by(Task.code)).all()
+        reports = []
+        for task, district_id in tasks:
+            session.add(Milestone(task_id=task.id, title="过半", due_month=6, target_percent=50))
+            best = task.code == min(t.code for t, d in tasks if d == district_id)
+            percent = (50 if best else 10) if district_id == first.id else (40 if best else 5)
+            reports.append(progress.NewReport(task.id, date(YEAR, 6, 20), percent))
+        session.flush()
+        progress.record_reports(session, reports)
+        return cycle.id, first.id, second.id
+
+
+def rows_of(session, district_id):
+    return session.scalars(select(MonthlyRanking).where(
+        MonthlyRanking.month == 6, MonthlyRanking.community_id.in_(progress.district_community_ids(district_id)))).all()
+
+
+def test_each_district_publishes_and_ranks_its_month_on_its_own(province, session):
+    cycle_id, first, second = province
+    assert progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 6), second)
+    assert progress.published_months(session, cycle_id, second) == {6}
+    assert progress.published_months(session, cycle_id, first) == set()  # the first district has not ranked June
+    second_rows = rows_of(session, second)
+    assert len(second_rows) == 4
+    # Ranked within its own district: its best (40%) is first although the other district has a 50%.
+    assert sorted(r.rank_in_district for r in second_rows) == [1, 2, 2, 2]
+    assert not progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 9), second)  # frozen
+    # Without a district, every district not yet published is: the first now, the second untouched.
+    assert progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 8))
+    assert {r.published_on for r in rows_of(session, first)} == {date(YEAR, 7, 8)}
+    assert {r.published_on for r in rows_of(session, second)} == {date(YEAR, 7, 6)}
+    assert sorted(r.rank_in_district for r in rows_of(session, first)) == [1, 2, 2, 2]
+
+
+def test_a_correction_is_the_districts_own(province, session):
+    cycle_id, first, second = province
+    progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 6))
+    with pytest.raises(UserError, match="--district"):  # two districts: which one must be said
+        progress.correct_ranking(session, cycle_id, YEAR, 6, "漏报", date(YEAR, 7, 9), "王明")
+    first_before = {(r.community_id, r.score, r.rank_in_district) for r in rows_of(session, first)}
+    task = session.scalar(select(Task).where(Task.community_id.in_(progress.district_community_ids(second)))
+                          .order_by(Task.code.desc()))
+    progress.record_reports(session, [progress.NewReport(task.id, date(YEAR, 7, 8), 50, month=6)])
+    assert progress.correct_ranking(session, cycle_id, YEAR, 6, "6月进度录错", date(YEAR, 7, 9), "王明", second) == 1
+    assert session.scalar(select(RankingCorrection.district_id)) == second
+    assert {(r.community_id, r.score, r.rank_in_district) for r in rows_of(session, first)} == first_before
+    assert {r.score for r in rows_of(session, second) if r.community_id == task.community_id} == {100.0}
+    # The first district's own first correction is number 1 too.
+    other = session.scalar(select(Task).where(Task.community_id.in_(progress.district_community_ids(first)))
+                           .order_by(Task.code.desc()))
+    progress.record_reports(session, [progress.NewReport(other.id, date(YEAR, 7, 8), 50, month=6)])
+    assert progress.correct_ranking(session, cycle_id, YEAR, 6, "6月进度录错", date(YEAR, 7, 9), "王明", first) == 1
+
+
+def test_the_ranking_email_and_the_report_month_follow_the_district(province, session):
+    cycle_id, first, second = province
+    progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 6), first)
+    drafts, charts = progress_notices.ranking_drafts(session, YEAR, cycle_id, 6, first)
+    [chart.result() for chart in charts]
+    district_table = next(d for d in drafts if d.context["scope"] == "district")
+    assert len(district_table.context["rows"]) == 4  # its own four communities, not the province's eight
+    assert progress_notices.ranking_drafts(session, YEAR, cycle_id, 6, second) == ([], [])  # not published there
+    codes = {district_id: session.scalar(select(Task.code).where(Task.community_id.in_(
+        progress.district_community_ids(district_id))).order_by(Task.code)) for district_id in (first, second)}
+    rows = [(1, dict(task=codes[first], percent="60", date=f"{YEAR}-07-02", month="6")),
+            (2, dict(task=codes[second], percent="60", date=f"{YEAR}-07-02", month="6"))]
+    from lianchuang import clock
+
+    with clock.frozen_at(date(YEAR, 7, 3)):
+        reports, moved = check_reports(session, cycle_id, YEAR, COMMAND_LINE, rows)
+    # June is published in the first district only: its late report counts from July, the other's in June.
+    assert moved == [(codes[first], 6, 7)]
+    assert sorted(r.month for r in reports) == [6, 6]
