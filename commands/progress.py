@@ -71,7 +71,7 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
         for row in rows:
             by_district.setdefault(row["district"], []).append(row)
         for name, members in by_district.items():
-            show_ranking(members, f"{name} {heading}" if len(by_district) > 1 else heading)
+            show_ranking(members, f"{name} {heading}" if district or len(by_district) > 1 else heading)
             show_streets(members)
     if correct:
         console.print(f"已公开更正 {year}年{number}月的排名，原因：{reason.strip()}。更正前的版本保留在公开栏。"

@@ -75,3 +75,34 @@ def fill_in_samples(path):
             book[sheet].append(row)
     book.save(path)
     return path
+
+
+TWO_DISTRICTS = Scale(districts=2, streets_per_district=2, communities=8, task_units=40, members_per_community=5,
+                      post_holders=40, suggestions=20, tasks=24)
+
+
+def build_province(year: int = YEAR) -> tuple[int, int, int]:
+    """Two districts (梅列区 D01, 三元区 D02) of four communities, one task each, 50% due by June;
+    every task reported in June, the first district's at 10% but one at 50%, the second's at 5% but
+    one at 40%. Returns the cycle's id and the two districts' ids."""
+    from sqlalchemy import select
+
+    from lianchuang.models import Community, District, Milestone, Street, Task
+    from lianchuang.tasks.progress import ranking as progress
+
+    build_district(TWO_DISTRICTS)
+    add_task_per_community(year)
+    with session_scope() as session:
+        cycle = ensure_cycle(session, year)
+        first, second = session.scalars(select(District).order_by(District.code)).all()
+        tasks = session.execute(select(Task, Street.district_id).join(Community, Community.id == Task.community_id)
+                                .join(Street, Street.id == Community.street_id).order_by(Task.code)).all()
+        reports = []
+        for task, district_id in tasks:
+            session.add(Milestone(task_id=task.id, title="过半", due_month=6, target_percent=50))
+            best = task.code == min(t.code for t, d in tasks if d == district_id)
+            percent = (50 if best else 10) if district_id == first.id else (40 if best else 5)
+            reports.append(progress.NewReport(task.id, date(year, 6, 20), percent))
+        session.flush()
+        progress.record_reports(session, reports)
+        return cycle.id, first.id, second.id

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 
-from factories import SMALL, YEAR
+from factories import SMALL, YEAR, build_province
 from smtp_server import SmtpServer
 from sqlalchemy import func, select
 from test_console import api, february_reported, start, wait_for  # noqa: F401  (february_reported: a fixture)
@@ -18,6 +18,7 @@ from lianchuang.models import MonthlyRanking, Notice
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.tasks.outbox import drafts as outbox
+from lianchuang.tasks.progress.ranking import district_community_ids
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED"}
 
@@ -75,6 +76,35 @@ def test_two_workers_publish_a_month_once_and_send_each_email_once(february_repo
     assert sent_notices() == ranking_emails + 60
     assert len(smtp.recorder.message_ids) == ranking_emails + 60 and set(Counter(smtp.recorder.message_ids).values()) == {1}
     assert not (settings.maildir / "new").exists() or not any((settings.maildir / "new").iterdir())  # SMTP, not a folder
+
+
+def test_a_district_deploys_its_own_stages_and_its_runs_keep_to_it(settings, prefect_server):
+    """`deploy --district 三元区`: the district's own deployments, named with its code and kept to it;
+    its ranking run publishes its month and leaves the other district's alone."""
+    second = build_province()[2]
+    with SmtpServer() as smtp:
+        env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url,
+                            "LIANCHUANG_TODAY": f"{YEAR}-07-06", "LIANCHUANG_SMTP_HOST": "127.0.0.1",
+                            "LIANCHUANG_SMTP_PORT": str(smtp.port), "PREFECT_API_URL": prefect_server,
+                            "PREFECT_WORKER_QUERY_SECONDS": "1"}
+        deployed = subprocess.run([sys.executable, "-m", "lianchuang.cli", "deploy", "--pool", "province", "--district", "三元区"],
+                                  env=env, capture_output=True, text=True, timeout=180)
+        assert deployed.returncode == 0 and "ranking-D02" in deployed.stdout, deployed.stderr
+        deployments = {d["name"]: d for d in api(prefect_server, "/deployments/filter", {})}
+        for name in ("monthly-ranking-D02", "ranking-D02"):
+            assert deployments[name]["parameters"] == {"districts": ["D02"]}, name
+        for name in ("weekly-reminders-D02", "opinions-D02", "division-D02", "commitments-D02"):
+            assert deployments[name]["parameters"] == {"communities": ["D02"]}, name
+        assert deployments["monthly-ranking-D02"]["schedules"], "the district's monthly schedule"
+        with workers(env, 1):
+            run = start(prefect_server, deployments["ranking-D02"], {"year": YEAR, "months": [6], "send": True})
+            assert wait_for(prefect_server, run, FINAL, 300)["state_type"] == "COMPLETED"
+    with session_scope() as session:
+        published = session.scalars(select(MonthlyRanking.community_id).where(MonthlyRanking.month == 6)).all()
+        assert set(published) == set(session.scalars(district_community_ids(second)))
+    refused = subprocess.run([sys.executable, "-m", "lianchuang.cli", "deploy", "--pool", "province", "--district", "火星区"],
+                             env=env, capture_output=True, text=True, timeout=180)
+    assert refused.returncode == 2 and "找不到区“火星区”" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_a_worker_without_smtp_is_refused_with_the_reason(settings):

@@ -4,42 +4,18 @@ on its own, and a report counts by its own district's published months."""
 from datetime import date
 
 import pytest
-from factories import YEAR, add_task_per_community, build_district
+from factories import YEAR, build_province
 from sqlalchemy import select
 
 from lianchuang.errors import COMMAND_LINE, UserError
-from lianchuang.models import Community, District, Milestone, MonthlyRanking, RankingCorrection, Street, Task
-from lianchuang.tasks.cycle import existing_cycle
-from lianchuang.tasks.demo.data import Scale
+from lianchuang.models import MonthlyRanking, RankingCorrection, Task
 from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 from lianchuang.tasks.progress.reports import check_reports
-
-TWO_DISTRICTS = Scale(districts=2, streets_per_district=2, communities=8, task_units=40, members_per_community=5,
-                      post_holders=40, suggestions=20, tasks=24)
 
 
 @pytest.fixture
 def province(settings):
-    """Two districts of four communities, one task each, 50% due by June; every task reported in June,
-    the first district's at 10% but one at 50%, the second's at 5% but one at 40%."""
-    build_district(TWO_DISTRICTS)
-    add_task_per_community(YEAR)
-    from lianchuang.models.db import session_scope
-
-    with session_scope() as session:
-        cycle = existing_cycle(session, YEAR)
-        first, second = session.scalars(select(District).order_by(District.code)).all()
-        tasks = session.execute(select(Task, Street.district_id).join(Community, Community.id == Task.community_id)
-                                .join(Street, Street.id == Community.street_id).order_by(Task.code)).all()
-        reports = []
-        for task, district_id in tasks:
-            session.add(Milestone(task_id=task.id, title="过半", due_month=6, target_percent=50))
-            best = task.code == min(t.code for t, d in tasks if d == district_id)
-            percent = (50 if best else 10) if district_id == first.id else (40 if best else 5)
-            reports.append(progress.NewReport(task.id, date(YEAR, 6, 20), percent))
-        session.flush()
-        progress.record_reports(session, reports)
-        return cycle.id, first.id, second.id
+    return build_province()
 
 
 def rows_of(session, district_id):
