@@ -180,15 +180,18 @@ def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option
           redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False,
           yes: Annotated[bool, typer.Option("--yes", help="公示期内也现在就评（默认等公示期满）")] = False,
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="经费分配表 .xlsx（交财务）")] = None,
+          district: Annotated[Optional[str], typer.Option(
+              "--district", "-d", help="评选这个区（编码或名称）：各区分别评选、分配各自的经费；只有一个区时可不填")] = None,
           as_json: JsonOption = False) -> None:
     """评选党建创新奖并分配党建工作经费（基础经费均分 + 奖励经费按奖项），分配额合计正好等于预算，每个社区收到计算说明。"""
     from lianchuang.flows.stages import award_stage
     from lianchuang.tasks.evaluation.use_cases import award_rows, check_award, write_funding_sheet
 
     year = year or clock.evaluation_year()
-    use(check_award, year, budget, redo, yes)
-    run_flow(award_stage, "创新奖与经费", quiet=as_json, year=year, budget=budget, redo=redo)
-    rows = use(award_rows, year)
+    districts = [district] if district else None
+    use(check_award, year, budget, redo, yes, districts)
+    run_flow(award_stage, "创新奖与经费", quiet=as_json, year=year, budget=budget, redo=redo, districts=districts)
+    rows = use(award_rows, year, districts)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -198,7 +201,7 @@ def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option
     console.print(table)
     console.print(f"合计 {sum(r['funding_yuan'] for r in rows):,} 元。每个社区的计算过程见其通知，或 lianchuang award --json")
     if output:
-        use(write_funding_sheet, year, output)
+        use(write_funding_sheet, year, output, districts)
         console.print(f"经费分配表（交财务）：{output}")
 
 

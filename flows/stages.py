@@ -133,14 +133,15 @@ def evaluation_stage(year: int, close: bool = False, budget: int | None = None) 
 
 
 @flow(name="stage-5-award", flow_run_name="{year} 创新奖与经费")
-def award_stage(year: int, budget: int, redo: bool = False) -> dict:
-    """创新奖与经费: rank communities on the year and allocate the budget to the yuan (from the
-    Prefect UI: after the district coordinator approves the preview)."""
-    command = f"lianchuang award --budget {budget}" + (" --redo" if redo else "")
-    held = _held_in_ui(year, "award", lambda: steps.preview_award(year, budget, redo), command)
+def award_stage(year: int, budget: int, redo: bool = False, districts: list[str] | None = None) -> dict:
+    """创新奖与经费: rank a district's communities on the year and allocate its budget to the yuan
+    (each district its own; from the Prefect UI: after the district coordinator approves the preview)."""
+    command = f"lianchuang award --budget {budget}" + (" --redo" if redo else "") + "".join(
+        f" --district {d}" for d in districts or [])
+    held = _held_in_ui(year, "award", lambda: steps.preview_award(year, budget, redo, districts), command)
     if held:
         return _report(f"{year} 创新奖与经费暂缓", held)
-    summary = steps.allocate_funding(year, budget, redo) | steps.deliver_notices(year, [Stage.evaluation])
+    summary = steps.allocate_funding(year, budget, redo, districts) | steps.deliver_notices(year, [Stage.evaluation])
     return _report(f"{year} 创新奖与经费", summary | steps.publish_board(year))
 
 

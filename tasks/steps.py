@@ -219,6 +219,17 @@ def remind(year: int, through_month: int, communities: list[str] | None = None) 
         return dict(overdue_reminders=overdue, progress_reminders=requests)
 
 
+AWARD_BY_DISTRICT = "创新奖按区评选、按区分配经费"
+
+
+def one_district(session, districts: list[str] | None, what: str):
+    """The one district in scope (a step that is a single district's), else a user error saying so."""
+    chosen = districts_in_scope(session, districts)
+    if len(chosen) != 1:
+        raise UserError(f"{what}：请用 --district 指明是哪个区（{'、'.join(d.name for d in chosen)}）")
+    return chosen[0]
+
+
 def ranking_table(session, cycle_id: int, month: int, district_ids: list[int]) -> list[dict]:
     """The districts' published ranking of the month as the Prefect UI's table artifact shows it."""
     return [_named_by_district(len(district_ids), r["district"]) | {
@@ -273,14 +284,15 @@ def preview_close(year: int) -> dict:
 
 
 @stage_task
-def preview_award(year: int, budget: int, redo: bool) -> dict:
-    """The award and allocation the budget would give (computed, then rolled back), for approval."""
+def preview_award(year: int, budget: int, redo: bool, districts: list[str] | None = None) -> dict:
+    """The award and allocation the budget would give the district (computed, then rolled back), for approval."""
     with preview_scope() as session:
         cycle_id = existing_cycle(session, year, lock=True).id
-        if award.check_can_allocate(session, cycle_id, budget, redo) is not None and not redo:
+        district_id = one_district(session, districts, AWARD_BY_DISTRICT).id
+        if award.check_can_allocate(session, cycle_id, budget, redo, district_id) is not None and not redo:
             return dict(allocated=True, table=[])
         names = dict(session.execute(select(Community.id, Community.name)).all())
-        rows = sorted(award.award(session, cycle_id, budget, redo), key=lambda r: (r["rank"], names[r["community_id"]]))
+        rows = sorted(award.award(session, cycle_id, budget, redo, district_id), key=lambda r: (r["rank"], names[r["community_id"]]))
         return dict(allocated=False, table=[{"名次": r["rank"], "社区": names[r["community_id"]], "综合得分": r["year_score"],
                                              "奖项": r["award"] or "—", "经费（元）": r["funding_yuan"]} for r in rows])
 
@@ -298,14 +310,15 @@ def hold_decision(year: int, step: str, reason: str, command: str) -> dict:
 
 
 @stage_task
-def allocate_funding(year: int, budget: int, redo: bool) -> dict:
-    """Rank communities on the year, allocate the budget, notify each community (once per budget)."""
+def allocate_funding(year: int, budget: int, redo: bool, districts: list[str] | None = None) -> dict:
+    """Rank the district's communities on the year, allocate its budget, notify each community (once per budget)."""
     with session_scope() as session:
         cycle = existing_cycle(session, year, lock=True)
-        awards = award.award(session, cycle.id, budget, redo)
-        notices = outbox.queue(session, evaluation_notices.award_drafts(session, year, cycle.id))
+        district = one_district(session, districts, AWARD_BY_DISTRICT)
+        awards = award.award(session, cycle.id, budget, redo, district.id)
+        notices = outbox.queue(session, evaluation_notices.award_drafts(session, year, cycle.id, district.id))
         set_stage(session, cycle, [a["community_id"] for a in awards], Stage.evaluation, StageStatus.done)
-        audit(session, "run", "stage:award", year=year, budget=budget, redo=redo)
+        audit(session, "run", "stage:award", year=year, budget=budget, redo=redo, district=district.code)
         return dict(communities_awarded=sum(1 for a in awards if a.get("award")),
                     funding_allocated=sum(a["funding_yuan"] for a in awards), award_notices=notices)
 

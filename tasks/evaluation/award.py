@@ -8,7 +8,7 @@ from lianchuang.errors import UserError
 from lianchuang.models import AwardResult, EvaluationResult, MonthlyRanking, Task
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.tasks.evaluation.ballots import closed_on
-from lianchuang.tasks.progress.ranking import competition_ranks
+from lianchuang.tasks.progress.ranking import competition_ranks, district_community_ids, only_district
 
 AWARDS = [("一等奖", 0.1, 3), ("二等奖", 0.2, 2), ("三等奖", 0.3, 1)]
 BASE_SHARE = 0.6
@@ -36,15 +36,18 @@ def split_exactly(total: int, weights: list[float]) -> list[int]:
     return shares
 
 
-def award(session: Session, cycle_id: int, budget: int, redo: bool = False) -> list[dict]:
-    """Rank communities on the year and allocate the budget. Done once per year: running it again
-    with the same budget changes nothing; another budget needs redo (it replaces the allocation)."""
-    allocated = check_can_allocate(session, cycle_id, budget, redo)
+def award(session: Session, cycle_id: int, budget: int, redo: bool = False, district_id: int | None = None) -> list[dict]:
+    """Rank a district's communities on the year and allocate its budget (each district has its
+    own; the database's only one when none is given). Done once per year: running it again with the
+    same budget changes nothing; another budget needs redo (it replaces the allocation)."""
+    district_id = only_district(session, district_id, "创新奖按区评选、按区分配经费")
+    allocated = check_can_allocate(session, cycle_id, budget, redo, district_id)
+    in_district = (AwardResult.cycle_id == cycle_id, AwardResult.community_id.in_(district_community_ids(district_id)))
     if allocated is not None and not redo:
         return [dict(community_id=a.community_id, funding_yuan=a.funding_yuan)
-                for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))]
-    session.execute(delete(AwardResult).where(AwardResult.cycle_id == cycle_id))
-    rows = year_scores(session, cycle_id)
+                for a in session.scalars(select(AwardResult).where(*in_district))]
+    session.execute(delete(AwardResult).where(*in_district))
+    rows = year_scores(session, cycle_id, district_id)
     if not rows:
         raise UserError("还没有评议结果或月度排名，无法评选创新奖：请先完成民主评议")
     ranks = competition_ranks(rows, "year_score")
@@ -76,28 +79,33 @@ def award(session: Session, cycle_id: int, budget: int, redo: bool = False) -> l
     return rows
 
 
-def check_can_allocate(session: Session, cycle_id: int, budget: int, redo: bool) -> int | None:
+def check_can_allocate(session: Session, cycle_id: int, budget: int, redo: bool, district_id: int | None = None) -> int | None:
     """Refuse a negative budget, an open evaluation, or another budget without redo; returns what
-    was allocated before (None: nothing yet)."""
+    was allocated before in the district (None: nothing yet)."""
+    district_id = only_district(session, district_id, "创新奖按区评选、按区分配经费")
     if budget < 0:
         raise UserError("经费预算不能为负数")
     if not closed_on(session, cycle_id):
         raise UserError("民主评议还没有结束：请先运行 lianchuang evaluate close，再评创新奖、分配经费")
-    allocated = session.scalar(select(func.sum(AwardResult.funding_yuan)).where(AwardResult.cycle_id == cycle_id))
+    allocated = session.scalar(select(func.sum(AwardResult.funding_yuan)).where(
+        AwardResult.cycle_id == cycle_id, AwardResult.community_id.in_(district_community_ids(district_id))))
     if allocated is not None and allocated != budget and not redo:
         raise UserError(f"本年度经费已按 {allocated:,} 元分配；要按 {budget:,} 元重新分配，请加 --redo")
     return allocated
 
 
-def year_scores(session: Session, cycle_id: int) -> list[dict]:
-    """Each community's evaluation, progress and innovation figures and its year score."""
+def year_scores(session: Session, cycle_id: int, district_id: int) -> list[dict]:
+    """Each community of the district: its evaluation, progress and innovation figures and its year score."""
+    communities = district_community_ids(district_id)
     rated = (select(Task.community_id, func.avg(EvaluationResult.score))
              .join(EvaluationResult, EvaluationResult.task_id == Task.id)
-             .where(EvaluationResult.cycle_id == cycle_id, EvaluationResult.score.is_not(None)).group_by(Task.community_id))
+             .where(EvaluationResult.cycle_id == cycle_id, EvaluationResult.score.is_not(None), Task.community_id.in_(communities))
+             .group_by(Task.community_id))
     evaluation = dict(session.execute(rated).all())
     innovation = dict(session.execute(rated.where(Task.category == INNOVATION_CATEGORY)).all())
     progress = dict(session.execute(select(MonthlyRanking.community_id, func.avg(MonthlyRanking.score))
-                                    .where(MonthlyRanking.cycle_id == cycle_id).group_by(MonthlyRanking.community_id)).all())
+                                    .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.community_id.in_(communities))
+                                    .group_by(MonthlyRanking.community_id)).all())
     rows = []
     for community_id in sorted(set(evaluation) | set(progress)):
         row = dict(community_id=community_id, evaluation=float(evaluation.get(community_id) or 0),

@@ -9,6 +9,7 @@ from lianchuang.models import AwardResult, Community, Cycle, District, Evaluatio
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.evaluation.award import AWARDS, award_rule
 from lianchuang.tasks.outbox.drafts import Draft
+from lianchuang.tasks.progress.ranking import district_community_ids, only_district
 
 
 def result_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
@@ -32,9 +33,12 @@ def result_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
             for person in people if person.community_id in results]
 
 
-def award_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
-    """The award and funding notice to each community coordinator, with how the amount was reached."""
-    awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
+def award_drafts(session: Session, year: int, cycle_id: int, district_id: int | None = None) -> list[Draft]:
+    """The award and funding notice to each community coordinator of the district, with how the
+    amount was reached, and the district coordinators' summary."""
+    district_id = only_district(session, district_id, "创新奖按区评选、按区分配经费")
+    awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(
+        AwardResult.cycle_id == cycle_id, AwardResult.community_id.in_(district_community_ids(district_id))))}
     budget = sum(a.funding_yuan for a in awards.values())
     names = dict(session.execute(select(Community.id, Community.name)).all())
     people = session.scalars(select(Person).where(Person.role == Role.community_coordinator,
@@ -43,16 +47,16 @@ def award_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
                             context=dict(year=year, community=names[person.community_id], year_score=a.year_score,
                                          rank=a.rank, award=a.award, funding=a.funding_yuan, explanation=a.explanation,
                                          rule=award_rule()))
-            for person in people for a in [awards[person.community_id]]] + _award_summaries(session, year, cycle_id, budget)
+            for person in people for a in [awards[person.community_id]]] + _award_summaries(session, year, cycle_id, budget, district_id)
 
 
-def _award_summaries(session: Session, year: int, cycle_id: int, budget: int) -> list[Draft]:
+def _award_summaries(session: Session, year: int, cycle_id: int, budget: int, district_id: int) -> list[Draft]:
     """The district coordinators' summary: every community of their district, its award and funding."""
     rows, totals, counts = defaultdict(list), Counter(), defaultdict(Counter)
     for award, community, street, district_id in session.execute(
             select(AwardResult, Community.name, Street.name, Street.district_id)
             .join(Community, AwardResult.community_id == Community.id).join(Street, Community.street_id == Street.id)
-            .where(AwardResult.cycle_id == cycle_id).order_by(AwardResult.rank, Community.code)):
+            .where(AwardResult.cycle_id == cycle_id, Street.district_id == district_id).order_by(AwardResult.rank, Community.code)):
         rows[district_id].append([award.rank, community, street, award.year_score, award.award or "—", f"{award.funding_yuan:,}"])
         totals[district_id] += award.funding_yuan
         counts[district_id][award.award] += 1

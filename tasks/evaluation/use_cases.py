@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models import Community, Objection
 from lianchuang.models.db import session_scope
-from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle
+from lianchuang.tasks.cycle import audit, communities_in_scope, districts_in_scope, ensure_cycle, existing_cycle
 from lianchuang.tasks.evaluation.award import check_can_allocate
 from lianchuang.tasks.evaluation.ballots import (
     GuessedCodes,
@@ -102,41 +102,45 @@ def objections(year: int) -> list[dict]:
                      received_on=o.received_on.isoformat(), within_deadline=o.within_deadline) for o, community in rows]
 
 
-def check_award(year: int, budget: int, redo: bool, during_objections: bool) -> None:
+def check_award(year: int, budget: int, redo: bool, during_objections: bool, districts: list[str] | None = None) -> None:
     """A mistake in `award` told in one line before the flow runs, not as a failed flow run; during
     the objection period the award waits unless the coordinator confirms (during_objections)."""
     from lianchuang import clock
+    from lianchuang.tasks.steps import AWARD_BY_DISTRICT, one_district
 
     with session_scope() as session:
         cycle = existing_cycle(session, year)
-        check_can_allocate(session, cycle.id, budget, redo)
+        check_can_allocate(session, cycle.id, budget, redo, one_district(session, districts, AWARD_BY_DISTRICT).id)
         if cycle.objection_deadline and clock.today() <= cycle.objection_deadline and not during_objections:
             raise UserError(f"{year}年度考评结果还在公示期，异议可提出到 {cycle.objection_deadline.isoformat()}；"
                             f"公示期满后再评创新奖，或确认现在就评请加 --yes")
 
 
-def award_rows(year: int) -> list[dict]:
-    """Every community's year score, rank, award and funding, with how the amount was reached."""
+def award_rows(year: int, districts: list[str] | None = None) -> list[dict]:
+    """Every community's (of the districts named, or all) year score, rank in its district, award
+    and funding, with how the amount was reached."""
     from lianchuang.models import AwardResult, Street
 
     with session_scope() as session:
+        district_ids = [d.id for d in districts_in_scope(session, districts)]
         rows = session.execute(select(AwardResult, Community.name, Community.code, Street.name)
                                .join(Community, AwardResult.community_id == Community.id)
                                .join(Street, Community.street_id == Street.id)
-                               .where(AwardResult.cycle_id == existing_cycle(session, year).id)
-                               .order_by(AwardResult.rank, Community.code))
+                               .where(AwardResult.cycle_id == existing_cycle(session, year).id,
+                                      Street.district_id.in_(district_ids))
+                               .order_by(Street.district_id, AwardResult.rank, Community.code))
         return [dict(rank=a.rank, code=code, community=name, street=street, year_score=a.year_score, award=a.award,
                      funding_yuan=a.funding_yuan, explanation=a.explanation) for a, name, code, street in rows]
 
 
-def write_funding_sheet(year: int, path: Path) -> None:
+def write_funding_sheet(year: int, path: Path, districts: list[str] | None = None) -> None:
     """The allocation as a workbook for the finance office."""
     from lianchuang.tasks.sheets import Column, write_template
 
     columns = [Column("code", "社区编码"), Column("community", "社区"), Column("street", "街道"), Column("rank", "名次"),
                Column("award", "奖项"), Column("funding", "经费（元）"), Column("explanation", "计算说明")]
     rows = [[r["code"], r["community"], r["street"], r["rank"], r["award"] or "", r["funding_yuan"], r["explanation"]]
-            for r in award_rows(year)]
+            for r in award_rows(year, districts)]
     write_template(path, {"经费分配": columns}, choices={}, examples={"经费分配": rows},
                    notes=[f"{year}年度党建工作经费分配：合计 {sum(r[5] for r in rows):,} 元，由“联创”按创新奖评选结果计算。"])
 

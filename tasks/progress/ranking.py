@@ -133,13 +133,13 @@ def district_ids(session: Session) -> list[int]:
     return list(session.scalars(select(District.id).order_by(District.code)))
 
 
-def only_district(session: Session, district_id: int | None) -> int:
+def only_district(session: Session, district_id: int | None, what: str = "排名按区发布和更正") -> int:
     """The district meant: the one given, else the database's only one."""
     if district_id is not None:
         return district_id
     ids = district_ids(session)
     if len(ids) != 1:
-        raise UserError(f"数据库里有 {len(ids)} 个区，排名按区发布和更正：请用 --district 指明是哪个区")
+        raise UserError(f"数据库里有 {len(ids)} 个区，{what}：请用 --district 指明是哪个区")
     return ids[0]
 
 

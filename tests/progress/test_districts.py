@@ -79,3 +79,26 @@ def test_the_ranking_email_and_the_report_month_follow_the_district(province, se
     # June is published in the first district only: its late report counts from July, the other's in June.
     assert moved == [(codes[first], 6, 7)]
     assert sorted(r.month for r in reports) == [6, 6]
+
+
+def test_each_district_awards_its_own_budget(province, session):
+    from sqlalchemy import func
+
+    from lianchuang.models import AwardResult, Cycle
+    from lianchuang.tasks.evaluation import award, notices as evaluation_notices
+
+    cycle_id, first, second = province
+    progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 6))  # the year's progress figures
+    session.get(Cycle, cycle_id).evaluation_closed_on = date(YEAR, 12, 28)
+    with pytest.raises(UserError, match="--district"):
+        award.award(session, cycle_id, 100_000)
+    rows = award.award(session, cycle_id, 100_000, district_id=second)
+    assert len(rows) == 4 and sum(r["funding_yuan"] for r in rows) == 100_000
+    assert sorted(r["rank"] for r in rows)[0] == 1  # ranked among its own communities
+    # The other district's budget is its own: no --redo needed, and the first allocation stands.
+    assert sum(r["funding_yuan"] for r in award.award(session, cycle_id, 300_000, district_id=first)) == 300_000
+    total = lambda district_id: session.scalar(select(func.sum(AwardResult.funding_yuan)).where(
+        AwardResult.community_id.in_(progress.district_community_ids(district_id))))
+    assert (total(first), total(second)) == (300_000, 100_000)
+    summary = [d for d in evaluation_notices.award_drafts(session, YEAR, cycle_id, second) if d.template == "award_summary"]
+    assert [d.context["total"] for d in summary] == [100_000]
