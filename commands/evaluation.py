@@ -7,7 +7,16 @@ from typing import Annotated, Optional
 import typer
 
 from lianchuang import clock
-from lianchuang.commands.common import EvaluationYearOption, JsonOption, console, fitted_table, parse_date, run_flow, use
+from lianchuang.commands.common import (
+    DistrictOption,
+    EvaluationYearOption,
+    JsonOption,
+    console,
+    fitted_table,
+    parse_date,
+    run_flow,
+    use,
+)
 from lianchuang.errors import UserError
 
 evaluate_app = typer.Typer(help="阶段五：年底联合考评、创新奖与经费。", no_args_is_help=True)
@@ -17,20 +26,21 @@ GROUPS = [(evaluate_app, "evaluate")]
 
 @evaluate_app.command("run")
 def evaluate_run(year: EvaluationYearOption = None, close: Annotated[bool, typer.Option("--close", help="结束评议：计票并公示")] = False,
-                 budget: Annotated[Optional[int], typer.Option(help="同时评创新奖并分配的党建工作经费总额（元）")] = None) -> None:
+                 budget: Annotated[Optional[int], typer.Option(help="同时评创新奖并分配的党建工作经费总额（元）")] = None,
+                 district: DistrictOption = None) -> None:
     """发出民主评议邀请（每人一次性评议码）；加 --close 结束评议并公示；再加 --budget 评创新奖、分配经费。"""
     from lianchuang.flows.stages import evaluation_stage
 
-    run_flow(evaluation_stage, "联合考评", year=year or clock.evaluation_year(), close=close, budget=budget)
+    run_flow(evaluation_stage, "联合考评", year=year or clock.evaluation_year(), close=close, budget=budget, districts=district)
 
 
 @evaluate_app.command("open")
-def evaluate_open(year: EvaluationYearOption = None) -> None:
+def evaluate_open(year: EvaluationYearOption = None, district: DistrictOption = None) -> None:
     """开始民主评议：按评议方案向各评议主体发出邀请，每人一个一次性评议码（重复运行只邀请新增的人）。"""
     from lianchuang.flows.stages import evaluation_stage
 
     year = year or clock.evaluation_year()
-    run_flow(evaluation_stage, "发出评议邀请", year=year)
+    run_flow(evaluation_stage, "发出评议邀请", year=year, districts=district)
     console.print(f"有邮箱的评议人在邀请邮件里收到评议码；没有邮箱的凭纸质评议票投票：lianchuang evaluate slips --year {year}"
                   f"（打印后发给评议人；收回后 lianchuang evaluate template / evaluate import 录入）")
 
@@ -114,16 +124,16 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
 
 
 @evaluate_app.command("close")
-def evaluate_close(year: EvaluationYearOption = None) -> None:
-    """结束评议：计票（按主体加权、去掉最高最低分、不足最少票数不计），公示结果并通知，开始异议期。"""
+def evaluate_close(year: EvaluationYearOption = None, district: DistrictOption = None) -> None:
+    """结束评议：计票（按主体加权、去掉最高最低分、不足最少票数不计），公示结果并通知，开始异议期。各区分别结束（--district）。"""
     from lianchuang.flows.stages import evaluation_stage
     from lianchuang.tasks.evaluation.use_cases import check_close, results_summary
 
     year = year or clock.evaluation_year()
     use(check_close, year)
-    run_flow(evaluation_stage, "结束评议·公示结果", year=year, close=True)
-    results = use(results_summary, year)
-    console.print(f"{year}年度考评结果已公示：评定 {results['rated']:,} 项任务（平均 {results['mean']} 分），"
+    run_flow(evaluation_stage, "结束评议·公示结果", year=year, close=True, districts=district)
+    results = use(results_summary, year, district)
+    console.print(f"{year}年度考评结果已公示：评定 {results['rated']:,} 项任务（平均 {results['mean'] if results['mean'] is not None else '—'} 分），"
                   f"{results['unrated']:,} 项票数不足未评定。异议可提出到 {results['objection_deadline']}："
                   f"lianchuang evaluate object 任务编号 --by 姓名 --content \"……\"；公示期满后：lianchuang award --year {year}")
 
@@ -195,7 +205,7 @@ def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = fitted_table("名次", "社区", "综合得分", "奖项", "经费（元）", title=f"{year}年度 创新奖与党建工作经费")
+    table = fitted_table("名次", "社区", "综合得分", "奖项", "经费（元）", title=f"{district + ' ' if district else ''}{year}年度 创新奖与党建工作经费")
     for row in rows:
         table.add_row(str(row["rank"]), row["community"], f"{row['year_score']:.1f}", row["award"] or "", f"{row['funding_yuan']:,}")
     console.print(table)

@@ -118,16 +118,18 @@ def monthly_ranking(year: int, months: list[int], send: bool = True, correction_
 
 
 @flow(name="stage-5-evaluation", flow_run_name="{year} 联合考评")
-def evaluation_stage(year: int, close: bool = False, budget: int | None = None) -> dict:
+def evaluation_stage(year: int, close: bool = False, budget: int | None = None, districts: list[str] | None = None) -> dict:
     """联合考评: invite evaluators; with close=True tally and announce the results (公示); with a
-    budget as well, award the innovation prize and allocate the funding. Started from the Prefect
-    UI, closing and allocating first wait for the district coordinator's approval."""
-    held = close and _held_in_ui(year, "close", lambda: steps.preview_close(year), "lianchuang evaluate close")
+    budget as well, award the innovation prize and allocate the funding. Each district closes its
+    own (those named, or all). Started from the Prefect UI, closing and allocating first wait for
+    the district coordinator's approval."""
+    command = "lianchuang evaluate close" + "".join(f" --district {d}" for d in districts or [])
+    held = close and _held_in_ui(year, "close", lambda: steps.preview_close(year, districts), command)
     if held:
         return _report(f"{year} 联合考评暂缓", held)
-    summary = steps.evaluate_jointly(year, close)
+    summary = steps.evaluate_jointly(year, close, districts)
     if close and budget is not None:
-        summary |= steps.allocate_funding(year, budget, False)
+        summary |= steps.allocate_funding(year, budget, False, districts)
     summary |= steps.deliver_notices(year, [Stage.evaluation])
     return _report(f"{year} 联合考评", summary | steps.publish_board(year))
 

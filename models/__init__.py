@@ -3,7 +3,7 @@ Knows nothing of Prefect, templates or email."""
 
 from lianchuang.models.base import Base
 from lianchuang.models.chat import ChatChannel, ChatMessage
-from lianchuang.models.cycle import Cycle, StageState
+from lianchuang.models.cycle import Cycle, DistrictEvaluation, StageState
 from lianchuang.models.evaluation import (
                                          AwardResult,
                                          Ballot,
@@ -30,7 +30,7 @@ from lianchuang.models.work import Meeting, Milestone, Opinion, Task, TaskCoUnit
 
 __all__ = [
     "ChatChannel", "ChatMessage",
-    "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District",
+    "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District", "DistrictEvaluation",
     "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
     "MonthlyRanking", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
     "ProgressReport", "StageState", "Street", "Task", "TaskCoUnit", "Unit",

@@ -12,9 +12,19 @@ from lianchuang.models.enums import Stage, StageStatus
 class Cycle(Base):
     __tablename__ = "cycle"
     year: Mapped[int] = mapped_column(unique=True)
-    evaluation_closed_on: Mapped[date | None] = mapped_column(Date)  # results are hidden until then
-    objection_deadline: Mapped[date | None] = mapped_column(Date)
     code_salt: Mapped[str | None] = mapped_column(String(32))  # for the evaluators' code hashes
+
+
+class DistrictEvaluation(Base):
+    """A district's close of the year's evaluation: each district of a province closes its own,
+    on its own day, and its objection period runs from then. Results stay hidden until then."""
+
+    __tablename__ = "district_evaluation"
+    __table_args__ = (UniqueConstraint("cycle_id", "district_id"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    closed_on: Mapped[date] = mapped_column(Date)
+    objection_deadline: Mapped[date] = mapped_column(Date)
 
 
 class StageState(Base):

@@ -13,8 +13,8 @@ from lianchuang.models import (
     AwardResult,
     Commitment,
     Community,
-    Cycle,
     District,
+    DistrictEvaluation,
     EvaluationResult,
     MonthlyRanking,
     Person,
@@ -111,7 +111,8 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
             .join(PersonResult, PersonResult.person_id == Person.id).where(PersonResult.cycle_id == cycle_id)
             .order_by(Person.code)):
         people_results[community_id].append((name, f"{tasks_led}项", score))
-    cycle = session.get(Cycle, cycle_id)
+    deadlines = dict(session.execute(select(DistrictEvaluation.district_id, DistrictEvaluation.objection_deadline)
+                                     .where(DistrictEvaluation.cycle_id == cycle_id)).all())  # each district closes its own
     pages = 1
     if touched is None and open_data:  # the open data covers the whole year: refreshed with the whole board
         pages += publish_open_data(session, cycle_id, year, out_dir)
@@ -136,7 +137,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                        commitments_published=published.get(community.id), rankings=rankings[community.id],
                        corrections=superseded[community.id],
                        results=results[community.id], people_results=people_results[community.id],
-                       award=awards.get(community.id), objection_deadline=cycle.objection_deadline)
+                       award=awards.get(community.id), objection_deadline=deadlines.get(district.id))
                 pages += 1
     return pages
 

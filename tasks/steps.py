@@ -1,6 +1,7 @@
 """Prefect tasks: each runs one step of a stage for the whole scope (district or a list of
 communities) in one transaction, calling the plain rule functions of the stage modules."""
 
+from collections import Counter
 from datetime import date, timedelta
 
 from prefect import get_run_logger, task
@@ -239,45 +240,52 @@ def ranking_table(session, cycle_id: int, month: int, district_ids: list[int]) -
 
 
 @stage_task
-def evaluate_jointly(year: int, close: bool) -> dict:
-    """Open the evaluation (invitations with one-time codes); with close, tally and announce the
-    results with the objection deadline."""
+def evaluate_jointly(year: int, close: bool, districts: list[str] | None = None) -> dict:
+    """Open the evaluation (invitations with one-time codes) in the districts in scope (all: None)
+    whose evaluation is open; with close, tally and announce each one's results with its objection
+    deadline. Each district closes its own."""
     today = clock.today()
     with session_scope() as session:
         cycle = existing_cycle(session, year, lock=True)
-        ids = [c.id for c in communities_in_scope(session)]
-        summary = {}
-        if not evaluation.closed_on(session, cycle.id):
-            summary["invitations"] = outbox.queue(session, evaluation.open_evaluation(
-                session, year, cycle.id, ids, today + timedelta(days=10)))
-        set_stage(session, cycle, ids, Stage.evaluation, StageStatus.in_progress)
-        if close:
-            summary["tasks_rated"] = evaluation.close(session, cycle.id, today)
-            summary["result_notices"] = outbox.queue(session, evaluation_notices.result_drafts(session, year, cycle.id))
-            chats.queue(session, evaluation_notices.results_chat_messages(session, year, cycle.id))
-            summary["fulfilment_notices"] = outbox.queue(session, fulfilment.year_end_drafts(session, year, cycle.id))
-        audit(session, "run", "stage:evaluation", year=year, close=close)
-        return summary
+        summary = Counter()
+        for district in districts_in_scope(session, districts):
+            ids = [c.id for c in communities_in_scope(session, [district.code])]
+            if not evaluation.closed_on(session, cycle.id, district.id):
+                summary["invitations"] += outbox.queue(session, evaluation.open_evaluation(
+                    session, year, cycle.id, ids, today + timedelta(days=10)))
+            set_stage(session, cycle, ids, Stage.evaluation, StageStatus.in_progress)
+            if close:
+                summary["tasks_rated"] += evaluation.close(session, cycle.id, today, district.id)
+                summary["result_notices"] += outbox.queue(session, evaluation_notices.result_drafts(
+                    session, year, cycle.id, district.id))
+                chats.queue(session, evaluation_notices.results_chat_messages(session, year, cycle.id, district.id))
+                summary["fulfilment_notices"] += outbox.queue(session, fulfilment.year_end_drafts(session, year, cycle.id, ids))
+        audit(session, "run", "stage:evaluation", year=year, close=close, districts=districts)
+        return dict(summary)
 
 
 @stage_task
-def preview_close(year: int) -> dict:
-    """What closing the evaluation would announce, per community (tallied, then rolled back), for
-    the district coordinator's approval."""
+def preview_close(year: int, districts: list[str] | None = None) -> dict:
+    """What closing the evaluation would announce in the districts in scope still open, per
+    community (tallied, then rolled back), for the district coordinator's approval."""
     from sqlalchemy import func
 
     from lianchuang.models import EvaluationResult
 
     with preview_scope() as session:
         cycle_id = existing_cycle(session, year, lock=True).id
-        if evaluation.closed_on(session, cycle_id):
+        still_open = [d for d in districts_in_scope(session, districts) if not evaluation.closed_on(session, cycle_id, d.id)]
+        if not still_open:
             return dict(closed=True, table=[])
-        evaluation.close(session, cycle_id, clock.today())
+        for district in still_open:
+            evaluation.close(session, cycle_id, clock.today(), district.id)
+        communities = [c.id for c in communities_in_scope(session, [d.code for d in still_open])]
         rows = session.execute(
             select(Community.name, func.count(EvaluationResult.score), func.count() - func.count(EvaluationResult.score),
                    func.avg(EvaluationResult.score), func.sum(EvaluationResult.ballots))
             .join(Task, Task.community_id == Community.id).join(EvaluationResult, EvaluationResult.task_id == Task.id)
-            .where(EvaluationResult.cycle_id == cycle_id).group_by(Community.id, Community.name).order_by(Community.code))
+            .where(EvaluationResult.cycle_id == cycle_id, Community.id.in_(communities))
+            .group_by(Community.id, Community.name).order_by(Community.code))
         return dict(closed=False, table=[{"社区": name, "评出得分的任务": rated, "票数不足的任务": unrated,
                                           "平均分": round(float(mean), 1) if mean is not None else "—", "选票": ballots or 0}
                                          for name, rated, unrated, mean, ballots in rows])

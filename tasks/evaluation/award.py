@@ -85,7 +85,7 @@ def check_can_allocate(session: Session, cycle_id: int, budget: int, redo: bool,
     district_id = only_district(session, district_id, "创新奖按区评选、按区分配经费")
     if budget < 0:
         raise UserError("经费预算不能为负数")
-    if not closed_on(session, cycle_id):
+    if not closed_on(session, cycle_id, district_id):
         raise UserError("民主评议还没有结束：请先运行 lianchuang evaluate close，再评创新奖、分配经费")
     allocated = session.scalar(select(func.sum(AwardResult.funding_yuan)).where(
         AwardResult.cycle_id == cycle_id, AwardResult.community_id.in_(district_community_ids(district_id))))

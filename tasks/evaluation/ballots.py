@@ -35,6 +35,7 @@ from lianchuang.models import (
     Ballot,
     Community,
     Cycle,
+    DistrictEvaluation,
     EvaluationResult,
     Evaluator,
     GradePoint,
@@ -42,6 +43,7 @@ from lianchuang.models import (
     Objection,
     Person,
     PersonResult,
+    Street,
     Task,
     Unit,
 )
@@ -50,6 +52,7 @@ from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
 from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
 from lianchuang.tasks.evaluation.slips import ballot_tasks, coordinators
 from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
+from lianchuang.tasks.progress.ranking import district_community_ids, district_ids, only_district
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
 
 GROUP_OF_UNIT_KIND = {UnitKind.stationed_unit: EvaluatorGroup.stationed_units, UnitKind.linked_unit: EvaluatorGroup.stationed_units,
@@ -165,15 +168,34 @@ class NewBallot:
     grade: Grade
 
 
-def closed_on(session: Session, cycle_id: int) -> date | None:
-    return session.scalar(select(Cycle.evaluation_closed_on).where(Cycle.id == cycle_id))
+def closing(session: Session, cycle_id: int, district_id: int | None = None) -> DistrictEvaluation | None:
+    """The district's close of the evaluation (None: still open); the database's only district when none is given."""
+    district_id = only_district(session, district_id, "评议按区结束")
+    return session.scalar(select(DistrictEvaluation).where(DistrictEvaluation.cycle_id == cycle_id,
+                                                           DistrictEvaluation.district_id == district_id))
+
+
+def closed_on(session: Session, cycle_id: int, district_id: int | None = None) -> date | None:
+    found = closing(session, cycle_id, district_id)
+    return found.closed_on if found else None
+
+
+def closed_districts(session: Session, cycle_id: int) -> set[int]:
+    return set(session.scalars(select(DistrictEvaluation.district_id).where(DistrictEvaluation.cycle_id == cycle_id)))
+
+
+def district_of_community(session: Session, community_id: int) -> int:
+    return session.scalar(select(Street.district_id).join(Community, Community.street_id == Street.id)
+                          .where(Community.id == community_id))
 
 
 def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBallot]], file: str = COMMAND_LINE) -> int:
     """Record (row, ballot) pairs. A code is used once (one sitting, one ballot per task); a ballot
     for a task of another community, a second grade for the same task and any ballot after the
-    evaluation closed are refused. Raises ImportRefused listing every problem; writes nothing then."""
-    if closed_on(session, cycle_id):
+    evaluation closed in the task's district are refused. Raises ImportRefused listing every problem;
+    writes nothing then."""
+    closed = closed_districts(session, cycle_id)
+    if closed and closed >= set(district_ids(session)):
         raise UserError("评议已经结束，不能再投票")
     salt = _salt(session, cycle_id)
     hashes = {b.code: code_hash(salt, b.code) for _, b in ballots}
@@ -181,9 +203,12 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
     for chunk in chunked(sorted(set(hashes.values()))):
         evaluators.update(session.execute(select(Evaluator.code_hash, Evaluator).where(
             Evaluator.cycle_id == cycle_id, Evaluator.code_hash.in_(chunk))).tuples().all())
-    tasks = {}
+    tasks, task_districts = {}, {}
     for chunk in chunked(sorted({b.task_code for _, b in ballots})):
-        tasks.update(session.execute(select(Task.code, Task).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))).tuples().all())
+        for task, district_id in session.execute(
+                select(Task, Street.district_id).join(Community, Community.id == Task.community_id)
+                .join(Street, Street.id == Community.street_id).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))):
+            tasks[task.code], task_districts[task.id] = task, district_id
     problems, rows, seen, unknown = [], [], {}, set()
     sittings: dict[int, str] = {}  # one anonymous token per code used here: the ballot box keeps no person
     for number, ballot in ballots:
@@ -195,6 +220,8 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
             problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 无效或已经用过"))
         elif task is None or task.community_id != evaluator.community_id:
             problems.append(Problem(file, number, "任务编号", f"评议码 {ballot.code} 不能评议任务 {ballot.task_code}（不是本社区的任务）"))
+        elif task_districts[task.id] in closed:
+            problems.append(Problem(file, number, "任务编号", f"任务 {ballot.task_code} 所在的区评议已经结束，不能再投票"))
         elif (ballot.code, ballot.task_code) in seen:
             problems.append(Problem(file, number, "任务编号", f"同一评议码对任务 {ballot.task_code} 已在第{seen[ballot.code, ballot.task_code]}行评过"))
         else:
@@ -364,28 +391,34 @@ def _weights(session: Session, cycle_id: int) -> dict[EvaluatorGroup, float]:
     return dict(session.execute(select(GroupWeight.group, GroupWeight.weight).where(GroupWeight.cycle_id == cycle_id)).all())
 
 
-def task_scores(session: Session, cycle_id: int) -> list[dict]:
-    """Every task's ballots and score (None: not rated), as rows of EvaluationResult."""
+def task_scores(session: Session, cycle_id: int, district_id: int | None = None) -> list[dict]:
+    """Every task's (of a district, if given) ballots and score (None: not rated), as rows of EvaluationResult."""
     scores = weighted_scores(cycle_id, Ballot.task_id)
-    rows = session.execute(select(Task.id, scores.c.ballots, scores.c.total, scores.c.weights)
-                           .outerjoin(scores, scores.c.subject == Task.id).where(Task.cycle_id == cycle_id))
+    query = (select(Task.id, scores.c.ballots, scores.c.total, scores.c.weights)
+             .outerjoin(scores, scores.c.subject == Task.id).where(Task.cycle_id == cycle_id))
+    if district_id is not None:
+        query = query.where(Task.community_id.in_(district_community_ids(district_id)))
+    rows = session.execute(query)
     return [dict(cycle_id=cycle_id, task_id=task_id, ballots=int(ballots or 0), score=score_of(total, weights))
             for task_id, ballots, total, weights in rows]
 
 
-def tally(session: Session, cycle_id: int) -> int:
-    """Score every task and every responsible person (see the module doc); returns the tasks rated.
-    Done once: a second call returns the stored figure."""
-    if session.scalar(select(func.count()).where(EvaluationResult.cycle_id == cycle_id)):
-        return session.scalar(select(func.count()).where(EvaluationResult.cycle_id == cycle_id,
-                                                         EvaluationResult.score.is_not(None)))
-    results = task_scores(session, cycle_id)
+def tally(session: Session, cycle_id: int, district_id: int | None = None) -> int:
+    """Score every task and every responsible person of the district (see the module doc); returns
+    the tasks rated. Done once: a second call returns the stored figure."""
+    district_id = only_district(session, district_id, "评议按区结束")
+    its_tasks = select(Task.id).where(Task.cycle_id == cycle_id, Task.community_id.in_(district_community_ids(district_id)))
+    stored = (EvaluationResult.cycle_id == cycle_id, EvaluationResult.task_id.in_(its_tasks))
+    if session.scalar(select(func.count()).where(*stored)):
+        return session.scalar(select(func.count()).where(*stored, EvaluationResult.score.is_not(None)))
+    results = task_scores(session, cycle_id, district_id)
     if not results:
         return 0
     insert_new(session, EvaluationResult, results)  # none exist yet: checked above, in this transaction
     scores = weighted_scores(cycle_id, Task.responsible_person_id)
     task_counts = (select(Task.responsible_person_id.label("person_id"), func.count().label("tasks"))
-                   .where(Task.cycle_id == cycle_id, Task.responsible_person_id.is_not(None))
+                   .where(Task.cycle_id == cycle_id, Task.responsible_person_id.is_not(None),
+                          Task.community_id.in_(district_community_ids(district_id)))
                    .group_by(Task.responsible_person_id).subquery())
     people = [dict(cycle_id=cycle_id, person_id=person_id, tasks=tasks, ballots=int(ballots or 0), score=score_of(total, weights))
               for person_id, tasks, ballots, total, weights in session.execute(
@@ -395,12 +428,13 @@ def tally(session: Session, cycle_id: int) -> int:
     return sum(r["score"] is not None for r in results)
 
 
-def close(session: Session, cycle_id: int, today: date) -> int:
-    """End the evaluation: tally, reveal the results, open the objection period. Returns tasks rated."""
-    rated = tally(session, cycle_id)
-    cycle = session.get(Cycle, cycle_id)
-    if cycle.evaluation_closed_on is None:
-        cycle.evaluation_closed_on, cycle.objection_deadline = today, date.fromordinal(today.toordinal() + OBJECTION_DAYS)
+def close(session: Session, cycle_id: int, today: date, district_id: int | None = None) -> int:
+    """End a district's evaluation: tally, reveal the results, open the objection period. Returns tasks rated."""
+    district_id = only_district(session, district_id, "评议按区结束")
+    rated = tally(session, cycle_id, district_id)
+    insert_ignoring_duplicates(session, DistrictEvaluation, [dict(
+        cycle_id=cycle_id, district_id=district_id, closed_on=today,
+        objection_deadline=date.fromordinal(today.toordinal() + OBJECTION_DAYS))], ["cycle_id", "district_id"])
     return rated
 
 
@@ -414,12 +448,12 @@ def explain(session: Session, cycle_id: int, subject_code: str) -> dict:
     """How a task's or a responsible person's score was reached, group by group. A group of fewer
     than three evaluators shows neither its mean nor its counts per grade, so no grade can be traced
     to a person (the joint-meeting head's open ballot aside, see `_may_show`)."""
-    if not closed_on(session, cycle_id):
-        raise UserError("评议尚未结束，结果不公开：结束后（lianchuang evaluate close）才能查看")
     task = session.scalars(select(Task).where(Task.cycle_id == cycle_id, Task.code == subject_code)).first()
     person = None if task else session.scalars(select(Person).where(Person.code == subject_code)).first()
-    if task is None and person is None:
+    if task is None and (person is None or person.community_id is None):
         raise UserError(f"没有编号为“{subject_code}”的任务或人员")
+    if not closed_on(session, cycle_id, district_of_community(session, task.community_id if task else person.community_id)):
+        raise UserError("评议尚未结束，结果不公开：结束后（lianchuang evaluate close）才能查看")
     subject = Ballot.task_id if task else Task.responsible_person_id
     subject_id = task.id if task else person.id
     figures = group_figures(session, cycle_id, subject, subject == subject_id, by_grade=True)[subject_id]
@@ -437,9 +471,6 @@ def explain(session: Session, cycle_id: int, subject_code: str) -> dict:
 
 def record_objection(session: Session, cycle_id: int, subject_code: str, submitted_by: str, content: str, on: date) -> Objection:
     """Record an objection to a published result; one after the deadline is recorded as late."""
-    cycle = session.get(Cycle, cycle_id)
-    if cycle.evaluation_closed_on is None:
-        raise UserError("评议结果还没有公示，暂不受理异议")
     if not submitted_by.strip() or not content.strip():
         raise UserError("请填写异议人（--by）和异议内容（--content）")
     if len(submitted_by.strip()) > 64:
@@ -448,9 +479,13 @@ def record_objection(session: Session, cycle_id: int, subject_code: str, submitt
     person = None if task else session.scalars(select(Person).where(Person.code == subject_code)).first()
     if task is None and (person is None or person.community_id is None):
         raise UserError(f"没有编号为“{subject_code}”的任务或责任人")
-    objection = Objection(cycle_id=cycle_id, community_id=task.community_id if task else person.community_id,
+    community_id = task.community_id if task else person.community_id
+    closed = closing(session, cycle_id, district_of_community(session, community_id))
+    if closed is None:
+        raise UserError("评议结果还没有公示，暂不受理异议")
+    objection = Objection(cycle_id=cycle_id, community_id=community_id,
                           subject=subject_code, submitted_by=submitted_by.strip(), content=content.strip(), received_on=on,
-                          within_deadline=on <= cycle.objection_deadline)
+                          within_deadline=on <= closed.objection_deadline)
     session.add(objection)
     session.flush()
     return objection

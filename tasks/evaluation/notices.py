@@ -5,21 +5,25 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lianchuang.models import AwardResult, Community, Cycle, District, EvaluationResult, Person, Street, Task, Unit
+from lianchuang.models import AwardResult, Community, District, EvaluationResult, Person, Street, Task, Unit
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.evaluation.award import AWARDS, award_rule
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.progress.ranking import district_community_ids, only_district
 
 
-def result_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
-    """The results announcement (公示) to each community coordinator, the leaders of its lead units
-    and its responsible persons, with the objection deadline."""
-    cycle = session.get(Cycle, cycle_id)
+def result_drafts(session: Session, year: int, cycle_id: int, district_id: int | None = None) -> list[Draft]:
+    """A district's results announcement (公示) to each community coordinator, the leaders of its
+    lead units and its responsible persons, with the district's objection deadline."""
+    from lianchuang.tasks.evaluation.ballots import closing
+
+    district_id = only_district(session, district_id, "评议按区结束")
+    deadline = closing(session, cycle_id, district_id).objection_deadline
     results = defaultdict(list)
     for task, unit_name, result in session.execute(
             select(Task, Unit.name, EvaluationResult).join(EvaluationResult, EvaluationResult.task_id == Task.id)
-            .outerjoin(Unit, Task.lead_unit_id == Unit.id).where(Task.cycle_id == cycle_id).order_by(Task.code)):
+            .outerjoin(Unit, Task.lead_unit_id == Unit.id)
+            .where(Task.cycle_id == cycle_id, Task.community_id.in_(district_community_ids(district_id))).order_by(Task.code)):
         results[task.community_id].append([task.code, task.title, unit_name or "", result.ballots, result.score])
     names = dict(session.execute(select(Community.id, Community.name)).all())
     lead_units = select(Task.lead_unit_id).where(Task.cycle_id == cycle_id)
@@ -29,7 +33,7 @@ def result_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
         | Person.id.in_(responsible)).order_by(Person.code)).all()
     return [Draft.to_person(person, year, Stage.evaluation, "evaluation_results", community_id=person.community_id,
                             context=dict(year=year, community=names[person.community_id], rows=results[person.community_id],
-                                         objection_deadline=cycle.objection_deadline))
+                                         objection_deadline=deadline))
             for person in people if person.community_id in results]
 
 
@@ -68,20 +72,23 @@ def _award_summaries(session: Session, year: int, cycle_id: int, budget: int, di
                                                                 Person.district_id.in_(rows)).order_by(Person.code))]
 
 
-def results_chat_messages(session: Session, year: int, cycle_id: int) -> list[dict]:
-    """The results announcement (公示) for the district's group chats: the communities' mean task
+def results_chat_messages(session: Session, year: int, cycle_id: int, district_id: int | None = None) -> list[dict]:
+    """A district's results announcement (公示) for its group chats: its communities' mean task
     scores, best first, and the objection deadline; the scores of each task are in the emails."""
     from sqlalchemy import func
 
+    from lianchuang.tasks.evaluation.ballots import closing
     from lianchuang.tasks.outbox.chats import channels_for
 
-    cycle = session.get(Cycle, cycle_id)
+    district_id = only_district(session, district_id, "评议按区结束")
+    deadline = closing(session, cycle_id, district_id).objection_deadline
     means = session.execute(select(Community.name, func.avg(EvaluationResult.score)).join(Task, Task.community_id == Community.id)
                             .join(EvaluationResult, EvaluationResult.task_id == Task.id)
-                            .where(EvaluationResult.cycle_id == cycle_id, EvaluationResult.score.is_not(None))
+                            .where(EvaluationResult.cycle_id == cycle_id, EvaluationResult.score.is_not(None),
+                                   Community.id.in_(district_community_ids(district_id)))
                             .group_by(Community.id, Community.name).order_by(func.avg(EvaluationResult.score).desc())).all()
     lines = [f"{n}. {name} {float(mean):.1f}分" for n, (name, mean) in enumerate(means, 1)]
-    text = "\n".join(["各社区任务平均得分：", *lines, "", f"对结果有异议的，请在 {cycle.objection_deadline.isoformat()} 前提出（详见邮件和公开栏）。"])
+    text = "\n".join(["各社区任务平均得分：", *lines, "", f"对结果有异议的，请在 {deadline.isoformat()} 前提出（详见邮件和公开栏）。"])
     return [dict(key=f"chat:results:{year}:{channel.id}", channel_id=channel.id, year=year,
                  title=f"【{year}年度联合考评结果公示】", markdown=text, mention_phones="")
-            for channel in channels_for(session, list(session.scalars(select(District.code))))]
+            for channel in channels_for(session, [session.get(District, district_id).code])]

@@ -15,7 +15,8 @@ from lianchuang.tasks.evaluation.ballots import (
     GuessedCodes,
     NewBallot,
     cast_ballots,
-    closed_on,
+    closed_districts,
+    closing,
     explain,
     import_ballots,
     record_objection,
@@ -48,10 +49,11 @@ def ballot_slips(year: int, communities: list[str] | None) -> list[tuple[str, st
 
     with session_scope() as session:
         cycle = existing_cycle(session, year)
-        if closed_on(session, cycle.id):
+        closed = closed_districts(session, cycle.id)
+        places = [place for place in communities_in_scope(session, communities) if place.street.district_id not in closed]
+        if not places:
             raise UserError(f"{year}年度的评议已经结束，不再需要评议票")
-        written = [(place.name, *write_ballot_slips(session, year, cycle.id, place))
-                   for place in communities_in_scope(session, communities)]
+        written = [(place.name, *write_ballot_slips(session, year, cycle.id, place)) for place in places]
         if not any(count for _, _, count in written):
             raise UserError(f"{year}年度还没有评议人（或都已投票）：先运行 lianchuang evaluate open --year {year}")
         return written
@@ -110,9 +112,11 @@ def check_award(year: int, budget: int, redo: bool, during_objections: bool, dis
 
     with session_scope() as session:
         cycle = existing_cycle(session, year)
-        check_can_allocate(session, cycle.id, budget, redo, one_district(session, districts, AWARD_BY_DISTRICT).id)
-        if cycle.objection_deadline and clock.today() <= cycle.objection_deadline and not during_objections:
-            raise UserError(f"{year}年度考评结果还在公示期，异议可提出到 {cycle.objection_deadline.isoformat()}；"
+        district_id = one_district(session, districts, AWARD_BY_DISTRICT).id
+        check_can_allocate(session, cycle.id, budget, redo, district_id)
+        deadline = closing(session, cycle.id, district_id).objection_deadline
+        if clock.today() <= deadline and not during_objections:
+            raise UserError(f"{year}年度考评结果还在公示期，异议可提出到 {deadline.isoformat()}；"
                             f"公示期满后再评创新奖，或确认现在就评请加 --yes")
 
 
@@ -145,19 +149,25 @@ def write_funding_sheet(year: int, path: Path, districts: list[str] | None = Non
                    notes=[f"{year}年度党建工作经费分配：合计 {sum(r[5] for r in rows):,} 元，由“联创”按创新奖评选结果计算。"])
 
 
-def results_summary(year: int) -> dict:
-    """What `evaluate close` published: tasks rated and not, the mean score, the objection deadline."""
+def results_summary(year: int, districts: list[str] | None = None) -> dict:
+    """What `evaluate close` published in the districts named (all: None): tasks rated and not, the
+    mean score, the (latest) objection deadline."""
     from sqlalchemy import func
 
-    from lianchuang.models import EvaluationResult
+    from lianchuang.models import DistrictEvaluation, EvaluationResult, Task
 
     with session_scope() as session:
         cycle = existing_cycle(session, year)
+        chosen = [d.id for d in districts_in_scope(session, districts)]
+        communities = [c.id for c in communities_in_scope(session, districts)]
         rated, unrated, mean = session.execute(select(
             func.count(EvaluationResult.score), func.count() - func.count(EvaluationResult.score), func.avg(EvaluationResult.score))
-            .where(EvaluationResult.cycle_id == cycle.id)).one()
+            .join(Task, Task.id == EvaluationResult.task_id)
+            .where(EvaluationResult.cycle_id == cycle.id, Task.community_id.in_(communities))).one()
+        deadline = session.scalar(select(func.max(DistrictEvaluation.objection_deadline)).where(
+            DistrictEvaluation.cycle_id == cycle.id, DistrictEvaluation.district_id.in_(chosen)))
         return dict(rated=rated, unrated=unrated, mean=round(float(mean), 1) if mean is not None else None,
-                    objection_deadline=cycle.objection_deadline.isoformat() if cycle.objection_deadline else None)
+                    objection_deadline=deadline.isoformat() if deadline else None)
 
 
 def check_close(year: int) -> None:

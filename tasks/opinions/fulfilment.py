@@ -20,13 +20,18 @@ def completed_drafts(session: Session, year: int, cycle_id: int, month: int, com
     return [_draft(year, Stage.progress, "completed", row, dict(month=month)) for row in _suggestions(session, cycle_id, done)]
 
 
-def year_end_drafts(session: Session, year: int, cycle_id: int) -> list[Draft]:
-    """At the close of the evaluation: each such task's progress at year end and its evaluation."""
+def year_end_drafts(session: Session, year: int, cycle_id: int, community_ids: list[int] | None = None) -> list[Draft]:
+    """At the close of the evaluation: each such task's (of these communities) progress at year end and its evaluation."""
     status = {row.id: row.actual for row in session.execute(task_status_query(cycle_id, year, 12))}
     results = dict(session.execute(select(EvaluationResult.task_id, EvaluationResult.score)
                                    .join(Task, Task.id == EvaluationResult.task_id).where(Task.cycle_id == cycle_id)).all())
     return [_draft(year, Stage.evaluation, "year_end", row, dict(percent=status.get(row.task_id, 0), score=results.get(row.task_id)))
-            for row in _suggestions(session, cycle_id, select(Task.id).where(Task.cycle_id == cycle_id))]
+            for row in _suggestions(session, cycle_id, _tasks_of(cycle_id, community_ids))]
+
+
+def _tasks_of(cycle_id: int, community_ids: list[int] | None):
+    tasks = select(Task.id).where(Task.cycle_id == cycle_id)
+    return tasks if community_ids is None else tasks.where(Task.community_id.in_(community_ids))
 
 
 def _suggestions(session: Session, cycle_id: int, task_ids):

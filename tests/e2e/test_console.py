@@ -193,10 +193,10 @@ def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approv
 
 
 def evaluation_closed():
-    from lianchuang.models import Cycle
+    from lianchuang.models import DistrictEvaluation
 
     with session_scope() as session:
-        return session.scalar(select(Cycle.evaluation_closed_on))
+        return session.scalar(select(DistrictEvaluation.closed_on))
 
 
 def test_the_server_on_another_port_serves_a_ui_that_talks_to_it(settings, tmp_path):

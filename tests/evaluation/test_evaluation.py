@@ -174,14 +174,14 @@ def test_award_allocates_the_budget_exactly_once_and_explains_each_amount(opened
 
 
 def test_the_award_waits_for_the_objection_period_unless_confirmed(district, settings):
-    from lianchuang.models import Cycle
+    from lianchuang.models import District, DistrictEvaluation
     from lianchuang.models.db import session_scope
     from lianchuang.tasks.evaluation.use_cases import check_award
 
     with session_scope() as session:
         cycle = ensure_cycle(session, YEAR)
-        session.get(Cycle, cycle.id).evaluation_closed_on = date(YEAR, 12, 28)
-        session.get(Cycle, cycle.id).objection_deadline = date(YEAR + 1, 1, 4)
+        session.add(DistrictEvaluation(cycle_id=cycle.id, district_id=session.scalar(select(District.id)),
+                                       closed_on=date(YEAR, 12, 28), objection_deadline=date(YEAR + 1, 1, 4)))
     with clock.frozen_at(date(YEAR + 1, 1, 2)):
         with pytest.raises(UserError, match=f"异议可提出到 {YEAR + 1}-01-04.*--yes"):
             check_award(YEAR, 500_000, False, during_objections=False)

@@ -191,7 +191,7 @@ def test_a_streets_group_hears_its_missed_milestones_once(platforms):
 
 
 def test_the_districts_group_hears_the_results_with_the_objection_deadline(platforms):
-    from lianchuang.models import Cycle, EvaluationResult, Task
+    from lianchuang.models import DistrictEvaluation, EvaluationResult, Task
     from lianchuang.tasks.evaluation.notices import results_chat_messages
 
     server, street, community = platforms
@@ -201,7 +201,8 @@ def test_the_districts_group_hears_the_results_with_the_objection_deadline(platf
         tasks = session.execute(select(Task.id, Community.name).join(Community).order_by(Community.code)).all()
         session.add_all(EvaluationResult(cycle_id=cycle.id, task_id=task_id, ballots=5, score=80.0 + n)
                         for n, (task_id, _) in enumerate(tasks))
-        session.get(Cycle, cycle.id).objection_deadline = date(YEAR + 1, 1, 15)
+        session.add(DistrictEvaluation(cycle_id=cycle.id, district_id=session.scalar(select(District.id)),
+                                       closed_on=date(YEAR + 1, 1, 8), objection_deadline=date(YEAR + 1, 1, 15)))
         session.flush()
         assert chats.queue(session, results_chat_messages(session, YEAR, cycle.id)) == 1  # the district's bot
     assert chats.deliver_pending().delivered == 1

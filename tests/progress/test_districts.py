@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 from factories import YEAR, build_province
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models import MonthlyRanking, RankingCorrection, Task
@@ -84,12 +84,13 @@ def test_the_ranking_email_and_the_report_month_follow_the_district(province, se
 def test_each_district_awards_its_own_budget(province, session):
     from sqlalchemy import func
 
-    from lianchuang.models import AwardResult, Cycle
+    from lianchuang.models import AwardResult, DistrictEvaluation
     from lianchuang.tasks.evaluation import award, notices as evaluation_notices
 
     cycle_id, first, second = province
     progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 6))  # the year's progress figures
-    session.get(Cycle, cycle_id).evaluation_closed_on = date(YEAR, 12, 28)
+    session.add_all(DistrictEvaluation(cycle_id=cycle_id, district_id=d, closed_on=date(YEAR, 12, 28),
+                                       objection_deadline=date(YEAR + 1, 1, 4)) for d in (first, second))
     with pytest.raises(UserError, match="--district"):
         award.award(session, cycle_id, 100_000)
     rows = award.award(session, cycle_id, 100_000, district_id=second)
@@ -102,3 +103,25 @@ def test_each_district_awards_its_own_budget(province, session):
     assert (total(first), total(second)) == (300_000, 100_000)
     summary = [d for d in evaluation_notices.award_drafts(session, YEAR, cycle_id, second) if d.template == "award_summary"]
     assert [d.context["total"] for d in summary] == [100_000]
+
+
+def test_each_district_closes_its_evaluation_on_its_own_day(province, session):
+    from lianchuang.models import EvaluationResult
+    from lianchuang.tasks.evaluation import ballots as evaluation, notices as evaluation_notices
+
+    cycle_id, first, second = province
+    evaluation.close(session, cycle_id, date(YEAR, 12, 20), second)
+    assert evaluation.closed_on(session, cycle_id, second) == date(YEAR, 12, 20)
+    assert evaluation.closed_on(session, cycle_id, first) is None  # the first district is still voting
+    tallied = set(session.scalars(select(Task.community_id).join(EvaluationResult, EvaluationResult.task_id == Task.id)))
+    assert tallied == set(session.scalars(progress.district_community_ids(second)))
+    first_task = session.scalar(select(Task.code).where(Task.community_id.in_(progress.district_community_ids(first))))
+    with pytest.raises(UserError, match="尚未结束"):  # its results stay hidden until it closes
+        evaluation.explain(session, cycle_id, first_task)
+    evaluation.close(session, cycle_id, date(YEAR + 1, 1, 8), first)
+    first_close, second_close = (evaluation.closing(session, cycle_id, d) for d in (first, second))
+    assert (first_close.closed_on, second_close.closed_on) == (date(YEAR + 1, 1, 8), date(YEAR, 12, 20))
+    assert first_close.objection_deadline > second_close.objection_deadline  # each its own objection period
+    assert session.scalar(select(func.count()).select_from(EvaluationResult)) == 8
+    with pytest.raises(UserError, match="--district"):
+        evaluation.closed_on(session, cycle_id)
