@@ -107,7 +107,7 @@ def test_each_district_awards_its_own_budget(province, session):
 
 def test_each_district_closes_its_evaluation_on_its_own_day(province, session):
     from lianchuang.models import EvaluationResult
-    from lianchuang.tasks.evaluation import ballots as evaluation, notices as evaluation_notices
+    from lianchuang.tasks.evaluation import ballots as evaluation
 
     cycle_id, first, second = province
     evaluation.close(session, cycle_id, date(YEAR, 12, 20), second)
