@@ -31,7 +31,7 @@ def ranking_due(now: datetime) -> tuple[int, int, datetime] | None:
     return year, month, due
 
 
-def _runs_since(due: datetime) -> list:
+def _runs_since(due: datetime, deployment: str = "monthly-ranking") -> list:
     """The monthly-ranking deployment's runs expected from a day before `due` (the scheduler
     creates them ahead; a run started by hand counts too)."""
     from prefect.client.orchestration import get_client
@@ -44,7 +44,7 @@ def _runs_since(due: datetime) -> list:
 
     with get_client(sync_client=True) as client:
         return client.read_flow_runs(
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["monthly-ranking"])),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[deployment])),
             flow_run_filter=FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=due - timedelta(days=1))))
 
 
@@ -60,11 +60,12 @@ def problem_with(runs: list) -> tuple[str, str] | None:
     return "失败", f"运行“{run.name}”的状态：{run.state.name}，{(run.state.message or '')[:300]}"
 
 
-def check_scheduled_ranking(now: datetime | None = None) -> str | None:
+def check_scheduled_ranking(now: datetime | None = None, district: str | None = None) -> str | None:
     """Alert the district coordinators (queued and sent at once) if the month's scheduled ranking
-    is missing or failed and the month is not published; returns the problem newly told, if any."""
+    (of a district, given its code: its own deployment) is missing or failed and the month is not
+    published; returns the problem newly told, if any."""
     from lianchuang import clock
-    from lianchuang.models import Cycle
+    from lianchuang.models import Cycle, District
     from lianchuang.models.db import session_scope
     from lianchuang.models.enums import Stage
     from lianchuang.tasks.outbox import delivery, drafts as outbox
@@ -79,10 +80,11 @@ def check_scheduled_ranking(now: datetime | None = None) -> str | None:
         cycle = session.scalar(select(Cycle).where(Cycle.year == year))
         if cycle is None:
             return None
-        waiting = [d for d in district_ids(session) if month not in published_months(session, cycle.id, d)]
+        watched = [session.scalar(select(District.id).where(District.code == district))] if district else district_ids(session)
+        waiting = [d for d in watched if month not in published_months(session, cycle.id, d)]
         if not waiting:  # every district published the month
             return None
-    found = problem_with(_runs_since(due_at.replace(tzinfo=TIMEZONE)))
+    found = problem_with(_runs_since(due_at.replace(tzinfo=TIMEZONE), f"monthly-ranking-{district}" if district else "monthly-ranking"))
     if found is None:
         return None
     problem, detail = found
@@ -103,12 +105,13 @@ def _console_url() -> str:
     return (PREFECT_API_URL.value() or "").removesuffix("/api") or "http://127.0.0.1:4200"
 
 
-def watch_in_background() -> threading.Thread:
-    """Check now and every CHECK_SECONDS while `serve` runs; a failed check is logged, not fatal."""
+def watch_in_background(district: str | None = None) -> threading.Thread:
+    """Check now and every CHECK_SECONDS while `serve` runs (a district's: its own schedule); a
+    failed check is logged, not fatal."""
     def loop():
         while True:
             try:
-                problem = check_scheduled_ranking()
+                problem = check_scheduled_ranking(district=district)
                 if problem:
                     log.warning("定时月度排名%s：已通知区级联络人", problem)
             except Exception:  # the watch must outlive a database or server hiccup

@@ -157,5 +157,5 @@ def serve_schedules(district: str | None = None) -> None:
     from lianchuang.flows.schedule_watch import watch_in_background
 
     os.environ["PREFECT_API_URL"] = prefect_server_url()  # before Prefect reads its settings: the watch thread uses them too
-    watch_in_background()  # emails the district coordinators if the monthly run is missing or failed
+    watch_in_background(district)  # emails the district coordinators if the monthly run is missing or failed
     serve(*deployments(district))

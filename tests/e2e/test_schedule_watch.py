@@ -77,3 +77,26 @@ def test_a_started_run_or_a_month_published_by_hand_is_not_an_alert(ranking_depl
         publish_ranking(session, existing_cycle(session, YEAR).id, YEAR, 1, date(YEAR, 2, 7))
     assert check_scheduled_ranking(datetime(YEAR, 2, 7, 10, 0)) is None
     assert alerts() == []
+
+
+def test_a_districts_watch_looks_at_its_own_schedule_and_tells_its_own_coordinators(prefect_harness, settings):
+    """`serve --district 三元区` watches monthly-ranking-D02: June published there is no alert, while
+    梅列区's unpublished June with no run of its own schedule is told to 梅列区's coordinator only."""
+    from datetime import date
+
+    from factories import build_province
+
+    from lianchuang.flows.schedules import deployments
+    from lianchuang.models import Person
+    from lianchuang.tasks.progress.ranking import publish_ranking
+
+    cycle_id, first, second = build_province()
+    for code in ("D01", "D02"):
+        next(d for d in deployments(code) if d.name == f"monthly-ranking-{code}").apply()
+    with session_scope() as session:
+        publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 6), second)
+        first_coordinator = session.scalar(select(Person.name).where(Person.district_id == first))
+    july = datetime(YEAR, 7, 6, 9, 30)
+    assert check_scheduled_ranking(july, district="D02") is None
+    assert check_scheduled_ranking(july, district="D01") == "没有开始"
+    assert [name for name, _ in alerts()] == [first_coordinator]
