@@ -76,8 +76,9 @@ def overwrite_report(kept: ProgressReport, report: NewReport) -> dict:
     return before
 
 
-def task_status_query(cycle_id: int, year: int, month: int):
-    """Per task of the cycle: its community, and its planned, due and actual percent at the end of `month`."""
+def task_status_query(cycle_id: int, year: int, month: int, district_id: int | None = None):
+    """Per task of the cycle (of a district, if given): its community, and its planned, due and
+    actual percent at the end of `month`."""
     previous, following = aliased(Milestone), aliased(Milestone)
     reached, upcoming = _nearest_milestone_month(month, reached=True), _nearest_milestone_month(month, reached=False)
     actual = func.coalesce(_latest_percent(month), 0)
@@ -91,7 +92,8 @@ def task_status_query(cycle_id: int, year: int, month: int):
             .outerjoin(previous, and_(previous.task_id == Task.id, previous.due_month == reached.c.month))
             .outerjoin(upcoming, upcoming.c.task_id == Task.id)
             .outerjoin(following, and_(following.task_id == Task.id, following.due_month == upcoming.c.month))
-            .where(Task.cycle_id == cycle_id))
+            .where(Task.cycle_id == cycle_id,
+                   *([] if district_id is None else [Task.community_id.in_(district_community_ids(district_id))])))
 
 
 def overdue_task_query(cycle_id: int, year: int, month: int):
@@ -145,7 +147,7 @@ def only_district(session: Session, district_id: int | None, what: str = "排名
 
 def community_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None) -> list[dict]:
     """Score every community with tasks for the month (of one district, if given), in one aggregate query."""
-    status = task_status_query(cycle_id, year, month).subquery()
+    status = task_status_query(cycle_id, year, month, district_id).subquery()
     achieved = case((status.c.actual < status.c.planned, status.c.actual), else_=status.c.planned)
     overdue = case((status.c.actual < status.c.due, 1), else_=0)
     query = (select(status.c.community_id, Community.street_id, Street.district_id, func.count().label("tasks"),
@@ -242,21 +244,19 @@ def ranked_scores(session: Session, cycle_id: int, year: int, month: int, distri
 
 def publish_ranking(session: Session, cycle_id: int, year: int, month: int, published_on: date,
                     district_id: int | None = None) -> bool:
-    """Compute and store the month's ranking of a district (of each district not yet published,
-    without one), unless already published (then it stays frozen). True when this call published."""
-    if district_id is None:
-        return any([publish_ranking(session, cycle_id, year, month, published_on, d) for d in district_ids(session)])
-    in_district = district_community_ids(district_id)
-    if session.scalar(select(func.count()).where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month,
-                                                 MonthlyRanking.community_id.in_(in_district))):
-        return False
-    scores = ranked_scores(session, cycle_id, year, month, district_id)
+    """Compute and store the month's ranking of a district (of every district not yet published,
+    without one: scored in one pass), unless already published (then it stays frozen). True when
+    this call published."""
+    published = {d for d, months in published_months_by_district(session, cycle_id).items() if month in months}
+    targets = {district_id} - published if district_id is not None else set(district_ids(session)) - published
+    scores = [s for s in ranked_scores(session, cycle_id, year, month, district_id) if s["district_id"] in targets]
     if not scores:
         return False
     insert_ignoring_duplicates(session, MonthlyRanking, [
         {k: v for k, v in s.items() if k not in ("street_id", "district_id")}
         | dict(cycle_id=cycle_id, month=month, published_on=published_on) for s in scores], ["cycle_id", "month", "community_id"])
-    overdue = overdue_task_query(cycle_id, year, month).where(Task.community_id.in_(in_district)).subquery()
+    in_targets = select(Community.id).join(Street, Street.id == Community.street_id).where(Street.district_id.in_(targets))
+    overdue = overdue_task_query(cycle_id, year, month).where(Task.community_id.in_(in_targets)).subquery()
     session.execute(insert(RankingOverdueTask).from_select(
         ["cycle_id", "month", "task_id", "due_percent", "actual_percent"],
         select(literal(cycle_id), literal(month), overdue.c.id, overdue.c.due, overdue.c.actual)))
