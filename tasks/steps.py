@@ -159,13 +159,27 @@ def rank_month(year: int, month: int, correction_reason: str | None = None, dist
                   reason=correction_reason)
             return dict(month=month, newly_published=True, corrected=number,
                         table=ranking_table(session, cycle.id, month, district_ids))
-        published = [d.name for d in chosen if progress.publish_ranking(session, cycle.id, year, month, first_of_next, d.id)]
+        published = _publish_districts(session, cycle.id, year, month, first_of_next, chosen, all_districts=districts is None)
         ids = [c.id for c in communities_in_scope(session, [d.code for d in chosen])]
         outbox.queue(session, fulfilment.completed_drafts(session, year, cycle.id, month, ids))  # sent with the ranking
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
         audit(session, "run", "stage:progress", year=year, month=month, newly_published=published)
         return dict(month=month, newly_published=bool(published), districts_published=published,
                     table=ranking_table(session, cycle.id, month, district_ids))
+
+
+def _publish_districts(session, cycle_id: int, year: int, month: int, published_on: date, chosen: list,
+                       all_districts: bool) -> list[str]:
+    """Publish the month of each district chosen not yet published (all of them scored in one pass);
+    returns the names of those this call published."""
+    def published_now() -> set[int]:
+        return {d for d, months in progress.published_months_by_district(session, cycle_id).items() if month in months}
+
+    before = published_now()
+    for district_id in [None] if all_districts else [d.id for d in chosen]:
+        progress.publish_ranking(session, cycle_id, year, month, published_on, district_id)
+    after = published_now()
+    return [d.name for d in chosen if d.id in after - before]
 
 
 @stage_task
