@@ -15,6 +15,7 @@ from lianchuang.tasks.outbox.drafts import Draft, to_district_coordinators
 from lianchuang.tasks.progress.ranking import (
     ON_TIME_WEIGHT,
     PROGRESS_WEIGHT,
+    district_community_ids,
     only_district,
     overdue_lists,
     ranking_corrections,
@@ -41,9 +42,10 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int,
     version = f"-更正{correction.number}" if correction else ""  # a correction is a new notice to the same people
     charts, chart_futures = ranking_charts(year, month, rows, version)  # first: the workers start before the queries below
     before = superseded_rows(session, correction.id) if correction else {}
+    in_district = district_community_ids(district_id)  # each query reads the district's rows only
     previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
-        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1)).all())
-    overdue = overdue_lists(session, cycle_id, year, month)
+        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1, MonthlyRanking.community_id.in_(in_district))).all())
+    overdue = overdue_lists(session, cycle_id, year, month, district_id)
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
@@ -51,8 +53,12 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int,
                   correction=correction and dict(number=correction.number, reason=correction.reason,
                                                  corrected_on=correction.corrected_on.isoformat()))
     drafts = []
-    coordinators = session.scalars(select(Person).where(Person.role.in_(
-        [Role.district_coordinator, Role.street_coordinator, Role.community_coordinator])).order_by(Person.code)).all()
+    coordinators = session.scalars(select(Person).where(
+        (Person.district_id == district_id)
+        | Person.street_id.in_(select(Street.id).where(Street.district_id == district_id))
+        | Person.community_id.in_(in_district),
+        Person.role.in_([Role.district_coordinator, Role.street_coordinator, Role.community_coordinator]))
+        .order_by(Person.code)).all()
     streets = {street_id: street for _, _, street_id, street, _ in rows}
     # Grouped once, so each coordinator's table is a lookup (scanning all rows per person was quadratic).
     by_district, by_street, by_community = defaultdict(list), defaultdict(list), {}

@@ -318,16 +318,20 @@ def superseded_rows(session: Session, correction_id: int) -> dict[int, Supersede
         select(SupersededRanking).where(SupersededRanking.correction_id == correction_id))}
 
 
-def overdue_lists(session: Session, cycle_id: int, year: int, month: int) -> dict[int, list[list[str]]]:
+def overdue_lists(session: Session, cycle_id: int, year: int, month: int,
+                  district_id: int | None = None) -> dict[int, list[list[str]]]:
     """Per community, the rows (code, title, due, actual) of the tasks the month's published ranking
-    counted overdue. A month published before these lists were kept is computed from the reports."""
+    counted overdue (in a district, if given). A month published before these lists were kept is
+    computed from the reports."""
+    within = [] if district_id is None else [Task.community_id.in_(district_community_ids(district_id))]
     frozen = (select(Task.community_id, Task.code, Task.title, RankingOverdueTask.due_percent, RankingOverdueTask.actual_percent)
               .join(Task, Task.id == RankingOverdueTask.task_id)
-              .where(RankingOverdueTask.cycle_id == cycle_id, RankingOverdueTask.month == month))
+              .where(RankingOverdueTask.cycle_id == cycle_id, RankingOverdueTask.month == month, *within))
     counted = session.scalar(select(func.sum(MonthlyRanking.overdue_tasks)).where(
-        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month))
+        MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month,
+        *([] if district_id is None else [MonthlyRanking.community_id.in_(district_community_ids(district_id))])))
     if counted and not session.scalar(select(func.count()).select_from(frozen.limit(1).subquery())):
-        live = overdue_task_query(cycle_id, year, month).subquery()
+        live = overdue_task_query(cycle_id, year, month).where(*within).subquery()
         frozen = (select(Task.community_id, Task.code, Task.title, live.c.due, live.c.actual)
                   .join(Task, Task.id == live.c.id))
     lists = defaultdict(list)
