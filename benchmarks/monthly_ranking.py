@@ -167,7 +167,15 @@ def breakdown(cycle_id: int) -> None:
         with session_scope() as session:
             board = step("board worker starts", lambda: start_board(session, cycle_id, YEAR, get_settings().board_dir / str(YEAR)))
         with session_scope() as session:
-            drafts, charts = step("drafts (chart worker starts)", lambda: progress_notices.ranking_drafts(session, YEAR, cycle_id, MONTH))
+            def every_districts_drafts():  # as the flow does: each district's own emails, all charts drawn at once
+                from lianchuang.tasks.progress.charts import draw_all
+
+                jobs = []
+                drafts = [d for district_id in progress.district_ids(session) for d in progress_notices.ranking_drafts(
+                    session, YEAR, cycle_id, MONTH, district_id, draw=lambda more: jobs.extend(more) or [])[0]]
+                return drafts, draw_all(jobs)
+
+            drafts, charts = step("drafts (chart worker starts)", every_districts_drafts)
             step(f"render and queue {len(drafts):,}", lambda: outbox.queue(session, drafts))
             step("wait for the charts", lambda: [chart.result() for chart in charts])
         step("deliver to the Maildir", lambda: delivery.deliver_all(YEAR))
