@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lianchuang import clock
 from lianchuang.errors import UserError
-from lianchuang.models import Community, Task
+from lianchuang.models import Community, District, Task
 from lianchuang.models.db import preview_scope, session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
@@ -246,11 +246,13 @@ def one_district(session, districts: list[str] | None, what: str):
 
 
 def ranking_table(session, cycle_id: int, month: int, district_ids: list[int]) -> list[dict]:
-    """The districts' published ranking of the month as the Prefect UI's table artifact shows it."""
+    """The districts' published ranking of the month as the Prefect UI's table artifact shows it
+    (read in one query, district by district)."""
+    rows = progress.ranking_rows(session, cycle_id, month, district_ids[0] if len(district_ids) == 1 else None)
+    wanted = {code for (code,) in session.execute(select(District.code).where(District.id.in_(district_ids)))}
     return [_named_by_district(len(district_ids), r["district"]) | {
         "全区名次": r["rank_in_district"], "街道": r["street"], "街道内名次": r["rank_in_street"], "社区": r["community"],
-        "得分": r["score"], "逾期任务": r["overdue_tasks"]}
-        for district_id in district_ids for r in progress.ranking_rows(session, cycle_id, month, district_id)]
+        "得分": r["score"], "逾期任务": r["overdue_tasks"]} for r in rows if r["district_code"] in wanted]
 
 
 @stage_task
@@ -376,11 +378,12 @@ def queue_ranking_emails(year: int, months: list[int], districts: list[str] | No
     for month in months:
         with session_scope() as session:
             cycle_id = existing_cycle(session, year, lock=True).id
-            drafts, chart_jobs = [], []
+            drafts, chart_jobs, with_chats = [], [], chats.any_channel(session)
             for district in districts_in_scope(session, districts):
                 drafts += progress_notices.ranking_drafts(session, year, cycle_id, month, district.id,
                                                           draw=lambda jobs: chart_jobs.extend(jobs) or [])[0]
-                chats.queue(session, progress_notices.ranking_chat_messages(session, year, cycle_id, month, district.id))
+                if with_chats:
+                    chats.queue(session, progress_notices.ranking_chat_messages(session, year, cycle_id, month, district.id))
             charts = draw_all(chart_jobs)  # all districts' charts at once: worker processes draw while the emails render
             queued += outbox.queue(session, drafts)
         for chart in charts:

@@ -143,6 +143,11 @@ def queue(session: Session, messages: list[dict]) -> int:
     return insert_ignoring_duplicates(session, ChatMessage, messages, ["key"])
 
 
+def any_channel(session: Session) -> bool:
+    """Whether any group chat is set up (most districts have none: their steps skip the messages)."""
+    return session.scalar(select(ChatChannel.id).limit(1)) is not None
+
+
 def channels_for(session: Session, place_codes: list[str]) -> list[ChatChannel]:
     return list(session.scalars(select(ChatChannel).where(ChatChannel.place_code.in_(place_codes)).order_by(ChatChannel.id)))
 
