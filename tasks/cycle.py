@@ -58,11 +58,13 @@ def communities_in_scope(session: Session, codes_or_names: Iterable[str] | None 
     wanted = [c for c in (codes_or_names or []) if c]
     if not wanted:
         return communities
-    by_key = defaultdict(list)
+    by_street, by_key = defaultdict(list), defaultdict(list)
+    for community in communities:
+        by_street[community.street_id].append(community)
     for street_id, *keys in session.execute(select(Street.id, Street.code, Street.name,
                                                                 District.code, District.name).join(District)):
         for key in keys:  # a district's code and name gather its streets' communities
-            by_key[key] += [c for c in communities if c.street_id == street_id]
+            by_key[key] += by_street[street_id]
     for community in communities:  # a community's own code or name comes first
         by_key[community.code] = by_key[community.name] = [community]
     unknown = [w for w in wanted if w not in by_key]
