@@ -379,8 +379,9 @@ def queue_ranking_emails(year: int, months: list[int], districts: list[str] | No
         with session_scope() as session:
             cycle_id = existing_cycle(session, year, lock=True).id
             drafts, chart_jobs, with_chats = [], [], chats.any_channel(session)
+            overdue = progress.overdue_lists(session, cycle_id, year, month)  # every district's, in one query
             for district in districts_in_scope(session, districts):
-                drafts += progress_notices.ranking_drafts(session, year, cycle_id, month, district.id,
+                drafts += progress_notices.ranking_drafts(session, year, cycle_id, month, district.id, overdue=overdue,
                                                           draw=lambda jobs: chart_jobs.extend(jobs) or [])[0]
                 if with_chats:
                     chats.queue(session, progress_notices.ranking_chat_messages(session, year, cycle_id, month, district.id))

@@ -26,10 +26,11 @@ from lianchuang.tasks.progress.ranking import (
 
 
 def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, district_id: int | None = None,
-                   draw=None) -> tuple[list[Draft], list[Future]]:
+                   draw=None, overdue: dict | None = None) -> tuple[list[Draft], list[Future]]:
     """A district's month's ranking to its district, street and community coordinators, and the
     futures of their charts (drawn meanwhile by worker processes). `draw` takes the chart jobs
-    instead (a province's districts gather theirs, so that worker processes draw them all)."""
+    instead (a province's districts gather theirs, so that worker processes draw them all), and
+    `overdue` may hold the month's overdue lists of every district, read once."""
     district_id = only_district(session, district_id)
     rows = session.execute(
         select(MonthlyRanking, Community.name, Community.street_id, Street.name, Street.district_id)
@@ -46,7 +47,7 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, distr
     in_district = district_community_ids(district_id)  # each query reads the district's rows only
     previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
         MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month - 1, MonthlyRanking.community_id.in_(in_district))).all())
-    overdue = overdue_lists(session, cycle_id, year, month, district_id)
+    overdue = overdue if overdue is not None else overdue_lists(session, cycle_id, year, month, district_id)
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
