@@ -84,6 +84,14 @@ def districts_in_scope(session: Session, codes_or_names: Iterable[str] | None = 
         District.id.in_(select(Street.district_id).where(Street.id.in_(street_ids)))).order_by(District.code)))
 
 
+def one_district(session: Session, codes_or_names: Iterable[str] | None, what: str):
+    """The one district in scope (for a step that is a single district's), else a user error saying so."""
+    chosen = districts_in_scope(session, codes_or_names)
+    if len(chosen) != 1:
+        raise UserError(f"{what}：请用 --district 指明是哪个区（{'、'.join(d.name for d in chosen)}）")
+    return chosen[0]
+
+
 def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stage: Stage, status: StageStatus) -> None:
     """Record where communities stand in a stage; a stage marked done stays done."""
     ids = list(community_ids)

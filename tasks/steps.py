@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lianchuang import clock
 from lianchuang.errors import UserError
-from lianchuang.models import Community, District, Task
+from lianchuang.models import Community, Task
 from lianchuang.models.db import preview_scope, session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
@@ -23,6 +23,7 @@ from lianchuang.tasks.cycle import (
     districts_in_scope,
     ensure_cycle,
     existing_cycle,
+    one_district,
     set_stage,
 )
 from lianchuang.tasks.division import assignment, cards as division, notices as division_notices
@@ -148,38 +149,23 @@ def rank_month(year: int, month: int, correction_reason: str | None = None, dist
         raise UserError(f"{year}年{month}月还没有结束，{first_of_next.isoformat()} 起才能排名")
     with session_scope() as session:
         cycle = existing_cycle(session, year, lock=True)
-        chosen = districts_in_scope(session, districts)
-        district_ids = [d.id for d in chosen]
         if correction_reason is not None:
-            if len(chosen) != 1:
-                raise UserError(f"排名按区更正：请用 --district 指明更正哪个区的排名（{'、'.join(d.name for d in chosen)}）")
+            district = one_district(session, districts, "排名按区更正")
             number = progress.correct_ranking(session, cycle.id, year, month, correction_reason, clock.today(),
-                                              current_actor(), chosen[0].id)
-            audit(session, "correct", "stage:progress", year=year, month=month, district=chosen[0].code, number=number,
+                                              current_actor(), district.id)
+            audit(session, "correct", "stage:progress", year=year, month=month, district=district.code, number=number,
                   reason=correction_reason)
-            return dict(month=month, newly_published=True, corrected=number,
-                        table=ranking_table(session, cycle.id, month, district_ids))
-        published = _publish_districts(session, cycle.id, year, month, first_of_next, chosen, all_districts=districts is None)
+            return dict(month=month, newly_published=True, corrected=number, table=ranking_table(session, cycle.id, month, [district]))
+        chosen = districts_in_scope(session, districts)
+        published = set().union(*(progress.publish_ranking(session, cycle.id, year, month, first_of_next, district_id)
+                                  for district_id in ([None] if districts is None else [d.id for d in chosen])))  # None: one pass
         ids = [c.id for c in communities_in_scope(session, [d.code for d in chosen])]
         outbox.queue(session, fulfilment.completed_drafts(session, year, cycle.id, month, ids))  # sent with the ranking
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
-        audit(session, "run", "stage:progress", year=year, month=month, newly_published=published)
-        return dict(month=month, newly_published=bool(published), districts_published=published,
-                    table=ranking_table(session, cycle.id, month, district_ids))
-
-
-def _publish_districts(session, cycle_id: int, year: int, month: int, published_on: date, chosen: list,
-                       all_districts: bool) -> list[str]:
-    """Publish the month of each district chosen not yet published (all of them scored in one pass);
-    returns the names of those this call published."""
-    def published_now() -> set[int]:
-        return {d for d, months in progress.published_months_by_district(session, cycle_id).items() if month in months}
-
-    before = published_now()
-    for district_id in [None] if all_districts else [d.id for d in chosen]:
-        progress.publish_ranking(session, cycle_id, year, month, published_on, district_id)
-    after = published_now()
-    return [d.name for d in chosen if d.id in after - before]
+        names = [d.name for d in chosen if d.id in published]
+        audit(session, "run", "stage:progress", year=year, month=month, newly_published=names)
+        return dict(month=month, newly_published=bool(published), districts_published=names,
+                    table=ranking_table(session, cycle.id, month, chosen))
 
 
 @stage_task
@@ -234,23 +220,12 @@ def remind(year: int, through_month: int, communities: list[str] | None = None) 
         return dict(overdue_reminders=overdue, progress_reminders=requests)
 
 
-AWARD_BY_DISTRICT = "创新奖按区评选、按区分配经费"
-
-
-def one_district(session, districts: list[str] | None, what: str):
-    """The one district in scope (a step that is a single district's), else a user error saying so."""
-    chosen = districts_in_scope(session, districts)
-    if len(chosen) != 1:
-        raise UserError(f"{what}：请用 --district 指明是哪个区（{'、'.join(d.name for d in chosen)}）")
-    return chosen[0]
-
-
-def ranking_table(session, cycle_id: int, month: int, district_ids: list[int]) -> list[dict]:
+def ranking_table(session, cycle_id: int, month: int, districts: list) -> list[dict]:
     """The districts' published ranking of the month as the Prefect UI's table artifact shows it
     (read in one query, district by district)."""
-    rows = progress.ranking_rows(session, cycle_id, month, district_ids[0] if len(district_ids) == 1 else None)
-    wanted = {code for (code,) in session.execute(select(District.code).where(District.id.in_(district_ids)))}
-    return [_named_by_district(len(district_ids), r["district"]) | {
+    rows = progress.ranking_rows(session, cycle_id, month, districts[0].id if len(districts) == 1 else None)
+    wanted = {d.code for d in districts}
+    return [_named_by_district(len(districts), r["district"]) | {
         "全区名次": r["rank_in_district"], "街道": r["street"], "街道内名次": r["rank_in_street"], "社区": r["community"],
         "得分": r["score"], "逾期任务": r["overdue_tasks"]} for r in rows if r["district_code"] in wanted]
 
@@ -312,7 +287,7 @@ def preview_award(year: int, budget: int, redo: bool, districts: list[str] | Non
     """The award and allocation the budget would give the district (computed, then rolled back), for approval."""
     with preview_scope() as session:
         cycle_id = existing_cycle(session, year, lock=True).id
-        district_id = one_district(session, districts, AWARD_BY_DISTRICT).id
+        district_id = one_district(session, districts, award.AWARD_BY_DISTRICT).id
         if award.check_can_allocate(session, cycle_id, budget, redo, district_id) is not None and not redo:
             return dict(allocated=True, table=[])
         names = dict(session.execute(select(Community.id, Community.name)).all())
@@ -338,7 +313,7 @@ def allocate_funding(year: int, budget: int, redo: bool, districts: list[str] | 
     """Rank the district's communities on the year, allocate its budget, notify each community (once per budget)."""
     with session_scope() as session:
         cycle = existing_cycle(session, year, lock=True)
-        district = one_district(session, districts, AWARD_BY_DISTRICT)
+        district = one_district(session, districts, award.AWARD_BY_DISTRICT)
         awards = award.award(session, cycle.id, budget, redo, district.id)
         notices = outbox.queue(session, evaluation_notices.award_drafts(session, year, cycle.id, district.id))
         set_stage(session, cycle, [a["community_id"] for a in awards], Stage.evaluation, StageStatus.done)

@@ -10,6 +10,7 @@ from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.tasks.evaluation.ballots import closed_on
 from lianchuang.tasks.progress.ranking import competition_ranks, district_community_ids, only_district
 
+AWARD_BY_DISTRICT = "创新奖按区评选、按区分配经费"  # said when a database of several districts is not told which
 AWARDS = [("一等奖", 0.1, 3), ("二等奖", 0.2, 2), ("三等奖", 0.3, 1)]
 BASE_SHARE = 0.6
 EVALUATION_WEIGHT, PROGRESS_WEIGHT, INNOVATION_WEIGHT = 0.5, 0.3, 0.2
@@ -40,7 +41,7 @@ def award(session: Session, cycle_id: int, budget: int, redo: bool = False, dist
     """Rank a district's communities on the year and allocate its budget (each district has its
     own; the database's only one when none is given). Done once per year: running it again with the
     same budget changes nothing; another budget needs redo (it replaces the allocation)."""
-    district_id = only_district(session, district_id, "创新奖按区评选、按区分配经费")
+    district_id = only_district(session, district_id, AWARD_BY_DISTRICT)
     allocated = check_can_allocate(session, cycle_id, budget, redo, district_id)
     in_district = (AwardResult.cycle_id == cycle_id, AwardResult.community_id.in_(district_community_ids(district_id)))
     if allocated is not None and not redo:
@@ -82,7 +83,7 @@ def award(session: Session, cycle_id: int, budget: int, redo: bool = False, dist
 def check_can_allocate(session: Session, cycle_id: int, budget: int, redo: bool, district_id: int | None = None) -> int | None:
     """Refuse a negative budget, an open evaluation, or another budget without redo; returns what
     was allocated before in the district (None: nothing yet)."""
-    district_id = only_district(session, district_id, "创新奖按区评选、按区分配经费")
+    district_id = only_district(session, district_id, AWARD_BY_DISTRICT)
     if budget < 0:
         raise UserError("经费预算不能为负数")
     if not closed_on(session, cycle_id, district_id):

@@ -168,9 +168,12 @@ class NewBallot:
     grade: Grade
 
 
+CLOSED_BY_DISTRICT = "评议按区结束"  # said when a database of several districts is not told which
+
+
 def closing(session: Session, cycle_id: int, district_id: int | None = None) -> DistrictEvaluation | None:
     """The district's close of the evaluation (None: still open); the database's only district when none is given."""
-    district_id = only_district(session, district_id, "评议按区结束")
+    district_id = only_district(session, district_id, CLOSED_BY_DISTRICT)
     return session.scalar(select(DistrictEvaluation).where(DistrictEvaluation.cycle_id == cycle_id,
                                                            DistrictEvaluation.district_id == district_id))
 
@@ -406,7 +409,7 @@ def task_scores(session: Session, cycle_id: int, district_id: int | None = None)
 def tally(session: Session, cycle_id: int, district_id: int | None = None) -> int:
     """Score every task and every responsible person of the district (see the module doc); returns
     the tasks rated. Done once: a second call returns the stored figure."""
-    district_id = only_district(session, district_id, "评议按区结束")
+    district_id = only_district(session, district_id, CLOSED_BY_DISTRICT)
     its_tasks = select(Task.id).where(Task.cycle_id == cycle_id, Task.community_id.in_(district_community_ids(district_id)))
     stored = (EvaluationResult.cycle_id == cycle_id, EvaluationResult.task_id.in_(its_tasks))
     if session.scalar(select(func.count()).where(*stored)):
@@ -430,7 +433,7 @@ def tally(session: Session, cycle_id: int, district_id: int | None = None) -> in
 
 def close(session: Session, cycle_id: int, today: date, district_id: int | None = None) -> int:
     """End a district's evaluation: tally, reveal the results, open the objection period. Returns tasks rated."""
-    district_id = only_district(session, district_id, "评议按区结束")
+    district_id = only_district(session, district_id, CLOSED_BY_DISTRICT)
     rated = tally(session, cycle_id, district_id)
     insert_ignoring_duplicates(session, DistrictEvaluation, [dict(
         cycle_id=cycle_id, district_id=district_id, closed_on=today,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import AwardResult, Community, District, EvaluationResult, Person, Street, Task, Unit
 from lianchuang.models.enums import Role, Stage
-from lianchuang.tasks.evaluation.award import AWARDS, award_rule
+from lianchuang.tasks.evaluation.award import AWARD_BY_DISTRICT, AWARDS, award_rule
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.progress.ranking import district_community_ids, only_district
 
@@ -15,9 +15,9 @@ from lianchuang.tasks.progress.ranking import district_community_ids, only_distr
 def result_drafts(session: Session, year: int, cycle_id: int, district_id: int | None = None) -> list[Draft]:
     """A district's results announcement (公示) to each community coordinator, the leaders of its
     lead units and its responsible persons, with the district's objection deadline."""
-    from lianchuang.tasks.evaluation.ballots import closing
+    from lianchuang.tasks.evaluation.ballots import CLOSED_BY_DISTRICT, closing
 
-    district_id = only_district(session, district_id, "评议按区结束")
+    district_id = only_district(session, district_id, CLOSED_BY_DISTRICT)
     deadline = closing(session, cycle_id, district_id).objection_deadline
     results = defaultdict(list)
     for task, unit_name, result in session.execute(
@@ -40,7 +40,7 @@ def result_drafts(session: Session, year: int, cycle_id: int, district_id: int |
 def award_drafts(session: Session, year: int, cycle_id: int, district_id: int | None = None) -> list[Draft]:
     """The award and funding notice to each community coordinator of the district, with how the
     amount was reached, and the district coordinators' summary."""
-    district_id = only_district(session, district_id, "创新奖按区评选、按区分配经费")
+    district_id = only_district(session, district_id, AWARD_BY_DISTRICT)
     awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(
         AwardResult.cycle_id == cycle_id, AwardResult.community_id.in_(district_community_ids(district_id))))}
     budget = sum(a.funding_yuan for a in awards.values())
@@ -77,10 +77,10 @@ def results_chat_messages(session: Session, year: int, cycle_id: int, district_i
     scores, best first, and the objection deadline; the scores of each task are in the emails."""
     from sqlalchemy import func
 
-    from lianchuang.tasks.evaluation.ballots import closing
+    from lianchuang.tasks.evaluation.ballots import CLOSED_BY_DISTRICT, closing
     from lianchuang.tasks.outbox.chats import channels_for
 
-    district_id = only_district(session, district_id, "评议按区结束")
+    district_id = only_district(session, district_id, CLOSED_BY_DISTRICT)
     deadline = closing(session, cycle_id, district_id).objection_deadline
     means = session.execute(select(Community.name, func.avg(EvaluationResult.score)).join(Task, Task.community_id == Community.id)
                             .join(EvaluationResult, EvaluationResult.task_id == Task.id)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models import Community, Objection
 from lianchuang.models.db import session_scope
-from lianchuang.tasks.cycle import audit, communities_in_scope, districts_in_scope, ensure_cycle, existing_cycle
-from lianchuang.tasks.evaluation.award import check_can_allocate
+from lianchuang.tasks.cycle import audit, communities_in_scope, districts_in_scope, ensure_cycle, existing_cycle, one_district
+from lianchuang.tasks.evaluation.award import AWARD_BY_DISTRICT, check_can_allocate
 from lianchuang.tasks.evaluation.ballots import (
     GuessedCodes,
     NewBallot,
@@ -108,7 +108,6 @@ def check_award(year: int, budget: int, redo: bool, during_objections: bool, dis
     """A mistake in `award` told in one line before the flow runs, not as a failed flow run; during
     the objection period the award waits unless the coordinator confirms (during_objections)."""
     from lianchuang import clock
-    from lianchuang.tasks.steps import AWARD_BY_DISTRICT, one_district
 
     with session_scope() as session:
         cycle = existing_cycle(session, year)

@@ -243,15 +243,15 @@ def ranked_scores(session: Session, cycle_id: int, year: int, month: int, distri
 
 
 def publish_ranking(session: Session, cycle_id: int, year: int, month: int, published_on: date,
-                    district_id: int | None = None) -> bool:
+                    district_id: int | None = None) -> set[int]:
     """Compute and store the month's ranking of a district (of every district not yet published,
-    without one: scored in one pass), unless already published (then it stays frozen). True when
-    this call published."""
+    without one: scored in one pass), unless already published (then it stays frozen). Returns the
+    districts this call published (empty: none)."""
     published = {d for d, months in published_months_by_district(session, cycle_id).items() if month in months}
     targets = {district_id} - published if district_id is not None else set(district_ids(session)) - published
     scores = [s for s in ranked_scores(session, cycle_id, year, month, district_id) if s["district_id"] in targets]
     if not scores:
-        return False
+        return set()
     insert_ignoring_duplicates(session, MonthlyRanking, [
         {k: v for k, v in s.items() if k not in ("street_id", "district_id")}
         | dict(cycle_id=cycle_id, month=month, published_on=published_on) for s in scores], ["cycle_id", "month", "community_id"])
@@ -260,7 +260,7 @@ def publish_ranking(session: Session, cycle_id: int, year: int, month: int, publ
     session.execute(insert(RankingOverdueTask).from_select(
         ["cycle_id", "month", "task_id", "due_percent", "actual_percent"],
         select(literal(cycle_id), literal(month), overdue.c.id, overdue.c.due, overdue.c.actual)))
-    return True
+    return {s["district_id"] for s in scores}
 
 
 def correct_ranking(session: Session, cycle_id: int, year: int, month: int, reason: str, today: date, actor: str,
