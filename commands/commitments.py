@@ -9,6 +9,7 @@ from lianchuang import clock
 from lianchuang.commands.common import (
     CommunityOption,
     DistrictOption,
+    ForceOption,
     StreetOption,
     YearOption,
     console,
@@ -82,12 +83,13 @@ def commitments_sign(community: Annotated[str, typer.Option("--community", "-c",
 
 @board_app.command("build")
 def board_build(year: YearOption = None,
-                output: Annotated[Optional[Path], typer.Option("--output", "-o", help="输出目录（默认数据目录下的 board/年度）")] = None) -> None:
+                output: Annotated[Optional[Path], typer.Option("--output", "-o", help="输出目录（默认数据目录下的 board/年度）")] = None,
+                force: ForceOption = False) -> None:
     """生成公开栏静态网站：首页、每个街道一页、每个社区一页（任务、岗位、承诺、排名、考评结果），不含联系方式。"""
     from lianchuang.tasks.commitments.use_cases import build_notice_board
 
     with console.status("生成公开栏……"):
-        pages, out_dir = use(build_notice_board, year or this_year(), output)
+        pages, out_dir = use(build_notice_board, year or this_year(), output, force)
     console.print(f"公开栏已生成 {pages:,} 页：{out_dir / 'index.html'}（可直接用浏览器打开，或复制到网站）")
 
 

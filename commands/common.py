@@ -37,6 +37,7 @@ def scope(community: list[str] | None, street: list[str] | None = None, district
 
 EvaluationYearOption = Annotated[Optional[int], typer.Option("--year", "-y", help="考评年度，例如 2026（默认正在考评的年度：1月时为上一年）")]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON，供其他程序读取")]
+ForceOption = Annotated[bool, typer.Option("--force", help="允许覆盖已有的、不是联创生成的文件（数据库和数据目录内部文件始终不覆盖）")]
 
 
 def this_year() -> int:

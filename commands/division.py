@@ -10,6 +10,7 @@ from lianchuang import clock
 from lianchuang.commands.common import (
     CommunityOption,
     DistrictOption,
+    ForceOption,
     JsonOption,
     StreetOption,
     YearOption,
@@ -75,12 +76,13 @@ def show_balance(balance, per_unit: bool) -> None:
 
 @assign_app.command("export")
 def assign_export(year: YearOption = None, community: CommunityOption = None,
-                  output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("分工表.xlsx")) -> None:
+                  output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("分工表.xlsx"),
+                  force: ForceOption = False) -> None:
     """导出分工表（牵头单位、协办单位、责任领导、联络员、目标、时限、推荐理由），供分工会议审核修改。"""
     from lianchuang.tasks.division.use_cases import export_assignment_sheet
 
     year = year or this_year()
-    count = use(export_assignment_sheet, year, community, output)
+    count = use(export_assignment_sheet, year, community, output, force)
     console.print(f"已导出 {count:,} 项任务：{output}。改好后运行：lianchuang assign import {output} --year {year}")
 
 
@@ -186,11 +188,12 @@ def posts_claim(person: Annotated[str, typer.Option("--person", "-p", help="认�
 
 @posts_app.command("template")
 def posts_template(year: YearOption = None, community: CommunityOption = None,
-                   output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("岗位认领表.xlsx")) -> None:
+                   output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("岗位认领表.xlsx"),
+                   force: ForceOption = False) -> None:
     """生成岗位认领表（社区、岗位为下拉选项），收集纸质认领。"""
     from lianchuang.tasks.division.use_cases import claim_template
 
-    use(claim_template, community, output)
+    use(claim_template, community, output, force)
     console.print(f"已生成：{output}。收回后运行：lianchuang posts import {output} --year {year or this_year()}")
 
 

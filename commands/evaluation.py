@@ -10,6 +10,7 @@ from lianchuang import clock
 from lianchuang.commands.common import (
     DistrictOption,
     EvaluationYearOption,
+    ForceOption,
     JsonOption,
     console,
     fitted_table,
@@ -47,12 +48,13 @@ def evaluate_open(year: EvaluationYearOption = None, district: DistrictOption = 
 
 @evaluate_app.command("scheme")
 def evaluate_scheme(year: EvaluationYearOption = None,
-                    output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("评议方案.xlsx")) -> None:
+                    output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("评议方案.xlsx"),
+                    force: ForceOption = False) -> None:
     """导出评议方案（评议项目、各评议主体权重和最少票数、等次分值），修改后用 scheme-import 导入。"""
     from lianchuang.tasks.evaluation.use_cases import scheme_sheet
 
     year = year or clock.evaluation_year()
-    use(scheme_sheet, year, output)
+    use(scheme_sheet, year, output, force)
     console.print(f"已导出：{output}。改好后运行：lianchuang evaluate scheme-import {output} --year {year}")
 
 
@@ -69,11 +71,12 @@ def evaluate_scheme_import(file: Annotated[Path, typer.Argument(help="改好的�
 
 @evaluate_app.command("template")
 def evaluate_template(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")], year: EvaluationYearOption = None,
-                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("选票录入表.xlsx")) -> None:
+                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("选票录入表.xlsx"),
+                      force: ForceOption = False) -> None:
     """生成某社区的纸质选票录入表（每项任务一行，填评议码和等次）。"""
     from lianchuang.tasks.evaluation.use_cases import ballot_sheet
 
-    name, count = use(ballot_sheet, year or clock.evaluation_year(), community, output)
+    name, count = use(ballot_sheet, year or clock.evaluation_year(), community, output, force)
     console.print(f"已生成 {name} 选票录入表（{count} 项任务）：{output}。录好后运行：lianchuang evaluate import {output}")
 
 
@@ -190,6 +193,7 @@ def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option
           redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False,
           yes: Annotated[bool, typer.Option("--yes", help="公示期内也现在就评（默认等公示期满）")] = False,
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="经费分配表 .xlsx（交财务）")] = None,
+          force: ForceOption = False,
           district: Annotated[Optional[str], typer.Option(
               "--district", "-d", help="评选这个区（编码或名称）：各区分别评选、分配各自的经费；只有一个区时可不填")] = None,
           as_json: JsonOption = False) -> None:
@@ -211,7 +215,7 @@ def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option
     console.print(table)
     console.print(f"合计 {sum(r['funding_yuan'] for r in rows):,} 元。每个社区的计算过程见其通知，或 lianchuang award --json")
     if output:
-        use(write_funding_sheet, year, output, districts)
+        use(write_funding_sheet, year, output, districts, force)
         console.print(f"经费分配表（交财务）：{output}")
 
 

@@ -10,6 +10,7 @@ from lianchuang import clock
 from lianchuang.commands.common import (
     CommunityOption,
     DistrictOption,
+    ForceOption,
     JsonOption,
     StreetOption,
     YearOption,
@@ -57,11 +58,12 @@ def opinions_open(year: YearOption = None, community: CommunityOption = None, st
 
 @opinions_app.command("template")
 def opinions_template(year: YearOption = None, community: CommunityOption = None,
-                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("意见建议征集表.xlsx")) -> None:
+                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("意见建议征集表.xlsx"),
+                      force: ForceOption = False) -> None:
     """生成意见建议征集表（社区、来源类别、渠道为下拉选项），发给各单位填写。"""
     from lianchuang.tasks.opinions.use_cases import opinion_template
 
-    use(opinion_template, year or this_year(), community, output)
+    use(opinion_template, year or this_year(), community, output, force)
     console.print(f"已生成：{output}。收回后运行：lianchuang opinions import {output} --year {year or this_year()}")
 
 
@@ -123,11 +125,12 @@ def opinions_report(year: YearOption = None, as_json: JsonOption = False) -> Non
 @deliberate_app.command("agenda")
 def deliberate_agenda(community: Annotated[str, typer.Option("--community", "-c", help="社区编码或名称")],
                       year: YearOption = None,
-                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的议题表 .xlsx")] = Path("联席会议议题.xlsx")) -> None:
+                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的议题表 .xlsx")] = Path("联席会议议题.xlsx"),
+                      force: ForceOption = False) -> None:
     """导出某社区待议的意见建议（措辞相近的已标出），供联席会议逐条填写决定。"""
     from lianchuang.tasks.opinions.use_cases import export_agenda
 
-    name, count = use(export_agenda, year or this_year(), community, output)
+    name, count = use(export_agenda, year or this_year(), community, output, force)
     console.print(f"已导出 {name} 待议建议 {count} 条：{output}。会后运行：lianchuang deliberate import {output}")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lianchuang.commands.common import JsonOption, console, fitted_table, this_year, use
+from lianchuang.commands.common import ForceOption, JsonOption, console, fitted_table, this_year, use
 
 org_app = typer.Typer(help="组织架构：导入区、街道、社区、单位和人员。", no_args_is_help=True)
 
@@ -14,11 +14,12 @@ GROUPS = [(org_app, "org")]
 
 
 @org_app.command("template")
-def org_template(output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("组织架构模板.xlsx")) -> None:
+def org_template(output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("组织架构模板.xlsx"),
+                 force: ForceOption = False) -> None:
     """生成组织架构导入模板（街道、社区、单位、人员四张表，带下拉选项）。"""
     from lianchuang.tasks.org import write_org_template
 
-    write_org_template(output)
+    write_org_template(output, force)
     console.print(f"已生成模板：{output}。填好后运行：lianchuang org import {output}")
 
 

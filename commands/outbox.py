@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from lianchuang.commands.common import (
+    ForceOption,
     JsonOption,
     YearOption,
     console,
@@ -95,10 +96,12 @@ def outbox_retry() -> None:
 @notices_app.command("preview")
 def notices_preview(template: Annotated[str, typer.Argument(help="模板名，例如 ranking、solicitation")],
                     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="把 HTML 写入这个文件")] = None,
+                    force: ForceOption = False,
                     text: Annotated[bool, typer.Option("--text", help="显示纯文本版本")] = False,
                     locale: Annotated[Optional[str], typer.Option("--locale", help="zh_CN（默认）或 en")] = None) -> None:
     """用示例数据渲染一个通知模板，预览主题和正文。"""
     from lianchuang.tasks.demo.samples import SAMPLES
+    from lianchuang.tasks.files import write_output
     from lianchuang.tasks.outbox.rendering import render_notice
 
     if template not in SAMPLES:
@@ -107,7 +110,7 @@ def notices_preview(template: Annotated[str, typer.Argument(help="模板名，�
         set_locale(locale)
     rendered = render_notice(template, {"recipient": "王建国", **SAMPLES[template]}, get_settings().locale)
     if output:
-        output.write_text(rendered.html, encoding="utf-8")
+        write_output(output, rendered.html, force)
         console.print(f"主题：{rendered.subject}\n已写入：{output}", markup=False)
         return
     console.print(f"主题：{rendered.subject}\n", markup=False)

@@ -10,6 +10,7 @@ from lianchuang import clock
 from lianchuang.commands.common import (
     CommunityOption,
     DistrictOption,
+    ForceOption,
     JsonOption,
     StreetOption,
     YearOption,
@@ -128,12 +129,13 @@ def remind(year: YearOption = None, community: CommunityOption = None, street: S
 
 @progress_app.command("template")
 def progress_template(year: YearOption = None, community: CommunityOption = None,
-                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("进度报表.xlsx")) -> None:
+                      output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("进度报表.xlsx"),
+                      force: ForceOption = False) -> None:
     """生成进度报表：列出各项任务和上次进度，填写本月完成百分比即可。"""
     from lianchuang.tasks.progress.use_cases import progress_template
 
     year = year or this_year()
-    count = use(progress_template, year, community, output)
+    count = use(progress_template, year, community, output, force)
     console.print(f"已生成 {count} 项任务的进度报表：{output}。填好后运行：lianchuang progress import {output} --year {year}")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lianchuang.errors import UserError
 from lianchuang.models import (
     AwardResult,
     Commitment,
@@ -30,6 +31,7 @@ from lianchuang.models import (
 )
 from lianchuang.models.db import session_scope
 from lianchuang.tasks import workers
+from lianchuang.tasks.files import page_in, replace_file
 from lianchuang.tasks.open_data import write_open_data
 from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
 from lianchuang.tasks.progress.reports import latest_percents
@@ -116,7 +118,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     pages = 1
     if touched is None and open_data:  # the open data covers the whole year: refreshed with the whole board
         pages += publish_open_data(session, cycle_id, year, out_dir)
-    _write(out_dir / "index.html", "board/index.html", year=year, open_data=touched is None or (out_dir / "data.html").exists(),
+    _write(_page(out_dir, "index.html"), "board/index.html", year=year, open_data=touched is None or (out_dir / "data.html").exists(),
            districts=[_at_a_glance(district, latest_rank, published, awards, corrected) for district in districts])
     for district in districts:
         for street in district.streets:
@@ -161,20 +163,19 @@ def _at_a_glance(district: District, latest_rank: dict, published: dict, awards:
 def publish_open_data(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:
     """The open data files and data.html, the page describing them; returns 1 (the page)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write(out_dir / "data.html", "board/data.html", year=year, datasets=write_open_data(session, cycle_id, out_dir / "data"))
+    _write(_page(out_dir, "data.html"), "board/data.html", year=year, datasets=write_open_data(session, cycle_id, out_dir / "data"))
     return 1
 
 
 def _write(path: Path, template: str, **context) -> None:
-    path.write_text(render_page(template, context), encoding="utf-8")
+    replace_file(path, render_page(template, context))
 
 
 def _page(out_dir: Path, name: str) -> Path:
-    """A page's file in the board's folder; a code like "../x" or "/abs" can never write elsewhere."""
-    path = out_dir / name
-    if path.resolve().parent != out_dir.resolve():
-        raise ValueError(f"refusing to write outside the board folder: {name!r}")
-    return path
+    """A page's file in the board's folder; a code like "../x" or a linked folder can never write elsewhere."""
+    if "/" in name or "\\" in name or name in ("", ".", ".."):
+        raise UserError(f"公开栏页面名“{name}”含有路径字符，未写入：请检查编码")
+    return page_in(out_dir, name)
 
 
 def start_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None) -> Future:

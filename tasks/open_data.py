@@ -5,6 +5,7 @@ already shows is published. Each report of each task is not: a province has 1.8 
 write each month; the rankings carry the monthly figures per community."""
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from lianchuang.models import (
     Task,
     Unit,
 )
+from lianchuang.tasks.files import page_in, replace_file
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,13 @@ def write_open_data(session: Session, cycle_id: int, folder: Path) -> list[tuple
     for dataset in DATASETS:
         keys = [key for key, _ in dataset.fields]
         rows = [[_plain(value) for value in row] for row in session.execute(dataset.query(cycle_id))]
-        with open(folder / f"{dataset.name}.csv", "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(keys)
-            writer.writerows([_inert(value) for value in row] for row in rows)
-        (folder / f"{dataset.name}.json").write_text(
-            json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        table = io.StringIO(newline="")
+        writer = csv.writer(table)
+        writer.writerow(keys)
+        writer.writerows([_inert(value) for value in row] for row in rows)
+        replace_file(page_in(folder, f"{dataset.name}.csv"), "\ufeff" + table.getvalue())  # with a BOM: Excel reads UTF-8
+        replace_file(page_in(folder, f"{dataset.name}.json"),
+                     json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, separators=(",", ":")))
         written.append((dataset, len(rows)))
     return written
 

@@ -15,20 +15,21 @@ from lianchuang.errors import ImportRefused, Problem
 from lianchuang.models import Community, District, Person, Street, Unit
 from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import Category, Role, UnitKind
+from lianchuang.tasks.files import check_output
 from lianchuang.tasks.outbox.drafts import is_valid_email
 from lianchuang.tasks.sheets import Column, read_workbook, write_template
 
 STREETS, COMMUNITIES, UNITS, PEOPLE = "街道", "社区", "单位", "人员"
 SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")  # codes name the board's and print pages' files
 SHEETS = {
-    STREETS: [Column("code", "街道编码", ("street code",), True), Column("name", "街道名称", ("street", "name"), True),
-              Column("district_code", "区编码", ("district code",), True), Column("district_name", "区名称", ("district",), True)],
-    COMMUNITIES: [Column("code", "社区编码", ("community code",), True), Column("name", "社区名称", ("community", "name"), True),
+    STREETS: [Column("code", "街道编码", ("street code",), True), Column("name", "街道名称", ("street", "name"), True, name=True),
+              Column("district_code", "区编码", ("district code",), True), Column("district_name", "区名称", ("district",), True, name=True)],
+    COMMUNITIES: [Column("code", "社区编码", ("community code",), True), Column("name", "社区名称", ("community", "name"), True, name=True),
                   Column("street", "所属街道", ("street",), True)],
-    UNITS: [Column("code", "单位编码", ("unit code",), True), Column("name", "单位名称", ("unit", "name"), True),
+    UNITS: [Column("code", "单位编码", ("unit code",), True), Column("name", "单位名称", ("unit", "name"), True, name=True),
             Column("kind", "类别", ("kind", "type"), True), Column("community", "所在社区", ("community",), True),
-            Column("strengths", "特长", ("strengths",)), Column("capacity", "可承担任务数", ("capacity",))],
-    PEOPLE: [Column("code", "人员编码", ("person code",), True), Column("name", "姓名", ("name",), True, limit=64),
+            Column("strengths", "特长", ("strengths",), multiline=True), Column("capacity", "可承担任务数", ("capacity",))],
+    PEOPLE: [Column("code", "人员编码", ("person code",), True), Column("name", "姓名", ("name",), True, limit=64, name=True),
              Column("role", "身份", ("role",), True), Column("community", "所在社区", ("community",)),
              Column("street", "所在街道", ("street",)), Column("district", "所在区", ("district",)),
              Column("unit", "所属单位", ("unit",)), Column("email", "电子邮箱", ("email", "e-mail"), limit=255),
@@ -192,7 +193,8 @@ def parse_workbook(session: Session, path: Path) -> OrgData:
     return data
 
 
-def write_org_template(path: Path) -> None:
+def write_org_template(path: Path, force: bool = False) -> None:
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     write_template(path, SHEETS, choices={"kind": UnitKind.labels(), "role": Role.labels()}, samples={
         STREETS: [["S01", "列东街道", "D01", "梅列区"]],
         COMMUNITIES: [["S01C01", "江滨社区", "S01"]],

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lianchuang.errors import Problem, UserError
 from lianchuang.settings import get_settings
+from lianchuang.tasks.files import save_output, workbook_bytes
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_CELL_CHARS = 10_000  # a cell of a Text column: a suggestion, a goal, a note
@@ -27,6 +28,16 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
     limit: int = 0  # the most characters its database column holds (0: MAX_CELL_CHARS)
+    multiline: bool = False  # free text (a suggestion, a goal, a reason); every other cell is one line
+    name: bool = False  # a name of a place, unit or person: no path characters either
+
+    def line_problem(self, text: str) -> str | None:
+        """Why a cell's raw text does not belong in this column, or None."""
+        if not self.multiline and (bad := _NOT_ON_ONE_LINE.search(text)):
+            return f"含有换行、控制字符或不可见的方向/零宽字符（{_describe(bad.group())}），请只写一行可见文字"
+        if self.name and (bad := re.search(r"[/\\]", text)):
+            return f"名称里不能有“{bad.group()}”（名称会出现在文件和网页里），请改用其他字符，例如“·”"
+        return None
 
     def matches(self, text: str) -> bool:
         text = (text or "").strip().lower()
@@ -42,6 +53,13 @@ class Sheet:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL and the like: PostgreSQL refuses them in text
+# In a one-line cell: line breaks, control characters, and the invisible ones that reorder or hide
+# text (zero-width, direction marks and overrides, line/paragraph separators, BOM).
+_NOT_ON_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _describe(character: str) -> str:
+    return {"\n": "换行", "\r": "回车", "\t": "制表符"}.get(character, f"U+{ord(character):04X}")
 
 
 def _cell_text(value) -> str:
@@ -149,11 +167,15 @@ class SheetReader:
         next(raw, None)
         self.cell_problems = []
         limits = {c.key: (c.limit or MAX_CELL_CHARS, c.header) for c in self.columns}
+        self.by_key = {c.key: c for c in self.columns}
         most = get_settings().import_max_rows + 1
         for number, cells in enumerate(raw, start=2):
             if number > most:
                 raise UserError(f"{self.file}: 超过 {most - 1:,} 行，请拆分后分批导入（或调整 LIANCHUANG_IMPORT_MAX_ROWS）")
             values = {key: _cell_text(cells[i]) if i < len(cells) else "" for i, key in self.mapping.items()}
+            for i, key in self.mapping.items():
+                if i < len(cells) and isinstance(cells[i], str) and (reason := self.by_key[key].line_problem(cells[i].strip())):
+                    self.cell_problems.append(Problem(self.file, number, self.by_key[key].header, reason))
             for key, text in values.items():
                 if len(text) > limits[key][0] and len(self.cell_problems) < 1000:
                     self.cell_problems.append(Problem(self.file, number, limits[key][1],
@@ -299,8 +321,7 @@ def write_template(path: Path, sheets: dict[str, list[Column]], choices: dict[st
                 sheet.add_data_validation(validation)
                 validation.add(f"{letter}2:{letter}20000")
         sheet.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    save_output(path, workbook_bytes(book))
 
 
 def _append_as_text(sheet, row: list) -> None:

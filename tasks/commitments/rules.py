@@ -12,6 +12,7 @@ from lianchuang.models import Commitment, Community, Person, Post, PostClaim, Po
 from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import CommitmentKind, Role, Stage, UnitKind
 from lianchuang.settings import get_settings
+from lianchuang.tasks.files import page_in, replace_file
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.outbox.rendering import render_page
 
@@ -74,10 +75,10 @@ def prepare_commitments(session: Session, year: int, cycle_id: int, community_id
         Unit.kind == UnitKind.party_org, Unit.community_id.in_(list(by_community))).order_by(Unit.code.desc())).all())
     for community_id, (statements, letters) in by_community.items():
         community = communities[community_id]
-        path = folder / f"{community.code}-{community.name}-责任状与承诺书.html"
-        path.write_text(render_page("documents/commitments.html", dict(
+        path = page_in(folder, f"{community.code}-责任状与承诺书.html")  # by code: a name may hold "/" or ".."
+        replace_file(path, render_page("documents/commitments.html", dict(
             year=year, community=community.name, statements=statements, letters=letters,
-            party_org=party_orgs.get(community_id, f"{community.name}党组织"))), encoding="utf-8")
+            party_org=party_orgs.get(community_id, f"{community.name}党组织"))))
         paths[community_id] = str(path)
     for row in rows:
         row["document_path"] = paths[row["community_id"]]

@@ -10,6 +10,7 @@ from lianchuang.settings import get_settings
 from lianchuang.tasks.board import build_board
 from lianchuang.tasks.commitments.rules import commitment_table, sign_in_community
 from lianchuang.tasks.cycle import audit, communities_in_scope, existing_cycle
+from lianchuang.tasks.files import app_folder
 
 
 def community_commitments(year: int, community: str) -> tuple[str, list[dict]]:
@@ -29,8 +30,9 @@ def sign_commitments(year: int, community: str, holders: list[str] | None, by: s
         return place.code, signed, already
 
 
-def build_notice_board(year: int, out_dir: Path | None) -> tuple[int, Path]:
-    """The whole notice board of the year; returns (pages, folder)."""
-    out_dir = out_dir or get_settings().board_dir / str(year)
+def build_notice_board(year: int, out_dir: Path | None, force: bool = False) -> tuple[int, Path]:
+    """The whole notice board of the year; returns (pages, folder). A folder the user names must be
+    empty or a board written before, unless `force`."""
+    out_dir = app_folder(out_dir, force) if out_dir else get_settings().board_dir / str(year)
     with session_scope() as session:
         return build_board(session, existing_cycle(session, year).id, year, out_dir), out_dir

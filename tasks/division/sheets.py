@@ -26,8 +26,8 @@ COLUMNS = [
     Column("lead", "牵头单位编码", ("lead", "lead unit")), Column("lead_name", "牵头单位", ("lead name",)),
     Column("co", "协办单位编码", ("co", "co-organisers")), Column("leader", "负责领导编码", ("leader",)),
     Column("leader_name", "负责领导", ("leader name",)), Column("liaison", "联络员编码", ("liaison",)),
-    Column("liaison_name", "联络员", ("liaison name",)), Column("goal", "年度目标", ("goal",)),
-    Column("deadline", "截止日期", ("deadline",)), Column("reason", "推荐理由", ("reason",)),
+    Column("liaison_name", "联络员", ("liaison name",)), Column("goal", "年度目标", ("goal",), multiline=True),
+    Column("deadline", "截止日期", ("deadline",)), Column("reason", "推荐理由", ("reason",), multiline=True),
     Column("manual", "人工确定", ("manual",)),
 ]
 

@@ -13,6 +13,7 @@ from lianchuang.tasks.division import assignment
 from lianchuang.tasks.division.cards import ensure_post_kinds, missing_fields
 from lianchuang.tasks.division.posts import claim, import_claims, post_table, save_post_kind, write_claim_template
 from lianchuang.tasks.division.sheets import CardChange, apply_changes, export_assignments, import_assignments
+from lianchuang.tasks.files import check_output
 
 
 def propose_owners(year: int, street: str | None, redo: bool) -> tuple[int, int, assignment.Balance]:
@@ -36,7 +37,8 @@ def _street_community_ids(session, street: str | None) -> list[int]:
     return list(session.scalars(select(Community.id).where(Community.street_id == found.id)))
 
 
-def export_assignment_sheet(year: int, communities: list[str] | None, path: Path) -> int:
+def export_assignment_sheet(year: int, communities: list[str] | None, path: Path, force: bool = False) -> int:
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
         ids = [c.id for c in communities_in_scope(session, communities)]
         return export_assignments(session, path, existing_cycle(session, year).id, ids)
@@ -90,7 +92,8 @@ def claim_post(year: int, person: str, community: str, kind: str, on: date) -> N
         audit(session, "claim", f"post:{community}:{kind}", person=person)
 
 
-def claim_template(communities: list[str] | None, path: Path) -> None:
+def claim_template(communities: list[str] | None, path: Path, force: bool = False) -> None:
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
         write_claim_template(session, path, [c.id for c in communities_in_scope(session, communities)])
 

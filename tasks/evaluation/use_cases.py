@@ -23,9 +23,11 @@ from lianchuang.tasks.evaluation.ballots import (
     write_ballot_sheet,
 )
 from lianchuang.tasks.evaluation.scheme import export_scheme, import_scheme
+from lianchuang.tasks.files import check_output
 
 
-def scheme_sheet(year: int, path: Path) -> None:
+def scheme_sheet(year: int, path: Path, force: bool = False) -> None:
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
         export_scheme(session, path, ensure_cycle(session, year).id)
 
@@ -37,7 +39,8 @@ def import_scheme_file(year: int, path: Path) -> dict:
         return result
 
 
-def ballot_sheet(year: int, community: str, path: Path) -> tuple[str, int]:
+def ballot_sheet(year: int, community: str, path: Path, force: bool = False) -> tuple[str, int]:
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
         place = communities_in_scope(session, [community])[0]
         return place.name, write_ballot_sheet(session, path, existing_cycle(session, year).id, place)
@@ -136,12 +139,13 @@ def award_rows(year: int, districts: list[str] | None = None) -> list[dict]:
                      funding_yuan=a.funding_yuan, explanation=a.explanation) for a, name, code, street in rows]
 
 
-def write_funding_sheet(year: int, path: Path, districts: list[str] | None = None) -> None:
+def write_funding_sheet(year: int, path: Path, districts: list[str] | None = None, force: bool = False) -> None:
     """The allocation as a workbook for the finance office."""
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     from lianchuang.tasks.sheets import Column, write_template
 
     columns = [Column("code", "社区编码"), Column("community", "社区"), Column("street", "街道"), Column("rank", "名次"),
-               Column("award", "奖项"), Column("funding", "经费（元）"), Column("explanation", "计算说明")]
+               Column("award", "奖项"), Column("funding", "经费（元）"), Column("explanation", "计算说明", multiline=True)]
     rows = [[r["code"], r["community"], r["street"], r["rank"], r["award"] or "", r["funding_yuan"], r["explanation"]]
             for r in award_rows(year, districts)]
     write_template(path, {"经费分配": columns}, choices={}, examples={"经费分配": rows},

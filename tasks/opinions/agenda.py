@@ -18,12 +18,12 @@ from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_templ
 AGENDA, MEETING, TASKS = "议题", "会议", "已有任务"
 AGENDA_COLUMNS = [
     Column("id", "编号", ("id",), True), Column("source_kind", "来源类别", ("source",)), Column("channel", "渠道", ("channel",)),
-    Column("submitter", "提出人", ("submitter",)), Column("content", "内容", ("content",)), Column("date", "日期", ("date",)),
-    Column("similar", "相近建议", ("similar",)), Column("decision", "决定", ("decision",)),
+    Column("submitter", "提出人", ("submitter",)), Column("content", "内容", ("content",), multiline=True), Column("date", "日期", ("date",)),
+    Column("similar", "相近建议", ("similar",), multiline=True), Column("decision", "决定", ("decision",)),
     Column("category", "任务类别", ("category",)), Column("title", "任务名称", ("title",), limit=255),
-    Column("merge_into", "并入任务", ("merge into",)), Column("reason", "理由", ("reason",)),
+    Column("merge_into", "并入任务", ("merge into",)), Column("reason", "理由", ("reason",), multiline=True),
 ]
-MEETING_COLUMNS = [Column("item", "项目", ("item",), True), Column("value", "内容", ("value",))]
+MEETING_COLUMNS = [Column("item", "项目", ("item",), True), Column("value", "内容", ("value",), multiline=True)]
 DECISIONS = {"采纳": OpinionStatus.adopted, "adopt": OpinionStatus.adopted, "合并": OpinionStatus.merged,
              "merge": OpinionStatus.merged, "不采纳": OpinionStatus.declined, "decline": OpinionStatus.declined}
 ATTENDING = [UnitKind.party_org, UnitKind.residents_committee, UnitKind.linked_leader, UnitKind.linked_unit,

@@ -17,8 +17,8 @@ from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_templ
 SHEET = "意见建议"
 COLUMNS = [
     Column("community", "社区", ("community",), True), Column("source_kind", "来源类别", ("source", "source kind"), True),
-    Column("channel", "渠道", ("channel",), True), Column("submitter", "提出人", ("submitter", "name"), limit=64),
-    Column("contact", "联系方式", ("contact", "email", "phone"), limit=255), Column("content", "内容", ("content", "text", "suggestion"), True),
+    Column("channel", "渠道", ("channel",), True), Column("submitter", "提出人", ("submitter", "name"), limit=64, name=True),
+    Column("contact", "联系方式", ("contact", "email", "phone"), limit=255), Column("content", "内容", ("content", "text", "suggestion"), True, multiline=True),
     Column("date", "日期", ("date",), True),
 ]
 CHUNK = 5000

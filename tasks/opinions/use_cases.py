@@ -6,13 +6,15 @@ from pathlib import Path
 from lianchuang.errors import COMMAND_LINE, ImportRefused
 from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle
+from lianchuang.tasks.files import check_output
 from lianchuang.tasks.opinions.agenda import import_decisions, write_agenda
 from lianchuang.tasks.opinions.rules import record_opinions
 from lianchuang.tasks.opinions.sheets import COLUMNS, OpinionRows, coverage, import_opinions, write_opinion_template
 from lianchuang.tasks.sheets import too_long
 
 
-def opinion_template(year: int, communities: list[str] | None, path: Path) -> None:
+def opinion_template(year: int, communities: list[str] | None, path: Path, force: bool = False) -> None:
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
         write_opinion_template(session, path, year, communities)
 
@@ -44,8 +46,9 @@ def opinion_coverage(year: int) -> list[dict]:
         return coverage(session, existing_cycle(session, year).id)
 
 
-def export_agenda(year: int, community: str, path: Path) -> tuple[str, int]:
+def export_agenda(year: int, community: str, path: Path, force: bool = False) -> tuple[str, int]:
     """The community's open suggestions for the joint meeting; returns (community name, count)."""
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
         place = communities_in_scope(session, [community])[0]
         return place.name, write_agenda(session, existing_cycle(session, year).id, place, path)

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from lianchuang.models import Community, Notice
 from lianchuang.models.enums import NoticeStatus, Stage
 from lianchuang.settings import get_settings
+from lianchuang.tasks.files import page_in, replace_file
 from lianchuang.tasks.outbox.rendering import label, render_page
 
+DISTRICT_LEVEL = "区级"  # the page of notices to people of no community
 FOOTER_MARK = "\n--\n"  # the emails' footer ("请勿直接回复…") has no place on paper
 
 
@@ -40,7 +42,7 @@ def paper_blocks(body_text: str) -> list[tuple[str, object]]:
 
 def _paper(session: Session, year: int, since: date | None = None):
     day = func.coalesce(Notice.delivered_at, Notice.created_at)
-    query = (select(Notice, Community.name).outerjoin(Community, Notice.community_id == Community.id)
+    query = (select(Notice, Community.name, Community.code).outerjoin(Community, Notice.community_id == Community.id)
              .where(Notice.status == NoticeStatus.printed, Notice.year == year).order_by(Notice.community_id, Notice.id))
     if since is not None:
         query = query.where(day >= datetime.combine(since, datetime.min.time()))
@@ -53,15 +55,15 @@ def _batch_day(notice: Notice) -> date:
 
 def write_print_batches(session: Session, year: int) -> int:
     """A dated page per batch and community; returns how many notices are on paper this year."""
-    batches: dict[tuple[date, str, str], list[Notice]] = defaultdict(list)
+    batches: dict[tuple[date, str, str, str], list[Notice]] = defaultdict(list)
     notices = _paper(session, year)
-    for notice, community_name in notices:
-        batches[_batch_day(notice), notice.stage, community_name or "区级"].append(notice)
+    for notice, community_name, community_code in notices:
+        batches[_batch_day(notice), notice.stage, community_code or DISTRICT_LEVEL, community_name or DISTRICT_LEVEL].append(notice)
     root = get_settings().print_dir / str(year)
-    for (day, stage, community_name), items in batches.items():
-        folder = root / f"{day.isoformat()} {_stage_label(stage)}"
-        folder.mkdir(parents=True, exist_ok=True)
-        _write(folder / f"{community_name}.html", f"{community_name} {day.isoformat()} {_stage_label(stage)} 纸质通知",
+    for (day, stage, code, community_name), items in batches.items():
+        folder = f"{day.isoformat()} {_stage_label(stage)}"
+        # the file is named by the community's code: a name may hold "/" or ".." and lead elsewhere
+        _write(page_in(root, folder, f"{code}.html"), f"{community_name} {day.isoformat()} {_stage_label(stage)} 纸质通知",
                items, day)
     return len(notices)
 
@@ -75,15 +77,14 @@ def collect_to_print(session: Session, year: int, since: date | None, today: dat
         since = date.fromordinal(date.fromisoformat(marker.read_text().strip()).toordinal() + 1)
     notices = _paper(session, year, since)
     counts: dict[str, int] = defaultdict(int)
-    for _, community_name in notices:
-        counts[community_name or "区级"] += 1
+    for _, community_name, _ in notices:
+        counts[community_name or DISTRICT_LEVEL] += 1
     if not notices:
         return None, {}
-    root.mkdir(parents=True, exist_ok=True)
     start = since.isoformat() if since else f"{year}年初"
-    page = root / f"待打印 {start}至{today.isoformat()}.html"
-    _write(page, f"{year}年 待打印通知（{start}至{today.isoformat()}）", [n for n, _ in notices], today)
-    marker.write_text(today.isoformat())
+    page = page_in(root, f"待打印 {start}至{today.isoformat()}.html")
+    _write(page, f"{year}年 待打印通知（{start}至{today.isoformat()}）", [n for n, *_ in notices], today)
+    replace_file(page_in(root, marker.name), today.isoformat())
     return page, dict(counts)
 
 
@@ -98,4 +99,4 @@ def _write(path: Path, title: str, notices: list[Notice], day: date) -> None:
     page = render_page("print_batch.html", {"title": title, "day": day, "notices": [
         dict(subject=n.subject, blocks=paper_blocks(n.body_text), recipient=n.recipient_name, day=_batch_day(n))
         for n in notices]})
-    path.write_text(page, encoding="utf-8")
+    replace_file(path, page)

@@ -23,7 +23,7 @@ COLUMNS = [
     Column("task", "任务编号", ("task", "task code"), True), Column("title", "任务", ("title",)),
     Column("last", "上次进度", ("last",)), Column("date", "报告日期", ("date", "日期"), True),
     Column("percent", "完成百分比", ("percent",), True), Column("milestone", "到达节点（月份）", ("milestone",)),
-    Column("note", "说明", ("note",)), Column("reason", "进度下降原因", ("reason",)),
+    Column("note", "说明", ("note",), multiline=True), Column("reason", "进度下降原因", ("reason",), multiline=True),
     Column("funds", "投入资金（元）", ("funds", "yuan")), Column("matters", "办理事项（件）", ("matters",)),
     Column("month", "报告月份", ("month", "for month")),
 ]

@@ -5,6 +5,7 @@ from pathlib import Path
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, districts_in_scope, existing_cycle
+from lianchuang.tasks.files import check_output
 from lianchuang.tasks.progress.ranking import (
     REPORT_FIELDS,
     communities_without_reports,
@@ -17,7 +18,8 @@ from lianchuang.tasks.progress.ranking import (
 from lianchuang.tasks.progress.reports import check_reports, import_progress, write_progress_template
 
 
-def progress_template(year: int, communities: list[str] | None, path: Path) -> int:
+def progress_template(year: int, communities: list[str] | None, path: Path, force: bool = False) -> int:
+    check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
         ids = [c.id for c in communities_in_scope(session, communities)]
         return write_progress_template(session, path, existing_cycle(session, year).id, ids)
