@@ -145,6 +145,7 @@ def evaluate_close(year: EvaluationYearOption = None, district: DistrictOption =
 def evaluate_explain(subject: Annotated[str, typer.Argument(help="任务编号或责任人的人员编码")], year: EvaluationYearOption = None,
                      as_json: JsonOption = False) -> None:
     """说明一项任务或一位责任人的得分是怎么算出来的（各评议主体票数、平均分、权重；不显示谁投了什么）。"""
+    from lianchuang.tasks.evaluation.scheme import SECRET_GROUP_MINIMUM
     from lianchuang.tasks.evaluation.use_cases import explain_score
 
     result = use(explain_score, year or clock.evaluation_year(), subject)
@@ -155,12 +156,13 @@ def evaluate_explain(subject: Annotated[str, typer.Argument(help="任务编号�
     for g in result["groups"]:
         grades = "、".join(f"{k}{v}" for k, v in g["by_grade"].items() if v) if g["by_grade"] else "（不足3人，不列出）"
         mean = "（不足3人，不公布）" if g["mean"] is None else f"{g['mean']}" + ("（去掉最高、最低各1票）" if g["trimmed"] else "")
-        table.add_row(g["group"], f"{g['evaluators']}（{g['ballots']}）", str(g["quorum"]), grades,
+        table.add_row(g["group"] + ("（记名）" if g.get("open") else ""), f"{g['evaluators']}（{g['ballots']}）", str(g["quorum"]), grades,
                       mean if g["counted"] else f"{mean}，人数不足不计",
                       str(g["weight"]), f"{g['share']:.1%}" if g["counted"] else "—")
     console.print(table)
     score = result["score"]
     console.print(f"得分 = 各计入主体平均分 × 折算权重之和 = {score}" if score is not None else "未评定：没有评议主体达到最少票数")
+    console.print(f"联席会负责人的评价是记名的、公开的；其他评议主体不记名，不足 {SECRET_GROUP_MINIMUM} 人的不计入得分（否则能从得分反推出个人的评价）。")
 
 
 @evaluate_app.command("object")

@@ -156,7 +156,11 @@ class SheetReader:
             if sheet.sheet_state != "visible":  # stale rows someone hid are never read silently
                 raise UserError(f"{self.path.name}: 工作表“{sheet.title}”是隐藏的。请在 Excel 或 WPS 中取消隐藏并核对，"
                                 f"或删除它，再导入")
-            yield from sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+            try:
+                yield from sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+            except (IndexError, KeyError, ValueError, TypeError):  # e.g. a cell naming a shared string that is not there
+                raise UserError(f"{self.path.name}: 文件内容已损坏，读不出工作表“{sheet.title}”的单元格。"
+                                f"请用 Excel 或 WPS 打开后另存为 .xlsx（或 CSV）再导入") from None
         finally:
             book.close()
 

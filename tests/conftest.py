@@ -13,6 +13,22 @@ from lianchuang.models.db import get_engine, normalise_url, session_scope, upgra
 from lianchuang.settings import get_settings, reset_settings
 
 POSTGRES_URL = os.environ.get("LIANCHUANG_TEST_DATABASE_URL")
+# The day every test runs on, unless it pins its own (clock.frozen_at, LIANCHUANG_TODAY): the suite
+# never depends on the day it is run (`python benchmarks/...` aside). A late day of the year, when
+# every stage has happened; a test of another season freezes the clock at its own day.
+SUITE_TODAY = "2026-12-04"
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch):
+    """The app's one clock reads LIANCHUANG_TODAY: the test, the commands and the Prefect runs it
+    starts (they inherit the environment) all see the same day, whatever the machine's date."""
+    monkeypatch.setenv("LIANCHUANG_TODAY", SUITE_TODAY)
+    reset_settings()
+    clock.set_today(None)
+    yield
+    clock.set_today(None)
+    reset_settings()
 
 
 @pytest.fixture

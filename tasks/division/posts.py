@@ -14,6 +14,7 @@ from lianchuang.models import Community, Person, Post, PostClaim, PostKind
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.division.cards import ensure_post_kinds
+from lianchuang.tasks.files import replace_file
 from lianchuang.tasks.org import find_by_code_or_name
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
@@ -161,7 +162,7 @@ def write_callout_page(session: Session, year: int, community: Community, drafts
     folder = get_settings().print_dir / str(year) / "紧急通知"
     folder.mkdir(parents=True, exist_ok=True)
     page = folder / f"{context['opened_on'].isoformat()}-{community.code}.html"
-    page.write_text(render_page("print_callout.html", context | dict(people=people)), encoding="utf-8")
+    replace_file(page, render_page("print_callout.html", context | dict(people=people)))
     return people, page
 
 

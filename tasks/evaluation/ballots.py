@@ -21,6 +21,7 @@ to the budget exactly."""
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -49,7 +50,7 @@ from lianchuang.models import (
 )
 from lianchuang.models.db import chunked, insert_ignoring_duplicates, insert_new
 from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
-from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
+from lianchuang.tasks.evaluation.scheme import SECRET_GROUP_MINIMUM, ensure_scheme, items_by_category
 from lianchuang.tasks.evaluation.slips import ballot_tasks, coordinators
 from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
 from lianchuang.tasks.progress.ranking import district_community_ids, district_ids, only_district
@@ -124,7 +125,9 @@ def _check_character(body: str) -> str:
 
 
 def normalized_code(text: str) -> str:
-    return re.sub(r"[\s\-－—]", "", text or "").upper()
+    """A code as typed, made comparable: full-width letters, digits and spaces from a Chinese IME
+    become plain ones (NFKC); spaces and dashes go."""
+    return re.sub(r"[\s\-－—]", "", unicodedata.normalize("NFKC", text or "")).upper()
 
 
 def mistyped(code: str) -> bool:
@@ -213,16 +216,18 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
                 .join(Street, Street.id == Community.street_id).where(Task.cycle_id == cycle_id, Task.code.in_(chunk))):
             tasks[task.code], task_districts[task.id] = task, district_id
     problems, rows, seen, unknown = [], [], {}, set()
+    day = _today_only()  # the ballot box keeps the day only, as the register does: no time to join them by
     sittings: dict[int, str] = {}  # one anonymous token per code used here: the ballot box keeps no person
     for number, ballot in ballots:
         evaluator, task = evaluators.get(hashes[ballot.code]), tasks.get(ballot.task_code)
         if mistyped(ballot.code):
             problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 有误（可能抄错了一位）：请核对评议票或邀请"))
-        elif evaluator is None or evaluator.used_at is not None:  # one message: a guess learns nothing
-            unknown.add(ballot.code)
-            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 无效或已经用过"))
-        elif task is None or task.community_id != evaluator.community_id:
-            problems.append(Problem(file, number, "任务编号", f"评议码 {ballot.code} 不能评议任务 {ballot.task_code}（不是本社区的任务）"))
+        elif evaluator is None or evaluator.used_at is not None or task is None or task.community_id != evaluator.community_id:
+            # one message whether the code is unknown, used, or another community's: a guess learns nothing
+            if evaluator is None or evaluator.used_at is not None:
+                unknown.add(ballot.code)
+            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 无效、已经用过，或不能评议任务 {ballot.task_code}"
+                                                              f"（只能评议本社区的任务）：请核对评议码和任务编号"))
         elif task_districts[task.id] in closed:
             problems.append(Problem(file, number, "任务编号", f"任务 {ballot.task_code} 所在的区评议已经结束，不能再投票"))
         elif (ballot.code, ballot.task_code) in seen:
@@ -230,13 +235,21 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
         else:
             seen[ballot.code, ballot.task_code] = number
             sitting = sittings.setdefault(evaluator.id, secrets.token_hex(8))
-            rows.append(dict(cycle_id=cycle_id, sitting=sitting, task_id=task.id, group=evaluator.group, grade=ballot.grade))
+            rows.append(dict(cycle_id=cycle_id, sitting=sitting, task_id=task.id, group=evaluator.group, grade=ballot.grade,
+                             created_at=day, updated_at=day))
     if len(unknown) > GUESSES_AUDITED:
         raise GuessedCodes(problems, len(unknown), file)
     if problems:
         raise ImportRefused(problems)
     _use_codes(session, sorted(sittings))
+    secrets.SystemRandom().shuffle(rows)  # stored in no order that follows the register (or the sheet)
     return insert_ignoring_duplicates(session, Ballot, rows, ["sitting", "task_id"])
+
+
+def _today_only():
+    from datetime import datetime
+
+    return datetime.combine(clock.today(), datetime.min.time())
 
 
 class GuessedCodes(ImportRefused):
@@ -253,15 +266,13 @@ class GuessedCodes(ImportRefused):
 def _use_codes(session: Session, evaluator_ids: list[int]) -> None:
     """Mark the codes used, each only if still unused (a compare-and-set in the database): of two
     sittings with one code at the same moment, the second finds it used and records nothing."""
-    from datetime import datetime
-
     from sqlalchemy.exc import OperationalError
 
-    now, claimed = datetime.combine(clock.today(), datetime.min.time()), 0  # the register keeps the day only
+    now, claimed = _today_only(), 0  # the register keeps the day only: used_at and updated_at alike
     try:
         for chunk in chunked(evaluator_ids):
             claimed += session.execute(update(Evaluator).where(Evaluator.id.in_(chunk), Evaluator.used_at.is_(None))
-                                       .values(used_at=now).execution_options(synchronize_session="fetch")).rowcount
+                                       .values(used_at=now, updated_at=now).execution_options(synchronize_session="fetch")).rowcount
     except OperationalError:  # SQLite: another sitting wrote first ("database is locked")
         claimed = -1
     if claimed != len(evaluator_ids):
@@ -360,8 +371,15 @@ def group_figures(session: Session, cycle_id: int, subject, where=None, by_grade
     figures = defaultdict(list)
     for subject_id, group, count, evaluators, mean, *grades in rows:
         figures[subject_id].append(GroupFigure(groups[group], count, evaluators, float(mean), count >= TRIM_FROM,
-                                               evaluators >= quorum.get(group, 1), dict(zip(Grade, grades)) if by_grade else {}))
+                                               evaluators >= needed_voters(group, quorum.get(group, 1)),
+                                               dict(zip(Grade, grades)) if by_grade else {}))
     return figures
+
+
+def needed_voters(group: str, quorum: int) -> int:
+    """How many people a group needs for its mean to count: its quorum, and for a secret group at
+    least SECRET_GROUP_MINIMUM (a scheme from before the rule may say fewer)."""
+    return quorum if group == EvaluatorGroup.joint_head.value else max(quorum, SECRET_GROUP_MINIMUM)
 
 
 def weighted_scores(cycle_id: int, subject):
@@ -371,7 +389,10 @@ def weighted_scores(cycle_id: int, subject):
     for explaining one subject)."""
     groups = _group_rows(cycle_id, subject).subquery()
     weight = aliased(GroupWeight)
-    counted = groups.c.evaluators >= func.coalesce(weight.quorum, 1)
+    quorum = func.coalesce(weight.quorum, 1)
+    needed = case((groups.c.grp == EvaluatorGroup.joint_head.value, quorum), (quorum > SECRET_GROUP_MINIMUM, quorum),
+                  else_=SECRET_GROUP_MINIMUM)  # needed_voters, in SQL
+    counted = groups.c.evaluators >= needed
     return (select(groups.c.subject, func.sum(groups.c.ballots).label("ballots"),
                    func.sum(case((counted, func.coalesce(weight.weight, 0) * groups.c.mean), else_=0)).label("total"),
                    func.sum(case((counted, func.coalesce(weight.weight, 0)), else_=0)).label("weights"))
@@ -463,7 +484,8 @@ def explain(session: Session, cycle_id: int, subject_code: str) -> dict:
     weights = _weights(session, cycle_id)
     counted_weight = sum(weights[f.group] for f in figures if f.counted)
     quorum = dict(session.execute(select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id)).all())
-    groups = [dict(group=f.group.label, ballots=f.ballots, evaluators=f.evaluators, quorum=quorum[f.group], counted=f.counted, trimmed=f.trimmed,
+    groups = [dict(group=f.group.label, ballots=f.ballots, evaluators=f.evaluators, quorum=needed_voters(f.group.value, quorum[f.group]),
+                   counted=f.counted, trimmed=f.trimmed, open=f.group == EvaluatorGroup.joint_head,
                    mean=round(f.mean, 1) if _may_show(f) else None, weight=weights[f.group],
                    share=round(weights[f.group] / counted_weight, 3) if f.counted and counted_weight else 0.0,
                    by_grade={g.label: n for g, n in f.by_grade.items()} if f.evaluators >= PRIVATE_BELOW else None)

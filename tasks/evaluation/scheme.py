@@ -2,6 +2,7 @@
 quorums, and the points of each grade. Set up with defaults when the evaluation opens; exported
 to a workbook and imported back (all or nothing) to change it, until the first ballot is cast."""
 
+import math
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -20,6 +21,9 @@ DEFAULT_ITEMS = {
     Category.services: ["困难群众帮扶", "老年人关爱", "就业和便民服务", "青少年教育", "群团民间组织参与"],
     Category.culture: ["文艺队伍建设", "文明创建活动", "邻里文体活动", "婚育新风宣传"],
 }
+# A secret group's mean counts only from this many voters: the mean of one or two people, published
+# in a task's score beside known weights, gives their grades back. The joint-meeting head votes openly.
+SECRET_GROUP_MINIMUM = 3
 DEFAULT_WEIGHTS = {EvaluatorGroup.joint_head: 0.2, EvaluatorGroup.stationed_units: 0.2, EvaluatorGroup.mass_orgs: 0.1,
                    EvaluatorGroup.civil_orgs: 0.1, EvaluatorGroup.party_members: 0.2, EvaluatorGroup.resident_reps: 0.2}
 DEFAULT_POINTS = {Grade.excellent: 95.0, Grade.good: 80.0, Grade.fair: 65.0, Grade.poor: 40.0}
@@ -40,7 +44,7 @@ def ensure_scheme(session: Session, cycle_id: int) -> None:
             dict(cycle_id=cycle_id, code=f"{category.value[:2].upper()}{i + 1}", category=category, name=name)
             for category, names in DEFAULT_ITEMS.items() for i, name in enumerate(names)], ["cycle_id", "code"])
     insert_ignoring_duplicates(session, GroupWeight, [
-        dict(cycle_id=cycle_id, group=group, weight=weight, quorum=1 if group == EvaluatorGroup.joint_head else 2)
+        dict(cycle_id=cycle_id, group=group, weight=weight, quorum=1 if group == EvaluatorGroup.joint_head else SECRET_GROUP_MINIMUM)
         for group, weight in DEFAULT_WEIGHTS.items()], ["cycle_id", "group"])
     insert_ignoring_duplicates(session, GradePoint, [dict(cycle_id=cycle_id, grade=grade, points=points)
                                                      for grade, points in DEFAULT_POINTS.items()], ["cycle_id", "grade"])
@@ -79,7 +83,7 @@ def _number(text: str) -> float | None:
         value = float(text)
     except ValueError:
         return None
-    return value if value >= 0 else None
+    return value if math.isfinite(value) and value >= 0 else None  # "inf" and "nan" parse as floats
 
 
 def import_scheme(session: Session, cycle_id: int, path: Path) -> dict:
@@ -112,8 +116,10 @@ def import_scheme(session: Session, cycle_id: int, path: Path) -> dict:
                 problems.append(Problem(file, row, "评议主体", f"“{values.get('group', '')}”不是评议主体之一：{'、'.join(EvaluatorGroup.labels())}"))
             if weight is None:
                 problems.append(Problem(file, row, "权重", f"“{values.get('weight', '')}”应为不小于 0 的数"))
-            if not quorum.isdecimal() or not 1 <= int(quorum) <= 10_000:
-                problems.append(Problem(file, row, "最少票数", f"“{quorum}”应为不小于 1 的整数"))
+            least = 1 if group == EvaluatorGroup.joint_head else SECRET_GROUP_MINIMUM
+            if not quorum.isdecimal() or not least <= int(quorum) <= 10_000:
+                problems.append(Problem(file, row, "最少票数", f"“{quorum}”应为不小于 {least} 的整数" + (
+                    f"（不记名的评议主体不足 {SECRET_GROUP_MINIMUM} 人时，公布的得分能反推出每个人的评价）" if least > 1 else "")))
             if group is not None and weight is not None and quorum.isdecimal():
                 weights[group] = (weight, int(quorum))
         missing = [g.label for g in EvaluatorGroup if g not in weights]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import Community, Evaluator, Person, Task, Unit
 from lianchuang.models.enums import Grade, Role
+from lianchuang.tasks.files import replace_file
 
 
 def ballot_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
@@ -45,8 +46,7 @@ def write_ballot_slips(session: Session, year: int, cycle_id: int, community: Co
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{community.code}.html"
     slips = [dict(code=codes[evaluator_id], group=group.value) for evaluator_id, group in waiting]
-    path.write_text(render_page("documents/ballot_slips.html", dict(
+    replace_file(path, render_page("documents/ballot_slips.html", dict(
         year=year, community=community.name, slips=slips, tasks=ballot_tasks(session, cycle_id, [community.id])[community.id],
-        grades=Grade.labels(), collector=coordinators(session, [community.id]).get(community.id, "社区党组织"))),
-        encoding="utf-8")
+        grades=Grade.labels(), collector=coordinators(session, [community.id]).get(community.id, "社区党组织"))))
     return str(path), len(slips)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import Community, Opinion, Person, Task, Unit
 from lianchuang.models.enums import SOURCE_KINDS, OpinionStatus, Role, Stage, UnitKind
+from lianchuang.tasks.files import replace_file
 from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
 
 # Who speaks for each kind of source (seed 003): units through their leader, else their liaison;
@@ -101,5 +102,5 @@ def write_public_calls(session: Session, year: int, community_ids: list[int], de
     for code, name in communities:
         page = render_page("documents/public_call.html", dict(community=name, year=year, deadline=deadline,
                                                               posted_on=clock.today()))
-        (folder / f"{code}.html").write_text(page, encoding="utf-8")
+        replace_file(folder / f"{code}.html", page)
     return len(communities)

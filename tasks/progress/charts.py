@@ -8,6 +8,8 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
+from lianchuang.tasks.files import replace_file
+
 OUTLINE_SIZE = 100  # px per em at which glyph outlines are read, then scaled
 
 
@@ -116,5 +118,5 @@ def draw_all(jobs: list[tuple[str, str, list[tuple[str, float]]]]) -> list[Futur
 
 def draw_charts(jobs) -> int:
     for path, title, bars in jobs:
-        Path(path).write_bytes(bar_chart(title, [tuple(bar) for bar in bars]))
+        replace_file(Path(path), bar_chart(title, [tuple(bar) for bar in bars]))
     return len(jobs)

@@ -57,10 +57,10 @@ def test_a_code_cannot_be_used_twice_nor_for_another_community_nor_twice_on_one_
     own, other = task_of(session, first), task_of(session, second)
     with pytest.raises(ImportRefused) as refused:
         vote(session, cycle, (head, other, Grade.good), (head, own, Grade.good), (head, own, Grade.poor))
-    assert [(p.row, p.column) for p in refused.value.problems] == [(2, "任务编号"), (4, "任务编号")]
-    assert "不是本社区的任务" in refused.value.problems[0].reason
+    assert [(p.row, p.column) for p in refused.value.problems] == [(2, "评议码"), (4, "任务编号")]
+    assert "无效、已经用过，或不能评议任务" in refused.value.problems[0].reason  # as an unknown code is told
     assert vote(session, cycle, (head, own, Grade.good)) == 1
-    with pytest.raises(ImportRefused, match="无效或已经用过"):
+    with pytest.raises(ImportRefused, match="无效、已经用过"):
         vote(session, cycle, (head, own, Grade.poor))
 
 
@@ -91,16 +91,18 @@ def test_groups_are_weighted_and_trimmed_and_each_result_is_explained_without_na
     grades = [Grade.excellent, Grade.excellent, Grade.good, Grade.fair, Grade.poor]  # 95 95 80 65 40
     vote(session, cycle, *[(m, task, g) for m, g in zip(members, grades)], *[(u, task, Grade.fair) for u in units])
     evaluation.close(session, cycle.id, date(YEAR, 12, 28))
-    # members: 95 and 40 dropped → (95 + 80 + 65) / 3 = 80; units: 65; both weigh 0.2 → 72.5
-    assert session.scalars(select(EvaluationResult.score).where(EvaluationResult.task_id == task.id)).one() == 72.5
+    # members: 95 and 40 dropped → (95 + 80 + 65) / 3 = 80; units: two people, under the secret groups'
+    # minimum of 3, not counted (with them, 72.5 would give their 65 back) → 80
+    assert session.scalars(select(EvaluationResult.score).where(EvaluationResult.task_id == task.id)).one() == 80.0
     person = session.scalars(select(PersonResult)).all()
-    assert [(p.person_id, p.tasks, p.ballots, p.score) for p in person] == [(members[0].person_id, 1, 7, 72.5)]
+    assert [(p.person_id, p.tasks, p.ballots, p.score) for p in person] == [(members[0].person_id, 1, 7, 80.0)]
     explained = evaluation.explain(session, cycle.id, task.code)
     groups = {g["group"]: g for g in explained["groups"]}
-    assert groups["党员"]["trimmed"] and groups["党员"]["mean"] == 80.0 and groups["党员"]["share"] == 0.5
+    assert groups["党员"]["trimmed"] and groups["党员"]["mean"] == 80.0 and groups["党员"]["share"] == 1.0
     assert groups["党员"]["by_grade"] == {"优秀": 2, "良好": 1, "一般": 1, "较差": 1}
     assert groups["驻区单位"]["by_grade"] is None and groups["驻区单位"]["mean"] is None  # two people: their grades
-    assert explained["score"] == 72.5
+    assert not groups["驻区单位"]["counted"] and groups["驻区单位"]["quorum"] == 3
+    assert explained["score"] == 80.0
 
 
 def test_the_scheme_round_trips_and_changes_the_tally(opened, session, tmp_path):
@@ -192,14 +194,14 @@ def test_the_award_waits_for_the_objection_period_unless_confirmed(district, set
 
 def test_a_quorum_counts_people_not_ballots(opened, session):
     """The coordinator's case: one 居民代表 grading both tasks of one responsible person reached
-    the group's quorum of 2 alone. Two ballots of one person are one voice."""
+    the group's quorum alone. Two ballots of one person are one voice."""
     from lianchuang.models import Person
 
     cycle, communities = opened
     first = next(c for c in communities if evaluators(session, c, EvaluatorGroup.resident_reps)
-                 and len(evaluators(session, c, EvaluatorGroup.party_members)) >= 2)
+                 and len(evaluators(session, c, EvaluatorGroup.party_members)) >= 3)
     resident, = evaluators(session, first, EvaluatorGroup.resident_reps)[:1]
-    members = evaluators(session, first, EvaluatorGroup.party_members)[:2]
+    members = evaluators(session, first, EvaluatorGroup.party_members)[:3]  # a secret group counts from 3 people
     one = task_of(session, first)
     code, = opinions.add_tasks(session, cycle.id, [opinions.NewTask(first.id, Category.culture, "组建社区文艺队")])
     two = session.scalars(select(Task).where(Task.code == code)).one()

@@ -11,7 +11,7 @@ from lianchuang.tasks.org import load_org, org_overview, parse_workbook, write_o
 
 def filled_template(tmp_path, edit=None):
     path = tmp_path / "org.xlsx"
-    write_org_template(path)
+    write_org_template(path, force=True)  # this test fills the same file in again
     fill_in_samples(path)
     if edit:
         book = load_workbook(path)

@@ -8,7 +8,7 @@ from factories import YEAR, fill_in_samples, write_lines
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from lianchuang.errors import ImportRefused
+from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Notice
 from lianchuang.models.db import session_scope
 from lianchuang.tasks.org import parse_workbook, write_org_template
@@ -59,7 +59,7 @@ def test_the_board_never_writes_outside_its_folder(tmp_path):
     from lianchuang.tasks.board import _page
 
     assert _page(tmp_path, "C01.html") == tmp_path / "C01.html"
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError):
         _page(tmp_path, "../escape.html")
 
 
