@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 
+import pytest
 from factories import SMALL, YEAR, build_province
 from smtp_server import SmtpServer
 from sqlalchemy import func, select
@@ -21,6 +22,12 @@ from lianchuang.tasks.outbox import drafts as outbox
 from lianchuang.tasks.progress.ranking import district_community_ids
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED"}
+
+
+@pytest.fixture(scope="module")
+def prefect_server(prefect_server_on_postgres):
+    """Two workers and their runs write at once: the server keeps its runs in PostgreSQL, as a province's does."""
+    return prefect_server_on_postgres
 
 
 @contextmanager
