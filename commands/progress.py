@@ -41,22 +41,14 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
     """计算并发布某月各社区工作任务进度排名（每个区单独排名、单独发布）；加 --send 发送排名邮件（不会重复发送）。
     已发布的月份不会自动改变，发现错误时用 --correct --reason 公开更正。"""
     from lianchuang.flows.stages import monthly_ranking
-    from lianchuang.tasks.progress.use_cases import months_missing_reports, published_ranking
+    from lianchuang.tasks.progress.use_cases import published_ranking
 
     year, number = parse_month(month) if month else clock.last_finished_month()
-    if correct and not (reason or "").strip():
-        raise UserError("更正排名必须说明原因，例如：lianchuang rank --month "
-                        f"{year}-{number:02d} --correct --reason \"江滨社区2月进度漏报，已补报\"")
-    if reason and not correct:
+    if reason and not correct:  # the two options belong together; the rules themselves are the service's
         raise UserError("--reason 只用于更正已发布的排名，请同时加 --correct")
-    missing = [] if yes or correct else use(months_missing_reports, year, number, district)
-    if missing:
-        shown = "、".join(missing[:10]) + (f" 等 {len(missing)} 个社区" if len(missing) > 10 else "")
-        raise UserError(f"{year}年{number}月还有社区没有报告进度：{shown}。发布后排名不会自动改变，"
-                        f"请先收齐（lianchuang progress import），确要现在发布请加 --yes")
     title = f"{year}年{number}月排名" + ("更正" if correct else "")
     run_flow(monthly_ranking, title, year=year, months=[number], send=send, quiet=as_json,
-             correction_reason=reason.strip() if correct else None, districts=district)
+             correction_reason=(reason or "").strip() if correct else None, districts=district, confirm=yes)
     rows = use(published_ranking, year, number, district)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -54,12 +54,12 @@ def demo_steps(year: int, scale_name: str) -> list[tuple[str, date, Callable]]:
         ("分解大会签订责任状、承诺书", date(year, 3, 20), lambda: _simulate(simulation.sign_commitments, year)),
         ("阶段三：联名公开承诺", date(year, 3, 25), lambda: commitments_stage(year)),
         ("各单位报告1–11月进度", date(year, 11, 26), lambda: _simulate(simulation.report_progress, year, range(1, 12))),
-        ("阶段四：1–11月排名", date(year, 12, 1), lambda: monthly_ranking(year, list(range(1, 12)))),
+        ("阶段四：1–11月排名", date(year, 12, 1), lambda: monthly_ranking(year, list(range(1, 12)), confirm=True)),
         ("逾期提醒与12月进度报送提醒", date(year, 12, 2), lambda: progress_reminders(year, 11)),
         ("阶段五：发出民主评议邀请", date(year, 12, 10), lambda: evaluation_stage(year)),
         ("各方代表投票评议", date(year, 12, 20), lambda: _simulate(simulation.cast_ballots, year)),
         ("各单位报告12月进度", date(year, 12, 26), lambda: _simulate(simulation.report_progress, year, range(12, 13))),
-        ("阶段四：12月排名", date(year + 1, 1, 1), lambda: monthly_ranking(year, [12])),
+        ("阶段四：12月排名", date(year + 1, 1, 1), lambda: monthly_ranking(year, [12], confirm=True)),
         ("阶段五：计票、创新奖与经费", date(year + 1, 1, 5), lambda: evaluation_stage(year, close=True, budget=500_000)),
     ]
 

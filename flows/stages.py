@@ -99,13 +99,14 @@ def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
 
 @flow(name="stage-4-monthly-ranking", flow_run_name=_months_run_name)
 def monthly_ranking(year: int, months: list[int], send: bool = True, correction_reason: str | None = None,
-                    districts: list[str] | None = None) -> dict:
+                    districts: list[str] | None = None, confirm: bool = False) -> dict:
     """分步实施·月度排名: rank communities for each month given (one run may cover several), each
     district on its own (those named, or all); with send, email the ranking to the district, street
     and community coordinators. Without send, nothing is delivered. With a correction reason,
-    publish a correction (更正) of each month given of one district, which must be published already."""
+    publish a correction (更正) of each month given of one district, which must be published already.
+    A month in which a community reported nothing is refused unless confirmed (`rank --yes`, the form's 照样发布)."""
     for month in months:
-        result = steps.rank_month(year, month, correction_reason, districts)
+        result = steps.rank_month(year, month, correction_reason, districts, confirm)
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")
@@ -213,7 +214,8 @@ def scheduled_monthly_ranking(year: int | None = None, month: int | None = None,
     if not approved:
         return _report(f"{year}年{month}月排名暂缓发布", steps.hold_ranking(year, month, reason, districts)
                        | steps.deliver_notices(year, [Stage.progress]))
-    return monthly_ranking(year, [month], send=True, districts=districts)
+    # approved with the communities that reported nothing shown in the preview: that is the confirmation
+    return monthly_ranking(year, [month], send=True, districts=districts, confirm=True)
 
 
 @flow(name="board", flow_run_name="{year} 公开栏")
@@ -235,7 +237,7 @@ def annual_cycle(year: int, close_evaluation: bool = False, budget: int | None =
     results = dict(opinions=opinions_stage(year), division=division_stage(year), commitments=commitments_stage(year))
     finished_months = clock.reported_months(year)  # not before the reporting deadline: no ranking without data
     if finished_months:
-        results["progress"] = monthly_ranking(year, finished_months)
+        results["progress"] = monthly_ranking(year, finished_months, confirm=True)  # what came in by the deadline
     if today >= date(year, 12, 1):
         results["evaluation"] = evaluation_stage(year, close_evaluation, budget)
     return results

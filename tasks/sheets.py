@@ -188,10 +188,13 @@ class SheetReader:
                 yield number, values
 
 
-def too_long(file: str, number: int, row: dict[str, str], columns: list[Column]) -> list[Problem]:
-    """The cells of a row (typed on the command line, say) longer than their columns hold."""
-    return [Problem(file, number, c.header, f"内容有 {len(row[c.key]):,} 个字，超过最多的 {c.limit or MAX_CELL_CHARS:,} 个字")
-            for c in columns if len(row.get(c.key) or "") > (c.limit or MAX_CELL_CHARS)]
+def typed_cell_problems(file: str, number: int, row: dict[str, str], columns: list[Column]) -> list[Problem]:
+    """The cells of a row typed on the command line that a sheet would refuse: too long for their
+    column, or a line break or invisible character in a one-line field (a name, a contact)."""
+    problems = [Problem(file, number, c.header, f"内容有 {len(row[c.key]):,} 个字，超过最多的 {c.limit or MAX_CELL_CHARS:,} 个字")
+                for c in columns if len(row.get(c.key) or "") > (c.limit or MAX_CELL_CHARS)]
+    return problems + [Problem(file, number, c.header, reason) for c in columns
+                       if (reason := c.line_problem((row.get(c.key) or "").strip()))]
 
 
 def _check_archive(path: Path) -> None:

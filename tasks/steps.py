@@ -9,7 +9,6 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from lianchuang import clock
-from lianchuang.errors import UserError
 from lianchuang.models import Community, Task
 from lianchuang.models.db import preview_scope, session_scope
 from lianchuang.models.enums import Stage, StageStatus
@@ -19,7 +18,6 @@ from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.cycle import (
     audit,
     communities_in_scope,
-    current_actor,
     districts_in_scope,
     ensure_cycle,
     existing_cycle,
@@ -31,6 +29,7 @@ from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as
 from lianchuang.tasks.opinions import fulfilment, notices as opinion_notices, rules as opinions
 from lianchuang.tasks.outbox import chats, delivery, drafts as outbox, print_pages
 from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
+from lianchuang.tasks.progress.use_cases import named_by_district, publish_month
 
 stage_task = task(cache_policy=NO_CACHE)  # every step writes to the database: never serve it from a cache
 
@@ -138,34 +137,10 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
 
 
 @stage_task
-def rank_month(year: int, month: int, correction_reason: str | None = None, districts: list[str] | None = None) -> dict:
-    """Publish the month's ranking of each district in scope (every district: None), which then
-    stays as published; with a correction reason, publish a correction (更正) of one district's
-    published month, keeping the version it replaces."""
-    first_of_next = clock.first_of_next_month(year, month)
-    if not 1 <= month <= 12:
-        raise UserError(f"月份 {month} 不合理：应为 1 到 12")
-    if clock.today() < first_of_next:
-        raise UserError(f"{year}年{month}月还没有结束，{first_of_next.isoformat()} 起才能排名")
-    with session_scope() as session:
-        cycle = existing_cycle(session, year, lock=True)
-        if correction_reason is not None:
-            district = one_district(session, districts, "排名按区更正")
-            number = progress.correct_ranking(session, cycle.id, year, month, correction_reason, clock.today(),
-                                              current_actor(), district.id)
-            audit(session, "correct", "stage:progress", year=year, month=month, district=district.code, number=number,
-                  reason=correction_reason)
-            return dict(month=month, newly_published=True, corrected=number, table=ranking_table(session, cycle.id, month, [district]))
-        chosen = districts_in_scope(session, districts)
-        published = set().union(*(progress.publish_ranking(session, cycle.id, year, month, first_of_next, district_id)
-                                  for district_id in ([None] if districts is None else [d.id for d in chosen])))  # None: one pass
-        ids = [c.id for c in communities_in_scope(session, [d.code for d in chosen])]
-        outbox.queue(session, fulfilment.completed_drafts(session, year, cycle.id, month, ids))  # sent with the ranking
-        set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
-        names = [d.name for d in chosen if d.id in published]
-        audit(session, "run", "stage:progress", year=year, month=month, newly_published=names)
-        return dict(month=month, newly_published=bool(published), districts_published=names,
-                    table=ranking_table(session, cycle.id, month, chosen))
+def rank_month(year: int, month: int, correction_reason: str | None = None, districts: list[str] | None = None,
+               confirm: bool = False) -> dict:
+    """`rank` and the ranking deployment alike: the service holds every check (see publish_month)."""
+    return publish_month(year, month, correction_reason, districts, confirm)
 
 
 @stage_task
@@ -182,16 +157,11 @@ def preview_month(year: int, month: int, districts: list[str] | None = None) -> 
         table, missing = [], []
         for district in waiting:
             scores = progress.ranked_scores(session, cycle_id, year, month, district.id)
-            table += [_named_by_district(len(waiting), district.name) | {
+            table += [named_by_district(len(waiting), district.name) | {
                 "全区名次": s["rank_in_district"], "社区": names[s["community_id"]], "得分": s["score"],
                 "逾期任务": s["overdue_tasks"]} for s in sorted(scores, key=lambda s: s["rank_in_district"])]
             missing += progress.communities_without_reports(session, cycle_id, month, district.id)
         return dict(published=False, table=table, missing=missing)
-
-
-def _named_by_district(districts: int, name: str) -> dict:
-    """A table's first column, the district, where it shows several."""
-    return {"区": name} if districts > 1 else {}
 
 
 @stage_task
@@ -218,16 +188,6 @@ def remind(year: int, through_month: int, communities: list[str] | None = None) 
         requests = outbox.queue(session, progress_notices.reminder_drafts(session, year, cycle.id, through_month + 1, ids))
         chats.queue(session, progress_notices.overdue_chat_messages(session, year, cycle.id, through_month, ids))
         return dict(overdue_reminders=overdue, progress_reminders=requests)
-
-
-def ranking_table(session, cycle_id: int, month: int, districts: list) -> list[dict]:
-    """The districts' published ranking of the month as the Prefect UI's table artifact shows it
-    (read in one query, district by district)."""
-    rows = progress.ranking_rows(session, cycle_id, month, districts[0].id if len(districts) == 1 else None)
-    wanted = {d.code for d in districts}
-    return [_named_by_district(len(districts), r["district"]) | {
-        "全区名次": r["rank_in_district"], "街道": r["street"], "街道内名次": r["rank_in_street"], "社区": r["community"],
-        "得分": r["score"], "逾期任务": r["overdue_tasks"]} for r in rows if r["district_code"] in wanted]
 
 
 @stage_task

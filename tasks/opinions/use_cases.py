@@ -10,7 +10,7 @@ from lianchuang.tasks.files import check_output
 from lianchuang.tasks.opinions.agenda import import_decisions, write_agenda
 from lianchuang.tasks.opinions.rules import record_opinions
 from lianchuang.tasks.opinions.sheets import COLUMNS, OpinionRows, coverage, import_opinions, write_opinion_template
-from lianchuang.tasks.sheets import too_long
+from lianchuang.tasks.sheets import typed_cell_problems
 
 
 def opinion_template(year: int, communities: list[str] | None, path: Path, force: bool = False) -> None:
@@ -32,7 +32,7 @@ def add_opinion(year: int, row: dict) -> bool:
     problems = []
     with session_scope() as session:
         opinion = OpinionRows(session, year).parse(COMMAND_LINE, 0, row, problems)
-        problems += too_long(COMMAND_LINE, 0, row, COLUMNS)
+        problems += typed_cell_problems(COMMAND_LINE, 0, row, COLUMNS)
         if problems:
             raise ImportRefused(problems)
         new = record_opinions(session, ensure_cycle(session, year).id, [opinion])

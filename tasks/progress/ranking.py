@@ -272,7 +272,8 @@ def correct_ranking(session: Session, cycle_id: int, year: int, month: int, reas
     if month not in published_months(session, cycle_id, district_id):
         raise UserError(f"{year}年{month}月的排名还没有发布，不需要更正：直接发布即可（lianchuang rank --month {year}-{month:02d}）")
     if not reason.strip():
-        raise UserError("更正必须说明原因：--reason \"……\"（原因会公示在公开栏，并写进更正通知）")
+        raise UserError(f"更正排名必须说明原因，例如：lianchuang rank --month {year}-{month:02d} --correct --reason "
+                        f"\"江滨社区{month}月进度漏报，已补报\"（在 Prefect 界面：填写“更正原因”）。原因会公示在公开栏，并写进更正通知")
     in_district = district_community_ids(district_id)
     this_month = (MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month, MonthlyRanking.community_id.in_(in_district))
     figures = ("score", "progress_score", "on_time_score", "tasks", "overdue_tasks", "rank_in_street", "rank_in_district")

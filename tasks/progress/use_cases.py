@@ -1,11 +1,25 @@
-"""Stage 4 as a coordinator does it: one function per command, each in one transaction, audited."""
+"""Stage 4 as a coordinator does it: one function per action, each in one transaction, audited,
+holding every check of the action; the command and the Prefect task both call it."""
 
 from pathlib import Path
 
+from lianchuang import clock
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models.db import session_scope
-from lianchuang.tasks.cycle import audit, communities_in_scope, districts_in_scope, existing_cycle
+from lianchuang.models.enums import Stage, StageStatus
+from lianchuang.tasks.cycle import (
+    audit,
+    communities_in_scope,
+    current_actor,
+    districts_in_scope,
+    existing_cycle,
+    one_district,
+    set_stage,
+)
 from lianchuang.tasks.files import check_output
+from lianchuang.tasks.opinions import fulfilment
+from lianchuang.tasks.outbox import drafts as outbox
+from lianchuang.tasks.progress import ranking as progress
 from lianchuang.tasks.progress.ranking import (
     REPORT_FIELDS,
     communities_without_reports,
@@ -67,12 +81,73 @@ def months_missing_reports(year: int, month: int, districts: list[str] | None = 
     """The communities none of whose tasks was reported for a month not yet published in their
     district (`rank` asks before publishing it); none for a district's month already published,
     which cannot change any more."""
-    from lianchuang import clock
-
     if clock.today() < clock.first_of_next_month(year, month):
         raise UserError(f"{year}年{month}月还没有结束，{clock.first_of_next_month(year, month).isoformat()} 起才能排名")
     with session_scope() as session:
-        cycle_id = existing_cycle(session, year).id
-        return [name for district in districts_in_scope(session, districts)
-                if month not in published_months(session, cycle_id, district.id)
-                for name in communities_without_reports(session, cycle_id, month, district.id)]
+        return _unreported(session, existing_cycle(session, year).id, month, districts_in_scope(session, districts))
+
+
+UNREPORTED_CONFIRMATION = "确要现在发布：命令行加 --yes；在 Prefect 界面的运行表单里勾选“照样发布”"
+
+
+def publish_month(year: int, month: int, correction_reason: str | None = None, districts: list[str] | None = None,
+                  confirm: bool = False) -> dict:
+    """Publish the month's ranking of each district in scope (every district: None), which then stays
+    as published; with a correction reason, publish a correction (更正) of one district's published
+    month, keeping the version it replaces. Refused: a month not over yet; a correction without a
+    reason; and, unless `confirm`, a month in which some community of an unpublished district has
+    reported nothing (published, its ranking never changes by itself)."""
+    first_of_next = clock.first_of_next_month(year, month)
+    if not 1 <= month <= 12:
+        raise UserError(f"月份 {month} 不合理：应为 1 到 12")
+    if clock.today() < first_of_next:
+        raise UserError(f"{year}年{month}月还没有结束，{first_of_next.isoformat()} 起才能排名")
+    with session_scope() as session:
+        cycle = existing_cycle(session, year, lock=True)
+        if correction_reason is not None:
+            district = one_district(session, districts, "排名按区更正")
+            number = progress.correct_ranking(session, cycle.id, year, month, correction_reason, clock.today(),
+                                              current_actor(), district.id)
+            audit(session, "correct", "stage:progress", year=year, month=month, district=district.code, number=number,
+                  reason=correction_reason)
+            return dict(month=month, newly_published=True, corrected=number, table=ranking_table(session, cycle.id, month, [district]))
+        chosen = districts_in_scope(session, districts)
+        if not confirm:
+            _refuse_unreported(session, cycle.id, year, month, chosen)
+        published = set().union(*(progress.publish_ranking(session, cycle.id, year, month, first_of_next, district_id)
+                                  for district_id in ([None] if districts is None else [d.id for d in chosen])))  # None: one pass
+        ids = [c.id for c in communities_in_scope(session, [d.code for d in chosen])]
+        outbox.queue(session, fulfilment.completed_drafts(session, year, cycle.id, month, ids))  # sent with the ranking
+        set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
+        names = [d.name for d in chosen if d.id in published]
+        audit(session, "run", "stage:progress", year=year, month=month, newly_published=names)
+        return dict(month=month, newly_published=bool(published), districts_published=names,
+                    table=ranking_table(session, cycle.id, month, chosen))
+
+
+def _unreported(session, cycle_id: int, month: int, districts: list) -> list[str]:
+    """The communities of the districts whose month is not published yet that reported nothing for it."""
+    return [name for district in districts if month not in published_months(session, cycle_id, district.id)
+            for name in communities_without_reports(session, cycle_id, month, district.id)]
+
+
+def _refuse_unreported(session, cycle_id: int, year: int, month: int, districts: list) -> None:
+    if missing := _unreported(session, cycle_id, month, districts):
+        shown = "、".join(missing[:10]) + (f" 等 {len(missing)} 个社区" if len(missing) > 10 else "")
+        raise UserError(f"{year}年{month}月还有社区没有报告进度：{shown}。发布后排名不会自动改变，"
+                        f"请先收齐（lianchuang progress import）。{UNREPORTED_CONFIRMATION}")
+
+
+def named_by_district(districts: int, name: str) -> dict:
+    """A table's first column, the district, where it shows several."""
+    return {"区": name} if districts > 1 else {}
+
+
+def ranking_table(session, cycle_id: int, month: int, districts: list) -> list[dict]:
+    """The districts' published ranking of the month as the Prefect UI's table artifact shows it
+    (read in one query, district by district)."""
+    rows = progress.ranking_rows(session, cycle_id, month, districts[0].id if len(districts) == 1 else None)
+    wanted = {d.code for d in districts}
+    return [named_by_district(len(districts), r["district"]) | {
+        "全区名次": r["rank_in_district"], "街道": r["street"], "街道内名次": r["rank_in_street"], "社区": r["community"],
+        "得分": r["score"], "逾期任务": r["overdue_tasks"]} for r in rows if r["district_code"] in wanted]

@@ -164,6 +164,35 @@ def screenshots(folder, pages: dict[str, str]) -> None:
         browser.close()
 
 
+def test_the_ranking_deployment_refuses_where_the_command_refuses(february_reported, settings, prefect_server):
+    """The gates of `rank` hold from the Prefect UI's form too: a month some community reported
+    nothing for is refused unless 照样发布 (confirm, the CLI's --yes) is ticked; a correction needs a
+    reason. Each refusal is the command's Chinese reason, with no traceback in the run's logs."""
+    with serving(settings, prefect_server, f"{YEAR}-04-06") as deployments:
+        assert deployments["ranking"]["parameter_openapi_schema"]["properties"]["confirm"]["title"] == "照样发布"
+        refused = wait_for(prefect_server, start(prefect_server, deployments["ranking"], {"year": YEAR, "months": [3]}),
+                           {"COMPLETED", "FAILED", "CRASHED"})
+        assert refused["state_type"] == "FAILED" and published() == 0
+        assert "没有报告进度" in refused["state"]["message"] and "照样发布" in refused["state"]["message"]
+        logs = " ".join(entry["message"] for entry in api(prefect_server, "/logs/filter",
+                                                           {"logs": {"flow_run_id": {"any_": [refused["id"]]}}}))
+        assert "没有报告进度" in logs and "Traceback" not in logs
+        confirmed = start(prefect_server, deployments["ranking"], {"year": YEAR, "months": [3], "confirm": True})
+        assert wait_for(prefect_server, confirmed, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"
+        assert published() == SMALL.communities
+        blank = wait_for(prefect_server, start(prefect_server, deployments["ranking"],
+                                               {"year": YEAR, "months": [3], "correction_reason": "  "}),
+                         {"COMPLETED", "FAILED", "CRASHED"})
+        assert blank["state_type"] == "FAILED" and "必须说明原因" in blank["state"]["message"]
+    refused_by_command = subprocess.run([sys.executable, "-m", "lianchuang.cli", "rank", "--month", f"{YEAR}-03", "--correct",
+                                         "--reason", " "], capture_output=True, text=True, timeout=180,
+                                        env=os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir),
+                                                          "LIANCHUANG_DATABASE_URL": settings.db_url,
+                                                          "LIANCHUANG_TODAY": f"{YEAR}-04-07", "PREFECT_API_URL": prefect_server})
+    assert refused_by_command.returncode == 2 and "必须说明原因" in refused_by_command.stderr
+    assert "Traceback" not in refused_by_command.stderr
+
+
 def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approved(february_reported, settings, prefect_server,
                                                                                    tmp_path):
     with serving(settings, prefect_server, f"{YEAR}-03-06") as deployments:

@@ -80,7 +80,7 @@ def test_ranking_without_send_delivers_nothing_and_with_send_only_its_own_stage(
     with session_scope() as session:
         outbox.queue(session, [outbox.Draft(YEAR, "opinions", "overdue", "P1", "王建国", "wang@example.cn", SAMPLES["overdue"])])
     with clock.frozen_at(date(YEAR, 4, 6)):
-        monthly_ranking(YEAR, [3], send=False)
+        monthly_ranking(YEAR, [3], send=False, confirm=True)
     with session_scope() as session:
         statuses = dict(session.execute(select(Notice.template, Notice.status)).all())
     assert statuses == {"overdue": NoticeStatus.queued}
@@ -88,7 +88,7 @@ def test_ranking_without_send_delivers_nothing_and_with_send_only_its_own_stage(
     assert (settings.board_dir / str(YEAR) / "index.html").exists()
 
     with clock.frozen_at(date(YEAR, 4, 6)):
-        summary = monthly_ranking(YEAR, [3], send=True)
+        summary = monthly_ranking(YEAR, [3], send=True, confirm=True)
     with session_scope() as session:
         by_template = session.execute(select(Notice.template, Notice.status, func.count()).group_by(Notice.template, Notice.status)).all()
     assert {(t, s) for t, s, _ in by_template} == {("overdue", NoticeStatus.queued), ("ranking", NoticeStatus.sent)}

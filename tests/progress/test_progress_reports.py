@@ -94,10 +94,10 @@ def test_ranking_sends_only_when_asked_and_never_twice(prefect_harness, settings
     from lianchuang.flows.stages import monthly_ranking
 
     with clock.frozen_at(date(YEAR, 7, 1)):
-        assert monthly_ranking(YEAR, [6], send=False)["ranking_notices"] == 0
-        sent = monthly_ranking(YEAR, [6], send=True)
+        assert monthly_ranking(YEAR, [6], send=False, confirm=True)["ranking_notices"] == 0
+        sent = monthly_ranking(YEAR, [6], send=True, confirm=True)
         assert sent["ranking_notices"] > 0 and sent["delivered"] == sent["ranking_notices"]
-        assert monthly_ranking(YEAR, [6], send=True)["ranking_notices"] == 0
+        assert monthly_ranking(YEAR, [6], send=True, confirm=True)["ranking_notices"] == 0
     messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (settings.maildir / "new").iterdir()]
     street = next(m for m in messages if "街道社区工作任务进度" in m["Subject"])
     assert street.get_content_type() == "multipart/related"
@@ -110,7 +110,7 @@ def test_a_month_not_over_cannot_be_ranked(prefect_harness, settings, tasks):
     from lianchuang.flows.stages import monthly_ranking
 
     with clock.frozen_at(date(YEAR, 6, 30)), pytest.raises(UserError, match="还没有结束"):
-        monthly_ranking(YEAR, [6])
+        monthly_ranking(YEAR, [6], confirm=True)
 
 
 def test_schedules_are_monthly_and_weekly_in_beijing_time():
@@ -214,7 +214,7 @@ def test_two_runs_of_one_month_at_once_publish_it_once(tasks):
     def rank():
         start.wait()
         try:
-            results.append(steps.rank_month.fn(YEAR, 6)["newly_published"])
+            results.append(steps.rank_month.fn(YEAR, 6, confirm=True)["newly_published"])
         except Exception as error:  # noqa: BLE001 (the test reports it)
             errors.append(error)
 
