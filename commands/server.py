@@ -98,11 +98,14 @@ def worker(pool: Annotated[str, typer.Option("--pool", help="要领取运行的�
            limit: Annotated[int, typer.Option(help="这台机器同时运行的最多数量")] = 2) -> None:
     """在这台机器上启动工作节点：领取工作池里的运行，按本机的设置（数据库、存储目录、SMTP）运行。按 Ctrl+C 停止。"""
     from lianchuang.flows.schedules import prefect_server_url, worker_environment
+    from lianchuang.flows.supervised import run_supervised
 
     env = os.environ | worker_environment() | {"PREFECT_API_URL": prefect_server_url()}
     console.print(f"工作节点领取工作池 {pool} 的运行（服务器 {env['PREFECT_API_URL']}，存储 {env['LIANCHUANG_DATA_DIR']}）")
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process",
-                                      "--limit", str(limit)], env=env))
+    code = run_supervised([sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process",
+                           "--limit", str(limit)], env)
+    console.print("工作节点已停止。")
+    raise typer.Exit(code)
 
 
 COMMANDS = {"deploy": deploy, "worker": worker}

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from contextlib import contextmanager
 
@@ -120,3 +121,47 @@ def test_a_worker_without_smtp_is_refused_with_the_reason(settings):
     refused = subprocess.run([sys.executable, "-m", "lianchuang.cli", "worker", "--pool", "province"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "LIANCHUANG_SMTP_HOST" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def children(pid: int) -> list[int]:
+    return [int(p) for p in subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()]
+
+
+def gone(pid: int) -> bool:
+    """The process has ended, and so has every process of the group it leads (the runs it started)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] != "Z":  # a zombie has ended, only not been reaped yet
+                return False
+    except FileNotFoundError:
+        pass
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_worker_ends_everything_it_started_on_sigterm_sigint_and_sigkill(settings, prefect_server):
+    """Prefect 3.8's own worker keeps running after SIGTERM or SIGINT (taking runs with the settings
+    it started with); `lianchuang worker` ends it and its group within 10 s, and with itself."""
+    env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": settings.db_url,
+                        "LIANCHUANG_SMTP_HOST": "127.0.0.1", "PREFECT_API_URL": prefect_server}
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
+        worker = subprocess.Popen([sys.executable, "-m", "lianchuang.cli", "worker", "--pool", "signals"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while not (_pool_exists(prefect_server) and api(prefect_server, "/work_pools/signals/workers/filter", {})):
+            assert time.monotonic() < deadline and worker.poll() is None, "the worker never reported to the server"
+            time.sleep(1)
+        [prefect_worker] = children(worker.pid)
+        stopped_at = time.monotonic()
+        worker.send_signal(number)  # to the command alone, as `kill PID` or Ctrl+C in its terminal
+        while not (worker.poll() is not None and gone(prefect_worker)) and time.monotonic() - stopped_at < 10:
+            time.sleep(0.2)
+        assert worker.poll() is not None and gone(prefect_worker), f"still running 10 s after signal {number}"
+        api(prefect_server, "/work_pools/signals", method="DELETE")
+
+
+def _pool_exists(server: str) -> bool:
+    return any(pool["name"] == "signals" for pool in api(server, "/work_pools/filter", {}))
