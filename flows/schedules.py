@@ -104,16 +104,17 @@ def _district_scope(flow, district: str | None) -> dict:
 
 def district_code(name_or_code: str) -> str:
     """A district's code from its code or name, checked against the organisation imported."""
-    from sqlalchemy import or_, select
-
     from lianchuang.models import District
     from lianchuang.models.db import session_scope
+    from lianchuang.tasks.org import resolve
 
     with session_scope() as session:
-        code = session.scalar(select(District.code).where(or_(District.code == name_or_code, District.name == name_or_code)))
-    if code is None:
-        raise UserError(f"找不到区“{name_or_code}”：--district 填区的编码或名称（lianchuang org list 可查）")
-    return code
+        found, missing = resolve(session, District, [name_or_code])
+        if name_or_code.strip() not in found:
+            reason = missing.get(name_or_code.strip())
+            raise UserError(reason if getattr(reason, "shared", False) else
+                            f"找不到区“{name_or_code}”：--district 填区的编码或名称（lianchuang org list 可查）")
+        return found[name_or_code.strip()].code
 
 
 def deploy_to_pool(pool: str, district: str | None = None) -> list[str]:

@@ -1,7 +1,6 @@
 """The yearly cycle: scoping by community, stage states, and the audit trail."""
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
@@ -48,30 +47,33 @@ def existing_cycle(session: Session, year: int, lock: bool = False) -> Cycle:
 
 
 def communities_in_scope(session: Session, codes_or_names: Iterable[str] | None = None) -> list[Community]:
-    """Every community, or those named by code or name, a street or a district standing for all its
-    communities; an unknown one is a user error."""
+    """Every community, or those named (org.resolve: a code, a name only one has, or a qualified
+    name such as 列东街道/江滨社区), a street or a district standing for all its communities; an
+    unknown or shared name is a user error naming the candidates."""
     from lianchuang.models import District, Street
+    from lianchuang.tasks.org import resolve
 
     communities = list(session.scalars(select(Community).order_by(Community.code)))
     if not communities:
         raise UserError("数据库里还没有社区：请先用 `lianchuang org import 文件.xlsx` 导入组织架构，或运行 `lianchuang demo`")
-    wanted = [c for c in (codes_or_names or []) if c]
+    wanted = {c.strip() for c in (codes_or_names or []) if c and c.strip()}
     if not wanted:
         return communities
-    by_street, by_key = defaultdict(list), defaultdict(list)
-    for community in communities:
-        by_street[community.street_id].append(community)
-    for street_id, *keys in session.execute(select(Street.id, Street.code, Street.name,
-                                                                District.code, District.name).join(District)):
-        for key in keys:  # a district's code and name gather its streets' communities
-            by_key[key] += by_street[street_id]
-    for community in communities:  # a community's own code or name comes first
-        by_key[community.code] = by_key[community.name] = [community]
-    unknown = [w for w in wanted if w not in by_key]
-    if unknown:
-        raise UserError(f"找不到社区、街道或区：{'、'.join(unknown)}（用 `lianchuang org list` 查看已导入的组织架构）")
-    chosen = {c.id: c for w in wanted for c in by_key[w]}
-    return sorted(chosen.values(), key=lambda c: c.code)
+    chosen, why_not = {}, {}
+    for model, members in ((Community, lambda row: [row]), (Street, lambda row: row.communities),
+                           (District, lambda row: [c for street in row.streets for c in street.communities])):
+        found, missing = resolve(session, model, wanted - set(chosen))
+        for text, row in found.items():
+            chosen[text] = members(row)
+        for text, reason in missing.items():  # a shared community name is the answer, not "try a street"
+            why_not.setdefault(text, reason)
+    left = sorted(wanted - set(chosen))
+    shared = [why_not[text] for text in left if getattr(why_not.get(text), "shared", False)]
+    if shared:
+        raise UserError("；".join(shared))
+    if left:
+        raise UserError(f"找不到社区、街道或区：{'、'.join(left)}（用 `lianchuang org list` 查看已导入的组织架构）")
+    return sorted({c.id: c for rows in chosen.values() for c in rows}.values(), key=lambda c: c.code)
 
 
 def districts_in_scope(session: Session, codes_or_names: Iterable[str] | None = None) -> list:

@@ -5,13 +5,14 @@ whole workbook against itself and the database and either loads all of it or not
 an upsert by code, so importing a corrected workbook again updates rows instead of duplicating."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from lianchuang.errors import ImportRefused, Problem
+from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Community, District, Person, Street, Unit
 from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import Category, Role, UnitKind
@@ -90,15 +91,26 @@ def load_org(session: Session, data: OrgData) -> dict[str, int]:
 
 
 class _Resolver:
-    """Finds a referenced row by code or name, among the workbook's rows and the database's."""
+    """Finds a row the workbook refers to by code or by a name only one row has, among the
+    workbook's rows and the database's."""
 
     def __init__(self, session: Session, model, new_rows: list[dict]):
-        rows = session.execute(select(model.code, model.name)).all()
-        self.by_key = {code: code for code, _ in rows} | {name: code for code, name in rows}
-        self.by_key |= {r["code"]: r["code"] for r in new_rows} | {r["name"]: r["code"] for r in new_rows if r.get("name")}
+        names: dict[str, set[str]] = {}  # a row's old name (in the database) still finds it while it is renamed
+        for code, name in [*session.execute(select(model.code, model.name)), *((r["code"], r.get("name")) for r in new_rows)]:
+            names.setdefault(code, {code})
+            if name:
+                names.setdefault(name, set()).add(code)
+        self.codes = names
 
     def __call__(self, text: str) -> str | None:
-        return self.by_key.get(text)
+        codes = self.codes.get(text, set())
+        return next(iter(codes)) if len(codes) == 1 else None
+
+    def why_not(self, text: str, what: str) -> str:
+        codes = sorted(self.codes.get(text, ()))
+        if len(codes) > 1:
+            return f"有 {len(codes)} 个{what}叫“{text}”：{'、'.join(codes[:5])}；请改填编码"
+        return f"找不到{what}“{text}”"
 
 
 def parse_workbook(session: Session, path: Path) -> OrgData:
@@ -142,7 +154,7 @@ def parse_workbook(session: Session, path: Path) -> OrgData:
         if all(require(sheet, number, row, c.key, c.header) for c in SHEETS[COMMUNITIES]):
             street = street_of(row["street"])
             if street is None:
-                problems.append(Problem(sheet.file, number, "所属街道", f"找不到街道“{row['street']}”"))
+                problems.append(Problem(sheet.file, number, "所属街道", street_of.why_not(row["street"], "街道")))
             data.communities.append(dict(code=row["code"], name=row["name"], street=street))
     community_of = _Resolver(session, Community, data.communities)
 
@@ -155,7 +167,7 @@ def parse_workbook(session: Session, path: Path) -> OrgData:
         if kind is None:
             problems.append(Problem(sheet.file, number, "类别", f"“{row['kind']}”不是有效类别，可选：{'、'.join(UnitKind.labels())}"))
         if community is None:
-            problems.append(Problem(sheet.file, number, "所在社区", f"找不到社区“{row['community']}”"))
+            problems.append(Problem(sheet.file, number, "所在社区", community_of.why_not(row["community"], "社区")))
         strengths = [Category.parse(s) for s in row.get("strengths", "").replace("，", ",").replace("、", ",").split(",") if s.strip()]
         if None in strengths:
             problems.append(Problem(sheet.file, number, "特长", f"特长只能填：{'、'.join(Category.labels())}（可多选，用顿号分隔）"))
@@ -181,7 +193,7 @@ def parse_workbook(session: Session, path: Path) -> OrgData:
             if row.get(key):
                 person[key] = resolve(row[key])
                 if person[key] is None:
-                    problems.append(Problem(sheet.file, number, header, f"找不到“{row[key]}”"))
+                    problems.append(Problem(sheet.file, number, header, resolve.why_not(row[key], header.removeprefix("所在").removeprefix("所属"))))
         scope = {Role.district_coordinator: ("district", "所在区"), Role.street_coordinator: ("street", "所在街道")}.get(role, ("community", "所在社区"))
         if role and not row.get(scope[0]):
             problems.append(Problem(sheet.file, number, scope[1], f"{role.label}必须填写{scope[1]}"))
@@ -243,33 +255,104 @@ def organisation() -> list[dict]:
         return org_overview(session)
 
 
-def find_by_code_or_name(session: Session, model, texts: set[str]) -> tuple[dict[str, object], dict[str, str]]:
-    """Units or people as coordinators name them: by code, or by a name only one of them has.
-    Returns (text → row, text → why it was not found), the second listing the candidates of an
-    ambiguous name so the coordinator can pick a code."""
-    texts = {t for t in texts if t}
+WHAT = {District: "区", Street: "街道", Community: "社区", Unit: "单位", Person: "人员"}
+
+
+class Unresolved(str):
+    """Why a name found no row: the text said to the coordinator; `shared` when several rows have it."""
+
+    shared = False
+QUALIFIED = "/"  # "列东街道/江滨社区": a name within its place (names may not hold "/")
+
+
+def resolve(session: Session, model, texts: Iterable[str]) -> tuple[dict[str, object], dict[str, str]]:
+    """The one resolver of names: districts, streets, communities, units or people as coordinators
+    name them: by code, by a name only one of them has, or by a name qualified with its place
+    ("列东街道/江滨社区", "江滨社区/王芳"). Returns (text → row, text → why not), the second listing
+    the candidates of a shared name, each with its place, so the coordinator can pick."""
+    texts = {t.strip() for t in texts if t and t.strip()}
     found = {row.code: row for chunk in chunked(texts) for row in session.scalars(select(model).where(model.code.in_(chunk)))}
+    wanted = {text: _split(text) for text in texts - set(found)}
     by_name: dict[str, list] = {}
-    for chunk in chunked(texts - set(found)):
+    for chunk in chunked({name for _, name in wanted.values()} | set(wanted)):
         for row in session.scalars(select(model).where(model.name.in_(chunk)).order_by(model.code)):
             by_name.setdefault(row.name, []).append(row)
-    what = "人员" if model is Person else "单位"
-    missing = {}
-    for text in texts - set(found):
-        rows = by_name.get(text, [])
+    what, missing = WHAT[model], {}
+    for text, (place, name) in wanted.items():
+        rows = by_name.get(text) or [row for row in by_name.get(name, []) if place is None or place in _places(row)]
         if len(rows) == 1:
             found[text] = rows[0]
         elif rows:
-            missing[text] = f"有 {len(rows)} 个{what}叫“{text}”：" + "、".join(_described(row) for row in rows[:5]) + "；请改填编码"
+            missing[text] = Unresolved(f"有 {len(rows)} 个{what}叫“{name}”：" + "、".join(_described(row) for row in rows[:5])
+                                       + f"；请改填编码，或写成“{_place_name(rows[0])}{QUALIFIED}{name}”这样带上所在地方的名称")
+            missing[text].shared = True
         else:
-            missing[text] = f"没有编码或名称为“{text}”的{what}（用 lianchuang org list 查看）"
+            missing[text] = Unresolved(f"没有编码或名称为“{text}”的{what}（用 lianchuang org list 查看）")
     return found, missing
 
 
+def resolve_one(session: Session, model, text: str):
+    """One district, street, community, unit or person named by a coordinator, else a user error saying why."""
+    found, missing = resolve(session, model, [text])
+    if (text or "").strip() not in found:
+        raise UserError(missing.get((text or "").strip(), f"请给出{WHAT[model]}的编码或名称"))
+    return found[text.strip()]
+
+
+class Lookup:
+    """resolve() for a file read row by row: each distinct text is looked up once."""
+
+    def __init__(self, session: Session, model):
+        self.session, self.model, self.seen = session, model, {}
+
+    def __call__(self, text: str) -> tuple[object | None, str]:
+        """(the row, "") or (None, why not)."""
+        text = (text or "").strip()
+        if text not in self.seen:
+            found, missing = resolve(self.session, self.model, [text]) if text else ({}, {})
+            self.seen[text] = (found.get(text), missing.get(text, f"请填写{WHAT[self.model]}"))
+        return self.seen[text]
+
+
+def _split(text: str) -> tuple[str | None, str]:
+    place, _, name = text.rpartition(QUALIFIED)
+    return (place.strip() or None, name.strip()) if place else (None, text)
+
+
+def _places(row) -> set[str]:
+    """The codes and names of the places a row lies in, as a qualified name may give one."""
+    places = []
+    if isinstance(row, Street):
+        places = [row.district]
+    elif isinstance(row, Community):
+        places = [row.street, row.street.district]
+    elif isinstance(row, Unit):
+        places = [row.community, row.community.street]
+    elif isinstance(row, Person):
+        places = _person_places(row)
+    return {key for place in places for key in (place.code, place.name)}
+
+
+def _person_places(person: Person) -> list:
+    """A person's unit, community, street and district, as far as the workbook gave them."""
+    session = object_session(person)
+    return [place for place in (person.unit, *(session.get(model, key) for model, key in (
+        (Community, person.community_id), (Street, person.street_id), (District, person.district_id)) if key)) if place]
+
+
+def _place_name(row) -> str:
+    place = {Street: lambda r: r.district, Community: lambda r: r.street, Unit: lambda r: r.community,
+             Person: lambda r: next(iter(_person_places(r)), None)}.get(type(row), lambda r: None)(row)
+    return place.name if place is not None else ""
+
+
 def _described(row) -> str:
-    """A candidate as a coordinator tells them apart: code, unit or community, role or kind."""
+    """A candidate as a coordinator tells them apart: code, and where it is (and what it is)."""
     if isinstance(row, Person):
-        place, role = (row.unit.name if row.unit else ""), row.role.label
-    else:
+        place, role = (row.unit.name if row.unit else _place_name(row)), row.role.label
+    elif isinstance(row, Unit):
         place, role = row.community.name, row.kind.label
-    return f"{row.code}（{place}{'·' if place else ''}{role}）"
+    else:
+        place, role = _place_name(row), ""
+    inside = "·".join(p for p in (place, role) if p)
+    return f"{row.code}（{inside}）" if inside else row.code

@@ -27,6 +27,7 @@ from lianchuang.tasks.cycle import (
 from lianchuang.tasks.division import assignment, cards as division, notices as division_notices
 from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices
 from lianchuang.tasks.opinions import fulfilment, notices as opinion_notices, rules as opinions
+from lianchuang.tasks.org import resolve_one
 from lianchuang.tasks.outbox import chats, delivery, drafts as outbox, print_pages
 from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 from lianchuang.tasks.progress.use_cases import named_by_district, publish_month
@@ -108,7 +109,7 @@ def open_emergency_posts(year: int, community_code: str, kind: str, capacity: in
 
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
-        community = communities_in_scope(session, [community_code])[0]
+        community = resolve_one(session, Community, community_code)
         capacity, drafts = open_emergency(session, year, cycle.id, community, kind, capacity, situation, clock.today())
         notices = outbox.queue(session, drafts)
         chats.queue(session, callout_chat_messages(session, year, community, kind, capacity, situation, clock.today()))

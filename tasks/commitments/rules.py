@@ -13,6 +13,7 @@ from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import CommitmentKind, Role, Stage, UnitKind
 from lianchuang.settings import get_settings
 from lianchuang.tasks.files import page_in, replace_file
+from lianchuang.tasks.org import resolve
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.outbox.rendering import render_page
 
@@ -106,12 +107,25 @@ def sign_in_community(session: Session, cycle_id: int, community_id: int, holder
     if not documents:
         raise UserError("这个社区还没有责任状和承诺书：请先运行 lianchuang commitments run")
     by_code = {key.split(":", 1)[1]: key for key in documents} | {key: key for key in documents}
+    by_code |= _holders_by_name(session, [h for h in holders or [] if h not in by_code], documents)
     unknown = [h for h in holders or [] if h not in by_code]
     if unknown:
         raise UserError(f"本社区没有这些签订方的责任状或承诺书：{'、'.join(unknown)}（用 lianchuang commitments list 查看）")
     keys = [by_code[h] for h in holders] if holders else list(documents)
     already = sum(1 for key in set(keys) if documents[key].signed_at is not None)
     return sign(session, cycle_id, sorted(set(keys)), signed_by.strip(), at), already
+
+
+def _holders_by_name(session: Session, names: list[str], documents: dict) -> dict[str, str]:
+    """Holders named as coordinators name them (org.resolve: a unit's or a person's name only one has):
+    name → the key of this community's document; a shared name is refused with its candidates."""
+    units, _ = resolve(session, Unit, names)
+    people, why_not = resolve(session, Person, [n for n in names if n not in units])
+    shared = [why_not[n] for n in names if n not in units and getattr(why_not.get(n), "shared", False)]
+    if shared:
+        raise UserError("；".join(shared))
+    keys = {n: f"unit:{row.code}" for n, row in units.items()} | {n: f"person:{row.code}" for n, row in people.items()}
+    return {name: key for name, key in keys.items() if key in documents}
 
 
 def commitment_table(session: Session, cycle_id: int, community_id: int) -> list[dict]:

@@ -5,17 +5,19 @@ from pathlib import Path
 
 from lianchuang import clock
 from lianchuang.errors import UserError
+from lianchuang.models import Community
 from lianchuang.models.db import session_scope
 from lianchuang.settings import get_settings
 from lianchuang.tasks.board import build_board
 from lianchuang.tasks.commitments.rules import commitment_table, sign_in_community
-from lianchuang.tasks.cycle import audit, communities_in_scope, existing_cycle
+from lianchuang.tasks.cycle import audit, existing_cycle
 from lianchuang.tasks.files import app_folder
+from lianchuang.tasks.org import resolve_one
 
 
 def community_commitments(year: int, community: str) -> tuple[str, list[dict]]:
     with session_scope() as session:
-        place = communities_in_scope(session, [community])[0]
+        place = resolve_one(session, Community, community)
         return place.name, commitment_table(session, existing_cycle(session, year).id, place.id)
 
 
@@ -24,7 +26,7 @@ def sign_commitments(year: int, community: str, holders: list[str] | None, by: s
     if at.date() > clock.today():
         raise UserError(f"签订日期 {at.date().isoformat()} 还没有到：只能记录已经签订的（今天是 {clock.today().isoformat()}）")
     with session_scope() as session:
-        place = communities_in_scope(session, [community])[0]
+        place = resolve_one(session, Community, community)
         signed, already = sign_in_community(session, existing_cycle(session, year).id, place.id, holders, by, at)
         audit(session, "sign", f"commitments:{place.code}", actor=by, signed=signed)
         return place.code, signed, already

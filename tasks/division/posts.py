@@ -15,7 +15,7 @@ from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.division.cards import ensure_post_kinds
 from lianchuang.tasks.files import replace_file
-from lianchuang.tasks.org import find_by_code_or_name
+from lianchuang.tasks.org import resolve
 from lianchuang.tasks.outbox.drafts import Draft
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
 
@@ -68,10 +68,8 @@ def write_claim_template(session: Session, path: Path, community_ids: list[int])
 def claim(session: Session, cycle_id: int, rows: list[tuple[int, dict]], file: str, on: date) -> dict:
     """Record claims given as {person, community, kind} (codes or names). Every problem is listed and
     nothing is written if there is one; a claim already recorded is counted and skipped."""
-    people, unknown_people = find_by_code_or_name(session, Person, {r.get("person", "") for _, r in rows})
-    named = sorted({r.get("community", "") for _, r in rows})
-    communities = {key: c for c in session.scalars(select(Community).where(
-        Community.code.in_(named) | Community.name.in_(named))) for key in (c.code, c.name)}
+    people, unknown_people = resolve(session, Person, {r.get("person", "") for _, r in rows})
+    communities, unknown_communities = resolve(session, Community, {r.get("community", "") for _, r in rows})
     in_scope = (Post.cycle_id == cycle_id) & Post.community_id.in_([c.id for c in communities.values()])
     posts = {(p.community_id, name): p for p, name in session.execute(select(Post, PostKind.name).join(PostKind).where(in_scope))}
     taken = defaultdict(int, session.execute(select(PostClaim.post_id, func.count()).join(Post).where(in_scope)
@@ -83,7 +81,7 @@ def claim(session: Session, cycle_id: int, rows: list[tuple[int, dict]], file: s
         if person is None:
             problems.append(Problem(file, number, "人员编码", unknown_people.get(row.get("person", ""), "必填：人员编码或姓名")))
         if community is None:
-            problems.append(Problem(file, number, "社区", f"没有社区“{row.get('community', '')}”"))
+            problems.append(Problem(file, number, "社区", unknown_communities.get(row.get("community", ""), "必填：社区编码或名称")))
             continue
         post = posts.get((community.id, row.get("kind", "")))
         if post is None:

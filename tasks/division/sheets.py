@@ -15,7 +15,7 @@ from lianchuang.models import Community, Person, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.tasks.division.assignment import TASK_TAKING_KINDS
 from lianchuang.tasks.division.cards import complete_task_cards
-from lianchuang.tasks.org import find_by_code_or_name
+from lianchuang.tasks.org import resolve
 from lianchuang.tasks.outbox.rendering import label
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
@@ -81,9 +81,9 @@ class _Lookup:
         codes = {c.task_code for c in changes}
         self.tasks = {t.code: t for t in _chunked(session, select(Task).where(Task.cycle_id == cycle_id), Task.code, codes)}
         unit_names = {c.lead for c in changes if c.lead} | {u for c in changes for u in c.co or []}
-        self.units, self.unknown_units = find_by_code_or_name(session, Unit, unit_names)
+        self.units, self.unknown_units = resolve(session, Unit, unit_names)
         person_names = {p for c in changes for p in (c.leader, c.liaison) if p}
-        self.people, self.unknown_people = find_by_code_or_name(session, Person, person_names)
+        self.people, self.unknown_people = resolve(session, Person, person_names)
         task_ids = [t.id for t in self.tasks.values()]
         self.co_units: dict[int, set[int]] = {}
         for start in range(0, len(task_ids), 900):

@@ -3,7 +3,7 @@
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models import Community, PostKind, Street
@@ -14,6 +14,7 @@ from lianchuang.tasks.division.cards import ensure_post_kinds, missing_fields
 from lianchuang.tasks.division.posts import claim, import_claims, post_table, save_post_kind, write_claim_template
 from lianchuang.tasks.division.sheets import CardChange, apply_changes, export_assignments, import_assignments
 from lianchuang.tasks.files import check_output
+from lianchuang.tasks.org import resolve_one
 
 
 def propose_owners(year: int, street: str | None, redo: bool) -> tuple[int, int, assignment.Balance]:
@@ -31,9 +32,7 @@ def propose_owners(year: int, street: str | None, redo: bool) -> tuple[int, int,
 def _street_community_ids(session, street: str | None) -> list[int]:
     if not street:
         return list(session.scalars(select(Community.id)))
-    found = session.scalars(select(Street).where(or_(Street.code == street, Street.name == street))).first()
-    if found is None:
-        raise UserError(f"找不到街道“{street}”（用 lianchuang org list 查看）")
+    found = resolve_one(session, Street, street)
     return list(session.scalars(select(Community.id).where(Community.street_id == found.id)))
 
 
@@ -79,7 +78,7 @@ def save_kind(name: str, duty: str, emergency: bool) -> bool:
 
 def community_posts(year: int, community: str) -> tuple[str, list[dict]]:
     with session_scope() as session:
-        place = communities_in_scope(session, [community])[0]
+        place = resolve_one(session, Community, community)
         return place.name, post_table(session, existing_cycle(session, year).id, place.id)
 
 

@@ -24,6 +24,7 @@ from lianchuang.tasks.evaluation.ballots import (
 )
 from lianchuang.tasks.evaluation.scheme import export_scheme, import_scheme
 from lianchuang.tasks.files import check_output
+from lianchuang.tasks.org import resolve_one
 
 
 def scheme_sheet(year: int, path: Path, force: bool = False) -> None:
@@ -42,7 +43,7 @@ def import_scheme_file(year: int, path: Path) -> dict:
 def ballot_sheet(year: int, community: str, path: Path, force: bool = False) -> tuple[str, int]:
     check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
-        place = communities_in_scope(session, [community])[0]
+        place = resolve_one(session, Community, community)
         return place.name, write_ballot_sheet(session, path, existing_cycle(session, year).id, place)
 
 

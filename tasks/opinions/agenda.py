@@ -13,6 +13,7 @@ from lianchuang.models import Community, Opinion, Task
 from lianchuang.models.enums import Category, OpinionStatus, UnitKind
 from lianchuang.tasks.opinions.rules import Decision, record_decisions
 from lianchuang.tasks.opinions.similarity import similar_pairs
+from lianchuang.tasks.org import Lookup
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
 AGENDA, MEETING, TASKS = "议题", "会议", "已有任务"
@@ -68,9 +69,9 @@ def _read_meeting(session: Session, path: Path, problems: list[Problem]) -> Meet
     values = {row["item"]: (number, row.get("value", "")) for number, row in reader}
     problems.extend(reader.cell_problems)
     number, code = values.get("社区", (2, ""))
-    community = session.scalars(select(Community).where((Community.code == code) | (Community.name == code))).first()
+    community, why_not = Lookup(session, Community)(code)
     if community is None:
-        problems.append(Problem(reader.file, number, "内容", f"找不到社区“{code}”"))
+        problems.append(Problem(reader.file, number, "内容", why_not))
     number, text = values.get("会议日期", (3, ""))
     held_on = parse_date(text)
     if held_on is None:

@@ -12,6 +12,7 @@ from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Community, Opinion
 from lianchuang.models.enums import SOURCE_KINDS, Channel, OpinionStatus, UnitKind
 from lianchuang.tasks.opinions.rules import NewOpinion, record_opinions
+from lianchuang.tasks.org import Lookup
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
 SHEET = "意见建议"
@@ -43,16 +44,16 @@ class OpinionRows:
 
     def __init__(self, session: Session, year: int):
         self.year = year
-        communities = session.execute(select(Community.id, Community.code, Community.name)).all()
-        self.community = {code: cid for cid, code, _ in communities} | {name: cid for cid, _, name in communities}
+        self.community = Lookup(session, Community)
         self.kinds = {k.label: k for k in SOURCE_KINDS} | {k.value: k for k in SOURCE_KINDS}
         self.channels = {c.label: c for c in Channel} | {c.value: c for c in Channel}
 
     def parse(self, file: str, number: int, row: dict, problems: list[Problem]) -> NewOpinion | None:
         before = len(problems)
-        community = self.community.get(row.get("community", ""))
+        community, why_not = self.community(row.get("community", ""))
         if community is None:
-            problems.append(Problem(file, number, "社区", f"找不到社区“{row.get('community', '')}”"))
+            problems.append(Problem(file, number, "社区", why_not))
+        community = community.id if community is not None else None
         kind = self.kinds.get(row.get("source_kind", ""))
         if kind is None:
             problems.append(Problem(file, number, "来源类别", f"“{row.get('source_kind', '')}”不是六类来源之一：{'、'.join(k.label for k in SOURCE_KINDS)}"))

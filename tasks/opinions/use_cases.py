@@ -4,12 +4,14 @@ The CLI calls these; the Prefect steps in tasks/steps.py run the stage for a who
 from pathlib import Path
 
 from lianchuang.errors import COMMAND_LINE, ImportRefused
+from lianchuang.models import Community
 from lianchuang.models.db import session_scope
-from lianchuang.tasks.cycle import audit, communities_in_scope, ensure_cycle, existing_cycle
+from lianchuang.tasks.cycle import audit, ensure_cycle, existing_cycle
 from lianchuang.tasks.files import check_output
 from lianchuang.tasks.opinions.agenda import import_decisions, write_agenda
 from lianchuang.tasks.opinions.rules import record_opinions
 from lianchuang.tasks.opinions.sheets import COLUMNS, OpinionRows, coverage, import_opinions, write_opinion_template
+from lianchuang.tasks.org import resolve_one
 from lianchuang.tasks.sheets import typed_cell_problems
 
 
@@ -50,7 +52,7 @@ def export_agenda(year: int, community: str, path: Path, force: bool = False) ->
     """The community's open suggestions for the joint meeting; returns (community name, count)."""
     check_output(path, force)  # before any work: never the database, never a file the user filled in
     with session_scope() as session:
-        place = communities_in_scope(session, [community])[0]
+        place = resolve_one(session, Community, community)
         return place.name, write_agenda(session, existing_cycle(session, year).id, place, path)
 
 

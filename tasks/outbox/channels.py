@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from lianchuang.errors import UserError
 from lianchuang.models import ChatChannel, Community, District, Street
 from lianchuang.models.db import session_scope
+from lianchuang.tasks.org import resolve_one
 from lianchuang.tasks.outbox import chats
 
 LEVELS = {"district": (District, "区"), "street": (Street, "街道"), "community": (Community, "社区")}
@@ -13,9 +14,7 @@ LEVELS = {"district": (District, "区"), "street": (Street, "街道"), "communit
 
 def _place(session, level: str, code_or_name: str) -> tuple[str, str]:
     model, word = LEVELS[level]
-    found = session.execute(select(model.code, model.name).where((model.code == code_or_name) | (model.name == code_or_name))).first()
-    if found is None:
-        raise UserError(f"找不到{word}“{code_or_name}”（用 `lianchuang org list` 查看已导入的组织架构）")
+    found = resolve_one(session, model, code_or_name)
     return found.code, found.name
 
 

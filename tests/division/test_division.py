@@ -247,6 +247,7 @@ def test_signing_by_holder_code_records_who_and_when(session, place):
     with pytest.raises(UserError, match="NOPE"):
         sign_in_community(session, cycle.id, c["C1"].id, ["NOPE"], "王书记", at)
     assert sign_in_community(session, cycle.id, c["C1"].id, ["A"], "王书记", at) == (1, 0)
+    assert sign_in_community(session, cycle.id, c["C1"].id, ["单位A"], "王书记", at) == (0, 1)  # by its unique name too
     assert sign_in_community(session, cycle.id, c["C1"].id, None, "李主任", datetime(YEAR, 3, 21)) == (0, 1)
     signed = session.scalars(select(Commitment)).one()
     assert (signed.signed_by, signed.signed_at) == ("王书记", at)
