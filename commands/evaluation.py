@@ -113,7 +113,8 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
                   year: EvaluationYearOption = None) -> None:
     """一人一次投票：评议码加上对本社区各项任务的等次。评议码只能用一次。"""
     from lianchuang.models.enums import Grade
-    from lianchuang.tasks.evaluation.ballots import NewBallot, normalized_code
+    from lianchuang.tasks.evaluation.ballots import NewBallot
+    from lianchuang.tasks.evaluation.codes import normalized_code
     from lianchuang.tasks.evaluation.use_cases import vote
 
     ballots = []

@@ -28,6 +28,7 @@ class Notice(Base):
     body_html: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255))
     image_path: Mapped[str | None] = mapped_column(String(512))  # a chart shown inline in the HTML part
+    secret: Mapped[str | None] = mapped_column(String(64))  # a one-time code in the text, until it is sent
     status: Mapped[NoticeStatus] = enum_column(NoticeStatus, default=NoticeStatus.queued, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

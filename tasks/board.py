@@ -30,11 +30,11 @@ from lianchuang.models import (
     Unit,
 )
 from lianchuang.models.db import session_scope
+from lianchuang.models.queries import latest_percents
 from lianchuang.tasks import workers
 from lianchuang.tasks.files import page_in, replace_file
 from lianchuang.tasks.open_data import write_open_data
 from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
-from lianchuang.tasks.progress.reports import latest_percents
 
 
 def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None,

@@ -11,6 +11,7 @@ from lianchuang.errors import UserError
 from lianchuang.models import AuditEntry, Community, Cycle, StageState
 from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import Stage, StageStatus
+from lianchuang.models.queries import district_ids
 
 
 def ensure_cycle(session: Session, year: int) -> Cycle:
@@ -140,3 +141,24 @@ def year_summary(year: int) -> dict:
 
     with session_scope() as session:
         return summary(session, existing_cycle(session, year))
+
+
+def only_district(session: Session, district_id: int | None, what: str = "排名按区发布和更正") -> int:
+    """The district meant: the one given, else the database's only one."""
+    if district_id is not None:
+        return district_id
+    ids = district_ids(session)
+    if len(ids) != 1:
+        raise UserError(f"数据库里有 {len(ids)} 个区，{what}：请用 --district 指明是哪个区")
+    return ids[0]
+
+
+def competition_ranks(items: list[dict], score_key: str = "score") -> list[int]:
+    """Ranks by descending score; equal scores share a rank (1, 1, 3)."""
+    ordered = sorted(range(len(items)), key=lambda i: -items[i][score_key])
+    ranks = [0] * len(items)
+    for position, index in enumerate(ordered):
+        previous = ordered[position - 1] if position else None
+        same = previous is not None and items[previous][score_key] == items[index][score_key]
+        ranks[index] = ranks[previous] if same else position + 1
+    return ranks

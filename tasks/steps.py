@@ -25,7 +25,7 @@ from lianchuang.tasks.cycle import (
     set_stage,
 )
 from lianchuang.tasks.division import assignment, cards as division, notices as division_notices
-from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices
+from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices, tally as evaluation_tally
 from lianchuang.tasks.opinions import fulfilment, notices as opinion_notices, rules as opinions
 from lianchuang.tasks.org import resolve_one
 from lianchuang.tasks.outbox import chats, delivery, drafts as outbox, print_pages
@@ -140,8 +140,15 @@ def commit_publicly(year: int, community_codes: list[str] | None) -> dict:
 @stage_task
 def rank_month(year: int, month: int, correction_reason: str | None = None, districts: list[str] | None = None,
                confirm: bool = False) -> dict:
-    """`rank` and the ranking deployment alike: the service holds every check (see publish_month)."""
-    return publish_month(year, month, correction_reason, districts, confirm)
+    """`rank` and the ranking deployment alike: the service holds every check (see publish_month).
+    With a month published, the residents whose suggestion became a task now complete hear it (a
+    stage-1 notice, queued here so that stage 4 knows nothing of stage 1; sent with the ranking)."""
+    result = publish_month(year, month, correction_reason, districts, confirm)
+    if "community_ids" in result:
+        with session_scope() as session:
+            cycle_id = existing_cycle(session, year).id
+            outbox.queue(session, fulfilment.completed_drafts(session, year, cycle_id, month, result.pop("community_ids")))
+    return result
 
 
 @stage_task
@@ -207,7 +214,7 @@ def evaluate_jointly(year: int, close: bool, districts: list[str] | None = None)
                     session, year, cycle.id, ids, today + timedelta(days=10)))
             set_stage(session, cycle, ids, Stage.evaluation, StageStatus.in_progress)
             if close:
-                summary["tasks_rated"] += evaluation.close(session, cycle.id, today, district.id)
+                summary["tasks_rated"] += evaluation_tally.close(session, cycle.id, today, district.id)
                 summary["result_notices"] += outbox.queue(session, evaluation_notices.result_drafts(
                     session, year, cycle.id, district.id))
                 chats.queue(session, evaluation_notices.results_chat_messages(session, year, cycle.id, district.id))
@@ -230,7 +237,7 @@ def preview_close(year: int, districts: list[str] | None = None) -> dict:
         if not still_open:
             return dict(closed=True, table=[])
         for district in still_open:
-            evaluation.close(session, cycle_id, clock.today(), district.id)
+            evaluation_tally.close(session, cycle_id, clock.today(), district.id)
         communities = [c.id for c in communities_in_scope(session, [d.code for d in still_open])]
         rows = session.execute(
             select(Community.name, func.count(EvaluationResult.score), func.count() - func.count(EvaluationResult.score),

@@ -14,7 +14,7 @@ from lianchuang.models.enums import SOURCE_KINDS, Category, Channel, Grade, Opin
 from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.demo.data import TASK_IDEAS, Scale, task_idea
 from lianchuang.tasks.division import cards as division
-from lianchuang.tasks.evaluation import ballots as evaluation
+from lianchuang.tasks.evaluation import ballots as evaluation, codes as evaluation_codes
 from lianchuang.tasks.opinions import rules as opinions
 from lianchuang.tasks.progress import ranking as progress
 
@@ -156,7 +156,7 @@ def cast_ballots(session: Session, cycle_id: int, year: int) -> int:
     ballots = []
     waiting = session.execute(select(Evaluator.id, Evaluator.community_id).where(
         Evaluator.cycle_id == cycle_id, Evaluator.used_at.is_(None)).order_by(Evaluator.id)).all()
-    codes = evaluation.issue_codes(session, cycle_id, [evaluator_id for evaluator_id, _ in waiting])  # as on paper slips
+    codes = evaluation_codes.issue_codes(session, cycle_id, [evaluator_id for evaluator_id, _ in waiting])  # as on paper slips
     for evaluator_id, community_id in waiting:
         code, rng = codes[evaluator_id], random.Random(f"{year}-{evaluator_id}")  # each evaluator decides the same way every run
         if rng.random() < 0.1:  # some evaluators do not vote

@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 from lianchuang.errors import UserError
 from lianchuang.models import AwardResult, EvaluationResult, MonthlyRanking, Task
 from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.models.queries import district_community_ids
+from lianchuang.tasks.cycle import competition_ranks, only_district
 from lianchuang.tasks.evaluation.ballots import closed_on
-from lianchuang.tasks.progress.ranking import competition_ranks, district_community_ids, only_district
 
 AWARD_BY_DISTRICT = "创新奖按区评选、按区分配经费"  # said when a database of several districts is not told which
 AWARDS = [("一等奖", 0.1, 3), ("二等奖", 0.2, 2), ("三等奖", 0.3, 1)]

@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import AwardResult, Community, District, EvaluationResult, Person, Street, Task, Unit
 from lianchuang.models.enums import Role, Stage
+from lianchuang.models.queries import district_community_ids
+from lianchuang.tasks.cycle import only_district
 from lianchuang.tasks.evaluation.award import AWARD_BY_DISTRICT, AWARDS, award_rule
 from lianchuang.tasks.outbox.drafts import Draft
-from lianchuang.tasks.progress.ranking import district_community_ids, only_district
 
 
 def result_drafts(session: Session, year: int, cycle_id: int, district_id: int | None = None) -> list[Draft]:

@@ -35,7 +35,7 @@ def write_ballot_slips(session: Session, year: int, cycle_id: int, community: Co
     community who has not voted, grouped by evaluator group, each with a new code (the one in their
     invitation stops working: the codes are kept only as hashes). Returns the path and the number of slips."""
     from lianchuang.settings import get_settings
-    from lianchuang.tasks.evaluation.ballots import issue_codes
+    from lianchuang.tasks.evaluation.codes import issue_codes
     from lianchuang.tasks.outbox.rendering import render_page
 
     waiting = session.execute(select(Evaluator.id, Evaluator.group).where(

@@ -17,12 +17,11 @@ from lianchuang.tasks.evaluation.ballots import (
     cast_ballots,
     closed_districts,
     closing,
-    explain,
     import_ballots,
-    record_objection,
     write_ballot_sheet,
 )
 from lianchuang.tasks.evaluation.scheme import export_scheme, import_scheme
+from lianchuang.tasks.evaluation.tally import explain, record_objection
 from lianchuang.tasks.files import check_output
 from lianchuang.tasks.org import resolve_one
 

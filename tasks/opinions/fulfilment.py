@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import Community, EvaluationResult, Opinion, Task, Unit
 from lianchuang.models.enums import OpinionStatus, Stage
+from lianchuang.models.queries import task_status_query
 from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
-from lianchuang.tasks.progress.ranking import task_status_query
 
 
 def completed_drafts(session: Session, year: int, cycle_id: int, month: int, community_ids: list[int] | None = None) -> list[Draft]:

@@ -15,6 +15,7 @@ from lianchuang import clock
 from lianchuang.models import Notice
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.settings import SmtpSecurity, get_settings
+from lianchuang.tasks.outbox.drafts import without_secret
 from lianchuang.tasks.outbox.mime import build_message, envelope_sender
 
 
@@ -158,17 +159,18 @@ def deliver_all(year: int | None = None, stages: tuple[str, ...] = ()) -> Delive
 
 
 def forget_sent_codes(since) -> int:
-    """An evaluation invitation, once sent, keeps no code in the database: the code is then only in
-    the evaluator's mailbox (and as a salted hash). Only the invitations sent from `since` are read
-    (those of this delivery). Returns the notices wiped."""
+    """A notice carrying a one-time secret (an evaluation invitation's code), once sent, keeps no
+    secret in the database: it is then only in the recipient's mailbox (and, for a code, as a salted
+    hash). Only the notices sent from `since` are read (those of this delivery). Returns the notices wiped."""
     from lianchuang.models.db import session_scope
-    from lianchuang.tasks.evaluation.ballots import without_codes
 
     wiped = 0
     with session_scope() as session:
-        for notice in session.scalars(select(Notice).where(Notice.template == "evaluation_invitation",
-                                                           Notice.status == NoticeStatus.sent, Notice.delivered_at >= since)):
-            notice.body_text, notice.body_html = without_codes(notice.body_text, SENT_CODE), without_codes(notice.body_html, SENT_CODE)
+        for notice in session.scalars(select(Notice).where(Notice.secret.is_not(None), Notice.status == NoticeStatus.sent,
+                                                           Notice.delivered_at >= since)):
+            notice.body_text = without_secret(notice, notice.body_text, SENT_CODE)
+            notice.body_html = without_secret(notice, notice.body_html, SENT_CODE)
+            notice.secret = None
             wiped += 1
     return wiped
 

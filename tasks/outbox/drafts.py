@@ -33,14 +33,18 @@ class Draft:
     community_id: int | None = None
     person_id: int | None = None
     image_path: str | None = None  # a PNG shown inline (cid:chart) in the HTML part
+    # A one-time secret the text carries (a voting code): wiped from the stored notice once it is
+    # sent and never shown by `outbox show`. The stage that writes the draft says what it is.
+    secret: str | None = None
 
     @classmethod
     def to_person(cls, person, year: int | None, stage: str, template: str, context: dict, period: str = "",
-                  community_id: int | None = None, image_path: str | None = None) -> "Draft":
+                  community_id: int | None = None, image_path: str | None = None, secret: str | None = None) -> "Draft":
         """A notice to a person of the organisation (their code is the recipient key)."""
         return cls(year=year, stage=stage, template=template, recipient_key=person.code, recipient_name=person.name,
                    recipient_email=person.email, person_id=person.id, period=period, context=context,
-                   community_id=community_id if community_id is not None else person.community_id, image_path=image_path)
+                   community_id=community_id if community_id is not None else person.community_id, image_path=image_path,
+                   secret=secret)
 
     @property
     def key(self) -> str:
@@ -95,11 +99,16 @@ def queue(session: Session, drafts: list[Draft]) -> int:
             community_id=draft.community_id, person_id=draft.person_id,
             recipient_name=clean_header(draft.recipient_name), recipient_email=email,  # not an address: on paper
             subject=clean_header(rendered.subject), body_text=rendered.text, body_html=rendered.html,
-            message_id=message_id(draft.key), image_path=draft.image_path,
+            message_id=message_id(draft.key), image_path=draft.image_path, secret=draft.secret,
             status=NoticeStatus.queued if email else NoticeStatus.printed,
             delivered_at=None if email else now,  # on paper: the day of its print batch
         ))
     return insert_ignoring_duplicates(session, Notice, rows, ["key"])
+
+
+def without_secret(notice: Notice, text: str, instead: str) -> str:
+    """A notice's text with its one-time secret (if any) replaced."""
+    return text.replace(notice.secret, instead) if notice.secret else text
 
 
 def is_valid_email(text: str) -> bool:

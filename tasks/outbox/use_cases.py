@@ -5,6 +5,9 @@ from lianchuang.models import Notice
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.models.queries import outbox
+from lianchuang.tasks.outbox.drafts import without_secret
+
+UNSHOWN_CODE = "（评议码只在发给本人的邀请或评议票上，系统不保存）"
 
 
 def recent_notices(status: NoticeStatus | None, year: int | None, limit: int) -> list[dict]:
@@ -23,12 +26,10 @@ def collect_paper(year: int, since) -> tuple[str | None, dict[str, int]]:
 
 
 def notice_in_full(notice_id: int) -> dict:
-    from lianchuang.tasks.evaluation.ballots import without_codes
-
     with session_scope() as session:
         notice = session.get(Notice, notice_id)
         if notice is None:
             raise UserError(f"没有编号为 {notice_id} 的通知（用 `lianchuang outbox list` 查看）")
         return dict(recipient=notice.recipient_name, email=notice.recipient_email, subject=notice.subject,
                     status=notice.status.label, attempts=notice.attempts, error=notice.last_error,
-                    message_id=notice.message_id, body=without_codes(notice.body_text))  # a queued invitation's code stays unseen
+                    message_id=notice.message_id, body=without_secret(notice, notice.body_text, UNSHOWN_CODE))  # a queued invitation's code stays unseen

@@ -37,6 +37,14 @@ from lianchuang.models import (
 )
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.follow_up import report_order
+from lianchuang.models.queries import (
+    district_community_ids,
+    district_ids,
+    latest_percent_by_month,
+    nearest_milestone_month,
+    task_status_query,
+)
+from lianchuang.tasks.cycle import competition_ranks, only_district
 
 PROGRESS_WEIGHT, ON_TIME_WEIGHT = 0.7, 0.3
 
@@ -76,73 +84,15 @@ def overwrite_report(kept: ProgressReport, report: NewReport) -> dict:
     return before
 
 
-def task_status_query(cycle_id: int, year: int, month: int, district_id: int | None = None):
-    """Per task of the cycle (of a district, if given): its community, and its planned, due and
-    actual percent at the end of `month`."""
-    previous, following = aliased(Milestone), aliased(Milestone)
-    reached, upcoming = _nearest_milestone_month(month, reached=True), _nearest_milestone_month(month, reached=False)
-    actual = func.coalesce(_latest_percent(month), 0)
-    due = func.coalesce(previous.target_percent, 0)
-    due_month = func.coalesce(previous.due_month, 0)
-    planned = case((following.due_month.is_(None), due * 1.0),
-                   else_=due + (following.target_percent - due) * (month - due_month) * 1.0 / (following.due_month - due_month))
-    return (select(Task.id, Task.code, Task.title, Task.community_id, planned.label("planned"), due.label("due"),
-                   actual.label("actual"))
-            .outerjoin(reached, reached.c.task_id == Task.id)
-            .outerjoin(previous, and_(previous.task_id == Task.id, previous.due_month == reached.c.month))
-            .outerjoin(upcoming, upcoming.c.task_id == Task.id)
-            .outerjoin(following, and_(following.task_id == Task.id, following.due_month == upcoming.c.month))
-            .where(Task.cycle_id == cycle_id,
-                   *([] if district_id is None else [Task.community_id.in_(district_community_ids(district_id))])))
-
-
 def overdue_task_query(cycle_id: int, year: int, month: int):
     """The cycle's tasks overdue at the end of `month` (actual below the target of the last milestone
     due by then), with that target and the actual percent: the status query without the plan."""
-    reached, milestone = _nearest_milestone_month(month, reached=True), aliased(Milestone)
-    actual = func.coalesce(_latest_percent(month), 0)
+    reached, milestone = nearest_milestone_month(month, reached=True), aliased(Milestone)
+    actual = func.coalesce(latest_percent_by_month(month), 0)
     return (select(Task.id, milestone.target_percent.label("due"), actual.label("actual"))
             .join(reached, reached.c.task_id == Task.id)
             .join(milestone, and_(milestone.task_id == Task.id, milestone.due_month == reached.c.month))
             .where(Task.cycle_id == cycle_id, actual < milestone.target_percent))
-
-
-def _nearest_milestone_month(month: int, reached: bool):
-    """Per task, the month of its last milestone due by `month` (reached) or its first due after it."""
-    if reached:
-        return (select(Milestone.task_id, func.max(Milestone.due_month).label("month"))
-                .where(Milestone.due_month <= month).group_by(Milestone.task_id).subquery())
-    return (select(Milestone.task_id, func.min(Milestone.due_month).label("month"))
-            .where(Milestone.due_month > month).group_by(Milestone.task_id).subquery())
-
-
-def _latest_percent(month: int):
-    """The task's (correlated: Task.id) percent of its latest report for a month up to `month`: the
-    latest month reported on, and of that month's reports the latest reported (a late report for
-    February does not undo March's). One seek per task in the (task_id, order_key) index: the
-    grouped maximum this replaced was planned by SQLite as a 150,000 × 150,000 nested loop."""
-    return (select(ProgressReport.percent)
-            .where(ProgressReport.task_id == Task.id, ProgressReport.order_key < report_order(month + 1, date.min))
-            .order_by(ProgressReport.order_key.desc()).limit(1).correlate(Task).scalar_subquery())
-
-
-def district_community_ids(district_id: int):
-    """The ids of a district's communities, as a subquery for `IN`."""
-    return select(Community.id).join(Street, Street.id == Community.street_id).where(Street.district_id == district_id)
-
-
-def district_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(District.id).order_by(District.code)))
-
-
-def only_district(session: Session, district_id: int | None, what: str = "排名按区发布和更正") -> int:
-    """The district meant: the one given, else the database's only one."""
-    if district_id is not None:
-        return district_id
-    ids = district_ids(session)
-    if len(ids) != 1:
-        raise UserError(f"数据库里有 {len(ids)} 个区，{what}：请用 --district 指明是哪个区")
-    return ids[0]
 
 
 def community_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None) -> list[dict]:
@@ -214,17 +164,6 @@ def communities_without_reports(session: Session, cycle_id: int, month: int, dis
     if district_id is not None:
         query = query.where(Community.id.in_(district_community_ids(district_id)))
     return list(session.scalars(query.order_by(Community.code)))
-
-
-def competition_ranks(items: list[dict], score_key: str = "score") -> list[int]:
-    """Ranks by descending score; equal scores share a rank (1, 1, 3)."""
-    ordered = sorted(range(len(items)), key=lambda i: -items[i][score_key])
-    ranks = [0] * len(items)
-    for position, index in enumerate(ordered):
-        previous = ordered[position - 1] if position else None
-        same = previous is not None and items[previous][score_key] == items[index][score_key]
-        ranks[index] = ranks[previous] if same else position + 1
-    return ranks
 
 
 def ranked_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None) -> list[dict]:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, Problem, UserError
-from lianchuang.models import Community, Cycle, Milestone, ProgressReport, Street, Task
+from lianchuang.models import Community, Cycle, Milestone, Street, Task
 from lianchuang.models.db import chunked
+from lianchuang.models.queries import latest_percents
 from lianchuang.tasks.progress.ranking import NewReport, published_months_by_district, record_reports
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
@@ -27,19 +28,6 @@ COLUMNS = [
     Column("funds", "投入资金（元）", ("funds", "yuan")), Column("matters", "办理事项（件）", ("matters",)),
     Column("month", "报告月份", ("month", "for month")),
 ]
-
-
-def latest_percents(session: Session, task_ids: list[int] | Select, before: date | None = None) -> dict[int, tuple[date, int]]:
-    """Each task's latest report (date, percent), optionally before a date; task_ids may be a
-    SELECT of ids (a whole cycle's are too many to pass as values)."""
-    latest = select(ProgressReport.task_id, func.max(ProgressReport.reported_on).label("day")).where(
-        ProgressReport.task_id.in_(task_ids))
-    if before:
-        latest = latest.where(ProgressReport.reported_on < before)
-    latest = latest.group_by(ProgressReport.task_id).subquery()
-    rows = session.execute(select(ProgressReport.task_id, ProgressReport.reported_on, ProgressReport.percent)
-                           .join(latest, (latest.c.task_id == ProgressReport.task_id) & (latest.c.day == ProgressReport.reported_on)))
-    return {task_id: (day, percent) for task_id, day, percent in rows}
 
 
 def write_progress_template(session: Session, path: Path, cycle_id: int, community_ids: list[int]) -> int:

@@ -17,8 +17,6 @@ from lianchuang.tasks.cycle import (
     set_stage,
 )
 from lianchuang.tasks.files import check_output
-from lianchuang.tasks.opinions import fulfilment
-from lianchuang.tasks.outbox import drafts as outbox
 from lianchuang.tasks.progress import ranking as progress
 from lianchuang.tasks.progress.ranking import (
     REPORT_FIELDS,
@@ -117,12 +115,11 @@ def publish_month(year: int, month: int, correction_reason: str | None = None, d
         published = set().union(*(progress.publish_ranking(session, cycle.id, year, month, first_of_next, district_id)
                                   for district_id in ([None] if districts is None else [d.id for d in chosen])))  # None: one pass
         ids = [c.id for c in communities_in_scope(session, [d.code for d in chosen])]
-        outbox.queue(session, fulfilment.completed_drafts(session, year, cycle.id, month, ids))  # sent with the ranking
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
         names = [d.name for d in chosen if d.id in published]
         audit(session, "run", "stage:progress", year=year, month=month, newly_published=names)
         return dict(month=month, newly_published=bool(published), districts_published=names,
-                    table=ranking_table(session, cycle.id, month, chosen))
+                    table=ranking_table(session, cycle.id, month, chosen), community_ids=ids)
 
 
 def _unreported(session, cycle_id: int, month: int, districts: list) -> list[str]:

@@ -10,7 +10,14 @@ from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import AwardResult, Community, Cycle, EvaluationResult, Evaluator, Objection, Person, PersonResult, Task
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as evaluation_notices, scheme as evaluation_scheme
+from lianchuang.tasks.evaluation import (
+    award,
+    ballots as evaluation,
+    codes as evaluation_codes,
+    notices as evaluation_notices,
+    scheme as evaluation_scheme,
+    tally as evaluation_tally,
+)
 from lianchuang.tasks.evaluation.ballots import NewBallot
 from lianchuang.tasks.opinions import rules as opinions
 
@@ -46,7 +53,7 @@ UNKNOWN_CODE = "2222-2222-2222-2"  # well formed (its check character is right),
 def vote(session, cycle, *pairs):
     """(evaluator, task, grade) triples, one ballot each, as rows of one sheet; each evaluator who
     has not voted gets a code as on a slip (one who has voted has none: their sheet has an unknown code)."""
-    codes = evaluation.issue_codes(session, cycle.id, sorted({e.id for e, _, _ in pairs}))
+    codes = evaluation_codes.issue_codes(session, cycle.id, sorted({e.id for e, _, _ in pairs}))
     return evaluation.cast_ballots(session, cycle.id, [(row, NewBallot(codes.get(e.id, UNKNOWN_CODE), t.code, g))
                                                        for row, (e, t, g) in enumerate(pairs, start=2)], "选票.xlsx")
 
@@ -71,8 +78,8 @@ def test_a_task_without_a_quorum_is_not_rated_and_results_stay_hidden_until_clos
     task, other = task_of(session, first), task_of(session, second)
     vote(session, cycle, (head, task, Grade.excellent), (member, other, Grade.poor))
     with pytest.raises(UserError, match="评议尚未结束"):
-        evaluation.explain(session, cycle.id, task.code)
-    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+        evaluation_tally.explain(session, cycle.id, task.code)
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
     results = {r.task_id: r for r in session.scalars(select(EvaluationResult))}
     assert results[task.id].score == 95.0
     assert results[other.id].score is None and results[other.id].ballots == 1
@@ -90,13 +97,13 @@ def test_groups_are_weighted_and_trimmed_and_each_result_is_explained_without_na
     units = evaluators(session, first, EvaluatorGroup.stationed_units)[:2]
     grades = [Grade.excellent, Grade.excellent, Grade.good, Grade.fair, Grade.poor]  # 95 95 80 65 40
     vote(session, cycle, *[(m, task, g) for m, g in zip(members, grades)], *[(u, task, Grade.fair) for u in units])
-    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
     # members: 95 and 40 dropped → (95 + 80 + 65) / 3 = 80; units: two people, under the secret groups'
     # minimum of 3, not counted (with them, 72.5 would give their 65 back) → 80
     assert session.scalars(select(EvaluationResult.score).where(EvaluationResult.task_id == task.id)).one() == 80.0
     person = session.scalars(select(PersonResult)).all()
     assert [(p.person_id, p.tasks, p.ballots, p.score) for p in person] == [(members[0].person_id, 1, 7, 80.0)]
-    explained = evaluation.explain(session, cycle.id, task.code)
+    explained = evaluation_tally.explain(session, cycle.id, task.code)
     groups = {g["group"]: g for g in explained["groups"]}
     assert groups["党员"]["trimmed"] and groups["党员"]["mean"] == 80.0 and groups["党员"]["share"] == 1.0
     assert groups["党员"]["by_grade"] == {"优秀": 2, "良好": 1, "一般": 1, "较差": 1}
@@ -118,7 +125,7 @@ def test_the_scheme_round_trips_and_changes_the_tally(opened, session, tmp_path)
     assert evaluation_scheme.import_scheme(session, cycle.id, path) == dict(items=24, groups=6, grades=4)
     head = evaluators(session, first, EvaluatorGroup.joint_head)[0]
     vote(session, cycle, (head, task_of(session, first), Grade.excellent))
-    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
     assert session.scalars(select(EvaluationResult.score).where(EvaluationResult.task_id == task_of(session, first).id)).one() == 100
     with pytest.raises(UserError, match="不能再修改"):
         evaluation_scheme.import_scheme(session, cycle.id, path)
@@ -146,10 +153,10 @@ def test_objections_are_recorded_after_the_results_are_published(opened, session
     cycle, (first, *_) = opened
     task = task_of(session, first)
     with pytest.raises(UserError, match="还没有公示"):
-        evaluation.record_objection(session, cycle.id, task.code, "居民张三", "评分偏低", date(YEAR, 12, 29))
-    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
-    evaluation.record_objection(session, cycle.id, task.code, "居民张三", "评分偏低", date(YEAR, 12, 29))
-    evaluation.record_objection(session, cycle.id, task.code, "居民李四", "补充材料", date(YEAR + 1, 1, 20))
+        evaluation_tally.record_objection(session, cycle.id, task.code, "居民张三", "评分偏低", date(YEAR, 12, 29))
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
+    evaluation_tally.record_objection(session, cycle.id, task.code, "居民张三", "评分偏低", date(YEAR, 12, 29))
+    evaluation_tally.record_objection(session, cycle.id, task.code, "居民李四", "补充材料", date(YEAR + 1, 1, 20))
     assert [o.within_deadline for o in session.scalars(select(Objection).order_by(Objection.id))] == [True, False]
 
 
@@ -160,7 +167,7 @@ def test_award_allocates_the_budget_exactly_once_and_explains_each_amount(opened
     for community in communities:
         head = evaluators(session, community, EvaluatorGroup.joint_head)[0]
         vote(session, cycle, (head, task_of(session, community), Grade.good if community.code.endswith("1") else Grade.fair))
-    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
     rows = award.award(session, cycle.id, 500_001)
     assert sum(r["funding_yuan"] for r in rows) == 500_001
     with pytest.raises(UserError, match="--redo"):
@@ -207,9 +214,9 @@ def test_a_quorum_counts_people_not_ballots(opened, session):
     two = session.scalars(select(Task).where(Task.code == code)).one()
     one.responsible_person_id = two.responsible_person_id = members[0].person_id
     vote(session, cycle, (resident, one, Grade.poor), (resident, two, Grade.poor), *[(m, one, Grade.excellent) for m in members])
-    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
     person = session.get(Person, members[0].person_id)
-    groups = {g["group"]: g for g in evaluation.explain(session, cycle.id, person.code)["groups"]}
+    groups = {g["group"]: g for g in evaluation_tally.explain(session, cycle.id, person.code)["groups"]}
     assert (groups["居民代表"]["ballots"], groups["居民代表"]["evaluators"], groups["居民代表"]["counted"]) == (2, 1, False)
     assert session.scalars(select(PersonResult.score)).one() == 95.0  # the party members' grade alone
 
@@ -244,7 +251,7 @@ def test_slips_give_each_evaluator_not_yet_voted_a_ballot_without_a_name(opened,
     assert count == len(everyone) - 1 and page.count('class="slip"') == count
     printed = set(re.findall(r"(?:[2-9A-Z]{4}-){3}[2-9A-Z]", page))
     salt = session.get(Cycle, cycle.id).code_salt
-    assert {evaluation.code_hash(salt, code) for code in printed} == {e.code_hash for e in everyone if e is not head}
+    assert {evaluation_codes.code_hash(salt, code) for code in printed} == {e.code_hash for e in everyone if e is not head}
     assert task_of(session, first).code in page
     voters = [e.person_id for e in everyone if e.group != EvaluatorGroup.joint_head]  # the head collects: named as such
     names = session.scalars(select(Person.name).where(Person.id.in_(voters))).all()
@@ -263,7 +270,7 @@ def test_two_sittings_with_one_code_at_once_record_one_ballot_sheet_and_refuse_t
     cycle, communities = opened
     people = [(e, task_of(session, c)) for c in communities for g in EvaluatorGroup for e in evaluators(session, c, g)][:20]
     assert len(people) == 20
-    codes = evaluation.issue_codes(session, cycle.id, [e.id for e, _ in people])
+    codes = evaluation_codes.issue_codes(session, cycle.id, [e.id for e, _ in people])
     session.commit()  # the sittings run in sessions of their own
     for evaluator, task in people:
         start, outcomes = threading.Barrier(2), []
@@ -306,9 +313,9 @@ def test_the_ballot_box_keeps_no_evaluator_and_the_register_no_code(opened, sess
 def test_codes_have_a_check_character_and_a_copying_slip_is_told_as_such(opened, session):
     cycle, (first, *_) = opened
     head = evaluators(session, first, EvaluatorGroup.joint_head)[0]
-    code = evaluation.issue_codes(session, cycle.id, [head.id])[head.id]
+    code = evaluation_codes.issue_codes(session, cycle.id, [head.id])[head.id]
     assert re.fullmatch(r"(?:[2-9A-HJKMNP-Z]{4}-){3}[2-9A-HJKMNP-Z]", code)
-    slip = code[:-1] + next(c for c in evaluation.CODE_ALPHABET if c != code[-1])  # the last character miscopied
+    slip = code[:-1] + next(c for c in evaluation_codes.CODE_ALPHABET if c != code[-1])  # the last character miscopied
     swapped = code[1] + code[0] + code[2:]
     for wrong in (slip, swapped) if code[0] != code[1] else (slip,):
         with pytest.raises(ImportRefused, match="抄错"):
@@ -324,11 +331,11 @@ def test_a_sheet_of_guessed_codes_is_refused_whole_and_the_attempt_audited(opene
 
     cycle, (first, *_) = opened
     head = evaluators(session, first, EvaluatorGroup.joint_head)[0]
-    real = evaluation.issue_codes(session, cycle.id, [head.id])[head.id]
+    real = evaluation_codes.issue_codes(session, cycle.id, [head.id])[head.id]
     task = task_of(session, first).code
     session.commit()
     sheet = tmp_path / "选票.csv"
-    guesses = [evaluation.new_code() for _ in range(5)]
+    guesses = [evaluation_codes.new_code() for _ in range(5)]
     sheet.write_text("\n".join(["评议码,任务编号,任务,等次", f"{real},{task},,优秀"] + [f"{g},{task},,优秀" for g in guesses]),
                      encoding="utf-8")
     with pytest.raises(ImportRefused, match="5 个无效或已用过的评议码"):

@@ -82,7 +82,7 @@ def test_ballots_kept_before_lose_their_evaluator_and_codes_sent_before_still_wo
     from sqlalchemy import text
 
     from lianchuang.models import Ballot, Cycle, Evaluator
-    from lianchuang.tasks.evaluation.ballots import code_hash
+    from lianchuang.tasks.evaluation.codes import code_hash
 
     url = _old_database(tmp_path, "0006")
     with get_engine(url).begin() as connection:

@@ -107,18 +107,18 @@ def test_each_district_awards_its_own_budget(province, session):
 
 def test_each_district_closes_its_evaluation_on_its_own_day(province, session):
     from lianchuang.models import EvaluationResult
-    from lianchuang.tasks.evaluation import ballots as evaluation
+    from lianchuang.tasks.evaluation import ballots as evaluation, tally as evaluation_tally
 
     cycle_id, first, second = province
-    evaluation.close(session, cycle_id, date(YEAR, 12, 20), second)
+    evaluation_tally.close(session, cycle_id, date(YEAR, 12, 20), second)
     assert evaluation.closed_on(session, cycle_id, second) == date(YEAR, 12, 20)
     assert evaluation.closed_on(session, cycle_id, first) is None  # the first district is still voting
     tallied = set(session.scalars(select(Task.community_id).join(EvaluationResult, EvaluationResult.task_id == Task.id)))
     assert tallied == set(session.scalars(progress.district_community_ids(second)))
     first_task = session.scalar(select(Task.code).where(Task.community_id.in_(progress.district_community_ids(first))))
     with pytest.raises(UserError, match="尚未结束"):  # its results stay hidden until it closes
-        evaluation.explain(session, cycle_id, first_task)
-    evaluation.close(session, cycle_id, date(YEAR + 1, 1, 8), first)
+        evaluation_tally.explain(session, cycle_id, first_task)
+    evaluation_tally.close(session, cycle_id, date(YEAR + 1, 1, 8), first)
     first_close, second_close = (evaluation.closing(session, cycle_id, d) for d in (first, second))
     assert (first_close.closed_on, second_close.closed_on) == (date(YEAR + 1, 1, 8), date(YEAR, 12, 20))
     assert first_close.objection_deadline > second_close.objection_deadline  # each its own objection period

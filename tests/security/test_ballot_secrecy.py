@@ -15,7 +15,12 @@ from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import Ballot, Community, Evaluator, Task
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.evaluation import ballots as evaluation, scheme as evaluation_scheme
+from lianchuang.tasks.evaluation import (
+    ballots as evaluation,
+    codes as evaluation_codes,
+    scheme as evaluation_scheme,
+    tally as evaluation_tally,
+)
 from lianchuang.tasks.evaluation.ballots import NewBallot
 from lianchuang.tasks.opinions import rules as opinions
 
@@ -35,7 +40,7 @@ def task_of(session, community_id):
 
 def cast(session, cycle, evaluators, grade=Grade.good):
     """One ballot sheet: each evaluator grades their own community's task."""
-    codes = evaluation.issue_codes(session, cycle.id, [e.id for e in evaluators])
+    codes = evaluation_codes.issue_codes(session, cycle.id, [e.id for e in evaluators])
     return evaluation.cast_ballots(session, cycle.id, [
         (row, NewBallot(codes[e.id], task_of(session, e.community_id).code, grade)) for row, e in enumerate(evaluators, start=2)])
 
@@ -80,8 +85,8 @@ def test_a_group_of_fewer_than_three_voters_does_not_count(opened, session):
                                                       Evaluator.group == EvaluatorGroup.party_members)).all()[:2]
     cast(session, cycle, [head], Grade.good)
     cast(session, cycle, members, Grade.poor)
-    evaluation.close(session, cycle.id, date(YEAR, 12, 28))
-    explained = evaluation.explain(session, cycle.id, task_of(session, community.id).code)
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
+    explained = evaluation_tally.explain(session, cycle.id, task_of(session, community.id).code)
     groups = {g["group"]: g for g in explained["groups"]}
     assert groups["党员"]["counted"] is False and groups["党员"]["quorum"] == 3 and groups["党员"]["mean"] is None
     assert groups["联席会负责人"]["open"] is True
@@ -122,16 +127,16 @@ def test_the_head_is_told_their_ballot_is_open(district, session):
 def test_a_code_typed_in_full_width_with_ime_spaces_is_accepted(opened, session):
     cycle, (first, *_) = opened
     voter = session.scalars(select(Evaluator).where(Evaluator.community_id == first.id)).first()
-    code = evaluation.issue_codes(session, cycle.id, [voter.id])[voter.id]
+    code = evaluation_codes.issue_codes(session, cycle.id, [voter.id])[voter.id]
     typed = "　".join(code.replace("-", "－")).translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"})
-    assert evaluation.cast_ballots(session, cycle.id, [(1, NewBallot(evaluation.normalized_code(typed),
+    assert evaluation.cast_ballots(session, cycle.id, [(1, NewBallot(evaluation_codes.normalized_code(typed),
                                                                      task_of(session, first.id).code, Grade.good))]) == 1
 
 
 def test_another_communitys_valid_code_is_told_as_an_unknown_one(opened, session):
     cycle, (first, second, *_) = opened
     voter = session.scalars(select(Evaluator).where(Evaluator.community_id == first.id)).first()
-    code = evaluation.issue_codes(session, cycle.id, [voter.id])[voter.id]
+    code = evaluation_codes.issue_codes(session, cycle.id, [voter.id])[voter.id]
     other_task = task_of(session, second.id).code
     with pytest.raises(ImportRefused) as valid_elsewhere:
         evaluation.cast_ballots(session, cycle.id, [(2, NewBallot(code, other_task, Grade.good))])
