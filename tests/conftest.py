@@ -1,14 +1,15 @@
-"""Fixtures: an isolated data folder and database per test (SQLite file, or a PostgreSQL schema of
-its own when LIANCHUANG_TEST_DATABASE_URL is set), a small demo district, and the Prefect harness."""
+"""Fixtures: an isolated data folder and database per test (a SQLite file, or a PostgreSQL database
+of its own when LIANCHUANG_TEST_DATABASE_URL is set), copied from one migrated once per run, a
+small demo district, and the Prefect harness."""
 
 import os
 import shutil
 import uuid
-from pathlib import Path
+from contextlib import contextmanager
 
 import pytest
 from factories import SMALL, build_district  # noqa: F401  (re-exported for tests)
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from lianchuang import clock
 from lianchuang.models.db import get_engine, normalise_url, session_scope, upgrade_database
@@ -33,48 +34,61 @@ def pinned_today(monkeypatch):
     reset_settings()
 
 
-@pytest.fixture
-def database_url(tmp_path):
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """The schema, migrated once per run (all the migrations cost each test 0.3-1 s): a SQLite file
+    copied for each test, or a PostgreSQL database each test's database is created from (TEMPLATE)."""
     if not POSTGRES_URL:
+        template = tmp_path_factory.mktemp("template") / "migrated.db"
+        upgrade_database(f"sqlite:///{template}")  # alembic's own engine, disposed: the file is whole (no WAL)
+        yield template
+        return
+    name = f"lc_template_{uuid.uuid4().hex[:12]}"
+    with _server() as server:
+        server.execute(text(f'CREATE DATABASE "{name}"'))
+    upgrade_database(_database(name))  # alembic disposes its engine: nobody is connected to the template
+    yield name
+    with _server() as server:
+        server.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database_url(tmp_path, migrated_template):
+    """This test's own database, with the current schema."""
+    if not POSTGRES_URL:
+        shutil.copyfile(migrated_template, tmp_path / "test.db")
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    name = f"lc_test_{uuid.uuid4().hex[:12]}"
+    with _server() as server:
+        server.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
+    yield _database(name)
     get_engine.cache_clear()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with _server() as server:
+        server.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> Path | None:
-    """A SQLite database migrated once per run, copied for each test (0.3 s of migrations a test,
-    every test): None on PostgreSQL, where each test's schema is migrated."""
-    if POSTGRES_URL:
-        return None
-    template = tmp_path_factory.mktemp("template") / "migrated.db"
-    upgrade_database(f"sqlite:///{template}")  # alembic's own engine, disposed: the file is whole (no WAL)
-    return template
+@contextmanager
+def _server():
+    """A connection to the PostgreSQL server of LIANCHUANG_TEST_DATABASE_URL, outside any transaction."""
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            yield connection
+    finally:
+        admin.dispose()
 
 
-def migrate(url: str, template: Path | None) -> None:
-    if template is None:
-        upgrade_database(url)
-    else:
-        shutil.copyfile(template, url.removeprefix("sqlite:///"))
+def _database(name: str) -> str:
+    return make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
-def settings(tmp_path, database_url, monkeypatch, migrated_template):
+def settings(tmp_path, database_url, monkeypatch):
     """Settings pointing at this test's data folder and database, with the schema created."""
     monkeypatch.setenv("LIANCHUANG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LIANCHUANG_DATABASE_URL", database_url)
     reset_settings()
-    migrate(database_url, migrated_template)
     yield get_settings()
     stop_local_server(tmp_path / "data" / "prefect", monkeypatch)
     clock.set_today(None)
