@@ -3,12 +3,13 @@ flow run (visible in the Prefect UI); between them, simulated people do what coo
 residents would. Every step is safe to repeat, so an interrupted demo continues where it stopped."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from lianchuang import clock
 from lianchuang.flows.stages import (
+    award_stage,
     commitments_stage,
     division_stage,
     evaluation_stage,
@@ -21,6 +22,7 @@ from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.demo import simulation
 from lianchuang.tasks.demo.data import SCALES, generate_org
+from lianchuang.tasks.evaluation.ballots import OBJECTION_DAYS
 from lianchuang.tasks.org import load_org
 
 
@@ -60,7 +62,10 @@ def demo_steps(year: int, scale_name: str) -> list[tuple[str, date, Callable]]:
         ("各方代表投票评议", date(year, 12, 20), lambda: _simulate(simulation.cast_ballots, year)),
         ("各单位报告12月进度", date(year, 12, 26), lambda: _simulate(simulation.report_progress, year, range(12, 13))),
         ("阶段四：12月排名", date(year + 1, 1, 1), lambda: monthly_ranking(year, [12], confirm=True)),
-        ("阶段五：计票、创新奖与经费", date(year + 1, 1, 5), lambda: evaluation_stage(year, close=True, budget=500_000)),
+        ("阶段五：计票并公示结果", date(year + 1, 1, 5), lambda: evaluation_stage(year, close=True)),
+        # the award waits for the objection period (OBJECTION_DAYS after the close) to end
+        ("阶段五：公示期满，评创新奖、分配经费", date(year + 1, 1, 5) + timedelta(days=OBJECTION_DAYS + 1),
+         lambda: award_stage(year, 500_000)),
     ]
 
 

@@ -115,7 +115,8 @@ def check_award(year: int, budget: int, redo: bool, during_objections: bool, dis
     with session_scope() as session:
         cycle = existing_cycle(session, year)
         district_id = one_district(session, districts, AWARD_BY_DISTRICT).id
-        check_can_allocate(session, cycle.id, budget, redo, district_id)
+        if check_can_allocate(session, cycle.id, budget, redo, district_id) is not None and not redo:
+            return  # allocated already: showing it never needs --yes, in the objection period or after
         deadline = closing(session, cycle.id, district_id).objection_deadline
         if clock.today() <= deadline and not during_objections:
             raise UserError(f"{year}年度考评结果还在公示期，异议可提出到 {deadline.isoformat()}；"

@@ -90,6 +90,6 @@ def test_a_command_killed_with_sigkill_leaves_nothing_of_its_own_running(setting
     assert not left, processes_of(settings.data_dir)
     # the next command reuses the server and the demo goes on where it stopped
     again = lianchuang(settings, "demo")
-    assert "[19/19]" in again.stdout and json.loads((settings.data_dir / "prefect" / "server.json").read_text()) == server
+    assert "[20/20]" in again.stdout and json.loads((settings.data_dir / "prefect" / "server.json").read_text()) == server
     lianchuang(settings, "server", "stop")
     assert not processes_of(settings.data_dir)

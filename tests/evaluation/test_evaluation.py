@@ -199,6 +199,23 @@ def test_the_award_waits_for_the_objection_period_unless_confirmed(district, set
         check_award(YEAR, 500_000, False, during_objections=False)
 
 
+def test_showing_an_allocation_made_in_the_objection_period_needs_no_yes(opened, session):
+    """The award email tells the district office to run `lianchuang award`: within the objection
+    period that showed nothing but a refusal asking for --yes. Only allocating needs it."""
+    from lianchuang.tasks.evaluation.use_cases import check_award
+
+    cycle, communities = opened
+    vote(session, cycle, *[(evaluators(session, c, EvaluatorGroup.joint_head)[0], task_of(session, c), Grade.good)
+                           for c in communities])
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
+    award.award(session, cycle.id, 500_000, False)
+    session.commit()
+    with clock.frozen_at(date(YEAR, 12, 30)):  # within the objection period
+        check_award(YEAR, 500_000, False, during_objections=False)  # shown: no refusal
+        with pytest.raises(UserError, match="--redo"):
+            check_award(YEAR, 600_000, False, during_objections=False)  # another budget still says how
+
+
 def test_a_quorum_counts_people_not_ballots(opened, session):
     """The coordinator's case: one 居民代表 grading both tasks of one responsible person reached
     the group's quorum alone. Two ballots of one person are one voice."""
