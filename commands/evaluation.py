@@ -82,19 +82,24 @@ def evaluate_template(community: Annotated[str, typer.Option("--community", "-c"
 
 @evaluate_app.command("slips")
 def evaluate_slips(community: Annotated[Optional[list[str]], typer.Option("--community", "-c", help="社区编码或名称（可多个；默认全部）")] = None,
+                   again_for: Annotated[Optional[list[str]], typer.Option(
+                       "--for", help="补打这些人的评议票（人员编码或姓名，可重复）：他们原来的评议码（邮件或旧票上的）随之作废")] = None,
                    year: EvaluationYearOption = None) -> None:
-    """打印纸质评议票：每位尚未投票的评议人一张，有新的评议码和本社区各项任务的等次方框，不写姓名。邀请中的旧评议码随之作废。"""
+    """打印纸质评议票：给没有邮箱（邀请里没有评议码）、还没有评议票的评议人每人一张，有评议码和本社区各项任务的等次方框，不写姓名。
+    有邮箱的评议人用邀请邮件里的评议码，不受影响；要给某人补打，用 --for（其原评议码作废）。"""
     from lianchuang.tasks.evaluation.use_cases import ballot_slips
 
     year = year or clock.evaluation_year()
-    written = use(ballot_slips, year, community)
-    for name, page, count in written[:20]:
+    written = use(ballot_slips, year, community, again_for)
+    for name, page, count, _ in written[:20]:
         console.print(f"{name}：{count} 张评议票 → {page}")
     if len(written) > 20:
-        console.print(f"……共 {len(written)} 个社区，{sum(c for _, _, c in written)} 张评议票，都在 {Path(written[0][1]).parent}")
-    console.print("评议票上是新生成的评议码（系统只保存其校验值，不能再次显示）：这些评议人邀请中的旧评议码已作废，"
-                  "请只使用评议票投票。用浏览器打开后打印（A4）。收回后录入：lianchuang evaluate template -c 社区 -o 选票录入表.xlsx，"
-                  "再 lianchuang evaluate import 选票录入表.xlsx")
+        console.print(f"……共 {len(written)} 个社区，{sum(c for _, _, c, _ in written)} 张评议票，都在 {Path(written[0][1]).parent}")
+    replaced = [person for *_, names in written for person in names]
+    if replaced:
+        console.print(f"这些人原来的评议码已作废，请告诉本人改用新评议票：{'、'.join(replaced)}")
+    console.print("评议票上的评议码只能使用一次，系统只保存其校验值，不能再次显示。用浏览器打开后打印（A4）。"
+                  "收回后录入：lianchuang evaluate template -c 社区 -o 选票录入表.xlsx，再 lianchuang evaluate import 选票录入表.xlsx")
 
 
 @evaluate_app.command("import")

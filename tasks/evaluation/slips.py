@@ -30,23 +30,32 @@ def coordinators(session: Session, community_ids: list[int]) -> dict[int, str]:
         Person.role == Role.community_coordinator, Person.community_id.in_(community_ids)).order_by(Person.code.desc())).all())
 
 
-def write_ballot_slips(session: Session, year: int, cycle_id: int, community: Community) -> tuple[str, int]:
+def write_ballot_slips(session: Session, year: int, cycle_id: int, community: Community,
+                       again_for: set[int] = frozenset()) -> tuple[str | None, int, list[str]]:
     """documents/<year>/评议票/<community code>.html: one printable slip per evaluator of the
-    community who has not voted, grouped by evaluator group, each with a new code (the one in their
-    invitation stops working: the codes are kept only as hashes). Returns the path and the number of slips."""
+    community who has not voted and has no code yet (no email, so no code in an invitation, and no
+    slip printed before), grouped by evaluator group, each with a new code. The people of `again_for`
+    (person ids) who have not voted get a new slip too: the code they had (emailed or printed) stops
+    working, the codes being kept only as hashes, so they are named back. Returns the page (None:
+    no slip), the number of slips and the names of those whose earlier code stopped working."""
     from lianchuang.settings import get_settings
     from lianchuang.tasks.evaluation.codes import issue_codes
     from lianchuang.tasks.outbox.rendering import render_page
 
-    waiting = session.execute(select(Evaluator.id, Evaluator.group).where(
-        Evaluator.cycle_id == cycle_id, Evaluator.community_id == community.id, Evaluator.used_at.is_(None))
+    waiting = session.execute(select(Evaluator.id, Evaluator.group, Evaluator.code_hash, Person.name)
+                              .join(Person, Evaluator.person_id == Person.id).where(
+        Evaluator.cycle_id == cycle_id, Evaluator.community_id == community.id, Evaluator.used_at.is_(None),
+        Evaluator.code_hash.is_(None) | Evaluator.person_id.in_(again_for))
         .order_by(Evaluator.group, Evaluator.id)).all()
-    codes = issue_codes(session, cycle_id, [evaluator_id for evaluator_id, _ in waiting])  # new codes: only on these slips
+    if not waiting:
+        return None, 0, []
+    replaced = [name for _, _, code_hash, name in waiting if code_hash is not None]
+    codes = issue_codes(session, cycle_id, [evaluator_id for evaluator_id, *_ in waiting])  # new codes: only on these slips
     folder = get_settings().documents_dir / str(year) / "评议票"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{community.code}.html"
-    slips = [dict(code=codes[evaluator_id], group=group.value) for evaluator_id, group in waiting]
+    slips = [dict(code=codes[evaluator_id], group=group.value) for evaluator_id, group, *_ in waiting]
     replace_file(path, render_page("documents/ballot_slips.html", dict(
         year=year, community=community.name, slips=slips, tasks=ballot_tasks(session, cycle_id, [community.id])[community.id],
         grades=Grade.labels(), collector=coordinators(session, [community.id]).get(community.id, "社区党组织"))))
-    return str(path), len(slips)
+    return str(path), len(slips), replaced

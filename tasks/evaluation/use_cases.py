@@ -46,9 +46,13 @@ def ballot_sheet(year: int, community: str, path: Path, force: bool = False) -> 
         return place.name, write_ballot_sheet(session, path, existing_cycle(session, year).id, place)
 
 
-def ballot_slips(year: int, communities: list[str] | None) -> list[tuple[str, str, int]]:
-    """Printable ballots of these communities (all when none): (community, page, slips)."""
+def ballot_slips(year: int, communities: list[str] | None, again_for: list[str] | None = None) -> list[tuple[str, str, int, list[str]]]:
+    """Printable ballots of these communities (all when none) for the evaluators who have no code
+    yet, and for the people named in `again_for` (code or name) a new one that replaces theirs:
+    (community, page, slips, names whose earlier code stopped working), communities with slips only."""
+    from lianchuang.models import Person
     from lianchuang.tasks.evaluation.slips import write_ballot_slips
+    from lianchuang.tasks.org import resolve
 
     with session_scope() as session:
         cycle = existing_cycle(session, year)
@@ -56,9 +60,16 @@ def ballot_slips(year: int, communities: list[str] | None) -> list[tuple[str, st
         places = [place for place in communities_in_scope(session, communities) if place.street.district_id not in closed]
         if not places:
             raise UserError(f"{year}年度的评议已经结束，不再需要评议票")
-        written = [(place.name, *write_ballot_slips(session, year, cycle.id, place)) for place in places]
-        if not any(count for _, _, count in written):
-            raise UserError(f"{year}年度还没有评议人（或都已投票）：先运行 lianchuang evaluate open --year {year}")
+        people, unknown = resolve(session, Person, again_for or [])
+        if unknown:
+            raise UserError("；".join(unknown.values()))
+        again = {person.id for person in people.values()}
+        written = [(place.name, *write_ballot_slips(session, year, cycle.id, place, again)) for place in places]
+        written = [row for row in written if row[2]]
+        if not written:
+            raise UserError(f"{year}年度没有需要纸质评议票的评议人：有邮箱的已在邀请邮件中收到评议码，其余的已打印过或都已投票。"
+                            f"补打某人的评议票（其原评议码作废）：lianchuang evaluate slips --for 姓名；"
+                            f"还没有发出邀请：lianchuang evaluate open --year {year}")
         return written
 
 

@@ -256,23 +256,37 @@ def test_the_invitation_lists_the_tasks_and_says_how_to_vote(district, session):
     assert all(d.context["code"] is None for d in paper)  # on paper it comes with the ballot (evaluate slips)
 
 
-def test_slips_give_each_evaluator_not_yet_voted_a_ballot_without_a_name(opened, session, settings):
+def test_slips_go_to_evaluators_without_a_code_and_never_void_an_emailed_one_unasked(opened, session, settings):
+    """`evaluate open` says to run `evaluate slips` for people without email; slips used to issue new
+    codes for every evaluator, so the emailed codes died silently."""
     from lianchuang.tasks.evaluation.slips import write_ballot_slips
 
     cycle, (first, *_) = opened
     head = evaluators(session, first, EvaluatorGroup.joint_head)[0]
     vote(session, cycle, (head, task_of(session, first), Grade.excellent))
-    path, count = write_ballot_slips(session, YEAR, cycle.id, first)
     everyone = session.scalars(select(Evaluator).where(Evaluator.community_id == first.id)).all()
+    emailed = {e.id: e.code_hash for e in everyone if e.code_hash is not None and e.used_at is None}
+    without_code = [e for e in everyone if e.code_hash is None and e.used_at is None]
+    assert emailed and without_code
+    path, count, replaced = write_ballot_slips(session, YEAR, cycle.id, first)
     page = open(path, encoding="utf-8").read()
-    assert count == len(everyone) - 1 and page.count('class="slip"') == count
+    assert count == len(without_code) and page.count('class="slip"') == count and replaced == []
+    session.expire_all()
+    assert {e.id: e.code_hash for e in everyone if e.id in emailed} == emailed  # every emailed code still works
     printed = set(re.findall(r"(?:[2-9A-Z]{4}-){3}[2-9A-Z]", page))
     salt = session.get(Cycle, cycle.id).code_salt
-    assert {evaluation_codes.code_hash(salt, code) for code in printed} == {e.code_hash for e in everyone if e is not head}
+    assert {evaluation_codes.code_hash(salt, code) for code in printed} == {e.code_hash for e in without_code}
     assert task_of(session, first).code in page
     voters = [e.person_id for e in everyone if e.group != EvaluatorGroup.joint_head]  # the head collects: named as such
     names = session.scalars(select(Person.name).where(Person.id.in_(voters))).all()
     assert names and not any(name in page for name in names)  # a slip never names its evaluator
+
+    assert write_ballot_slips(session, YEAR, cycle.id, first) == (None, 0, [])  # printed once: no new codes
+    again = next(e for e in everyone if e.id in emailed)  # one who lost the email asks for a slip
+    path, count, replaced = write_ballot_slips(session, YEAR, cycle.id, first, {again.person_id})
+    assert count == 1 and replaced == [session.get(Person, again.person_id).name]
+    session.expire_all()
+    assert session.get(Evaluator, again.id).code_hash != emailed[again.id]  # that code, and only that one, is void
 
 
 def test_two_sittings_with_one_code_at_once_record_one_ballot_sheet_and_refuse_the_other(opened, session):
