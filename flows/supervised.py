@@ -8,7 +8,7 @@ import ctypes
 import os
 import signal
 import subprocess
-import threading
+import time
 
 STOP_SECONDS = 8  # asked to stop, then killed: within systemd's and a test's 10 s
 _PR_SET_PDEATHSIG = 1
@@ -24,25 +24,29 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 def run_supervised(command: list[str], env: dict) -> int:
     """Run `command` in a process group of its own until it exits or this process is told to stop;
-    returns its exit code (0 when stopped by a signal, as a service manager expects)."""
+    returns its exit code (0 when stopped by a signal, as a service manager expects). The waiting
+    is a plain poll on the main thread: no timer thread, nothing that a signal could leave waiting."""
     child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)
-    stopping: list[threading.Timer] = []
-
-    def stop(_signum, _frame):
-        if not stopping:
-            _signal_group(child.pid, signal.SIGINT)  # Prefect's own graceful stop: no new runs are taken
-            stopping.append(threading.Timer(STOP_SECONDS, _signal_group, (child.pid, signal.SIGKILL)))
-            stopping[0].daemon = True
-            stopping[0].start()
-
-    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    told: list[int] = []
+    previous = {number: signal.signal(number, lambda signum, _frame: told.append(signum))
+                for number in (signal.SIGTERM, signal.SIGINT)}
+    asked_at = None
     try:
-        code = child.wait()
+        while True:
+            try:
+                code = child.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if told and asked_at is None:
+                _signal_group(child.pid, signal.SIGINT)  # Prefect's own graceful stop: no new runs are taken
+                asked_at = time.monotonic()
+            elif asked_at is not None and time.monotonic() - asked_at > STOP_SECONDS:
+                _signal_group(child.pid, signal.SIGKILL)  # the worker and any run it started
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-    if stopping:
-        stopping[0].cancel()
+    if told:
         _signal_group(child.pid, signal.SIGKILL)  # what the worker started and left behind
         return 0
     return code

@@ -164,6 +164,17 @@ def screenshots(folder, pages: dict[str, str]) -> None:
         browser.close()
 
 
+def run_logs(server: str, run_id: str, awaited: str, seconds: int = 60) -> str:
+    """A run's logs as the UI shows them, once `awaited` is among them: a run's process sends its
+    logs in batches, so they reach the server a little after the run's final state."""
+    deadline = time.monotonic() + seconds
+    while True:
+        logs = " ".join(entry["message"] for entry in api(server, "/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}}))
+        if awaited in logs or time.monotonic() > deadline:
+            return logs
+        time.sleep(1)
+
+
 def test_the_ranking_deployment_refuses_where_the_command_refuses(february_reported, settings, prefect_server):
     """The gates of `rank` hold from the Prefect UI's form too: a month some community reported
     nothing for is refused unless 照样发布 (confirm, the CLI's --yes) is ticked; a correction needs a
@@ -174,8 +185,7 @@ def test_the_ranking_deployment_refuses_where_the_command_refuses(february_repor
                            {"COMPLETED", "FAILED", "CRASHED"})
         assert refused["state_type"] == "FAILED" and published() == 0
         assert "没有报告进度" in refused["state"]["message"] and "照样发布" in refused["state"]["message"]
-        logs = " ".join(entry["message"] for entry in api(prefect_server, "/logs/filter",
-                                                           {"logs": {"flow_run_id": {"any_": [refused["id"]]}}}))
+        logs = run_logs(prefect_server, refused["id"], "没有报告进度")
         assert "没有报告进度" in logs and "Traceback" not in logs
         confirmed = start(prefect_server, deployments["ranking"], {"year": YEAR, "months": [3], "confirm": True})
         assert wait_for(prefect_server, confirmed, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"

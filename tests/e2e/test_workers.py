@@ -155,11 +155,18 @@ def test_a_worker_ends_everything_it_started_on_sigterm_sigint_and_sigkill(setti
             assert time.monotonic() < deadline and worker.poll() is None, "the worker never reported to the server"
             time.sleep(1)
         [prefect_worker] = children(worker.pid)
-        stopped_at = time.monotonic()
-        worker.send_signal(number)  # to the command alone, as `kill PID` or Ctrl+C in its terminal
-        while not (worker.poll() is not None and gone(prefect_worker)) and time.monotonic() - stopped_at < 10:
-            time.sleep(0.2)
-        assert worker.poll() is not None and gone(prefect_worker), f"still running 10 s after signal {number}"
+        try:
+            stopped_at = time.monotonic()
+            worker.send_signal(number)  # to the command alone, as `kill PID` or Ctrl+C in its terminal
+            while not (worker.poll() is not None and gone(prefect_worker)) and time.monotonic() - stopped_at < 10:
+                time.sleep(0.2)
+            assert worker.poll() is not None and gone(prefect_worker), f"still running 10 s after signal {number}"
+        finally:  # nothing of a failed case is left to take runs
+            for group in (worker.pid, prefect_worker):
+                try:
+                    os.killpg(group, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         api(prefect_server, "/work_pools/signals", method="DELETE")
 
 
