@@ -44,6 +44,15 @@ def this_year() -> int:
     return clock.today().year
 
 
+def reporting_year() -> int:
+    """The year progress is reported for: the year of the last finished month (in January, last
+    year's December is reported, ranked and reminded of)."""
+    return clock.last_finished_month()[0]
+
+
+ReportingYearOption = Annotated[Optional[int], typer.Option("--year", "-y", help="年度，例如 2026（默认上个月所在的年度：1月时为上一年）")]
+
+
 def ready_database() -> str:
     """Make sure the database exists and has the current schema; an empty one is created."""
     from sqlalchemy.exc import OperationalError

@@ -6,10 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from lianchuang import clock
 from lianchuang.commands.common import (
     ForceOption,
     JsonOption,
-    YearOption,
     console,
     fitted_table,
     parse_date,
@@ -51,17 +51,18 @@ def outbox_list(status: Annotated[Optional[str], typer.Option(help="只看某种
 
 @outbox_app.command("print")
 def outbox_print(since: Annotated[Optional[str], typer.Option("--since", help="从哪天起（YYYY-MM-DD；默认上次打印之后）")] = None,
-                 year: YearOption = None) -> None:
+                 year: Annotated[Optional[int], typer.Option("--year", "-y", help="年度（默认今年，1月时也包括上一年：考评和创新奖的通知）")] = None) -> None:
     """把新增的纸质通知（没有邮箱的人）合成一页，用浏览器打开后打印，每份一页，带签收栏。"""
     from lianchuang.tasks.outbox.use_cases import collect_paper
 
-    year = year or this_year()
-    page, counts = use(collect_paper, year, parse_date(since) if since else None)
-    if page is None:
-        console.print(f"{year}年度{'自 ' + since + ' 起' if since else '上次打印以来'}没有新的纸质通知。")
-        return
-    console.print(f"共 {sum(counts.values())} 份纸质通知待打印：" + "、".join(f"{name} {count} 份" for name, count in counts.items()))
-    console.print(f"已合成一页：{page}（用浏览器打开后打印；下次运行只收新增的，要重印用 --since 日期）")
+    years = [year] if year else sorted({clock.evaluation_year(), this_year()})  # January: last year's work too
+    for each in years:
+        page, counts = use(collect_paper, each, parse_date(since) if since else None)
+        if page is None:
+            console.print(f"{each}年度{'自 ' + since + ' 起' if since else '上次打印以来'}没有新的纸质通知。")
+            continue
+        console.print(f"{each}年度共 {sum(counts.values())} 份纸质通知待打印：" + "、".join(f"{name} {count} 份" for name, count in counts.items()))
+        console.print(f"已合成一页：{page}（用浏览器打开后打印；下次运行只收新增的，要重印用 --since 日期）")
 
 
 @outbox_app.command("show")

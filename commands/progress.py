@@ -12,14 +12,14 @@ from lianchuang.commands.common import (
     DistrictOption,
     ForceOption,
     JsonOption,
+    ReportingYearOption,
     StreetOption,
-    YearOption,
     console,
     fitted_table,
     parse_month,
+    reporting_year,
     run_flow,
     scope,
-    this_year,
     use,
 )
 from lianchuang.errors import UserError
@@ -111,32 +111,32 @@ def show_street(rows: list[dict], title: str, longest: int = 6) -> None:
     console.print(table)
 
 
-def remind(year: YearOption = None, community: CommunityOption = None, street: StreetOption = None,
+def remind(year: ReportingYearOption = None, community: CommunityOption = None, street: StreetOption = None,
            district: DistrictOption = None) -> None:
     """给节点逾期的任务负责人发逾期提醒（每个节点只提醒一次），并提醒联络员报送本月进度。"""
     from lianchuang.flows.stages import progress_reminders
 
-    run_flow(progress_reminders, "提醒", year=year or this_year(), communities=scope(community, street, district))
+    run_flow(progress_reminders, "提醒", year=year or reporting_year(), communities=scope(community, street, district))
 
 
 @progress_app.command("template")
-def progress_template(year: YearOption = None, community: CommunityOption = None,
+def progress_template(year: ReportingYearOption = None, community: CommunityOption = None,
                       output: Annotated[Path, typer.Option("--output", "-o", help="要生成的 .xlsx 文件")] = Path("进度报表.xlsx"),
                       force: ForceOption = False) -> None:
     """生成进度报表：列出各项任务和上次进度，填写本月完成百分比即可。"""
     from lianchuang.tasks.progress.use_cases import progress_template
 
-    year = year or this_year()
+    year = year or reporting_year()
     count = use(progress_template, year, community, output, force)
     console.print(f"已生成 {count} 项任务的进度报表：{output}。填好后运行：lianchuang progress import {output} --year {year}")
 
 
 @progress_app.command("import")
-def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度报表（.xlsx 或 .csv）")], year: YearOption = None) -> None:
+def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度报表（.xlsx 或 .csv）")], year: ReportingYearOption = None) -> None:
     """导入进度报表。有任何问题都不导入，并逐条列出行、列和原因；同一文件导入两次不会重复。"""
     from lianchuang.tasks.progress.use_cases import import_progress_file
 
-    year = year or this_year()
+    year = year or reporting_year()
     result = use(import_progress_file, year, file)
     say_moved(result["moved"], year)
     console.print(f"导入完成：{result['rows']} 条进度，新增 {result['new']} 条，已导入过 {result['already_there']} 条。"
@@ -152,16 +152,17 @@ def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如
                  note: Annotated[Optional[str], typer.Option(help="说明")] = None,
                  reason: Annotated[Optional[str], typer.Option(help="进度比上次低的原因；更正当天已报的进度时也须填写")] = None,
                  funds: Annotated[str, typer.Option(help="投入资金（元）")] = "0",
-                 matters: Annotated[str, typer.Option(help="办理事项（件）")] = "0", year: YearOption = None) -> None:
+                 matters: Annotated[str, typer.Option(help="办理事项（件）")] = "0", year: ReportingYearOption = None) -> None:
     """报告一项任务的进度。"""
     from lianchuang.tasks.progress.use_cases import add_report
 
     row = dict(task=task, percent=percent, month=for_month or "", date=on or clock.today().isoformat(), milestone=milestone or "",
                note=note or "", reason=reason or "", funds=funds, matters=matters)
-    outcome, moved = use(add_report, year or this_year(), row, replace=bool(reason))
+    year = year or reporting_year()
+    outcome, moved = use(add_report, year, row, replace=bool(reason))
     console.print({"recorded": "已记录。", "same": "这一天已经报告过同样的进度，未重复记录。",
                    "replaced": f"已更正这一天的报告（原因：{reason}），更正前的内容记录在操作日志中。"}[outcome])
-    say_moved(moved, year or this_year())
+    say_moved(moved, year)
 
 
 def say_moved(moved: list[tuple[str, int, int | None]], year: int) -> None:

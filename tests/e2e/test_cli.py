@@ -160,3 +160,24 @@ def test_a_wrong_year_never_advises_starting_a_new_one_and_a_flow_mistake_has_no
     assert "opinions" not in wrong.stderr
     assert_one_line_error(run(settings, "rank", "--month", "2028-01", env=january), "还没有结束")
     assert_one_line_error(run(settings, "opinions", "open", "--year", "2027", "-c", "火星社区", env=january), "找不到社区")
+
+
+def test_in_january_the_commands_default_to_the_year_that_still_has_work(settings, district, tmp_path):
+    """January: December's progress is reported for last year, and last year's award notices for
+    people without email are printed; the commands default there, as `evaluate` and `award` do."""
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.outbox import drafts as outbox
+
+    codes = add_task_per_community(2026)
+    with session_scope() as session:
+        outbox.queue(session, [outbox.Draft(2026, "evaluation", "overdue", "P-paper", "周大爷", None, {
+            "community": "江滨社区", "task_code": "T", "task_title": "t", "due_month": 12, "milestone": "m", "planned": 100, "actual": 90})])
+    january = {"LIANCHUANG_TODAY": "2027-01-03"}
+    template = run(settings, "progress", "template", "-o", str(tmp_path / "进度.xlsx"), env=january)
+    assert template.returncode == 0 and "--year 2026" in template.stdout, template.stderr
+    sheet = tmp_path / "进度.csv"
+    sheet.write_text("任务编号,报告日期,完成百分比,报告月份\n" + f"{codes[0]},2027-01-02,100,12\n", encoding="utf-8")
+    imported = run(settings, "progress", "import", str(sheet), env=january)
+    assert imported.returncode == 0 and "新增 1 条" in imported.stdout, imported.stderr
+    printed = run(settings, "outbox", "print", env=january)
+    assert printed.returncode == 0 and "2026年度共 1 份纸质通知待打印" in printed.stdout, printed.stderr
