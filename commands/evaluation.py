@@ -13,6 +13,7 @@ from lianchuang.commands.common import (
     ForceOption,
     JsonOption,
     console,
+    err,
     fitted_table,
     parse_date,
     run_flow,
@@ -39,9 +40,16 @@ def evaluate_run(year: EvaluationYearOption = None, close: Annotated[bool, typer
 def evaluate_open(year: EvaluationYearOption = None, district: DistrictOption = None) -> None:
     """开始民主评议：按评议方案向各评议主体发出邀请，每人一个一次性评议码（重复运行只邀请新增的人）。"""
     from lianchuang.flows.stages import evaluation_stage
+    from lianchuang.tasks.evaluation.use_cases import short_groups
 
     year = year or clock.evaluation_year()
     run_flow(evaluation_stage, "发出评议邀请", year=year, districts=district)
+    short = use(short_groups, year, district)
+    for group in short[:20]:
+        err.print(f"注意：{group['community']}的“{group['group']}”只有 {group['people']} 人，少于计入得分所需的 {group['needed']} 人："
+                  f"这一组的评价不会计入得分。可在组织架构中补充人员后重新运行 evaluate open，或在评议方案中调整")
+    if len(short) > 20:
+        err.print(f"……共 {len(short)} 个评议主体人数不足（全部：lianchuang evaluate scheme 查看最少人数）")
     console.print(f"有邮箱的评议人在邀请邮件里收到评议码；没有邮箱的凭纸质评议票投票：lianchuang evaluate slips --year {year}"
                   f"（打印后发给评议人；收回后 lianchuang evaluate template / evaluate import 录入）")
 

@@ -231,3 +231,18 @@ def record_objection(session: Session, cycle_id: int, subject_code: str, submitt
     session.add(objection)
     session.flush()
     return objection
+
+
+def groups_short_of_quorum(session: Session, cycle_id: int, community_ids: list[int] | None = None) -> list[dict]:
+    """The evaluator groups of a community that can never count, having fewer people than they need
+    (their quorum, and for a secret group SECRET_GROUP_MINIMUM): said when the evaluation opens."""
+    from lianchuang.models import Community, Evaluator
+
+    quorum = dict(session.execute(select(GroupWeight.group, GroupWeight.quorum).where(GroupWeight.cycle_id == cycle_id)).all())
+    query = (select(Community.name, Evaluator.group, func.count()).join(Community, Evaluator.community_id == Community.id)
+             .where(Evaluator.cycle_id == cycle_id).group_by(Community.code, Community.name, Evaluator.group)
+             .order_by(Community.code, Evaluator.group))
+    if community_ids is not None:
+        query = query.where(Evaluator.community_id.in_(community_ids))
+    return [dict(community=name, group=group.label, people=people, needed=needed_voters(group.value, quorum.get(group, 1)))
+            for name, group, people in session.execute(query) if people < needed_voters(group.value, quorum.get(group, 1))]

@@ -189,3 +189,12 @@ def check_close(year: int) -> None:
     """`evaluate close` on a year that has no cycle is told in one line before the flow runs."""
     with session_scope() as session:
         existing_cycle(session, year)
+
+
+def short_groups(year: int, districts: list[str] | None = None) -> list[dict]:
+    """The groups that cannot reach the number of voters they need, community by community."""
+    from lianchuang.tasks.evaluation.tally import groups_short_of_quorum
+
+    with session_scope() as session:
+        ids = [c.id for c in communities_in_scope(session, districts)] if districts else None
+        return groups_short_of_quorum(session, existing_cycle(session, year).id, ids)

@@ -131,7 +131,10 @@ def test_a_coordinator_walks_stages_four_and_five_from_the_command_line(settings
         assert march[names[code]]["score"] == score_by_hand([percent] * 5, 3), code
 
     # The evaluation: paper slips for 桂园, entered from a sheet; the head votes by code.
-    opened = run("evaluate", "open", "--year", str(YEAR), today=f"{YEAR}-12-20").stdout
+    opening = run("evaluate", "open", "--year", str(YEAR), today=f"{YEAR}-12-20")
+    opened = opening.stdout
+    # 桂园's two stationed units can never count (a secret group needs 3): said when the evaluation opens
+    assert "桂园社区的“驻区单位”只有 2 人，少于计入得分所需的 3 人" in opening.stderr
     assert "lianchuang evaluate slips" in opened  # people without email vote on paper slips: the command says so
     listed = run("evaluate", "slips", "-c", "桂园社区", today=f"{YEAR}-12-20").stdout
     slips = re.findall(r"评议主体：(\S+)　　评议码：<strong class=\"code\">([\w-]+)</strong>",
