@@ -287,7 +287,7 @@ def resolve(session: Session, model, texts: Iterable[str]) -> tuple[dict[str, ob
                                        + f"；请改填编码，或写成“{_place_name(rows[0])}{QUALIFIED}{name}”这样带上所在地方的名称")
             missing[text].shared = True
         else:
-            missing[text] = Unresolved(f"没有编码或名称为“{text}”的{what}（用 lianchuang org list 查看）")
+            missing[text] = Unresolved(f"找不到{what}“{text}”：没有这个编码或名称（用 lianchuang org list 查看）")
     return found, missing
 
 
