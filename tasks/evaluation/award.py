@@ -1,6 +1,8 @@
 """The innovation award and the party-building funding tied to it (see evaluation.py's module doc
 for the rule): communities ranked on the year, the budget split to the yuan."""
 
+from fractions import Fraction
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -27,13 +29,19 @@ def award_rule() -> dict:
 def split_exactly(total: int, weights: list[float]) -> list[int]:
     """Whole-yuan shares of `total` proportional to `weights` that add up to `total` exactly
     (largest remainder method)."""
-    weight_sum = sum(weights)
+    weight_sum = sum(Fraction(w) for w in weights)
     if not weight_sum:
         return [0] * len(weights)
-    exact = [total * w / weight_sum for w in weights]
-    shares = [int(x) for x in exact]
-    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
-    for i in by_remainder[:total - sum(shares)]:
+    return to_whole_yuan([total * Fraction(w) / weight_sum for w in weights])
+
+
+def to_whole_yuan(exact: list[Fraction]) -> list[int]:
+    """Whole yuan for exact amounts whose sum is whole, adding up to it: each gets its whole part,
+    and the yuan left go one each to the largest fractional parts (ties: the earlier in the list,
+    which the award orders by rank)."""
+    shares = [int(x) for x in exact]  # floor: the amounts are never negative
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_remainder[:int(sum(exact)) - sum(shares)]:
         shares[i] += 1
     return shares
 
@@ -62,19 +70,28 @@ def award(session: Session, cycle_id: int, budget: int, redo: bool = False, dist
             if rank <= max(1, round(upper * count)):
                 row["award"], row["award_weight"] = name, weight
                 break
-    base_pool = round(budget * BASE_SHARE)
-    base = split_exactly(base_pool, [1] * count)
-    bonus = split_exactly(budget - base_pool, [r["award_weight"] for r in rows])
-    if not any(bonus):
-        base = split_exactly(budget, [1] * count)
+    # Each community's exact amount (base + bonus, as fractions of a yuan), then whole yuan once, on
+    # the totals: rounding the two parts on their own gave the spare yuan to the lower codes.
+    weights = [r["award_weight"] for r in rows]
+    base_fraction = Fraction(str(BASE_SHARE)) if any(weights) else Fraction(1)  # no award: all of it shared equally
+    base_pool = budget * base_fraction
+    base = [base_pool / count] * count
+    bonus = [(budget - base_pool) * w / sum(weights) for w in weights] if any(weights) else [Fraction(0)] * count
+    order = sorted(range(count), key=lambda i: (rows[i]["rank"], i))  # a tie of fractions goes to the better rank
+    whole = to_whole_yuan([base[i] + bonus[i] for i in order])
+    for i, yuan in zip(order, whole):
+        rows[i]["funding_yuan"] = yuan
     for row, base_yuan, bonus_yuan in zip(rows, base, bonus):
-        row["funding_yuan"] = base_yuan + bonus_yuan
+        exact = base_yuan + bonus_yuan
         row["explanation"] = (
             f"综合得分 {row['year_score']} = {EVALUATION_WEIGHT}×评议平均分 {row['evaluation']:.1f} + {PROGRESS_WEIGHT}×月度进度平均分 "
             f"{row['progress']:.1f} + {INNOVATION_WEIGHT}×党建创新得分 {row['innovation']:.1f}，{count} 个社区中排第 {row['rank']} 名；"
-            f"基础经费 {base_yuan:,} 元（预算 {budget:,} 元的 {BASE_SHARE:.0%} 由 {count} 个社区均分）"
-            + (f" + 奖励经费 {bonus_yuan:,} 元（{row['award']}，权重 {row['award_weight']}；预算的 {1 - BASE_SHARE:.0%} 按获奖社区权重分配）"
-               if bonus_yuan else "") + f" = {row['funding_yuan']:,} 元")
+            f"基础经费 {float(base_yuan):,.2f} 元（预算 {budget:,} 元的 {float(base_fraction):.0%} 由 {count} 个社区均分）"
+            + (f" + 奖励经费 {float(bonus_yuan):,.2f} 元（{row['award']}，权重 {row['award_weight']}；预算的 {float(1 - base_fraction):.0%} "
+               f"按获奖社区权重分配）" if bonus_yuan else "")
+            + ("" if exact == row["funding_yuan"] else
+               f" = {float(exact):,.2f} 元，按最大余数法取整（各社区合计正好等于预算）")
+            + f" = {row['funding_yuan']:,} 元")
     insert_ignoring_duplicates(session, AwardResult, [
         {k: row[k] for k in ("community_id", "year_score", "rank", "award", "funding_yuan", "explanation")}
         | dict(cycle_id=cycle_id) for row in rows], ["cycle_id", "community_id"])

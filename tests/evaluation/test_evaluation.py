@@ -402,3 +402,13 @@ def test_a_code_is_shown_once_in_the_email_and_never_by_outbox_show(district, se
         assert code not in stored.body_text + stored.body_html and delivery.SENT_CODE in stored.body_text
     mailed = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (settings.maildir / "new").iterdir()]
     assert any(code in m.get_body(("plain",)).get_content() for m in mailed)  # the one place it is shown
+
+
+def test_the_spare_yuan_go_to_the_largest_fractions_of_each_communitys_exact_total():
+    """The base and the bonus each rounded on their own gave a spare yuan to a community whose exact
+    amount was whole (60,001 for 60,000.00) and not to 77,142.86. Whole yuan are now given once, on
+    each community's exact total."""
+    from fractions import Fraction
+
+    exact = [Fraction(60_000), Fraction(540_000, 7), Fraction(300_000, 7)]  # 60,000.00 77,142.86 42,857.14
+    assert award.to_whole_yuan(exact) == [60_000, 77_143, 42_857]
