@@ -28,6 +28,7 @@ from lianchuang.models import (
     Unit,
 )
 from lianchuang.tasks.files import page_in, replace_file
+from lianchuang.tasks.rules import ranking_formula
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ DATASETS = [
         ("deadline", "完成时限（YYYY-MM-DD）"), ("percent", "最近一次报告的完成百分比（0–100）"),
         ("reported_month", "最近一次报告的月份"), ("reported_on", "最近一次报告的日期")]),
     Dataset("rankings", "月度排名（现行版本）", [
-        ("month", "月份"), ("street", "街道"), ("community", "社区"), ("score", "得分 = 0.7×进度得分 + 0.3×按时得分"),
+        ("month", "月份"), ("street", "街道"), ("community", "社区"), ("score", ranking_formula()),
         ("progress_score", "进度得分（0–100）"), ("on_time_score", "按时得分（0–100）"), ("tasks", "任务数"),
         ("overdue_tasks", "逾期任务数"), ("rank_in_street", "街道内名次"), ("rank_in_district", "全区名次"),
         ("published_on", "发布（或更正）日期")]),

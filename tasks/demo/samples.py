@@ -4,7 +4,7 @@ render every template with them in every locale."""
 from datetime import date
 
 from lianchuang.tasks.evaluation.award import EVALUATION_WEIGHT, INNOVATION_WEIGHT, PROGRESS_WEIGHT, award_rule
-from lianchuang.tasks.progress.ranking import ON_TIME_WEIGHT, PROGRESS_WEIGHT as RANKING_PROGRESS_WEIGHT
+from lianchuang.tasks.rules import ON_TIME_WEIGHT, PROGRESS_WEIGHT as RANKING_PROGRESS_WEIGHT
 
 _RANKING_ROWS = [[1, 1, "江滨社区", 92.5, 95.0, 86.7, 12, 1], [2, 2, "碧湖社区", 88.1, 90.3, 83.3, 11, 2]]
 

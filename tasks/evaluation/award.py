@@ -12,11 +12,10 @@ from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.queries import district_community_ids
 from lianchuang.tasks.cycle import competition_ranks, only_district
 from lianchuang.tasks.evaluation.ballots import closed_on
+from lianchuang.tasks.rules import AWARDS, BASE_SHARE, YEAR_EVALUATION_WEIGHT, YEAR_INNOVATION_WEIGHT, YEAR_RANKING_WEIGHT
 
 AWARD_BY_DISTRICT = "创新奖按区评选、按区分配经费"  # said when a database of several districts is not told which
-AWARDS = [("一等奖", 0.1, 3), ("二等奖", 0.2, 2), ("三等奖", 0.3, 1)]
-BASE_SHARE = 0.6
-EVALUATION_WEIGHT, PROGRESS_WEIGHT, INNOVATION_WEIGHT = 0.5, 0.3, 0.2
+EVALUATION_WEIGHT, PROGRESS_WEIGHT, INNOVATION_WEIGHT = YEAR_EVALUATION_WEIGHT, YEAR_RANKING_WEIGHT, YEAR_INNOVATION_WEIGHT
 INNOVATION_CATEGORY = "party_building"
 
 

@@ -6,13 +6,7 @@ Scheme (editable from a workbook before the first ballot): evaluation items in t
 categories, the six evaluator groups with a weight and a quorum each, and the points of each
 grade (优秀 95, 良好 80, 一般 65, 较差 40 by default).
 
-Award (award.py): year score = 0.5 × evaluation (the mean score of the community's rated tasks) + 0.3 ×
-progress (the mean of its published monthly ranking scores) + 0.2 × innovation (the mean score
-of its rated 党建联抓 tasks, the category holding the innovation items; the evaluation figure
-where it has none). Funding: 60% of the budget is shared equally (base share); 40% is shared by
-award weight (一等奖 3, 二等奖 2, 三等奖 1) among the top 10% / next 20% / next 30% of
-communities. Amounts are whole yuan, remainders going to the largest fractions, so they add up
-to the budget exactly."""
+The award and the funding are in award.py, their weights and shares in tasks/rules.py."""
 
 import secrets
 from collections import defaultdict

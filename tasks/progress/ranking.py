@@ -9,7 +9,7 @@ The ranking rule (also shown in every ranking email):
                      month, and in the month's correction (更正) if one is published
   progress score   = 100 × Σ min(actual, planned) / Σ planned      (100 when nothing is planned yet)
   on-time score    = 100 × (tasks − overdue tasks) / tasks, a task being overdue when actual < due
-  score            = 0.7 × progress score + 0.3 × on-time score, rounded to 0.1
+  score            = PROGRESS_WEIGHT × progress score + ON_TIME_WEIGHT × on-time score (tasks/rules.py), rounded to 0.1
 Communities are ranked by score within their street and across their district; equal scores share a
 rank (1, 1, 3). Each district publishes its month on its own (a province's districts keep their own
 calendars): a district's month is published once its communities' rows are stored. A published month stays as published unless the coordinators publish a correction
@@ -45,8 +45,7 @@ from lianchuang.models.queries import (
     task_status_query,
 )
 from lianchuang.tasks.cycle import competition_ranks, only_district
-
-PROGRESS_WEIGHT, ON_TIME_WEIGHT = 0.7, 0.3
+from lianchuang.tasks.rules import ON_TIME_WEIGHT, PROGRESS_WEIGHT
 
 
 @dataclass(frozen=True)
