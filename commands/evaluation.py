@@ -117,6 +117,9 @@ def evaluate_import(file: Annotated[Path, typer.Argument(help="录好的选票 .
     from lianchuang.tasks.evaluation.use_cases import import_ballot_file
 
     result = use(import_ballot_file, year or clock.evaluation_year(), file)
+    if result.get("already_entered"):
+        console.print(f"{file.name} 已经录入过（内容完全相同），这次没有新增任何选票。")
+        return
     console.print(f"已录入 {result['evaluators']} 人的选票，共 {result['ballots']} 票。评议结束前结果不公开。")
 
 

@@ -1,5 +1,6 @@
 """Stage 5 as a coordinator does it: one function per command, each in one transaction, audited."""
 
+import hashlib
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -74,10 +75,24 @@ def ballot_slips(year: int, communities: list[str] | None, again_for: list[str] 
 
 
 def import_ballot_file(year: int, path: Path) -> dict:
+    """Enter a sheet of paper ballots, all or nothing. The same sheet entered again adds nothing
+    (its codes are used, so it would otherwise be refused row by row): it is known by its content's
+    SHA-256 in the audit trail, which no one can turn back into its codes."""
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else None
     with _guesses_recorded(), session_scope() as session:
-        result = import_ballots(session, existing_cycle(session, year).id, path)
-        audit(session, "import", "ballots", file=str(path), **result)
+        cycle_id = existing_cycle(session, year).id
+        if digest and _ballot_sheet_entered(session, digest):
+            return dict(ballots=0, evaluators=0, already_entered=True)
+        result = import_ballots(session, cycle_id, path)
+        audit(session, "import", "ballots", file=str(path), sha256=digest, **result)
         return result
+
+
+def _ballot_sheet_entered(session, digest: str) -> bool:
+    from lianchuang.models import AuditEntry
+
+    return session.scalar(select(AuditEntry.id).where(AuditEntry.action == "import", AuditEntry.entity == "ballots",
+                                                      AuditEntry.detail.contains(f'"sha256": "{digest}"')).limit(1)) is not None
 
 
 def vote(year: int, ballots: list[tuple[int, NewBallot]]) -> int:

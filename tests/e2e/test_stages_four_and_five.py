@@ -156,6 +156,8 @@ def test_a_coordinator_walks_stages_four_and_five_from_the_command_line(settings
             sheet.append([code, task, "", grade])
     book.save(ballots)
     assert "已录入 3 人的选票" in run("evaluate", "import", str(ballots), today=f"{YEAR}-12-21").stdout
+    again = run("evaluate", "import", str(ballots), today=f"{YEAR}-12-21")  # the same sheet twice: the README's promise
+    assert again.returncode == 0 and "已经录入过" in again.stdout and "没有新增" in again.stdout, again.stderr
     run("evaluate", "vote", codes["联席会负责人"][0], *[f"{task}=优秀" for task in tasks], today=f"{YEAR}-12-22")
 
     closed = run("evaluate", "close", today=f"{YEAR + 1}-01-05").stdout  # January: the year under evaluation is 2027
