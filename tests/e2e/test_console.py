@@ -23,6 +23,13 @@ from lianchuang.models.db import session_scope
 from lianchuang.tasks.demo.data import SCALES
 
 
+@pytest.fixture(scope="module")
+def prefect_server(prefect_server_on_postgres):
+    """`serve` and every stage's runs write at once: the server keeps its runs in PostgreSQL, as a
+    shared deployment's does (on SQLite a read of the API timed out under a loaded machine)."""
+    return prefect_server_on_postgres
+
+
 def api(url: str, path: str, body: dict | None = None, method: str = "POST"):
     """A call to the server's API, as the UI makes it; a busy server (503) is asked again, as the UI does."""
     request = urllib.request.Request(f"{url}{path}", data=None if body is None else json.dumps(body).encode(), method=method,
@@ -51,9 +58,13 @@ def serving(settings, server, today: str, **extra):
                 break
             time.sleep(1)
         yield deployments
-    finally:
-        os.killpg(served.pid, signal.SIGTERM)
-        served.wait(timeout=30)
+    finally:  # SIGINT: Prefect 3.8's runner hangs on SIGTERM once it has run a flow (README); then its whole group
+        os.killpg(served.pid, signal.SIGINT)
+        try:
+            served.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(served.pid, signal.SIGKILL)
+            served.wait(timeout=30)
 
 
 def start(server: str, deployment: dict, parameters: dict) -> str:
