@@ -106,3 +106,19 @@ def build_province(year: int = YEAR) -> tuple[int, int, int]:
         session.flush()
         progress.record_reports(session, reports)
         return cycle.id, first.id, second.id
+
+
+def open_evaluation_everywhere(session):
+    """A task in every community and the evaluation opened (invitations, codes to those with email);
+    returns (cycle, communities by code)."""
+    from sqlalchemy import select
+
+    from lianchuang.models import Community
+    from lianchuang.models.enums import Category
+    from lianchuang.tasks.evaluation import ballots
+
+    cycle = ensure_cycle(session, YEAR)
+    communities = session.scalars(select(Community).order_by(Community.code)).all()
+    opinions.add_tasks(session, cycle.id, [opinions.NewTask(c.id, Category.services, f"{c.name}便民服务") for c in communities])
+    ballots.open_evaluation(session, YEAR, cycle.id, [c.id for c in communities], date(YEAR, 12, 20))
+    return cycle, communities

@@ -2,7 +2,7 @@ import re
 from datetime import date
 
 import pytest
-from factories import YEAR
+from factories import YEAR, open_evaluation_everywhere
 from sqlalchemy import func, select
 
 from lianchuang import clock
@@ -31,11 +31,7 @@ def test_funding_shares_add_up_to_the_budget_exactly(total, weights):
 
 @pytest.fixture
 def opened(district, session):
-    cycle = ensure_cycle(session, YEAR)
-    communities = session.scalars(select(Community).order_by(Community.code)).all()
-    opinions.add_tasks(session, cycle.id, [opinions.NewTask(c.id, Category.services, f"{c.name}便民服务") for c in communities])
-    evaluation.open_evaluation(session, YEAR, cycle.id, [c.id for c in communities], date(YEAR, 12, 20))
-    return cycle, communities
+    return open_evaluation_everywhere(session)
 
 
 def evaluators(session, community, group):

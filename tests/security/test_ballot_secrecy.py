@@ -7,7 +7,7 @@ import zipfile
 from datetime import date
 
 import pytest
-from factories import YEAR
+from factories import YEAR, open_evaluation_everywhere
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -27,11 +27,7 @@ from lianchuang.tasks.opinions import rules as opinions
 
 @pytest.fixture
 def opened(district, session):
-    cycle = ensure_cycle(session, YEAR)
-    communities = session.scalars(select(Community).order_by(Community.code)).all()
-    opinions.add_tasks(session, cycle.id, [opinions.NewTask(c.id, Category.services, f"{c.name}便民服务") for c in communities])
-    evaluation.open_evaluation(session, YEAR, cycle.id, [c.id for c in communities], date(YEAR, 12, 20))
-    return cycle, communities
+    return open_evaluation_everywhere(session)
 
 
 def task_of(session, community_id):
