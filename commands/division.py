@@ -104,14 +104,21 @@ def assign_set(task: Annotated[str, typer.Argument(help="任务编号")], year: 
                leader: Annotated[Optional[str], typer.Option("--leader", help="责任领导（人员编码或姓名）")] = None,
                liaison: Annotated[Optional[str], typer.Option("--liaison", help="联络员（人员编码或姓名）")] = None,
                goal: Annotated[Optional[str], typer.Option("--goal", help="年度目标")] = None,
-               deadline: Annotated[Optional[str], typer.Option("--deadline", help="完成时限 YYYY-MM-DD")] = None) -> None:
+               deadline: Annotated[Optional[str], typer.Option("--deadline", help="完成时限 YYYY-MM-DD")] = None,
+               steps: Annotated[Optional[str], typer.Option(
+                   "--steps", help="实施步骤，如 \"5月 50% 完成设计；10月 100% 竣工验收\"（只改时限时，默认步骤随之重排）")] = None) -> None:
     """人工确定一项任务的分工或任务卡内容（重新推荐时保留）。"""
     from lianchuang.tasks.division.sheets import CardChange
     from lianchuang.tasks.division.use_cases import set_task_card
 
-    change = CardChange(task, lead=lead, co=co, leader=leader, liaison=liaison, goal=goal, deadline=deadline)
-    changed = use(set_task_card, year or this_year(), change)
-    console.print(f"任务 {task} 已更新（人工确定）。" if changed else f"任务 {task} 没有变化。")
+    change = CardChange(task, lead=lead, co=co, leader=leader, liaison=liaison, goal=goal, deadline=deadline, steps=steps)
+    changed, card = use(set_task_card, year or this_year(), change)
+    if not changed:
+        console.print(f"任务 {task} 没有变化。")
+        return
+    console.print(f"任务 {task} 已更新（人工确定）。完成时限 {card['deadline']}；实施步骤：{card['steps']}")
+    if card["committed_steps"] and card["committed_steps"] != card["steps"]:
+        console.print(f"承诺时的步骤是：{card['committed_steps']}。改动已记入审计记录，公开栏同时显示“承诺时”和“现在”。")
 
 
 @tasks_app.command("check")

@@ -26,12 +26,12 @@ from lianchuang.models.follow_up import (
 from lianchuang.models.org import Community, District, Person, Street, Unit
 from lianchuang.models.outbox import AuditEntry, Notice
 from lianchuang.models.posts import Post, PostClaim, PostKind
-from lianchuang.models.work import Meeting, Milestone, Opinion, Task, TaskCoUnit
+from lianchuang.models.work import CommittedMilestone, Meeting, Milestone, Opinion, Task, TaskCoUnit
 
 __all__ = [
     "ChatChannel", "ChatMessage",
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District", "DistrictEvaluation",
-    "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
+    "CommittedMilestone", "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
     "MonthlyRanking", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
     "ProgressReport", "StageState", "Street", "Task", "TaskCoUnit", "Unit",
 ]

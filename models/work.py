@@ -67,6 +67,18 @@ class Milestone(Base):
     target_percent: Mapped[int]
 
 
+class CommittedMilestone(Base):
+    """A task's step as it stood when its community's commitments were published: the baseline
+    (承诺时) the board shows beside the steps now, when they were changed afterwards."""
+
+    __tablename__ = "committed_milestone"
+    __table_args__ = (UniqueConstraint("task_id", "due_month"),)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(255))
+    due_month: Mapped[int]
+    target_percent: Mapped[int]
+
+
 class Opinion(Base):
     """A suggestion from one of the six kinds of source, and what the joint meeting made of it."""
 

@@ -10,13 +10,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, String, and_, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from lianchuang.models import (
     AwardResult,
     Community,
     EvaluationResult,
+    Milestone,
     MonthlyRanking,
     Person,
     PersonResult,
@@ -45,7 +46,8 @@ DATASETS = [
     Dataset("tasks", "年度工作任务", [
         ("task_code", "任务编号（社区编码-序号）"), ("street", "街道"), ("community", "社区"), ("category", "类别"),
         ("title", "任务"), ("lead_unit", "牵头单位"), ("responsible", "责任领导"), ("goal", "年度目标"),
-        ("deadline", "完成时限（YYYY-MM-DD）"), ("percent", "最近一次报告的完成百分比（0–100）"),
+        ("deadline", "完成时限（YYYY-MM-DD）"), ("steps", "实施步骤（“月份 计划完成百分比 内容”，分号分隔；排名按它算计划进度）"),
+        ("percent", "最近一次报告的完成百分比（0–100）"),
         ("reported_month", "最近一次报告的月份"), ("reported_on", "最近一次报告的日期")]),
     Dataset("rankings", "月度排名（现行版本）", [
         ("month", "月份"), ("street", "街道"), ("community", "社区"), ("score", ranking_formula()),
@@ -73,12 +75,24 @@ def _tasks(cycle_id: int) -> Select:
     report = aliased(ProgressReport)
     latest = select(func.max(report.order_key)).where(report.task_id == Task.id).correlate(Task).scalar_subquery()
     report = aliased(ProgressReport)
+    steps = _steps_text(cycle_id)
     return (select(Task.code, Street.name, Community.name, Task.category, Task.title, Unit.name, responsible.name, Task.goal,
-                   Task.deadline, report.percent, report.month, report.reported_on)
+                   Task.deadline, steps.c.text, report.percent, report.month, report.reported_on)
+            .outerjoin(steps, steps.c.task_id == Task.id)
             .join(Community, Task.community_id == Community.id).join(Street, Community.street_id == Street.id)
             .outerjoin(Unit, Task.lead_unit_id == Unit.id).outerjoin(responsible, Task.responsible_person_id == responsible.id)
             .outerjoin(report, and_(report.task_id == Task.id, report.order_key == latest))
             .where(Task.cycle_id == cycle_id).order_by(Task.code))
+
+
+def _steps_text(cycle_id: int):
+    """Per task its steps as one text, "3月 25% 制定方案；6月 50% …", in one grouped pass (a
+    sorted derived table keeps the months in order on both SQLite and PostgreSQL)."""
+    step = (cast(Milestone.due_month, String) + "月 " + cast(Milestone.target_percent, String) + "% " + Milestone.title)
+    ordered = (select(Milestone.task_id, step.label("step")).join(Task, Task.id == Milestone.task_id)
+               .where(Task.cycle_id == cycle_id).order_by(Milestone.task_id, Milestone.due_month).subquery())
+    return (select(ordered.c.task_id, func.aggregate_strings(ordered.c.step, "；").label("text"))
+            .group_by(ordered.c.task_id).subquery())
 
 
 def _rankings(cycle_id: int) -> Select:

@@ -4,11 +4,11 @@ with posts; printable documents; joint publication once a community has signed e
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import join, or_, select, update
+from sqlalchemy import insert, join, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from lianchuang.errors import UserError
-from lianchuang.models import Commitment, Community, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
+from lianchuang.models import Commitment, CommittedMilestone, Community, Milestone, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
 from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import CommitmentKind, Role, Stage, UnitKind
 from lianchuang.settings import get_settings
@@ -154,12 +154,23 @@ def publishable_communities(session: Session, cycle_id: int, community_ids: list
                   if total == signed and published < total and cid not in incomplete)
 
 
+def _keep_committed_steps(session: Session, cycle_id: int, community_ids: list[int]) -> None:
+    """The tasks' steps as published: the baseline (承诺时) later changes are shown against."""
+    tasks = select(Task.id).where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids))
+    uncommitted = ~select(CommittedMilestone.id).where(CommittedMilestone.task_id == Milestone.task_id).exists()
+    columns = ["task_id", "title", "due_month", "target_percent"]
+    session.execute(insert(CommittedMilestone).from_select(columns, select(
+        Milestone.task_id, Milestone.title, Milestone.due_month, Milestone.target_percent)
+        .where(Milestone.task_id.in_(tasks), uncommitted)))
+
+
 def publish(session: Session, year: int, cycle_id: int, community_ids: list[int], on: date) -> list[Draft]:
     """Publish the communities' commitments jointly; returns the notices to every signatory."""
     if not community_ids:
         return []
     session.execute(update(Commitment).where(Commitment.cycle_id == cycle_id, Commitment.community_id.in_(community_ids),
                                              Commitment.published_on.is_(None)).values(published_on=on))
+    _keep_committed_steps(session, cycle_id, community_ids)
     unit_lines = _unit_tasks(session, cycle_id, community_ids)
     person_posts = _person_posts(session, cycle_id, community_ids)
     names = dict(session.execute(select(Community.id, Community.name).where(Community.id.in_(community_ids))).all())

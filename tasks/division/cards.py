@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from lianchuang.models import Community, Milestone, Person, Post, PostClaim, PostKind, Task
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import Role
+from lianchuang.tasks.plan import default_steps
 
 BUILTIN_POST_KINDS = [
     ("平安创建岗", "参与巡逻防控，排查治安隐患"), ("文明劝导岗", "劝导不文明行为，倡导文明新风"),
@@ -32,14 +33,14 @@ def ensure_post_kinds(session: Session) -> None:
 
 
 INNER_QUOTES = str.maketrans("“”", "‘’")  # quotes inside quotes, as Chinese writes them
-DEFAULT_STEPS = [(3, 25, "制定方案、落实人员"), (6, 50, "过半推进"), (9, 75, "基本完成"), (12, 100, "全面完成并总结")]
 
 
 def complete_task_cards(session: Session, year: int, cycle_id: int, community_ids: list[int]) -> int:
     """Fill what the meeting left open from what a real org sheet has: the lead unit's leader and
     liaison as responsible leader and liaison; a unit with only one of them, or only some member,
     gives that person for both; a unit with nobody, the community's coordinator (the reason says
-    so). Then a year-end deadline, a goal and quarterly steps. What was entered is kept."""
+    so). Then a year-end deadline, a goal and steps up to the deadline (plan.default_steps). What
+    was entered is kept."""
     tasks = session.scalars(select(Task).where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids),
                                                Task.lead_unit_id.is_not(None))).all()
     unit_ids = {t.lead_unit_id for t in tasks}
@@ -71,7 +72,8 @@ def complete_task_cards(session: Session, year: int, cycle_id: int, community_id
         task.deadline = task.deadline or date(year, 12, 31)
         task.goal = task.goal or f"年底前完成“{task.title[:40].translate(INNER_QUOTES)}”，群众满意"
         if task.id not in with_steps:
-            steps += [dict(task_id=task.id, due_month=m, target_percent=p, title=t) for m, p, t in DEFAULT_STEPS]
+            steps += [dict(task_id=task.id, due_month=s.month, target_percent=s.percent, title=s.title)
+                      for s in default_steps(task.deadline, year)]
         completed += before != (task.responsible_person_id, task.liaison_person_id, task.deadline, task.goal)
     insert_ignoring_duplicates(session, Milestone, steps, ["task_id", "due_month"])
     return completed
@@ -85,7 +87,7 @@ HOW_TO_FILL = {  # what a coordinator does about each missing field, said by `ta
     "联络员": "同上，或 assign set 任务编号 --liaison 姓名",
     "截止日期": "lianchuang assign run 补为年底，或 assign set 任务编号 --deadline 日期",
     "年度目标": "lianchuang assign run 补全，或 assign set 任务编号 --goal 目标",
-    "实施步骤": "lianchuang assign run 补为每季度一个节点",
+    "实施步骤": "lianchuang assign run 按截止日期补全，或 assign set 任务编号 --steps \"5月 50% 完成设计；10月 100% 竣工\"",
 }
 
 

@@ -15,6 +15,8 @@ from lianchuang.models import Community, Person, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.tasks.division.assignment import TASK_TAKING_KINDS
 from lianchuang.tasks.division.cards import complete_task_cards
+from lianchuang.tasks.plan import EXAMPLE, default_steps, format_steps, parse_steps, replace_steps, steps_problem, task_steps
+from lianchuang.tasks.cycle import audit
 from lianchuang.tasks.org import resolve
 from lianchuang.tasks.outbox.rendering import label
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
@@ -27,7 +29,8 @@ COLUMNS = [
     Column("co", "协办单位编码", ("co", "co-organisers")), Column("leader", "负责领导编码", ("leader",)),
     Column("leader_name", "负责领导", ("leader name",)), Column("liaison", "联络员编码", ("liaison",)),
     Column("liaison_name", "联络员", ("liaison name",)), Column("goal", "年度目标", ("goal",), multiline=True),
-    Column("deadline", "截止日期", ("deadline",)), Column("reason", "推荐理由", ("reason",), multiline=True),
+    Column("deadline", "截止日期", ("deadline",)), Column("steps", "实施步骤", ("steps",), multiline=True),
+    Column("reason", "推荐理由", ("reason",), multiline=True),
     Column("manual", "人工确定", ("manual",)),
 ]
 
@@ -51,14 +54,17 @@ def export_assignments(session: Session, path: Path, cycle_id: int, community_id
                                          .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids))
                                          .order_by(Unit.code)):
         co_units.setdefault(task_id, []).append(code)
+    steps = task_steps(session, [task.id for task, *_ in rows])
     examples = [[task.code, community, label(task.category), task.title, lead or "", lead_name or "",
                  "、".join(co_units.get(task.id, [])), leader_code or "", leader_name or "", liaison_code or "",
                  liaison_name or "", task.goal or "", task.deadline.isoformat() if task.deadline else "",
-                 task.assignment_reason or "", "是" if task.assigned_manually else ""]
+                 format_steps(steps.get(task.id, [])), task.assignment_reason or "", "是" if task.assigned_manually else ""]
                 for task, community, lead, lead_name, leader_code, leader_name, liaison_code, liaison_name in rows]
     write_template(path, {SHEET: COLUMNS}, choices={}, examples={SHEET: examples}, notes=[
         "每行一项任务。要改牵头单位、协办单位、负责领导或联络员，改“编码”列（名称列只供查看，改了不起作用）。",
         "协办单位可填多个，用顿号或逗号分隔。截止日期格式如 2026-12-31。",
+        f"实施步骤写“月份 百分比 内容”，用分号分隔，最后一步 100% 且不晚于截止日期，如：{EXAMPLE}。"
+        "只改截止日期、不改步骤时，按默认步骤的任务会按新时限重排步骤。",
         "改动过的任务记为“人工确定”，以后重新推荐分工时保留不变。",
         "填好后运行：lianchuang assign import 本文件.xlsx"])
     return len(rows)
@@ -74,6 +80,7 @@ class CardChange:
     liaison: str | None = None
     goal: str | None = None
     deadline: str | None = None
+    steps: str | None = None
 
 
 class _Lookup:
@@ -90,6 +97,9 @@ class _Lookup:
             for task_id, unit_id in session.execute(select(TaskCoUnit.task_id, TaskCoUnit.unit_id).where(
                     TaskCoUnit.task_id.in_(task_ids[start:start + 900]))):
                 self.co_units.setdefault(task_id, set()).add(unit_id)
+        self.steps = task_steps(session, task_ids)
+        self.committed = task_steps(session, task_ids, committed=True)
+        self.new_steps: dict[str, list] = {}  # task code → the steps it will have, decided by _check
 
 
 def _chunked(session: Session, statement, column, values: set) -> list:
@@ -116,13 +126,33 @@ def _check(change: CardChange, lookup: _Lookup, year: int, file: str, row: int) 
     for code, column in ((change.leader, "负责领导编码"), (change.liaison, "联络员编码")):
         if code and code not in lookup.people:
             problems.append(Problem(file, row, column, lookup.unknown_people[code]))
+    deadline = task.deadline
     if change.deadline is not None:
         deadline = parse_date(change.deadline)
         if deadline is None or deadline.year != year:
             problems.append(Problem(file, row, "截止日期", f"“{change.deadline}”应为 {year} 年内的日期，如 {year}-12-31"))
+            deadline = task.deadline
+    problems += _check_steps(change, task, deadline, lookup, year, file, row)
     if change.goal is not None and not change.goal.strip():
         problems.append(Problem(file, row, "年度目标", "年度目标不能为空"))
     return problems
+
+
+def _check_steps(change: CardChange, task: Task, deadline, lookup: _Lookup, year: int, file: str, row: int) -> list[Problem]:
+    """Decide the task's steps: those written; or, when only the deadline moves, steps re-derived
+    from it if the task had the default ones; hand-made steps that no longer fit are a problem."""
+    current = lookup.steps.get(task.id, [])
+    if change.steps is not None and change.steps.strip() != format_steps(current):
+        steps, problem = parse_steps(change.steps, year, deadline)
+        if problem:
+            return [Problem(file, row, "实施步骤", problem)]
+        lookup.new_steps[change.task_code] = steps
+    elif deadline != task.deadline and current:
+        if current == default_steps(task.deadline, year):
+            lookup.new_steps[change.task_code] = default_steps(deadline, year)
+        elif problem := steps_problem(current, deadline, year):
+            return [Problem(file, row, "截止日期", f"{problem}（现有实施步骤：{format_steps(current)}）；请同时改实施步骤")]
+    return []
 
 
 def _apply(session: Session, change: CardChange, lookup: _Lookup) -> bool:
@@ -145,6 +175,13 @@ def _apply(session: Session, change: CardChange, lookup: _Lookup) -> bool:
     if change.deadline is not None:
         task.deadline = parse_date(change.deadline)
     changed = before != (task.lead_unit_id, task.responsible_person_id, task.liaison_person_id, task.goal, task.deadline)
+    steps = lookup.new_steps.get(change.task_code)
+    if steps is not None and steps != lookup.steps.get(task.id, []):
+        replace_steps(session, task.id, steps)
+        changed = True
+        if task.id in lookup.committed:  # a change of the published plan: kept beside it, on record
+            audit(session, "change_steps", f"task:{task.code}", committed=format_steps(lookup.committed[task.id]),
+                  before=format_steps(lookup.steps.get(task.id, [])), after=format_steps(steps))
     if change.co is not None:
         wanted = {lookup.units[code].id for code in change.co}
         if wanted != lookup.co_units.get(task.id, set()):
@@ -175,7 +212,8 @@ def import_assignments(session: Session, year: int, cycle_id: int, path: Path) -
         raise ImportRefused(reader.problems)
     changes = [(number, CardChange(row["task"], lead=row.get("lead") or None, co=_split_codes(row["co"]) if "co" in row else None,
                                    leader=row.get("leader") or None, liaison=row.get("liaison") or None,
-                                   goal=row.get("goal") or None, deadline=row.get("deadline") or None))
+                                   goal=row.get("goal") or None, deadline=row.get("deadline") or None,
+                                   steps=row.get("steps") or None))
                for number, row in reader if row.get("task")]
     if reader.cell_problems:
         raise ImportRefused(reader.cell_problems)

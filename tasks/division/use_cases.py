@@ -6,11 +6,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from lianchuang.errors import COMMAND_LINE, UserError
-from lianchuang.models import Community, PostKind, Street
+from lianchuang.models import Community, PostKind, Street, Task
 from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, existing_cycle
 from lianchuang.tasks.division import assignment
 from lianchuang.tasks.division.cards import ensure_post_kinds, missing_fields
+from lianchuang.tasks.plan import format_steps, task_steps
 from lianchuang.tasks.division.posts import claim, import_claims, post_table, save_post_kind, write_claim_template
 from lianchuang.tasks.division.sheets import CardChange, apply_changes, export_assignments, import_assignments
 from lianchuang.tasks.files import check_output
@@ -50,12 +51,17 @@ def import_assignment_sheet(year: int, path: Path) -> dict:
         return result
 
 
-def set_task_card(year: int, change: CardChange) -> bool:
-    """A coordinator's own choice for one task card (kept by `propose --redo`); False if nothing changed."""
+def set_task_card(year: int, change: CardChange) -> tuple[bool, dict]:
+    """A coordinator's own choice for one task card (kept by `propose --redo`): whether anything
+    changed, and the card's deadline and steps now and as committed."""
     with session_scope() as session:
-        changed = apply_changes(session, year, existing_cycle(session, year).id, [(0, change)], COMMAND_LINE)
+        cycle = existing_cycle(session, year)
+        changed = apply_changes(session, year, cycle.id, [(0, change)], COMMAND_LINE)
         audit(session, "set", f"task:{change.task_code}", **{k: v for k, v in vars(change).items() if v is not None})
-        return bool(changed)
+        task = session.scalar(select(Task).where(Task.cycle_id == cycle.id, Task.code == change.task_code))
+        return bool(changed), dict(deadline=task.deadline.isoformat() if task.deadline else "",
+                                   steps=format_steps(task_steps(session, [task.id]).get(task.id, [])),
+                                   committed_steps=format_steps(task_steps(session, [task.id], committed=True).get(task.id, [])))
 
 
 def incomplete_cards(year: int, communities: list[str] | None) -> list[dict]:
