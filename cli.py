@@ -7,14 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from lianchuang.commands import admin, channels, commitments, division, evaluation, opinions, org, outbox, progress, server
+from lianchuang.commands import admin, channels, commitments, division, evaluation, opinions, org, outbox, progress, rules, server
 from lianchuang.commands.common import err, set_locale
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.settings import configure_prefect_environment, get_settings
 
 app = typer.Typer(help="联创：社区党建“三级联创”责任机制年度工作平台（区、街道、社区联络人使用）。",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-for module in (admin, server, org, opinions, division, commitments, progress, evaluation, outbox, channels):
+for module in (admin, server, org, opinions, division, commitments, progress, evaluation, rules, outbox, channels):
     for group, name in module.GROUPS:
         app.add_typer(group, name=name)
     for name, command in module.COMMANDS.items():

@@ -3,7 +3,7 @@ Knows nothing of Prefect, templates or email."""
 
 from lianchuang.models.base import Base
 from lianchuang.models.chat import ChatChannel, ChatMessage
-from lianchuang.models.cycle import Cycle, DistrictEvaluation, StageState
+from lianchuang.models.cycle import Cycle, DistrictEvaluation, RuleScheme, StageState
 from lianchuang.models.evaluation import (
                                          AwardResult,
                                          Ballot,
@@ -33,5 +33,5 @@ __all__ = [
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District", "DistrictEvaluation",
     "CommittedMilestone", "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
     "MonthlyRanking", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
-    "ProgressReport", "StageState", "Street", "Task", "TaskCoUnit", "Unit",
+    "ProgressReport", "RuleScheme", "StageState", "Street", "Task", "TaskCoUnit", "Unit",
 ]

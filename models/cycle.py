@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianchuang.models.base import Base, enum_column
@@ -35,3 +35,18 @@ class StageState(Base):
     stage: Mapped[Stage] = enum_column(Stage)
     status: Mapped[StageStatus] = enum_column(StageStatus, default=StageStatus.not_started)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RuleScheme(Base):
+    """A version of a district's rules for a year (tasks/rules.py: weights, award tiers, shares,
+    fixed and minimum amounts), as JSON; the latest version is in force."""
+
+    __tablename__ = "rule_scheme"
+    __table_args__ = (UniqueConstraint("district_id", "year", "version"),)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    year: Mapped[int]
+    version: Mapped[int]
+    rules: Mapped[str] = mapped_column(Text)
+    adopted_at: Mapped[datetime] = mapped_column(DateTime)
+    adopted_by: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(255))  # the sheet it was imported from

@@ -112,3 +112,4 @@ class AwardResult(Base):
     award: Mapped[str | None] = mapped_column(String(32))
     funding_yuan: Mapped[int]
     explanation: Mapped[str] = mapped_column(Text)
+    rules_version: Mapped[int] = mapped_column(default=0, server_default="0")  # of the district's scheme (0: defaults)

@@ -58,6 +58,7 @@ class RankingFigures:
     overdue_tasks: Mapped[int]
     rank_in_street: Mapped[int]
     rank_in_district: Mapped[int]
+    rules_version: Mapped[int] = mapped_column(default=0, server_default="0")  # of the district's scheme (0: defaults)
     published_on: Mapped[date] = mapped_column(Date)
 
 

@@ -7,9 +7,8 @@ cycle's year get 13, so they still count for no month of that year.
 Revision ID: 0005
 Revises: 0004
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'

@@ -12,9 +12,8 @@ Create Date: 2026-11-26 03:50:00
 import hashlib
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'

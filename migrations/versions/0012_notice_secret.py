@@ -10,9 +10,8 @@ Create Date: 2026-12-04 02:30:00
 """
 import re
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012'
 down_revision = '0011'

@@ -7,9 +7,8 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-04 05:10:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0013'
 down_revision = '0012'

@@ -8,7 +8,19 @@ from sqlalchemy import insert, join, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from lianchuang.errors import UserError
-from lianchuang.models import Commitment, CommittedMilestone, Community, Milestone, Person, Post, PostClaim, PostKind, Task, TaskCoUnit, Unit
+from lianchuang.models import (
+    Commitment,
+    CommittedMilestone,
+    Community,
+    Milestone,
+    Person,
+    Post,
+    PostClaim,
+    PostKind,
+    Task,
+    TaskCoUnit,
+    Unit,
+)
 from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import CommitmentKind, Role, Stage, UnitKind
 from lianchuang.settings import get_settings

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session, aliased
 from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import Community, Person, Task, TaskCoUnit, Unit
 from lianchuang.models.db import insert_ignoring_duplicates
+from lianchuang.tasks.cycle import audit
 from lianchuang.tasks.division.assignment import TASK_TAKING_KINDS
 from lianchuang.tasks.division.cards import complete_task_cards
-from lianchuang.tasks.plan import EXAMPLE, default_steps, format_steps, parse_steps, replace_steps, steps_problem, task_steps
-from lianchuang.tasks.cycle import audit
 from lianchuang.tasks.org import resolve
 from lianchuang.tasks.outbox.rendering import label
+from lianchuang.tasks.plan import EXAMPLE, default_steps, format_steps, parse_steps, replace_steps, steps_problem, task_steps
 from lianchuang.tasks.sheets import Column, SheetReader, parse_date, write_template
 
 SHEET = "分工"

@@ -11,11 +11,11 @@ from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, existing_cycle
 from lianchuang.tasks.division import assignment
 from lianchuang.tasks.division.cards import ensure_post_kinds, missing_fields
-from lianchuang.tasks.plan import format_steps, task_steps
 from lianchuang.tasks.division.posts import claim, import_claims, post_table, save_post_kind, write_claim_template
 from lianchuang.tasks.division.sheets import CardChange, apply_changes, export_assignments, import_assignments
 from lianchuang.tasks.files import check_output
 from lianchuang.tasks.org import resolve_one
+from lianchuang.tasks.plan import format_steps, task_steps
 
 
 def propose_owners(year: int, street: str | None, redo: bool) -> tuple[int, int, assignment.Balance]:

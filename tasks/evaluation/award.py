@@ -7,22 +7,41 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lianchuang.errors import UserError
-from lianchuang.models import AwardResult, EvaluationResult, MonthlyRanking, Task
+from lianchuang.models import AwardResult, Cycle, EvaluationResult, MonthlyRanking, Task
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.queries import district_community_ids
 from lianchuang.tasks.cycle import competition_ranks, only_district
 from lianchuang.tasks.evaluation.ballots import closed_on
-from lianchuang.tasks.rules import AWARDS, BASE_SHARE, YEAR_EVALUATION_WEIGHT, YEAR_INNOVATION_WEIGHT, YEAR_RANKING_WEIGHT
+from lianchuang.tasks.rules import DEFAULT_RULES, Rules, rules_for
 
 AWARD_BY_DISTRICT = "创新奖按区评选、按区分配经费"  # said when a database of several districts is not told which
-EVALUATION_WEIGHT, PROGRESS_WEIGHT, INNOVATION_WEIGHT = YEAR_EVALUATION_WEIGHT, YEAR_RANKING_WEIGHT, YEAR_INNOVATION_WEIGHT
+# The defaults by name (samples); a district's own are in its scheme (rules_for).
+EVALUATION_WEIGHT, PROGRESS_WEIGHT, INNOVATION_WEIGHT = (DEFAULT_RULES.evaluation_weight, DEFAULT_RULES.ranking_weight,
+                                                         DEFAULT_RULES.innovation_weight)
 INNOVATION_CATEGORY = "party_building"
 
 
-def award_rule() -> dict:
-    """The rule as the notices state it, from the constants that apply it."""
-    return dict(evaluation=EVALUATION_WEIGHT, progress=PROGRESS_WEIGHT, innovation=INNOVATION_WEIGHT,
-                base_percent=round(BASE_SHARE * 100), award_weights=[weight for _, _, weight in AWARDS])
+def award_rule(rules: Rules = DEFAULT_RULES) -> dict:
+    """The rule as the notices state it, from the scheme that applies it."""
+    return dict(evaluation=rules.evaluation_weight, progress=rules.ranking_weight, innovation=rules.innovation_weight,
+                base_percent=round(rules.base_share * 100), tiers=[dict(name=t.name, weight=t.weight) for t in rules.tiers],
+                tiers_text="、".join(f"{t.name} {t.weight:g}" for t in rules.tiers),
+                fixed=rules.fixed_per_community, minimum=rules.minimum_per_community, version=rules.version)
+
+
+def cycle_rules(session: Session, cycle_id: int, district_id: int) -> Rules:
+    return rules_for(session, district_id, session.get(Cycle, cycle_id).year)
+
+
+def raise_to_minimum(exact: list[Fraction], minimum: int) -> list[Fraction]:
+    """Lift every amount below the minimum to it, taking what that costs from the amounts above it
+    in proportion to how far above they are (the total stays the same; nobody drops below)."""
+    short = sum((minimum - x for x in exact if x < minimum), Fraction(0))
+    above = sum((x - minimum for x in exact if x > minimum), Fraction(0))
+    if not short:
+        return exact
+    keep = (above - short) / above  # >= 0: the budget covers the minimum for everyone (checked before)
+    return [minimum + (x - minimum) * keep if x > minimum else Fraction(minimum) for x in exact]
 
 
 def split_exactly(total: int, weights: list[float]) -> list[int]:
@@ -56,45 +75,71 @@ def award(session: Session, cycle_id: int, budget: int, redo: bool = False, dist
         return [dict(community_id=a.community_id, funding_yuan=a.funding_yuan)
                 for a in session.scalars(select(AwardResult).where(*in_district))]
     session.execute(delete(AwardResult).where(*in_district))
-    rows = year_scores(session, cycle_id, district_id)
+    rules = cycle_rules(session, cycle_id, district_id)
+    rows = year_scores(session, cycle_id, district_id, rules)
     if not rows:
         raise UserError("还没有评议结果或月度排名，无法评选创新奖：请先完成民主评议")
-    ranks = competition_ranks(rows, "year_score")
     count = len(rows)
-    for row, rank in zip(rows, ranks):
+    _check_budget_covers(rules, budget, count)
+    for row, rank in zip(rows, competition_ranks(rows, "year_score")):
         row["rank"] = rank
         row["award"], row["award_weight"], upper = None, 0, 0.0
-        for name, fraction, weight in AWARDS:
-            upper += fraction
+        for tier in rules.tiers:
+            upper += tier.share
             if rank <= max(1, round(upper * count)):
-                row["award"], row["award_weight"] = name, weight
+                row["award"], row["award_weight"] = tier.name, tier.weight
                 break
-    # Each community's exact amount (base + bonus, as fractions of a yuan), then whole yuan once, on
-    # the totals: rounding the two parts on their own gave the spare yuan to the lower codes.
-    weights = [r["award_weight"] for r in rows]
-    base_fraction = Fraction(str(BASE_SHARE)) if any(weights) else Fraction(1)  # no award: all of it shared equally
-    base_pool = budget * base_fraction
+    # Each community's exact amount (fixed + base + bonus, as fractions of a yuan), then whole yuan
+    # once, on the totals: rounding the parts on their own gave the spare yuan to the lower codes.
+    weights = [Fraction(str(r["award_weight"])) for r in rows]
+    fixed = Fraction(rules.fixed_per_community)
+    rest = budget - fixed * count
+    base_fraction = Fraction(str(rules.base_share)) if any(weights) else Fraction(1)  # no award: all of it shared equally
+    base_pool = rest * base_fraction
     base = [base_pool / count] * count
-    bonus = [(budget - base_pool) * w / sum(weights) for w in weights] if any(weights) else [Fraction(0)] * count
+    bonus = [(rest - base_pool) * w / sum(weights) for w in weights] if any(weights) else [Fraction(0)] * count
+    exact = raise_to_minimum([fixed + b + x for b, x in zip(base, bonus)], rules.minimum_per_community)
     order = sorted(range(count), key=lambda i: (rows[i]["rank"], i))  # a tie of fractions goes to the better rank
-    whole = to_whole_yuan([base[i] + bonus[i] for i in order])
+    whole = to_whole_yuan([exact[i] for i in order])
     for i, yuan in zip(order, whole):
         rows[i]["funding_yuan"] = yuan
-    for row, base_yuan, bonus_yuan in zip(rows, base, bonus):
-        exact = base_yuan + bonus_yuan
-        row["explanation"] = (
-            f"综合得分 {row['year_score']} = {EVALUATION_WEIGHT}×评议平均分 {row['evaluation']:.1f} + {PROGRESS_WEIGHT}×月度进度平均分 "
-            f"{row['progress']:.1f} + {INNOVATION_WEIGHT}×党建创新得分 {row['innovation']:.1f}，{count} 个社区中排第 {row['rank']} 名；"
-            f"基础经费 {float(base_yuan):,.2f} 元（预算 {budget:,} 元的 {float(base_fraction):.0%} 由 {count} 个社区均分）"
-            + (f" + 奖励经费 {float(bonus_yuan):,.2f} 元（{row['award']}，权重 {row['award_weight']}；预算的 {float(1 - base_fraction):.0%} "
-               f"按获奖社区权重分配）" if bonus_yuan else "")
-            + ("" if exact == row["funding_yuan"] else
-               f" = {float(exact):,.2f} 元，按最大余数法取整（各社区合计正好等于预算）")
-            + f" = {row['funding_yuan']:,} 元")
+    for row, base_yuan, bonus_yuan, final in zip(rows, base, bonus, exact):
+        row["rules_version"] = rules.version
+        row["explanation"] = _explanation(row, rules, count, budget, base_fraction, base_yuan, bonus_yuan, final)
     insert_ignoring_duplicates(session, AwardResult, [
-        {k: row[k] for k in ("community_id", "year_score", "rank", "award", "funding_yuan", "explanation")}
+        {k: row[k] for k in ("community_id", "year_score", "rank", "award", "funding_yuan", "explanation", "rules_version")}
         | dict(cycle_id=cycle_id) for row in rows], ["cycle_id", "community_id"])
     return rows
+
+
+def _check_budget_covers(rules: Rules, budget: int, count: int) -> None:
+    for amount, what in ((rules.fixed_per_community, "固定经费"), (rules.minimum_per_community, "最低经费")):
+        if amount * count > budget:
+            raise UserError(f"经费预算 {budget:,} 元不够本区{rules.label}里每个社区的{what} {amount:,} 元："
+                            f"{count} 个社区共需 {amount * count:,} 元。请增加预算，或用 lianchuang rules import 修改规则")
+
+
+def _explanation(row: dict, rules: Rules, count: int, budget: int, base_fraction: Fraction, base_yuan: Fraction,
+                 bonus_yuan: Fraction, final: Fraction) -> str:
+    """How a community's amount was reached, step by step, in the words of the award notice."""
+    fixed = rules.fixed_per_community
+    rest = f"预算 {budget:,} 元" + (f"减去固定经费后余下 {budget - fixed * count:,} 元" if fixed else "")
+    parts = [f"按本区{rules.label}：综合得分 {row['year_score']} = {rules.evaluation_weight}×评议平均分 {row['evaluation']:.1f} + "
+             f"{rules.ranking_weight}×月度进度平均分 {row['progress']:.1f} + {rules.innovation_weight}×党建创新得分 "
+             f"{row['innovation']:.1f}，{count} 个社区中排第 {row['rank']} 名；"
+             + (f"固定经费 {fixed:,} 元 + " if fixed else "")
+             + f"基础经费 {float(base_yuan):,.2f} 元（{rest}的 {float(base_fraction):.0%} 由 {count} 个社区均分）"]
+    if bonus_yuan:
+        parts.append(f" + 奖励经费 {float(bonus_yuan):,.2f} 元（{row['award']}，权重 {row['award_weight']}；"
+                     f"余下的 {float(1 - base_fraction):.0%} 按获奖社区权重分配）")
+    before_minimum = fixed + base_yuan + bonus_yuan
+    if final != before_minimum:
+        parts.append(f" = {float(before_minimum):,.2f} 元，按每个社区最低 {rules.minimum_per_community:,} 元调整为 {float(final):,.2f} 元"
+                     + ("（补足）" if final > before_minimum else "（按超出最低额的比例让出）"))
+    if final != row["funding_yuan"]:
+        parts.append(f" = {float(final):,.2f} 元，按最大余数法取整（各社区合计正好等于预算）")
+    parts.append(f" = {row['funding_yuan']:,} 元")
+    return "".join(parts)
 
 
 def check_can_allocate(session: Session, cycle_id: int, budget: int, redo: bool, district_id: int | None = None) -> int | None:
@@ -112,7 +157,7 @@ def check_can_allocate(session: Session, cycle_id: int, budget: int, redo: bool,
     return allocated
 
 
-def year_scores(session: Session, cycle_id: int, district_id: int) -> list[dict]:
+def year_scores(session: Session, cycle_id: int, district_id: int, rules: Rules = DEFAULT_RULES) -> list[dict]:
     """Each community of the district: its evaluation, progress and innovation figures and its year score."""
     communities = district_community_ids(district_id)
     rated = (select(Task.community_id, func.avg(EvaluationResult.score))
@@ -129,8 +174,8 @@ def year_scores(session: Session, cycle_id: int, district_id: int) -> list[dict]
         row = dict(community_id=community_id, evaluation=float(evaluation.get(community_id) or 0),
                    progress=float(progress.get(community_id) or 0))
         row["innovation"] = float(innovation.get(community_id) or row["evaluation"])
-        row["year_score"] = round(EVALUATION_WEIGHT * row["evaluation"] + PROGRESS_WEIGHT * row["progress"]
-                                  + INNOVATION_WEIGHT * row["innovation"], 1)
+        row["year_score"] = round(rules.evaluation_weight * row["evaluation"] + rules.ranking_weight * row["progress"]
+                                  + rules.innovation_weight * row["innovation"], 1)
         rows.append(row)
     return rows
 

@@ -9,7 +9,7 @@ from lianchuang.models import AwardResult, Community, District, EvaluationResult
 from lianchuang.models.enums import Role, Stage
 from lianchuang.models.queries import district_community_ids
 from lianchuang.tasks.cycle import only_district
-from lianchuang.tasks.evaluation.award import AWARD_BY_DISTRICT, AWARDS, award_rule
+from lianchuang.tasks.evaluation.award import AWARD_BY_DISTRICT, award_rule, cycle_rules
 from lianchuang.tasks.outbox.drafts import Draft
 
 
@@ -46,12 +46,13 @@ def award_drafts(session: Session, year: int, cycle_id: int, district_id: int | 
         AwardResult.cycle_id == cycle_id, AwardResult.community_id.in_(district_community_ids(district_id))))}
     budget = sum(a.funding_yuan for a in awards.values())
     names = dict(session.execute(select(Community.id, Community.name)).all())
+    rule = award_rule(cycle_rules(session, cycle_id, district_id))
     people = session.scalars(select(Person).where(Person.role == Role.community_coordinator,
                                                   Person.community_id.in_(awards)).order_by(Person.code))
     return [Draft.to_person(person, year, Stage.evaluation, "award", period=f"budget-{budget}",
                             context=dict(year=year, community=names[person.community_id], year_score=a.year_score,
                                          rank=a.rank, award=a.award, funding=a.funding_yuan, explanation=a.explanation,
-                                         rule=award_rule()))
+                                         rule=rule))
             for person in people for a in [awards[person.community_id]]] + _award_summaries(session, year, cycle_id, budget, district_id)
 
 
@@ -66,9 +67,10 @@ def _award_summaries(session: Session, year: int, cycle_id: int, budget: int, di
         totals[district_id] += award.funding_yuan
         counts[district_id][award.award] += 1
     districts = dict(session.execute(select(District.id, District.name).where(District.id.in_(rows))).all())
+    rule = award_rule(cycle_rules(session, cycle_id, district_id))
     return [Draft.to_person(person, year, Stage.evaluation, "award_summary", period=f"budget-{budget}", context=dict(
                 year=year, scope_name=districts[person.district_id], rows=rows[person.district_id], total=totals[person.district_id],
-                awards=[(name, counts[person.district_id][name]) for name, _, _ in AWARDS], rule=award_rule()))
+                awards=[(tier["name"], counts[person.district_id][tier["name"]]) for tier in rule["tiers"]], rule=rule))
             for person in session.scalars(select(Person).where(Person.role == Role.district_coordinator,
                                                                 Person.district_id.in_(rows)).order_by(Person.code))]
 

@@ -13,8 +13,6 @@ from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Stre
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.outbox.drafts import Draft, to_district_coordinators
 from lianchuang.tasks.progress.ranking import (
-    ON_TIME_WEIGHT,
-    PROGRESS_WEIGHT,
     district_community_ids,
     only_district,
     overdue_lists,
@@ -23,6 +21,7 @@ from lianchuang.tasks.progress.ranking import (
     superseded_rows,
     task_status_query,
 )
+from lianchuang.tasks.rules import rules_for
 
 
 def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, district_id: int | None = None,
@@ -51,7 +50,9 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, distr
     def line(r, community):
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
-    common = dict(year=year, month=month, chart=True, weights=dict(progress=PROGRESS_WEIGHT, on_time=ON_TIME_WEIGHT),
+    rules = rules_for(session, district_id, year)  # locked since the district's first ranking: the one its rows name
+    common = dict(year=year, month=month, chart=True,
+                  weights=dict(progress=rules.progress_weight, on_time=rules.on_time_weight, version=rules.version),
                   correction=correction and dict(number=correction.number, reason=correction.reason,
                                                  corrected_on=correction.corrected_on.isoformat()))
     drafts = []

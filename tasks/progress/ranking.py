@@ -9,7 +9,9 @@ The ranking rule (also shown in every ranking email):
                      month, and in the month's correction (更正) if one is published
   progress score   = 100 × Σ min(actual, planned) / Σ planned      (100 when nothing is planned yet)
   on-time score    = 100 × (tasks − overdue tasks) / tasks, a task being overdue when actual < due
-  score            = PROGRESS_WEIGHT × progress score + ON_TIME_WEIGHT × on-time score (tasks/rules.py), rounded to 0.1
+  score            = progress weight × progress score + on-time weight × on-time score, rounded to 0.1, with
+                     the weights of the district's scheme for the year (tasks/rules.py; 0.7 and 0.3 by
+                     default), whose version each published row names
 Communities are ranked by score within their street and across their district; equal scores share a
 rank (1, 1, 3). Each district publishes its month on its own (a province's districts keep their own
 calendars): a district's month is published once its communities' rows are stored. A published month stays as published unless the coordinators publish a correction
@@ -45,7 +47,7 @@ from lianchuang.models.queries import (
     task_status_query,
 )
 from lianchuang.tasks.cycle import competition_ranks, only_district
-from lianchuang.tasks.rules import ON_TIME_WEIGHT, PROGRESS_WEIGHT
+from lianchuang.tasks.rules import DEFAULT_RULES, rules_by_district
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,16 @@ def community_scores(session: Session, cycle_id: int, year: int, month: int, dis
     if district_id is not None:
         query = query.where(Street.district_id == district_id)
     rows = session.execute(query).all()
+    schemes = rules_by_district(session, year)
     scores = []
     for row in rows:
         progress = 100.0 * float(row.achieved) / float(row.planned) if row.planned else 100.0
         on_time = 100.0 * (row.tasks - row.overdue) / row.tasks
+        rules = schemes.get(row.district_id, DEFAULT_RULES)
         scores.append(dict(community_id=row.community_id, street_id=row.street_id, district_id=row.district_id, tasks=row.tasks,
                            overdue_tasks=int(row.overdue), progress_score=round(progress, 1),
-                           on_time_score=round(on_time, 1),
-                           score=round(PROGRESS_WEIGHT * progress + ON_TIME_WEIGHT * on_time, 1)))
+                           on_time_score=round(on_time, 1), rules_version=rules.version,
+                           score=round(rules.progress_weight * progress + rules.on_time_weight * on_time, 1)))
     return scores
 
 
@@ -132,7 +136,7 @@ def ranking_rows(session: Session, cycle_id: int, month: int, district_id: int |
                  rank_in_district=r.rank_in_district, street=street, street_code=street_code, rank_in_street=r.rank_in_street,
                  community=name, community_code=code, score=r.score, progress_score=r.progress_score,
                  on_time_score=r.on_time_score, tasks=r.tasks, overdue_tasks=r.overdue_tasks,
-                 published_on=r.published_on.isoformat())
+                 published_on=r.published_on.isoformat(), rules_version=r.rules_version)
             for r, code, name, street_code, street, district_code, district in session.execute(query)]
 
 
@@ -229,7 +233,7 @@ def correct_ranking(session: Session, cycle_id: int, year: int, month: int, reas
     session.add(correction)
     session.flush()
     kept = ["community_id", "score", "progress_score", "on_time_score", "tasks", "overdue_tasks", "rank_in_street",
-            "rank_in_district", "published_on"]
+            "rank_in_district", "published_on", "rules_version"]
     standing = select(literal(correction.id), *(getattr(MonthlyRanking, name) for name in kept)).where(*this_month)
     session.execute(insert(SupersededRanking).from_select(["correction_id", *kept], standing))
     session.execute(delete(MonthlyRanking).where(*this_month))

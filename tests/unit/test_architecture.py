@@ -11,7 +11,7 @@ from pathlib import Path
 import lianchuang
 
 STAGES = {"opinions", "division", "commitments", "progress", "evaluation"}
-COMPOSERS = {"lianchuang.tasks.steps", "lianchuang.tasks.demo", "lianchuang.flows", "lianchuang.commands", "lianchuang.cli"}
+COMPOSERS = {"lianchuang.tasks.steps", "lianchuang.tasks.rules_simulation", "lianchuang.tasks.demo", "lianchuang.flows", "lianchuang.commands", "lianchuang.cli"}
 
 
 def modules() -> list[str]:
