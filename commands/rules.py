@@ -91,4 +91,7 @@ def rules_simulate(file: Annotated[Path, typer.Argument(help="拟采用的规则
         console.print(result.award_note)
     if output:
         console.print(f"对比表：{output}")
-    console.print(f"要采用：lianchuang rules import {file} --year {year}")
+    if result.locked_note:
+        console.print(result.locked_note)
+    else:
+        console.print(f"要采用：lianchuang rules import {file} --year {year}")

@@ -18,7 +18,7 @@ from lianchuang.tasks.cycle import competition_ranks, existing_cycle
 from lianchuang.tasks.evaluation import award
 from lianchuang.tasks.evaluation.ballots import closed_on
 from lianchuang.tasks.files import check_output
-from lianchuang.tasks.rule_schemes import district_named, read_rules
+from lianchuang.tasks.rule_schemes import district_named, locks, read_rules
 from lianchuang.tasks.rules import Rules, rules_for
 from lianchuang.tasks.sheets import Column, write_template
 
@@ -34,6 +34,7 @@ class Simulation:
     funding: list[dict] = field(default_factory=list)  # every community's award before and after
     budget: int | None = None
     award_note: str = ""
+    locked_note: str = ""  # what of the proposal this year can no longer adopt
 
 
 def simulate(year: int, district: str | None, path: Path, budget: int | None = None, output: Path | None = None,
@@ -45,6 +46,7 @@ def simulate(year: int, district: str | None, path: Path, budget: int | None = N
         place = district_named(session, district)
         cycle = existing_cycle(session, year)
         result = Simulation(place.name, year, rules_for(session, place.id, year), proposed)
+        result.locked_note = _locked_note(session, place.id, year, result)
         savepoint = session.begin_nested()
         try:
             before = _award_before(session, cycle.id, place.id, budget, result)  # today's, first: from the months as published
@@ -56,6 +58,16 @@ def simulate(year: int, district: str | None, path: Path, budget: int | None = N
     if output:
         write_simulation_sheet(result, output)
     return result
+
+
+def _locked_note(session, district_id: int, year: int, result: Simulation) -> str:
+    ranking_locked, award_locked = locks(session, district_id, year)
+    locked = [what for is_locked, changed, what in (
+        (ranking_locked, result.proposed.ranking_part() != result.current.ranking_part(), "排名规则（已发布过排名）"),
+        (award_locked, result.proposed.award_part() != result.current.award_part(), "经费规则（已分配过经费）")) if is_locked and changed]
+    if not locked:
+        return ""
+    return f"注意：本年的{'和'.join(locked)}已锁定，这份方案不能用于{year}年，只能作为{year + 1}年的规则导入（--year {year + 1}）"
 
 
 def _award_before(session, cycle_id: int, district_id: int, budget: int | None, result: Simulation) -> dict | None:

@@ -70,7 +70,7 @@ def complete_task_cards(session: Session, year: int, cycle_id: int, community_id
         task.responsible_person_id = task.responsible_person_id or leader
         task.liaison_person_id = task.liaison_person_id or liaison
         task.deadline = task.deadline or date(year, 12, 31)
-        task.goal = task.goal or f"年底前完成“{task.title[:40].translate(INNER_QUOTES)}”，群众满意"
+        task.goal = task.goal or f"按期完成“{task.title[:40].translate(INNER_QUOTES)}”，群众满意"  # the deadline may move
         if task.id not in with_steps:
             steps += [dict(task_id=task.id, due_month=s.month, target_percent=s.percent, title=s.title)
                       for s in default_steps(task.deadline, year)]

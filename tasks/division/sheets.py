@@ -150,8 +150,9 @@ def _check_steps(change: CardChange, task: Task, deadline, lookup: _Lookup, year
     elif deadline != task.deadline and current:
         if current == default_steps(task.deadline, year):
             lookup.new_steps[change.task_code] = default_steps(deadline, year)
-        elif problem := steps_problem(current, deadline, year):
-            return [Problem(file, row, "截止日期", f"{problem}（现有实施步骤：{format_steps(current)}）；请同时改实施步骤")]
+        elif steps_problem(current, deadline, year):
+            return [Problem(file, row, "截止日期", f"{deadline.isoformat()} 早于现有实施步骤的最后一步（{current[-1].month}月）；"
+                                                 f"请同时改实施步骤（现在是：{format_steps(current)}）")]
     return []
 
 

@@ -307,4 +307,4 @@ def test_commitment_documents_name_the_real_party_organisation_and_quotes_do_not
     prepare_commitments(session, YEAR, cycle.id, [c["C1"].id])
     page = next((settings.documents_dir / str(YEAR)).glob("C1-责任状与承诺书.html")).read_text(encoding="utf-8")
     assert "一社区党委（甲方）" in page and "一社区党组织" not in page
-    assert "年底前完成“青年志愿者‘四点半课堂’”" in page
+    assert "按期完成“青年志愿者‘四点半课堂’”" in page

@@ -147,6 +147,7 @@ def test_a_simulation_writes_nothing_and_the_same_scheme_adopted_reproduces_it(y
          tiers=[("一等奖", 0.2, 5), ("二等奖", 0.3, 1)])
     result = simulate(YEAR, None, path, output=tmp_path / "试算.xlsx")
     assert result.months == [6] and result.moves, "the new weights move somebody in June"
+    assert f"只能作为{YEAR + 1}年的规则导入" in result.locked_note  # June's ranking locked the ranking rules
     assert sum(f["funding_after"] for f in result.funding) == 500_000
     assert any(f["change"] for f in result.funding)
     assert all(f["funding_after"] >= 5000 for f in result.funding)
@@ -164,6 +165,7 @@ def test_the_same_scheme_adopted_reproduces_the_simulation_to_the_yuan(year_clos
                 tiers=[("一等奖", 0.2, 5), ("二等奖", 0.3, 1)])
     simulated = simulate(YEAR, None, path, budget=500_000)
     assert not simulated.moves and stored() == ([], stored()[1], 0)  # nothing allocated, nothing adopted
+    assert simulated.locked_note == ""  # the award rules are still open: this year may adopt it
     assert {f["funding_before"] for f in simulated.funding} != {f["funding_after"] for f in simulated.funding}
     rule_schemes.import_rules(YEAR, None, path)
     with session_scope() as session:
