@@ -195,16 +195,31 @@ def evaluate_object(subject: Annotated[str, typer.Argument(help="对哪项结果
     console.print(f"已登记异议（编号 {number}）" + ("" if in_time else "，已过公示期，标为逾期") + "。查看：lianchuang evaluate objections")
 
 
+@evaluate_app.command("answer")
+def evaluate_answer(number: Annotated[int, typer.Argument(help="异议编号（lianchuang evaluate objections 列出）")],
+                    text: Annotated[str, typer.Option("--text", help="答复内容（公示在公开栏，并通知异议人所在社区）")],
+                    upheld: Annotated[bool, typer.Option("--upheld", help="异议成立，结果要修正")] = False,
+                    on: Annotated[Optional[str], typer.Option("--date", help="答复日期 YYYY-MM-DD（默认今天）")] = None,
+                    year: EvaluationYearOption = None) -> None:
+    """答复一件异议：记录答复，通知异议人所在社区的联络人（异议人是登记人员时也通知本人），公开栏公示。"""
+    from lianchuang.tasks.evaluation.use_cases import answer
+
+    done = use(answer, year or clock.evaluation_year(), number, text, upheld, parse_date(on) if on else clock.today())
+    console.print(f"已答复异议 {done['id']}（异议人：{done['by']}），{done['notices']} 封通知已放入发件箱："
+                  "lianchuang outbox flush 发送。所有异议答复后：lianchuang award")
+
+
 @evaluate_app.command("objections")
 def evaluate_objections(year: EvaluationYearOption = None) -> None:
     """列出收到的异议。"""
     from lianchuang.tasks.evaluation.use_cases import objections
 
     rows = use(objections, year or clock.evaluation_year())
-    table = fitted_table("编号", "社区", "对象", "异议人", "内容", "收到日期", "公示期内")
+    table = fitted_table("编号", "社区", "对象", "异议人", "内容", "收到", "答复")
     for o in rows:
-        table.add_row(str(o["id"]), o["community"], o["subject"], o["by"], o["content"], o["received_on"],
-                      "是" if o["within_deadline"] else "[red]逾期[/red]")
+        answer = (("【成立】" if o["upheld"] else "") + o["response"]) if o["response"] else "[red]未答复[/red]"
+        table.add_row(str(o["id"]), o["community"], o["subject"], o["by"], o["content"],
+                      o["received_on"] + ("" if o["within_deadline"] else "（逾期）"), answer)
     console.print(table if rows else "没有收到异议。")
 
 

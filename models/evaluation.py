@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianchuang.models.base import Base, enum_column
@@ -98,6 +98,9 @@ class Objection(Base):
     received_on: Mapped[date] = mapped_column(Date)
     within_deadline: Mapped[bool]
     response: Mapped[str | None] = mapped_column(Text)
+    upheld: Mapped[bool] = mapped_column(default=False, server_default=false())  # 异议成立: the result is revised
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class AwardResult(Base):

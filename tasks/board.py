@@ -18,6 +18,7 @@ from lianchuang.models import (
     DistrictEvaluation,
     EvaluationResult,
     MonthlyRanking,
+    Objection,
     Person,
     PersonResult,
     Post,
@@ -112,6 +113,10 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                                .join(EvaluationResult, EvaluationResult.task_id == Task.id)
                                .where(Task.cycle_id == cycle_id).order_by(Task.code)):
         results[row.community_id].append((row.code, row.title, row.ballots, row.score))
+    objections = defaultdict(list)  # shown with their answers: the evaluation is public, so is what it was asked
+    for o in session.scalars(select(Objection).where(Objection.cycle_id == cycle_id).order_by(Objection.id)):
+        answer = (("异议成立，结果修正：" if o.upheld else "") + o.response + f"（{cn_date(o.answered_on)}）") if o.response else "待答复"
+        objections[o.community_id].append((o.id, o.subject, o.content, cn_date(o.received_on), answer))
     awards = {a.community_id: a for a in session.scalars(select(AwardResult).where(AwardResult.cycle_id == cycle_id))}
     people_results = defaultdict(list)
     for name, community_id, tasks_led, score in session.execute(
@@ -145,6 +150,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                        commitments_published=published.get(community.id), rankings=rankings[community.id],
                        corrections=superseded[community.id], changed_steps=changed_steps[community.id],
                        results=results[community.id], people_results=people_results[community.id],
+                       objections=objections[community.id],
                        award=awards.get(community.id), objection_deadline=deadlines.get(district.id))
                 pages += 1
     return pages

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, aliased
 from lianchuang.errors import UserError
 from lianchuang.models import (
     Ballot,
+    Community,
+    Cycle,
     DistrictEvaluation,
     EvaluationResult,
     GradePoint,
@@ -27,11 +29,12 @@ from lianchuang.models import (
     Task,
 )
 from lianchuang.models.db import insert_ignoring_duplicates, insert_new
-from lianchuang.models.enums import EvaluatorGroup, Grade
+from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage
 from lianchuang.models.queries import district_community_ids
 from lianchuang.tasks.cycle import only_district
 from lianchuang.tasks.evaluation.ballots import CLOSED_BY_DISTRICT, OBJECTION_DAYS, closed_on, closing, district_of_community
 from lianchuang.tasks.evaluation.scheme import SECRET_GROUP_MINIMUM
+from lianchuang.tasks.outbox.drafts import Draft
 
 TRIM_FROM = 5  # a group with at least this many ballots drops its highest and lowest
 PRIVATE_BELOW = 3  # evaluators: a smaller group's mean or counts per grade would be one or two people's grades
@@ -231,6 +234,35 @@ def record_objection(session: Session, cycle_id: int, subject_code: str, submitt
     session.add(objection)
     session.flush()
     return objection
+
+
+def answer_objection(session: Session, cycle_id: int, objection_id: int, text: str, upheld: bool, by: str,
+                     on: date) -> tuple[Objection, list[Draft]]:
+    """Answer an objection (again, if need be: the last answer stands, each is audited by the
+    caller); returns it and the notices of the answer to the community's coordinators and, when
+    the objector is one of its people, to them."""
+    objection = session.get(Objection, objection_id)
+    if objection is None or objection.cycle_id != cycle_id:
+        raise UserError(f"本年度没有编号为 {objection_id} 的异议：查看 lianchuang evaluate objections")
+    if not text.strip():
+        raise UserError("请写明答复内容（--text \"……\"），答复会通知异议人所在社区并在公开栏公示")
+    objection.response, objection.upheld, objection.answered_on, objection.answered_by = text.strip(), upheld, on, by[:64]
+    people = session.scalars(select(Person).where(Person.community_id == objection.community_id).where(
+        (Person.role == Role.community_coordinator) | (Person.name == objection.submitted_by)).order_by(Person.code)).all()
+    community = session.scalar(select(Community.name).where(Community.id == objection.community_id))
+    context = dict(year=session.get(Cycle, cycle_id).year, community=community, number=objection.id, subject=objection.subject,
+                   submitted_by=objection.submitted_by, content=objection.content, received_on=objection.received_on,
+                   response=objection.response, upheld=upheld, answered_on=on)
+    period = f"objection-{objection.id}-{on.isoformat()}"  # an answer given again is a new notice
+    return objection, [Draft.to_person(person, context["year"], Stage.evaluation, "objection_answer", context, period=period)
+                       for person in people]
+
+
+def open_objections(session: Session, cycle_id: int, district_id: int) -> list[Objection]:
+    """The objections received within the period and not answered yet: the award waits for them."""
+    return list(session.scalars(select(Objection).where(
+        Objection.cycle_id == cycle_id, Objection.within_deadline, Objection.response.is_(None),
+        Objection.community_id.in_(district_community_ids(district_id))).order_by(Objection.id)))
 
 
 def groups_short_of_quorum(session: Session, cycle_id: int, community_ids: list[int] | None = None) -> list[dict]:

@@ -22,7 +22,7 @@ from lianchuang.tasks.evaluation.ballots import (
     write_ballot_sheet,
 )
 from lianchuang.tasks.evaluation.scheme import export_scheme, import_scheme
-from lianchuang.tasks.evaluation.tally import explain, record_objection
+from lianchuang.tasks.evaluation.tally import explain, open_objections, record_objection
 from lianchuang.tasks.files import check_output
 from lianchuang.tasks.org import resolve_one
 
@@ -130,7 +130,21 @@ def objections(year: int) -> list[dict]:
         rows = session.execute(select(Objection, Community.name).join(Community, Objection.community_id == Community.id)
                                .where(Objection.cycle_id == existing_cycle(session, year).id).order_by(Objection.id))
         return [dict(id=o.id, community=community, subject=o.subject, by=o.submitted_by, content=o.content,
-                     received_on=o.received_on.isoformat(), within_deadline=o.within_deadline) for o, community in rows]
+                     received_on=o.received_on.isoformat(), within_deadline=o.within_deadline, response=o.response,
+                     upheld=o.upheld) for o, community in rows]
+
+
+def answer(year: int, objection_id: int, text: str, upheld: bool, on: date) -> dict:
+    """`evaluate answer`: the answer recorded, audited, and queued to the objector's community."""
+    from lianchuang.tasks.cycle import current_actor
+    from lianchuang.tasks.evaluation.tally import answer_objection
+    from lianchuang.tasks.outbox.drafts import queue
+
+    with session_scope() as session:
+        by = current_actor()
+        objection, drafts = answer_objection(session, existing_cycle(session, year).id, objection_id, text, upheld, by, on)
+        audit(session, "answer", f"objection:{objection.id}", upheld=upheld, text=objection.response)
+        return dict(id=objection.id, by=objection.submitted_by, notices=queue(session, drafts))
 
 
 def check_award(year: int, budget: int, redo: bool, during_objections: bool, districts: list[str] | None = None) -> None:
@@ -144,6 +158,10 @@ def check_award(year: int, budget: int, redo: bool, during_objections: bool, dis
         if check_can_allocate(session, cycle.id, budget, redo, district_id) is not None and not redo:
             return  # allocated already: showing it never needs --yes, in the objection period or after
         deadline = closing(session, cycle.id, district_id).objection_deadline
+        waiting = open_objections(session, cycle.id, district_id)
+        if waiting and not during_objections:
+            raise UserError(f"还有 {len(waiting)} 件异议没有答复（编号 {'、'.join(str(o.id) for o in waiting)}）："
+                            f"先答复（lianchuang evaluate answer 编号 --text \"……\" [--upheld]），再评创新奖；确认现在就评请加 --yes")
         if clock.today() <= deadline and not during_objections:
             raise UserError(f"{year}年度考评结果还在公示期，异议可提出到 {deadline.isoformat()}；"
                             f"公示期满后再评创新奖，或确认现在就评请加 --yes")

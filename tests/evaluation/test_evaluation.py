@@ -408,3 +408,35 @@ def test_the_spare_yuan_go_to_the_largest_fractions_of_each_communitys_exact_tot
 
     exact = [Fraction(60_000), Fraction(540_000, 7), Fraction(300_000, 7)]  # 60,000.00 77,142.86 42,857.14
     assert award.to_whole_yuan(exact) == [60_000, 77_143, 42_857]
+
+
+def test_an_objection_is_answered_its_community_told_the_board_shows_it_and_the_award_waits_for_it(opened, session, settings):
+    from lianchuang.models import Notice
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.board import build_board
+    from lianchuang.tasks.evaluation.use_cases import answer, check_award
+
+    cycle, communities = opened
+    task = task_of(session, communities[0])
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
+    evaluation_tally.record_objection(session, cycle.id, task.code, "居民李四", "补充材料", date(YEAR + 1, 2, 20))  # late
+    objection = evaluation_tally.record_objection(session, cycle.id, task.code, "居民张三", "评分偏低", date(YEAR, 12, 29))
+    objection_id, cycle_id, community_code = objection.id, cycle.id, communities[0].code
+    session.commit()
+    with clock.frozen_at(date(YEAR + 1, 1, 20)):  # the period is over; one objection in it is still open
+        with pytest.raises(UserError, match=f"还有 1 件异议没有答复（编号 {objection_id}）.*evaluate answer"):
+            check_award(YEAR, 500_000, False, during_objections=False)
+        with pytest.raises(UserError, match="请写明答复内容"):
+            answer(YEAR, objection_id, "  ", False, date(YEAR + 1, 1, 8))
+        with pytest.raises(UserError, match="没有编号为 999 的异议"):
+            answer(YEAR, 999, "已核实", False, date(YEAR + 1, 1, 8))
+        done = answer(YEAR, objection_id, "经查巡逻记录，维持原结果", False, date(YEAR + 1, 1, 8))
+        assert done["notices"] >= 1  # the community's coordinators, who pass it on
+        check_award(YEAR, 500_000, False, during_objections=False)  # the late one does not hold the award
+    with session_scope() as fresh:
+        notice = fresh.scalars(select(Notice).where(Notice.template == "objection_answer")).first()
+        assert "经查巡逻记录，维持原结果" in notice.body_text and "维持原评议结果" in notice.body_text
+        assert fresh.get(Objection, objection_id).answered_on == date(YEAR + 1, 1, 8)
+        build_board(fresh, cycle_id, YEAR, settings.data_dir / "board")
+    page = (settings.data_dir / "board" / f"{community_code}.html").read_text(encoding="utf-8")
+    assert "异议及答复" in page and "经查巡逻记录，维持原结果" in page and "待答复" in page  # the late one, unanswered
