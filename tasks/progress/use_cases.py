@@ -112,7 +112,7 @@ def publish_month(year: int, month: int, correction_reason: str | None = None, d
         chosen = districts_in_scope(session, districts)
         if not confirm:
             _refuse_unreported(session, cycle.id, year, month, chosen)
-        published = set().union(*(progress.publish_ranking(session, cycle.id, year, month, first_of_next, district_id)
+        published = set().union(*(progress.publish_ranking(session, cycle.id, year, month, clock.today(), district_id)
                                   for district_id in ([None] if districts is None else [d.id for d in chosen])))  # None: one pass
         ids = [c.id for c in communities_in_scope(session, [d.code for d in chosen])]
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models import MonthlyRanking, RankingCorrection, Task
+from lianchuang.models.db import session_scope
 from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 from lianchuang.tasks.progress.reports import check_reports
 
@@ -125,3 +126,20 @@ def test_each_district_closes_its_evaluation_on_its_own_day(province, session):
     assert session.scalar(select(func.count()).select_from(EvaluationResult)) == 8
     with pytest.raises(UserError, match="--district"):
         evaluation.closed_on(session, cycle_id)
+
+
+def test_a_month_is_dated_the_day_it_was_really_published_in_the_open_data(province, settings):
+    """The open data said the 1st of the next month for every ranking, whatever day it came out."""
+    import json
+
+    from lianchuang import clock
+    from lianchuang.tasks.open_data import write_open_data
+    from lianchuang.tasks.progress.use_cases import publish_month
+
+    cycle_id, _, _ = province
+    with clock.frozen_at(date(YEAR, 7, 9)):
+        publish_month(YEAR, 6, confirm=True)
+    with session_scope() as fresh:
+        write_open_data(fresh, cycle_id, settings.data_dir / "open")
+    published = {row["published_on"] for row in json.loads((settings.data_dir / "open" / "rankings.json").read_text(encoding="utf-8"))}
+    assert published == {f"{YEAR}-07-09"}
