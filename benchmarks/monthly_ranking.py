@@ -88,7 +88,8 @@ def main() -> None:
     from lianchuang.tasks.cycle import ensure_cycle
     from lianchuang.tasks.demo.data import SCALES, generate_org
     from lianchuang.tasks.org import OrgData, load_org
-    from lianchuang.tasks.progress.ranking import ON_TIME_WEIGHT, PROGRESS_WEIGHT, community_scores
+    from lianchuang.tasks.progress.ranking import community_scores
+    from lianchuang.tasks.rules import ON_TIME_WEIGHT, PROGRESS_WEIGHT
 
     settings = get_settings()
     configure_prefect_environment(settings)
