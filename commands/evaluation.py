@@ -225,7 +225,7 @@ def evaluate_objections(year: EvaluationYearOption = None) -> None:
 
 def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option("--budget", help="党建工作经费总额（元）")] = 500_000,
           redo: Annotated[bool, typer.Option("--redo", help="按新的预算重新分配（替换原分配）")] = False,
-          yes: Annotated[bool, typer.Option("--yes", help="公示期内也现在就评（默认等公示期满）")] = False,
+          yes: Annotated[bool, typer.Option("--yes", help="公示期内、或还有未答复的异议时也现在就评（默认等公示期满、异议都答复）")] = False,
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="经费分配表 .xlsx（交财务）")] = None,
           force: ForceOption = False,
           district: Annotated[Optional[str], typer.Option(
@@ -238,7 +238,7 @@ def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option
     year = year or clock.evaluation_year()
     districts = [district] if district else None
     use(check_award, year, budget, redo, yes, districts)
-    run_flow(award_stage, "创新奖与经费", quiet=as_json, year=year, budget=budget, redo=redo, districts=districts)
+    run_flow(award_stage, "创新奖与经费", quiet=as_json, year=year, budget=budget, redo=redo, districts=districts, confirm=yes)
     rows = use(award_rows, year, districts)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

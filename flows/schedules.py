@@ -49,11 +49,18 @@ PARAMETERS = {
 }
 
 
+# A parameter whose meaning is the flow's own (a confirmation confirms something different per stage).
+FLOW_PARAMETERS = {
+    "stage-5-award": {"confirm": ("照样分配", "公示期内、或还有未答复的异议时也现在就评选和分配；同命令行的 --yes")},
+}
+
+
 def titled(deployment):
     """The deployment with Chinese titles and help on its run form."""
+    own = FLOW_PARAMETERS.get(deployment.flow_name, {})
     for name, field in deployment._parameter_openapi_schema.properties.items():
-        if name in PARAMETERS:
-            field["title"], field["description"] = PARAMETERS[name]
+        if name in own or name in PARAMETERS:
+            field["title"], field["description"] = own.get(name) or PARAMETERS[name]
     return deployment
 
 

@@ -129,22 +129,24 @@ def evaluation_stage(year: int, close: bool = False, budget: int | None = None, 
     if held:
         return _report(f"{year} 联合考评暂缓", held)
     summary = steps.evaluate_jointly(year, close, districts)
-    if close and budget is not None:
-        summary |= steps.allocate_funding(year, budget, False, districts)
+    if close and budget is not None:  # a budget given with close allocates at once: that is its confirmation
+        summary |= steps.allocate_funding(year, budget, False, districts, confirm=True)
     summary |= steps.deliver_notices(year, [Stage.evaluation])
     return _report(f"{year} 联合考评", summary | steps.publish_board(year))
 
 
 @flow(name="stage-5-award", flow_run_name="{year} 创新奖与经费")
-def award_stage(year: int, budget: int, redo: bool = False, districts: list[str] | None = None) -> dict:
+def award_stage(year: int, budget: int, redo: bool = False, districts: list[str] | None = None, confirm: bool = False) -> dict:
     """创新奖与经费: rank a district's communities on the year and allocate its budget to the yuan
-    (each district its own; from the Prefect UI: after the district coordinator approves the preview)."""
-    command = f"lianchuang award --budget {budget}" + (" --redo" if redo else "") + "".join(
+    (each district its own; from the Prefect UI: after the district coordinator approves the preview).
+    Refused during the objection period or with objections unanswered unless confirmed (`award --yes`,
+    the form's 照样分配)."""
+    command = f"lianchuang award --budget {budget}" + (" --redo" if redo else "") + " --yes" * confirm + "".join(
         f" --district {d}" for d in districts or [])
-    held = _held_in_ui(year, "award", lambda: steps.preview_award(year, budget, redo, districts), command)
+    held = _held_in_ui(year, "award", lambda: steps.preview_award(year, budget, redo, districts, confirm), command)
     if held:
         return _report(f"{year} 创新奖与经费暂缓", held)
-    summary = steps.allocate_funding(year, budget, redo, districts) | steps.deliver_notices(year, [Stage.evaluation])
+    summary = steps.allocate_funding(year, budget, redo, districts, confirm) | steps.deliver_notices(year, [Stage.evaluation])
     return _report(f"{year} 创新奖与经费", summary | steps.publish_board(year))
 
 

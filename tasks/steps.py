@@ -251,12 +251,13 @@ def preview_close(year: int, districts: list[str] | None = None) -> dict:
 
 
 @stage_task
-def preview_award(year: int, budget: int, redo: bool, districts: list[str] | None = None) -> dict:
-    """The award and allocation the budget would give the district (computed, then rolled back), for approval."""
+def preview_award(year: int, budget: int, redo: bool, districts: list[str] | None = None, confirm: bool = False) -> dict:
+    """The award and allocation the budget would give the district (computed, then rolled back), for
+    approval; refused, before anyone is asked, where allocating would be."""
     with preview_scope() as session:
         cycle_id = existing_cycle(session, year, lock=True).id
         district_id = one_district(session, districts, award.AWARD_BY_DISTRICT).id
-        if award.check_can_allocate(session, cycle_id, budget, redo, district_id) is not None and not redo:
+        if award.check_allocation(session, cycle_id, budget, redo, district_id, confirm) is not None and not redo:
             return dict(allocated=True, table=[])
         names = dict(session.execute(select(Community.id, Community.name)).all())
         rows = sorted(award.award(session, cycle_id, budget, redo, district_id), key=lambda r: (r["rank"], names[r["community_id"]]))
@@ -277,11 +278,13 @@ def hold_decision(year: int, step: str, reason: str, command: str) -> dict:
 
 
 @stage_task
-def allocate_funding(year: int, budget: int, redo: bool, districts: list[str] | None = None) -> dict:
-    """Rank the district's communities on the year, allocate its budget, notify each community (once per budget)."""
+def allocate_funding(year: int, budget: int, redo: bool, districts: list[str] | None = None, confirm: bool = False) -> dict:
+    """Rank the district's communities on the year, allocate its budget, notify each community (once
+    per budget); refused as `award` refuses (award.check_allocation), unless confirmed."""
     with session_scope() as session:
         cycle = existing_cycle(session, year, lock=True)
         district = one_district(session, districts, award.AWARD_BY_DISTRICT)
+        award.check_allocation(session, cycle.id, budget, redo, district.id, confirm)
         awards = award.award(session, cycle.id, budget, redo, district.id)
         notices = outbox.queue(session, evaluation_notices.award_drafts(session, year, cycle.id, district.id))
         set_stage(session, cycle, [a["community_id"] for a in awards], Stage.evaluation, StageStatus.done)

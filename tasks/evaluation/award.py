@@ -11,7 +11,7 @@ from lianchuang.models import AwardResult, Cycle, EvaluationResult, MonthlyRanki
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.queries import district_community_ids
 from lianchuang.tasks.cycle import competition_ranks, only_district
-from lianchuang.tasks.evaluation.ballots import closed_on
+from lianchuang.tasks.evaluation.ballots import closed_on, closing
 from lianchuang.tasks.rules import DEFAULT_RULES, Rules, rules_for
 
 AWARD_BY_DISTRICT = "创新奖按区评选、按区分配经费"  # said when a database of several districts is not told which
@@ -154,6 +154,30 @@ def check_can_allocate(session: Session, cycle_id: int, budget: int, redo: bool,
         AwardResult.cycle_id == cycle_id, AwardResult.community_id.in_(district_community_ids(district_id))))
     if allocated is not None and allocated != budget and not redo:
         raise UserError(f"本年度经费已按 {allocated:,} 元分配；要按 {budget:,} 元重新分配，请加 --redo")
+    return allocated
+
+
+def check_allocation(session: Session, cycle_id: int, budget: int, redo: bool, district_id: int, confirm: bool) -> int | None:
+    """Every rule of allocating a district's award, for the command and the Prefect task alike:
+    check_can_allocate's, then, unless confirmed (`award --yes`, the form's 照样分配), no objection
+    received in time still unanswered and the objection period over. Showing an allocation made
+    needs no confirmation. Returns what was allocated before (None: nothing yet)."""
+    from lianchuang import clock
+    from lianchuang.tasks.evaluation.tally import open_objections
+
+    allocated = check_can_allocate(session, cycle_id, budget, redo, district_id)
+    if (allocated is not None and not redo) or confirm:
+        return allocated
+    waiting = open_objections(session, cycle_id, district_id)
+    if waiting:
+        raise UserError(f"还有 {len(waiting)} 件异议没有答复（编号 {'、'.join(str(o.id) for o in waiting)}）："
+                        f"先答复（lianchuang evaluate answer 编号 --text \"……\" [--upheld]），再评创新奖；"
+                        f"确认现在就评请加 --yes（在 Prefect 界面：勾选“照样分配”）")
+    deadline = closing(session, cycle_id, district_id).objection_deadline
+    if clock.today() <= deadline:
+        year = session.get(Cycle, cycle_id).year
+        raise UserError(f"{year}年度考评结果还在公示期，异议可提出到 {deadline.isoformat()}；"
+                        f"公示期满后再评创新奖，或确认现在就评请加 --yes（在 Prefect 界面：勾选“照样分配”）")
     return allocated
 
 

@@ -11,18 +11,17 @@ from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models import Community, Objection
 from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import audit, communities_in_scope, districts_in_scope, ensure_cycle, existing_cycle, one_district
-from lianchuang.tasks.evaluation.award import AWARD_BY_DISTRICT, check_can_allocate
+from lianchuang.tasks.evaluation.award import AWARD_BY_DISTRICT, check_allocation
 from lianchuang.tasks.evaluation.ballots import (
     GuessedCodes,
     NewBallot,
     cast_ballots,
     closed_districts,
-    closing,
     import_ballots,
     write_ballot_sheet,
 )
 from lianchuang.tasks.evaluation.scheme import export_scheme, import_scheme
-from lianchuang.tasks.evaluation.tally import explain, open_objections, record_objection
+from lianchuang.tasks.evaluation.tally import explain, record_objection
 from lianchuang.tasks.files import check_output
 from lianchuang.tasks.org import resolve_one
 
@@ -148,23 +147,12 @@ def answer(year: int, objection_id: int, text: str, upheld: bool, on: date) -> d
 
 
 def check_award(year: int, budget: int, redo: bool, during_objections: bool, districts: list[str] | None = None) -> None:
-    """A mistake in `award` told in one line before the flow runs, not as a failed flow run; during
-    the objection period the award waits unless the coordinator confirms (during_objections)."""
-    from lianchuang import clock
-
+    """A mistake in `award` told in one line before the flow runs, not as a failed flow run: the
+    same checks the flow's task makes (award.check_allocation); during_objections confirms."""
     with session_scope() as session:
         cycle = existing_cycle(session, year)
         district_id = one_district(session, districts, AWARD_BY_DISTRICT).id
-        if check_can_allocate(session, cycle.id, budget, redo, district_id) is not None and not redo:
-            return  # allocated already: showing it never needs --yes, in the objection period or after
-        deadline = closing(session, cycle.id, district_id).objection_deadline
-        waiting = open_objections(session, cycle.id, district_id)
-        if waiting and not during_objections:
-            raise UserError(f"还有 {len(waiting)} 件异议没有答复（编号 {'、'.join(str(o.id) for o in waiting)}）："
-                            f"先答复（lianchuang evaluate answer 编号 --text \"……\" [--upheld]），再评创新奖；确认现在就评请加 --yes")
-        if clock.today() <= deadline and not during_objections:
-            raise UserError(f"{year}年度考评结果还在公示期，异议可提出到 {deadline.isoformat()}；"
-                            f"公示期满后再评创新奖，或确认现在就评请加 --yes")
+        check_allocation(session, cycle.id, budget, redo, district_id, during_objections)
 
 
 def award_rows(year: int, districts: list[str] | None = None) -> list[dict]:

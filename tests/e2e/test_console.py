@@ -98,6 +98,7 @@ def test_every_stage_runs_from_its_deployment_with_a_chinese_form(demo_year, set
         assert set(parameters) | {"monthly-ranking", "weekly-reminders"} <= set(deployments)
         form = deployments["award"]["parameter_openapi_schema"]["properties"]
         assert form["budget"]["title"] == "经费总额（元）" and form["year"]["description"]
+        assert form["confirm"]["title"] == "照样分配"  # the award's own confirmation, as `award --yes`
         finished = {}  # one at a time, as a coordinator would, and so as not to swamp a small test server
         for name, values in parameters.items():
             run = wait_for(prefect_server, start(prefect_server, deployments[name], values), {"COMPLETED", "FAILED", "CRASHED", "PAUSED"})

@@ -440,3 +440,21 @@ def test_an_objection_is_answered_its_community_told_the_board_shows_it_and_the_
         build_board(fresh, cycle_id, YEAR, settings.data_dir / "board")
     page = (settings.data_dir / "board" / f"{community_code}.html").read_text(encoding="utf-8")
     assert "异议及答复" in page and "经查巡逻记录，维持原结果" in page and "待答复" in page  # the late one, unanswered
+
+
+def test_the_prefect_task_refuses_the_award_where_the_command_does(opened, session, settings):
+    """The award deployment calls steps.allocate_funding: it holds the command's checks, so a run
+    from the UI during the objection period is refused unless 照样分配 (confirm) is ticked."""
+    from lianchuang.tasks import steps
+
+    cycle, communities = opened
+    vote(session, cycle, *[(evaluators(session, c, EvaluatorGroup.joint_head)[0], task_of(session, c), Grade.good)
+                           for c in communities])
+    evaluation_tally.close(session, cycle.id, date(YEAR, 12, 28))
+    session.commit()
+    with clock.frozen_at(date(YEAR, 12, 30)):
+        with pytest.raises(UserError, match="还在公示期.*照样分配"):
+            steps.allocate_funding.fn(YEAR, 500_000, False)
+        with pytest.raises(UserError, match="还在公示期"):
+            steps.preview_award.fn(YEAR, 500_000, False)  # refused before anyone is asked to approve
+        assert steps.allocate_funding.fn(YEAR, 500_000, False, confirm=True)["funding_allocated"] == 500_000
