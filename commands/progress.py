@@ -113,7 +113,7 @@ def show_street(rows: list[dict], title: str, longest: int = 6) -> None:
 
 def remind(year: ReportingYearOption = None, community: CommunityOption = None, street: StreetOption = None,
            district: DistrictOption = None) -> None:
-    """给节点逾期的任务负责人发逾期提醒（每个节点只提醒一次），并提醒联络员报送本月进度。"""
+    """给任务落后于实施步骤的负责人和联络员发逾期提醒（每人每周一封，列出其全部落后任务和目前进度），并提醒联络员报送本月进度。"""
     from lianchuang.flows.stages import progress_reminders
 
     run_flow(progress_reminders, "提醒", year=year or reporting_year(), communities=scope(community, street, district))

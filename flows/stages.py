@@ -173,7 +173,7 @@ def _held_in_ui(year: int, step: str, preview_step, command: str) -> dict | None
 
 @flow(name="progress-reminders", flow_run_name=_reminders_run_name)
 def progress_reminders(year: int | None = None, through_month: int | None = None, communities: list[str] | None = None) -> dict:
-    """逾期提醒与进度报送提醒: warn owners of milestones missed up to the last finished month (once each)
+    """逾期提醒与进度报送提醒: one letter a week to each owner of tasks behind their steps due by the last finished month
     and ask liaisons to report this month's progress, in the communities, streets or districts named
     (or everywhere). Defaults to the clock's current year."""
     today = clock.today()

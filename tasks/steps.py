@@ -185,14 +185,14 @@ def hold_ranking(year: int, month: int, reason: str, districts: list[str] | None
 
 @stage_task
 def remind(year: int, through_month: int, communities: list[str] | None = None) -> dict:
-    """Overdue warnings for every milestone (of the communities in scope) due by the end of
-    `through_month` and not reached (one per milestone and owner, ever), and the request to report
-    the next month's progress."""
+    """The week's overdue letter to each owner (of the communities in scope) of tasks behind their
+    steps due by the end of `through_month` (one letter a week per person, listing them all), and the
+    request to report the next month's progress."""
     with session_scope() as session:
         cycle = existing_cycle(session, year, lock=True)
         ids = [c.id for c in communities_in_scope(session, communities)] if communities else None
-        overdue = sum(outbox.queue(session, progress_notices.overdue_drafts(session, year, cycle.id, month, ids))
-                      for month in range(1, through_month + 1))
+        week = "{}-W{:02d}".format(*clock.today().isocalendar()[:2])
+        overdue = outbox.queue(session, progress_notices.overdue_drafts(session, year, cycle.id, through_month, ids, week))
         requests = outbox.queue(session, progress_notices.reminder_drafts(session, year, cycle.id, through_month + 1, ids))
         chats.queue(session, progress_notices.overdue_chat_messages(session, year, cycle.id, through_month, ids))
         return dict(overdue_reminders=overdue, progress_reminders=requests)

@@ -27,8 +27,9 @@ SAMPLES = {
     "emergency": dict(year=2026, community="江滨社区", kind="突发事件处置岗", duty="突发事件时参与救援和灾后重建",
                       capacity=30, situation="受强降雨影响，沿江小区部分楼栋进水，急需人手转移群众、清理淤泥。",
                       opened_on=date(2026, 6, 20), home=True),
-    "overdue": dict(community="江滨社区", task_code="D01S01C01-005", task_title="改造老旧下水道", due_month=9,
-                    milestone="基本完成", planned=75, actual=60),
+    "overdue": dict(year=2026, through_month=9, tasks=[
+        ["D01S01C01-005", "江滨社区", "改造老旧下水道", "9月：基本完成", "75%", "60%"],
+        ["D01S01C01-009", "江滨社区", "沿江步道照明", "8月：全面完成并总结", "100%", "80%"]]),
     "progress_reminder": dict(year=2026, month=10, community="江滨社区", report_by=date(2026, 10, 25), tasks=[
         dict(code="D01S01C01-003", title="加强沿江小区夜间巡逻", percent=60, planned=75)]),
     "evaluation_invitation": dict(year=2026, community="江滨社区", group="party_members", code="7F3A9C21D0",

@@ -6,7 +6,7 @@ from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
@@ -14,6 +14,8 @@ from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.outbox.drafts import Draft, to_district_coordinators
 from lianchuang.tasks.progress.ranking import (
     district_community_ids,
+    latest_percent_by_month,
+    nearest_milestone_month,
     only_district,
     overdue_lists,
     ranking_corrections,
@@ -127,25 +129,32 @@ def ranking_charts(year: int, month: int, rows, version: str = "", draw=None) ->
     return charts, draw([job for job in jobs if not Path(job[0]).exists()])  # a re-run reuses the month's charts
 
 
-def overdue_drafts(session: Session, year: int, cycle_id: int, month: int, community_ids: list[int] | None = None) -> list[Draft]:
-    """One reminder to the responsible leader and the liaison per task (of these communities) whose
-    milestone due this month was not reached."""
-    status = task_status_query(cycle_id, year, month).subquery()
+def overdue_drafts(session: Session, year: int, cycle_id: int, through_month: int, community_ids: list[int] | None = None,
+                   week: str = "") -> list[Draft]:
+    """One letter per responsible leader and liaison (of these communities' tasks) listing every task
+    of theirs behind its plan: its current progress (the latest report, whatever month it is for)
+    below the target of its last step due by the end of `through_month`. Keyed by `week`, so the
+    weekly reminder sends each person one letter a week at most, and none once they catch up."""
+    reached = nearest_milestone_month(through_month, reached=True)
+    actual = func.coalesce(latest_percent_by_month(13), 0)  # month 13: every report, after the year's too
     rows = session.execute(
-        select(status.c.code, status.c.title, Milestone.target_percent, status.c.actual, Milestone.title, Community.name,
+        select(Task.code, Task.title, Milestone.due_month, Milestone.title, Milestone.target_percent, actual, Community.name,
                Task.responsible_person_id, Task.liaison_person_id)
-        .join(Milestone, and_(Milestone.task_id == status.c.id, Milestone.due_month == month))
-        .join(Task, Task.id == status.c.id).join(Community, Community.id == status.c.community_id)
-        .where(status.c.actual < Milestone.target_percent, *_within(status, community_ids))).all()
-    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(
-        {pid for r in rows for pid in r[6:8] if pid})))}
-    drafts = []
-    for code, title, planned, actual, milestone, community, *owners in rows:
-        for person in (people[pid] for pid in dict.fromkeys(owners) if pid):
-            drafts.append(Draft.to_person(person, year, Stage.progress, "overdue", period=f"{code}@{month:02d}",
-                                context=dict(community=community, task_code=code, task_title=title, due_month=month,
-                                             milestone=milestone, planned=planned, actual=actual)))
-    return drafts
+        .join(reached, reached.c.task_id == Task.id)
+        .join(Milestone, and_(Milestone.task_id == Task.id, Milestone.due_month == reached.c.month))
+        .join(Community, Community.id == Task.community_id)
+        .where(Task.cycle_id == cycle_id, actual < Milestone.target_percent,
+               *([] if community_ids is None else [Task.community_id.in_(community_ids)]))
+        .order_by(Task.code)).all()
+    late = defaultdict(list)
+    for code, title, month, step, planned, percent, community, *owners in rows:
+        for person_id in dict.fromkeys(owners):
+            if person_id:
+                late[person_id].append([code, community, title, f"{month}月：{step}", f"{planned}%", f"{percent}%"])
+    people = session.scalars(select(Person).where(Person.id.in_(late)).order_by(Person.code))
+    return [Draft.to_person(person, year, Stage.progress, "overdue", period=f"late-{week or through_month}",
+                            context=dict(year=year, through_month=through_month, tasks=late[person.id]))
+            for person in people]
 
 
 def _within(status, community_ids: list[int] | None) -> list:

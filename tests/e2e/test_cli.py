@@ -170,8 +170,7 @@ def test_in_january_the_commands_default_to_the_year_that_still_has_work(setting
 
     codes = add_task_per_community(2026)
     with session_scope() as session:
-        outbox.queue(session, [outbox.Draft(2026, "evaluation", "overdue", "P-paper", "周大爷", None, {
-            "community": "江滨社区", "task_code": "T", "task_title": "t", "due_month": 12, "milestone": "m", "planned": 100, "actual": 90})])
+        outbox.queue(session, [outbox.Draft(2026, "evaluation", "overdue", "P-paper", "周大爷", None, dict(year=2026, through_month=6, tasks=[["T-001", "江滨社区", "夜间巡逻", "6月：过半", "50%", "20%"]]))])
     january = {"LIANCHUANG_TODAY": "2027-01-03"}
     template = run(settings, "progress", "template", "-o", str(tmp_path / "进度.xlsx"), env=january)
     assert template.returncode == 0 and "--year 2026" in template.stdout, template.stderr

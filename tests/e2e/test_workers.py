@@ -76,8 +76,7 @@ def test_two_workers_publish_a_month_once_and_send_each_email_once(february_repo
             with session_scope() as session:  # a queue for two deliverers at once
                 outbox.queue(session, [outbox.Draft(year=YEAR, stage="progress", template="overdue", recipient_key=f"P{n}",
                                                     recipient_name="王建国", recipient_email=f"wang{n}@example.cn",
-                                                    context=dict(community="江滨社区", task_code="T-001", task_title="夜间巡逻",
-                                                                 due_month=6, milestone="过半", planned=50, actual=20))
+                                                    context=dict(year=2026, through_month=6, tasks=[["T-001", "江滨社区", "夜间巡逻", "6月：过半", "50%", "20%"]]))
                                        for n in range(60)])
             flushes = [start(prefect_server, deployments["deliver-outbox"], {}) for _ in range(2)]
             assert [wait_for(prefect_server, run, FINAL, 300)["state_type"] for run in flushes] == ["COMPLETED"] * 2

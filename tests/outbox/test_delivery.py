@@ -18,8 +18,7 @@ from lianchuang.tasks.outbox import delivery, drafts as outbox, mime, print_page
 def draft(number=1, **overrides):
     fields = dict(year=2026, stage="progress", template="overdue", recipient_key=f"P{number}",
                   recipient_name="王建国", recipient_email=f"wang{number}@example.cn",
-                  context=dict(community="江滨社区", task_code="T-001", task_title="夜间巡逻", due_month=6,
-                               milestone="过半", planned=50, actual=20))
+                  context=dict(year=2026, through_month=6, tasks=[["T-001", "江滨社区", "夜间巡逻", "6月：过半", "50%", "20%"]]))
     return outbox.Draft(**(fields | overrides))
 
 
@@ -50,11 +49,11 @@ def test_the_maildir_message_has_chinese_text_and_both_parts_intact(settings):
     queue(draft())
     delivery.deliver_pending()
     message, = maildir_messages(settings)
-    assert message["Subject"] == "【逾期提醒】任务“夜间巡逻”6月节点未完成"
+    assert message["Subject"] == "【逾期提醒】您负责的 1 项任务落后于实施步骤（截至6月底）"
     assert message["To"].addresses[0].display_name == "王建国"
     assert "Subject: =?utf-8?" in message.as_string()  # encoded for transport (RFC 2047)
     text = message.get_body(("plain",)).get_content()
-    assert "王建国：" in text and "目前报告进度为 20%" in text and "<table" not in text
+    assert "王建国：" in text and "T-001 | 江滨社区 | 夜间巡逻 | 6月：过半 | 50% | 20%" in text and "<table" not in text
     assert "江滨社区" in message.get_body(("html",)).get_content()
 
 
@@ -80,7 +79,7 @@ def test_a_maildir_message_written_before_a_crash_is_not_written_again(settings)
 
 def test_html_is_escaped_and_headers_cannot_be_injected(settings):
     queue(draft(recipient_name="坏人\r\nBcc: victim@example.cn",
-                context=draft().context | {"task_title": "<script>alert(1)</script>\r\nBcc: x@y.cn"}))
+                context=draft().context | {"tasks": [["T", "江滨社区", "<script>alert(1)</script>\r\nBcc: x@y.cn", "6月", "50%", "0%"]]}))
     delivery.deliver_pending()
     message, = maildir_messages(settings)
     assert message["Bcc"] is None
@@ -135,7 +134,7 @@ def test_smtp_messages_arrive_with_recipients_headers_and_chinese_intact(smtp):
     assert recipients == ["wang1@example.cn"] and second_recipients == ["wang2@example.cn"]
     assert message["From"].addresses[0].display_name == "街道党工委"
     assert message["Reply-To"] == "lianluo@example.cn"
-    assert message["Subject"] == "【逾期提醒】任务“夜间巡逻”6月节点未完成"
+    assert message["Subject"] == "【逾期提醒】您负责的 1 项任务落后于实施步骤（截至6月底）"
     assert message.get_body(("plain",)).get_content().startswith("王建国：")
     assert "夜间巡逻" in message.get_body(("html",)).get_content()
     assert smtp.connections == 1  # one connection serves the whole batch

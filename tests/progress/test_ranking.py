@@ -108,16 +108,24 @@ def test_the_months_email_lists_the_overdue_tasks_its_ranking_counted(two_commun
     assert progress.overdue_lists(session, cycle.id, YEAR, 6) == {silent.community_id: [[silent.code, silent.title, "50%", "0%"]]}
 
 
-def test_overdue_reminder_goes_once_per_owner_for_the_milestone_due(two_communities, session):
-    from lianchuang.tasks.division.assignment import apply, propose
-    from lianchuang.tasks.division.cards import complete_task_cards
+def test_one_weekly_letter_per_owner_lists_every_late_task_with_its_progress_now(two_communities, session):
+    """926 warnings on one day, up to 6 a person, some saying "目前 0%" of a task reported at 80%:
+    now each owner gets one letter a week listing the tasks behind their steps as reported now."""
+    from lianchuang.models import Person
+    from lianchuang.models.enums import Role
 
-    cycle, tasks = two_communities
-    apply(session, propose(session, cycle.id, [t.community_id for t in tasks])[0])
-    complete_task_cards(session, YEAR, cycle.id, [t.community_id for t in tasks])
-    progress.record_reports(session, [progress.NewReport(tasks[0].id, date(YEAR, 6, 20), 20)])
-    drafts = progress_notices.overdue_drafts(session, YEAR, cycle.id, 6)
-    assert {d.context["task_code"] for d in drafts} == {tasks[0].code, tasks[1].code}
-    assert all(d.context["planned"] == 50 for d in drafts)
-    assert len({d.key for d in drafts}) == len(drafts)
-    assert progress_notices.overdue_drafts(session, YEAR, cycle.id, 7) == []  # no milestone due in July
+    cycle, (behind, caught_up) = two_communities
+    owner = Person(code="P-OWN", name="王建国", role=Role.unit_leader, community_id=behind.community_id)
+    session.add(owner)
+    session.flush()
+    for task in (behind, caught_up):
+        task.responsible_person_id = task.liaison_person_id = owner.id
+    progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 20), 20),
+                                      progress.NewReport(caught_up.id, date(YEAR, 6, 20), 10),
+                                      progress.NewReport(caught_up.id, date(YEAR, 7, 3), 80, month=7)])  # reported early
+    letter, = progress_notices.overdue_drafts(session, YEAR, cycle.id, 6, week="2026-W28")
+    assert letter.recipient_key == "P-OWN" and letter.period == "late-2026-W28"
+    assert letter.context["tasks"] == [[behind.code, behind.community.name, behind.title, "6月：过半", "50%", "20%"]]
+    assert progress_notices.overdue_drafts(session, YEAR, cycle.id, 5, week="2026-W28") == []  # nothing due by May
+    progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 7, 10), 55, month=7)])
+    assert progress_notices.overdue_drafts(session, YEAR, cycle.id, 6, week="2026-W29") == []  # caught up: no letter

@@ -19,8 +19,7 @@ from lianchuang.tasks.sheets import write_template
 def test_a_contact_with_a_header_in_it_is_never_used_as_an_address(settings, district):
     injected = "victim@example.cn\r\nBcc: evil@attacker.example"
     with session_scope() as session:
-        outbox.queue(session, [outbox.Draft(YEAR, "opinions", "overdue", "X1", "居民", injected, {
-            "community": "江滨社区", "task_code": "T", "task_title": "t", "due_month": 3, "milestone": "m", "planned": 1, "actual": 0})])
+        outbox.queue(session, [outbox.Draft(YEAR, "opinions", "overdue", "X1", "居民", injected, dict(year=2026, through_month=6, tasks=[["T-001", "江滨社区", "夜间巡逻", "6月：过半", "50%", "20%"]]))])
         notice = session.scalars(select(Notice)).one()
     assert notice.recipient_email is None and notice.status == "printed"  # kept for paper, never a header
 

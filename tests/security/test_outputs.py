@@ -116,8 +116,7 @@ def test_a_community_named_with_slashes_prints_its_pages_inside_the_data_folder(
         code = community.code
     rename_community(code, "../../../逃逸/社区")
     with session_scope() as session:
-        outbox.queue(session, [outbox.Draft(YEAR, "opinions", "overdue", "P1", "王建国", None, {
-            "community": "x", "task_code": "T", "task_title": "t", "due_month": 3, "milestone": "m", "planned": 1, "actual": 0},
+        outbox.queue(session, [outbox.Draft(YEAR, "opinions", "overdue", "P1", "王建国", None, dict(year=2026, through_month=6, tasks=[["T-001", "江滨社区", "夜间巡逻", "6月：过半", "50%", "20%"]]),
             community_id=community.id)])
         assert print_pages.write_print_batches(session, YEAR) == 1
     [page] = settings.print_dir.rglob("*.html")
