@@ -71,8 +71,14 @@ def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: l
                   community_id=evaluator.community_id, secret=codes.get(evaluator.id),
                   context=dict(year=year, community=community, group=evaluator.group.value, code=codes.get(evaluator.id),
                                tasks=tasks.get(evaluator.community_id, []), grades=Grade.labels(), categories=categories,
-                               collector=collectors.get(evaluator.community_id) or "社区党组织", deadline=deadline))
+                               collector=_collector(collectors.get(evaluator.community_id), person), deadline=deadline))
             for evaluator, person, community in rows]
+
+
+def _collector(coordinator: str | None, person: Person) -> str:
+    """Who hands out and collects the paper ballots: the community's coordinator, or, for the
+    coordinator (who is an evaluator too) and where there is none, the community's party organisation."""
+    return coordinator if coordinator and coordinator != person.name else "社区党组织"
 
 
 @dataclass(frozen=True)

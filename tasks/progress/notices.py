@@ -75,7 +75,9 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, distr
                      for sid, members in by_street.items()}
     for person in coordinators:
         if person.role == Role.district_coordinator:
-            context = dict(scope="district", scope_name="全区", rows=[line(r[0], r[1]) for r in by_district[person.district_id]])
+            # The district's table names each community's street: its 街道内名次 means nothing without it.
+            context = dict(scope="district", scope_name="全区",
+                           rows=[line(r[0], r[1])[:3] + [r[3]] + line(r[0], r[1])[3:] for r in by_district[person.district_id]])
             chart = charts.get(("district", person.district_id))
         elif person.role == Role.street_coordinator:
             context = dict(scope="street", scope_name=streets.get(person.street_id, ""),

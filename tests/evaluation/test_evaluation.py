@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.models import AwardResult, Community, Cycle, EvaluationResult, Evaluator, Objection, Person, PersonResult, Task
-from lianchuang.models.enums import Category, EvaluatorGroup, Grade
+from lianchuang.models.enums import Category, EvaluatorGroup, Grade, Role
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.evaluation import (
     award,
@@ -458,3 +458,15 @@ def test_the_prefect_task_refuses_the_award_where_the_command_does(opened, sessi
         with pytest.raises(UserError, match="还在公示期"):
             steps.preview_award.fn(YEAR, 500_000, False)  # refused before anyone is asked to approve
         assert steps.allocate_funding.fn(YEAR, 500_000, False, confirm=True)["funding_allocated"] == 500_000
+
+
+def test_the_invitation_never_sends_the_coordinator_to_collect_a_ballot_from_themselves(district, session):
+    cycle = ensure_cycle(session, YEAR)
+    first = session.scalars(select(Community).order_by(Community.code)).first()
+    opinions.add_tasks(session, cycle.id, [opinions.NewTask(first.id, Category.services, "便民服务")])
+    drafts = evaluation.open_evaluation(session, YEAR, cycle.id, [first.id], date(YEAR, 12, 20))
+    coordinator = session.scalars(select(Person).where(Person.community_id == first.id,
+                                                       Person.role == Role.community_coordinator)).first()
+    own = next(d for d in drafts if d.recipient_key == coordinator.code)
+    assert own.context["collector"] == "社区党组织"
+    assert {d.context["collector"] for d in drafts if d.recipient_key != coordinator.code} == {coordinator.name}

@@ -60,3 +60,15 @@ def test_a_table_cell_is_escaped_and_cannot_split_into_more_cells():
     assert html.count("<tr>") == 3 and html.count("<td>") == 4
     assert "&lt;b&gt;修路&lt;/b&gt;</td>" in html and "<td>—</td>" in html
     assert table(["编号"], [["T-1"]], html=False) == "编号\nT-1\n\n"
+
+
+def test_a_community_is_never_called_twice_a_community(settings):
+    """Subjects said "江滨社区社区工作任务…" to a community coordinator."""
+    community = render_notice("ranking", SAMPLES["ranking"] | dict(scope="community", scope_name="江滨社区",
+                                                                   community="江滨社区", recipient="王明"), "zh_CN")
+    district = render_notice("ranking", SAMPLES["ranking"] | dict(scope="district", scope_name="全区", recipient="王明",
+                                                                  rows=[[1, 1, "江滨社区", "列东街道", 92.5, 95.0, 86.7, 12, 1]]), "zh_CN")
+    assert "江滨社区工作任务进度及名次" in community.subject and "社区社区" not in community.subject
+    assert "全区社区工作任务进度及名次" in district.subject
+    emergency = render_notice("emergency", SAMPLES["emergency"] | dict(home=False, recipient="王明"), "zh_CN")
+    assert "社区社区" not in emergency.text

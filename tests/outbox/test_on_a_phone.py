@@ -17,7 +17,7 @@ if not CHROMIUM and os.environ.get("LIANCHUANG_REQUIRE_BROWSER"):
     raise RuntimeError("LIANCHUANG_REQUIRE_BROWSER is set but chromium is not installed")
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
 PHONE = {"width": 390, "height": 844}
-DISTRICT_ROWS = [[rank, (rank + 1) // 2, f"第{rank}号示范社区", 90 - rank, 92.3 - rank, 72.7, 30, rank % 4]
+DISTRICT_ROWS = [[rank, (rank + 1) // 2, f"第{rank}号示范社区", f"第{(rank + 1) // 2}街道", 90 - rank, 92.3 - rank, 72.7, 30, rank % 4]
                  for rank in range(1, 26)]  # a district's 25 communities, long names
 
 
@@ -25,7 +25,7 @@ def pages(folder: Path) -> dict[str, Path]:
     from lianchuang.tasks.progress.charts import bar_chart
 
     chart = folder / "chart.png"
-    chart.write_bytes(bar_chart("列东街道 2026年10月 社区得分", [(row[2], row[3]) for row in DISTRICT_ROWS[:8]]))
+    chart.write_bytes(bar_chart("列东街道 2026年10月 社区得分", [(row[2], row[4]) for row in DISTRICT_ROWS[:8]]))
     written = {}
     contexts = {name: sample for name, sample in SAMPLES.items()}
     contexts["ranking-district"] = SAMPLES["ranking"] | dict(scope="district", scope_name="全区", rows=DISTRICT_ROWS, chart=True)

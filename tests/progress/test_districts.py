@@ -8,8 +8,9 @@ from factories import YEAR, build_province
 from sqlalchemy import func, select
 
 from lianchuang.errors import COMMAND_LINE, UserError
-from lianchuang.models import MonthlyRanking, RankingCorrection, Task
+from lianchuang.models import MonthlyRanking, RankingCorrection, Street, Task
 from lianchuang.models.db import session_scope
+from lianchuang.tasks.outbox.rendering import render_notice
 from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
 from lianchuang.tasks.progress.reports import check_reports
 
@@ -68,6 +69,9 @@ def test_the_ranking_email_and_the_report_month_follow_the_district(province, se
     [chart.result() for chart in charts]
     district_table = next(d for d in drafts if d.context["scope"] == "district")
     assert len(district_table.context["rows"]) == 4  # its own four communities, not the province's eight
+    streets = set(session.scalars(select(Street.name).where(Street.district_id == first)))
+    assert all(row[3] in streets for row in district_table.context["rows"])  # 街道内名次 beside its street
+    assert "<th>街道</th>" in render_notice("ranking", district_table.context | {"recipient": "王明"}, "zh_CN").html
     assert progress_notices.ranking_drafts(session, YEAR, cycle_id, 6, second) == ([], [])  # not published there
     codes = {district_id: session.scalar(select(Task.code).where(Task.community_id.in_(
         progress.district_community_ids(district_id))).order_by(Task.code)) for district_id in (first, second)}
