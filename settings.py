@@ -45,8 +45,12 @@ class Settings(BaseSettings):
     smtp_retries: int = 3  # attempts for a transient error, with back-off
     smtp_backoff: float = 2.0  # seconds before the first retry, doubling after
     mail_from: str = "联创平台 <noreply@lianchuang.local>"
-    reply_to: str | None = None
-    contact: str = "区委街道社区党建工作指导委员会办公室"
+    reply_to: str | None = None  # every notice's Reply-To: the office that answers
+    contact: str = "区委街道社区党建工作指导委员会办公室"  # named at the foot of every notice
+    contact_phone: str | None = None  # with the contact, e.g. "0598-8234567"
+    suggestion_email: str | None = None  # where the solicitation asks for suggestions by email (default: reply_to)
+    meeting_time: str = "14:30"  # the joint meeting's time and place when `opinions run` is not told
+    meeting_place: str = "{community}党群服务中心会议室"
 
     # Group chat bots: at most this many messages a minute per bot (the platforms allow about 20), and
     # the webhook address per platform where it is not the public one (Lark: open.larksuite.com).

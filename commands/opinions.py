@@ -34,12 +34,17 @@ GROUPS = [(opinions_app, "opinions"), (deliberate_app, "deliberate")]
 @opinions_app.command("run")
 def opinions_run(year: YearOption = None, community: CommunityOption = None, street: StreetOption = None,
                  district: DistrictOption = None,
-                 deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None) -> None:
-    """发出征求意见通知；有待议建议的社区发联席会议通知；已议定的建议反馈给提出人。"""
+                 deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None,
+                 meeting_date: Annotated[Optional[str], typer.Option("--meeting-date", help="联席会议日期 YYYY-MM-DD（默认一周后）")] = None,
+                 meeting_time: Annotated[Optional[str], typer.Option("--meeting-time", help="联席会议时间，如 14:30")] = None,
+                 meeting_place: Annotated[Optional[str], typer.Option(
+                     "--meeting-place", help="联席会议地点；{community} 代表各社区名称，如 \"{community}党群服务中心二楼\"")] = None) -> None:
+    """发出征求意见通知；有待议建议的社区发联席会议通知（日期、时间、地点）；已议定的建议反馈给提出人。"""
     from lianchuang.flows.stages import opinions_stage
 
     run_flow(opinions_stage, "征求意见·联席决策", year=year or this_year(), communities=scope(community, street, district),
-             deadline=parse_date(deadline) if deadline else None)
+             deadline=parse_date(deadline) if deadline else None, meeting_on=parse_date(meeting_date) if meeting_date else None,
+             meeting_time=meeting_time, meeting_place=meeting_place)
 
 
 @opinions_app.command("open")

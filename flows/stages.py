@@ -50,9 +50,10 @@ def _reminders_run_name() -> str:
 
 
 @flow(name="stage-1-opinions", flow_run_name="{year} 征求意见·联席决策")
-def opinions_stage(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
-    """征求意见·联席决策: solicit, convene, give feedback on the meeting's decisions."""
-    summary = steps.gather_and_decide(year, communities, deadline)
+def opinions_stage(year: int, communities: list[str] | None = None, deadline: date | None = None,
+                   meeting_on: date | None = None, meeting_time: str | None = None, meeting_place: str | None = None) -> dict:
+    """征求意见·联席决策: solicit, convene (the meeting's day, time and place), give feedback on the meeting's decisions."""
+    summary = steps.gather_and_decide(year, communities, deadline, meeting_on, meeting_time, meeting_place)
     _coverage_artifact(year)
     summary |= steps.deliver_notices(year, [Stage.opinions])
     return _report(f"{year} 征求意见·联席决策", summary | steps.publish_board(year, communities))

@@ -36,16 +36,20 @@ stage_task = task(cache_policy=NO_CACHE)  # every step writes to the database: n
 
 
 @stage_task
-def gather_and_decide(year: int, community_codes: list[str] | None, deadline: date | None) -> dict:
-    """Solicit every party of the six source kinds; call a joint meeting where suggestions wait;
-    send feedback on decided ones; a community is done when none is pending."""
+def gather_and_decide(year: int, community_codes: list[str] | None, deadline: date | None, meeting_on: date | None = None,
+                      meeting_time: str | None = None, meeting_place: str | None = None) -> dict:
+    """Solicit every party of the six source kinds; call a joint meeting where suggestions wait (on
+    the day, time and place given; by default in a week, at the settings' time and place); send
+    feedback on decided ones; a community is done when none is pending."""
     today = clock.today()
     with session_scope() as session:
         cycle = ensure_cycle(session, year)
         ids = [c.id for c in communities_in_scope(session, community_codes)]
         solicited = _solicit(session, year, ids, deadline)
         undecided = opinions.undecided_communities(session, cycle.id, ids)
-        meetings = outbox.queue(session, opinion_notices.meeting_drafts(session, year, sorted(undecided), today + timedelta(days=7)))
+        meetings = outbox.queue(session, opinion_notices.meeting_drafts(session, year, sorted(undecided),
+                                                                        meeting_on or today + timedelta(days=7),
+                                                                        meeting_time or "", meeting_place or ""))
         feedback = outbox.queue(session, opinion_notices.feedback_drafts(session, year, cycle.id, ids))
         set_stage(session, cycle, undecided, Stage.opinions, StageStatus.in_progress)
         set_stage(session, cycle, set(ids) - undecided, Stage.opinions, StageStatus.done)

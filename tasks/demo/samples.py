@@ -10,7 +10,7 @@ _RANKING_ROWS = [[1, 1, "江滨社区", 92.5, 95.0, 86.7, 12, 1], [2, 2, "碧湖
 
 SAMPLES = {
     "solicitation": dict(year=2026, community="江滨社区", source_kind="stationed_unit", deadline=date(2026, 1, 31)),
-    "meeting": dict(year=2026, community="江滨社区", held_on=date(2026, 2, 17),
+    "meeting": dict(year=2026, community="江滨社区", held_on=date(2026, 2, 17), time="14:30", place="江滨社区党群服务中心会议室",
                     agenda=[["stationed_unit", 4], ["residents", 6], ["mass_org", 2]]),
     "feedback": dict(year=2026, community="江滨社区", content="建议加强沿江小区夜间巡逻", submitted_on=date(2026, 1, 12),
                      status="adopted", task_code="D01S01C01-003", task_title="加强沿江小区夜间巡逻", reason="—"),

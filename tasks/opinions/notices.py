@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang.models import Community, Opinion, Person, Task, Unit
 from lianchuang.models.enums import SOURCE_KINDS, OpinionStatus, Role, Stage, UnitKind
+from lianchuang.settings import get_settings
 from lianchuang.tasks.files import replace_file
 from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
 
@@ -46,9 +47,12 @@ def solicitation_drafts(session: Session, year: int, community_ids: list[int], d
             for person, kind, community in solicitation_targets(session, community_ids)]
 
 
-def meeting_drafts(session: Session, year: int, community_ids: list[int], held_on: date) -> list[Draft]:
-    """A meeting notice with the agenda to each community's coordinator and party leaders, where
-    suggestions wait for a decision."""
+def meeting_drafts(session: Session, year: int, community_ids: list[int], held_on: date, time: str = "",
+                   place: str = "") -> list[Draft]:
+    """A meeting notice with the day, time, place ("{community}" stands for the community's name)
+    and agenda to each community's coordinator and party leaders, where suggestions wait for a decision."""
+    settings = get_settings()
+    time, place = time or settings.meeting_time, place or settings.meeting_place
     pending = session.execute(
         select(Opinion.community_id, Opinion.source_kind, func.count()).join_from(Opinion, Community)
         .where(Opinion.status == OpinionStatus.pending, Opinion.community_id.in_(community_ids))
@@ -65,7 +69,8 @@ def meeting_drafts(session: Session, year: int, community_ids: list[int], held_o
             [UnitKind.party_org, UnitKind.residents_committee, UnitKind.stationed_unit, UnitKind.linked_unit]))))
     ).all()
     return [Draft.to_person(p, year, Stage.opinions, "meeting", period=held_on.isoformat(),
-                                  context=dict(year=year, community=names[p.community_id], held_on=held_on,
+                                  context=dict(year=year, community=names[p.community_id], held_on=held_on, time=time,
+                               place=place.replace("{community}", names[p.community_id]),
                                agenda=agenda[p.community_id]))
             for p in people]
 
@@ -92,7 +97,6 @@ def write_public_calls(session: Session, year: int, community_ids: list[int], de
     (公开栏), with a paper form to tear off; one printable page per community, written once (a re-run
     keeps the date it was posted). Returns how many were written now."""
     from lianchuang import clock
-    from lianchuang.settings import get_settings
     from lianchuang.tasks.outbox.rendering import render_page
 
     folder = get_settings().documents_dir / str(year) / "征求意见公告"

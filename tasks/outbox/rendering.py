@@ -113,7 +113,8 @@ def render_notice(template: str, context: dict, locale: str | None = None) -> Re
     from lianchuang.settings import get_settings
 
     settings = get_settings()
-    context = {"contact": settings.contact, **context}
+    context = {"contact": settings.contact, "contact_phone": settings.contact_phone, "reply_to": settings.reply_to,
+               "suggestion_email": settings.suggestion_email or settings.reply_to, **context}
     html, text = (environment(html, locale or settings.locale).get_template(f"notices/{template}.j2") for html in (True, False))
     subject = "".join(text.blocks["subject"](text.new_context(context))).strip()
     return Rendered(subject=subject, text=text.render(context).strip() + "\n", html=html.render(context))

@@ -72,3 +72,37 @@ def test_a_community_is_never_called_twice_a_community(settings):
     assert "全区社区工作任务进度及名次" in district.subject
     emergency = render_notice("emergency", SAMPLES["emergency"] | dict(home=False, recipient="王明"), "zh_CN")
     assert "社区社区" not in emergency.text
+
+
+def test_every_notice_says_whom_to_ask_and_answers_go_to_the_office(settings, monkeypatch):
+    from lianchuang.settings import get_settings, reset_settings
+
+    plain = render_notice("meeting", SAMPLES["meeting"] | {"recipient": "王明"}, "zh_CN").text
+    assert "请勿直接回复" in plain  # no Reply-To set: replies would go nowhere
+    assert "定于2026年2月17日 14:30在江滨社区党群服务中心会议室召开" in plain
+    monkeypatch.setenv("LIANCHUANG_REPLY_TO", "lianluo@example.cn")
+    monkeypatch.setenv("LIANCHUANG_CONTACT_PHONE", "0598-8234567")
+    reset_settings()
+    assert get_settings().reply_to == "lianluo@example.cn"
+    for template in ("meeting", "solicitation", "overdue"):
+        text = render_notice(template, SAMPLES[template] | {"recipient": "王明"}, "zh_CN").text
+        assert "可直接回复本邮件" in text and "（电话 0598-8234567）" in text, template
+    solicitation = render_notice("solicitation", SAMPLES["solicitation"] | {"recipient": "王明"}, "zh_CN").text
+    assert "发送电子邮件至 lianluo@example.cn" in solicitation
+    english = render_notice("meeting", SAMPLES["meeting"] | {"recipient": "Wang"}, "en").text
+    assert "at 14:30, 江滨社区党群服务中心会议室" in english and "(phone 0598-8234567)" in english
+
+
+def test_the_meeting_notice_has_the_day_time_and_place_given(district, session):
+    from datetime import date
+
+    from factories import add_opinion
+    from sqlalchemy import select
+
+    from lianchuang.models import Community
+    from lianchuang.tasks.opinions.notices import meeting_drafts
+
+    community = session.scalars(select(Community).order_by(Community.code)).first()
+    add_opinion(session, community.id, "希望增加路灯")
+    drafts = meeting_drafts(session, 2026, [community.id], date(2026, 2, 17), "9:00", "{community}二楼")
+    assert drafts and {(d.context["time"], d.context["place"]) for d in drafts} == {("9:00", f"{community.name}二楼")}
