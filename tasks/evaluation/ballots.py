@@ -24,7 +24,7 @@ from lianchuang.models.db import chunked, insert_ignoring_duplicates
 from lianchuang.models.enums import EvaluatorGroup, Grade, Role, Stage, UnitKind
 from lianchuang.models.queries import district_ids
 from lianchuang.tasks.cycle import only_district
-from lianchuang.tasks.evaluation.codes import code_hash, cycle_salt, issue_codes, mistyped, normalized_code
+from lianchuang.tasks.evaluation.codes import code_hash, cycle_salt, issue_codes, mistyped, normalized_code, sitting_token
 from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
 from lianchuang.tasks.evaluation.slips import ballot_tasks, coordinators
 from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
@@ -113,10 +113,10 @@ def district_of_community(session: Session, community_id: int) -> int:
 
 
 def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBallot]], file: str = COMMAND_LINE) -> int:
-    """Record (row, ballot) pairs. A code is used once (one sitting, one ballot per task); a ballot
-    for a task of another community, a second grade for the same task and any ballot after the
-    evaluation closed in the task's district are refused. Raises ImportRefused listing every problem;
-    writes nothing then."""
+    """Record (row, ballot) pairs. A code grades each task of its community once, in one sitting or
+    several until the close (a partial vote can be finished); a ballot for a task of another
+    community, a second grade for a task and any ballot after the evaluation closed in the task's
+    district are refused. Raises ImportRefused listing every problem; writes nothing then."""
     closed = closed_districts(session, cycle_id)
     if closed and closed >= set(district_ids(session)):
         raise UserError("评议已经结束，不能再投票")
@@ -134,33 +134,40 @@ def cast_ballots(session: Session, cycle_id: int, ballots: list[tuple[int, NewBa
             tasks[task.code], task_districts[task.id] = task, district_id
     problems, rows, seen, unknown = [], [], {}, set()
     day = _today_only()  # the ballot box keeps the day only, as the register does: no time to join them by
-    sittings: dict[int, str] = {}  # one anonymous token per code used here: the ballot box keeps no person
+    # One anonymous token per code, derived from the code alone: the ballot box keeps no person.
+    sittings = {b.code: sitting_token(salt, b.code) for _, b in ballots}
+    graded = set(session.execute(select(Ballot.sitting, Ballot.task_id).where(
+        Ballot.cycle_id == cycle_id, Ballot.sitting.in_(sorted(set(sittings.values()))))).tuples())
+    voters = set()
     for number, ballot in ballots:
         evaluator, task = evaluators.get(hashes[ballot.code]), tasks.get(ballot.task_code)
         if mistyped(ballot.code):
             problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 有误（可能抄错了一位）：请核对评议票或邀请"))
-        elif evaluator is None or evaluator.used_at is not None or task is None or task.community_id != evaluator.community_id:
-            # one message whether the code is unknown, used, or another community's: a guess learns nothing
-            if evaluator is None or evaluator.used_at is not None:
+        elif evaluator is None or task is None or task.community_id != evaluator.community_id:
+            # one message whether the code is unknown or another community's: a guess learns nothing
+            if evaluator is None:
                 unknown.add(ballot.code)
-            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 无效、已经用过，或不能评议任务 {ballot.task_code}"
+            problems.append(Problem(file, number, "评议码", f"评议码 {ballot.code} 无效，或不能评议任务 {ballot.task_code}"
                                                               f"（只能评议本社区的任务）：请核对评议码和任务编号"))
         elif task_districts[task.id] in closed:
             problems.append(Problem(file, number, "任务编号", f"任务 {ballot.task_code} 所在的区评议已经结束，不能再投票"))
+        elif (sittings[ballot.code], task.id) in graded:
+            problems.append(Problem(file, number, "任务编号", f"这个评议码已经评过任务 {ballot.task_code}（每项任务只能评一次；"
+                                                              f"还没评的任务可以继续用这个评议码评）"))
         elif (ballot.code, ballot.task_code) in seen:
             problems.append(Problem(file, number, "任务编号", f"同一评议码对任务 {ballot.task_code} 已在第{seen[ballot.code, ballot.task_code]}行评过"))
         else:
             seen[ballot.code, ballot.task_code] = number
-            sitting = sittings.setdefault(evaluator.id, secrets.token_hex(8))
-            rows.append(dict(cycle_id=cycle_id, sitting=sitting, task_id=task.id, group=evaluator.group, grade=ballot.grade,
-                             created_at=day, updated_at=day))
+            voters.add(evaluator.id)
+            rows.append(dict(cycle_id=cycle_id, sitting=sittings[ballot.code], task_id=task.id, group=evaluator.group,
+                             grade=ballot.grade, created_at=day, updated_at=day))
     if len(unknown) > GUESSES_AUDITED:
         raise GuessedCodes(problems, len(unknown), file)
     if problems:
         raise ImportRefused(problems)
-    _use_codes(session, sorted(sittings))
+    _register_voted(session, sorted(voters))
     secrets.SystemRandom().shuffle(rows)  # stored in no order that follows the register (or the sheet)
-    return insert_ignoring_duplicates(session, Ballot, rows, ["sitting", "task_id"])
+    return _into_the_box(session, rows)
 
 
 def _today_only():
@@ -180,20 +187,26 @@ class GuessedCodes(ImportRefused):
                      + self.args[0],)
 
 
-def _use_codes(session: Session, evaluator_ids: list[int]) -> None:
-    """Mark the codes used, each only if still unused (a compare-and-set in the database): of two
-    sittings with one code at the same moment, the second finds it used and records nothing."""
-    from sqlalchemy.exc import OperationalError
+def _register_voted(session: Session, evaluator_ids: list[int]) -> None:
+    """The register notes that these people voted (the day of their first ballot only, never what)."""
+    now = _today_only()  # the register keeps the day only: used_at and updated_at alike
+    for chunk in chunked(evaluator_ids):
+        session.execute(update(Evaluator).where(Evaluator.id.in_(chunk), Evaluator.used_at.is_(None))
+                        .values(used_at=now, updated_at=now).execution_options(synchronize_session="fetch"))
 
-    now, claimed = _today_only(), 0  # the register keeps the day only: used_at and updated_at alike
+
+def _into_the_box(session: Session, rows: list[dict]) -> int:
+    """Insert the ballots, each (sitting, task) once (a unique key in the database): of two sittings
+    with one code grading one task at the same moment, the second records nothing at all."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     try:
-        for chunk in chunked(evaluator_ids):
-            claimed += session.execute(update(Evaluator).where(Evaluator.id.in_(chunk), Evaluator.used_at.is_(None))
-                                       .values(used_at=now, updated_at=now).execution_options(synchronize_session="fetch")).rowcount
-    except OperationalError:  # SQLite: another sitting wrote first ("database is locked")
-        claimed = -1
-    if claimed != len(evaluator_ids):
-        raise UserError("评议码刚刚在别处用过了（同时有两次投票）：这次的选票没有记录。请核对后重试")
+        inserted = insert_ignoring_duplicates(session, Ballot, rows, ["sitting", "task_id"])
+    except (OperationalError, IntegrityError):  # SQLite: another sitting wrote first ("database is locked")
+        inserted = -1
+    if inserted != len(rows):
+        raise UserError("这个评议码刚刚在别处评过同一项任务（同时有两次投票）：这次的选票没有记录。请核对后重试")
+    return inserted
 
 
 BALLOT_COLUMNS = [Column("code", "评议码", ("code",), True), Column("task", "任务编号", ("task",), True),

@@ -48,6 +48,13 @@ def code_hash(salt: str, code: str) -> str:
     return hashlib.sha256(f"{salt}:{normalized_code(code)}".encode()).hexdigest()
 
 
+def sitting_token(salt: str, code: str) -> str:
+    """The ballot box's name for what one code grades: derived from the code (so a sitting can
+    finish its remaining tasks later with the same code, and still count as one voice), in a way
+    nobody without the code can join to the register's hash of it."""
+    return hashlib.sha256(f"sitting:{salt}:{normalized_code(code)}".encode()).hexdigest()[:16]
+
+
 def cycle_salt(session: Session, cycle_id: int) -> str:
     cycle = session.get(Cycle, cycle_id)
     if cycle.code_salt is None:

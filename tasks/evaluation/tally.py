@@ -253,7 +253,7 @@ def answer_objection(session: Session, cycle_id: int, objection_id: int, text: s
     context = dict(year=session.get(Cycle, cycle_id).year, community=community, number=objection.id, subject=objection.subject,
                    submitted_by=objection.submitted_by, content=objection.content, received_on=objection.received_on,
                    response=objection.response, upheld=upheld, answered_on=on)
-    period = f"objection-{objection.id}-{on.isoformat()}"  # an answer given again is a new notice
+    period = f"obj{objection.id}-{on:%y%m%d}"  # an answer given again (another day) is a new notice; 16 characters at most
     return objection, [Draft.to_person(person, context["year"], Stage.evaluation, "objection_answer", context, period=period)
                        for person in people]
 

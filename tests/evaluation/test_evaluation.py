@@ -7,7 +7,18 @@ from sqlalchemy import func, select
 
 from lianchuang import clock
 from lianchuang.errors import ImportRefused, UserError
-from lianchuang.models import AwardResult, Community, Cycle, EvaluationResult, Evaluator, Objection, Person, PersonResult, Task
+from lianchuang.models import (
+    AwardResult,
+    Ballot,
+    Community,
+    Cycle,
+    EvaluationResult,
+    Evaluator,
+    Objection,
+    Person,
+    PersonResult,
+    Task,
+)
 from lianchuang.models.enums import Category, EvaluatorGroup, Grade, Role
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.evaluation import (
@@ -54,17 +65,26 @@ def vote(session, cycle, *pairs):
                                                        for row, (e, t, g) in enumerate(pairs, start=2)], "选票.xlsx")
 
 
-def test_a_code_cannot_be_used_twice_nor_for_another_community_nor_twice_on_one_task(opened, session):
+def test_a_code_grades_each_task_once_only_in_its_community_and_may_finish_later(opened, session):
+    """A partial vote burned the code: the rest of the tasks could never be graded. Now a sitting
+    can finish with the same code until the close; a task graded once is refused by name."""
     cycle, (first, second, *_) = opened
+    opinions.add_tasks(session, cycle.id, [opinions.NewTask(first.id, Category.culture, "文艺队")])
     head = evaluators(session, first, EvaluatorGroup.joint_head)[0]
-    own, other = task_of(session, first), task_of(session, second)
+    own, later = session.scalars(select(Task).where(Task.community_id == first.id).order_by(Task.code)).all()
+    other = task_of(session, second)
+    code = evaluation_codes.issue_codes(session, cycle.id, [head.id])[head.id]
     with pytest.raises(ImportRefused) as refused:
-        vote(session, cycle, (head, other, Grade.good), (head, own, Grade.good), (head, own, Grade.poor))
+        evaluation.cast_ballots(session, cycle.id, [(2, NewBallot(code, other.code, Grade.good)), (3, NewBallot(code, own.code, Grade.good)),
+                                                    (4, NewBallot(code, own.code, Grade.poor))])
     assert [(p.row, p.column) for p in refused.value.problems] == [(2, "评议码"), (4, "任务编号")]
-    assert "无效、已经用过，或不能评议任务" in refused.value.problems[0].reason  # as an unknown code is told
-    assert vote(session, cycle, (head, own, Grade.good)) == 1
-    with pytest.raises(ImportRefused, match="无效、已经用过"):
-        vote(session, cycle, (head, own, Grade.poor))
+    assert "无效，或不能评议任务" in refused.value.problems[0].reason  # as an unknown code is told
+    assert evaluation.cast_ballots(session, cycle.id, [(2, NewBallot(code, own.code, Grade.good))]) == 1
+    with pytest.raises(ImportRefused, match=f"已经评过任务 {own.code}"):
+        evaluation.cast_ballots(session, cycle.id, [(2, NewBallot(code, own.code, Grade.poor))])
+    assert evaluation.cast_ballots(session, cycle.id, [(2, NewBallot(code, later.code, Grade.fair))]) == 1  # finished later
+    sittings = session.execute(select(Ballot.sitting, func.count()).group_by(Ballot.sitting)).all()
+    assert [count for _, count in sittings] == [2]  # one voice: both grades under one sitting
 
 
 def test_a_task_without_a_quorum_is_not_rated_and_results_stay_hidden_until_closed(opened, session):
@@ -331,7 +351,10 @@ def test_the_ballot_box_keeps_no_evaluator_and_the_register_no_code(opened, sess
     vote(session, cycle, (members[0], task, Grade.excellent))
     vote(session, cycle, (members[1], task, Grade.poor))
     sittings = session.scalars(select(Ballot.sitting)).all()
-    assert len(set(sittings)) == 2 and all(re.fullmatch(r"[0-9a-f]{16}", s) for s in sittings)  # random, not derived
+    # one token per code, derived from the code alone: no column of the register gives it
+    assert len(set(sittings)) == 2 and all(re.fullmatch(r"[0-9a-f]{16}", s) for s in sittings)
+    register = {value for e in members for value in (e.code_hash, str(e.id), str(e.person_id))}
+    assert not any(s in value or value.startswith(s) for s in sittings for value in register)
     used = [e.used_at for e in members]
     assert all(u is not None and (u.hour, u.minute, u.second) == (0, 0, 0) for u in used)  # no time to match a ballot by
     assert all(len(e.code_hash) == 64 for e in members)
