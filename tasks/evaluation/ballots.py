@@ -26,7 +26,7 @@ from lianchuang.models.queries import district_ids
 from lianchuang.tasks.cycle import only_district
 from lianchuang.tasks.evaluation.codes import code_hash, cycle_salt, issue_codes, mistyped, normalized_code, sitting_token
 from lianchuang.tasks.evaluation.scheme import ensure_scheme, items_by_category
-from lianchuang.tasks.evaluation.slips import ballot_tasks, coordinators
+from lianchuang.tasks.evaluation.slips import ballot_evidence, ballot_tasks, coordinators
 from lianchuang.tasks.outbox.drafts import Draft, is_valid_email
 from lianchuang.tasks.sheets import Column, SheetReader, write_template
 
@@ -67,10 +67,12 @@ def open_evaluation(session: Session, year: int, cycle_id: int, community_ids: l
     codes = issue_codes(session, cycle_id, [evaluator.id for evaluator, person, _ in rows if is_valid_email(person.email)])
     categories = items_by_category(session, cycle_id)
     tasks, collectors = ballot_tasks(session, cycle_id, community_ids), coordinators(session, community_ids)
+    evidence = ballot_evidence(session, cycle_id, community_ids)
     return [Draft.to_person(person, year, Stage.evaluation, "evaluation_invitation",
                   community_id=evaluator.community_id, secret=codes.get(evaluator.id),
                   context=dict(year=year, community=community, group=evaluator.group.value, code=codes.get(evaluator.id),
                                tasks=tasks.get(evaluator.community_id, []), grades=Grade.labels(), categories=categories,
+                               evidence=evidence.get(evaluator.community_id, []),
                                collector=_collector(collectors.get(evaluator.community_id), person), deadline=deadline))
             for evaluator, person, community in rows]
 

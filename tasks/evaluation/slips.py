@@ -6,12 +6,14 @@ the slips of a group to its members, so a ballot, entered by its code, says noth
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lianchuang.models import Community, Evaluator, Person, Task, Unit
+from lianchuang.models import Community, Evaluator, Opinion, Person, Task, Unit
 from lianchuang.models.enums import Grade, Role
+from lianchuang.models.queries import latest_percents
 from lianchuang.tasks.files import replace_file
+from lianchuang.tasks.plan import format_steps, task_steps
 
 
 def ballot_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
@@ -22,6 +24,29 @@ def ballot_tasks(session: Session, cycle_id: int, community_ids: list[int]) -> d
             .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code)):
         tasks[community_id].append((code, title, unit or "—"))
     return tasks
+
+
+def ballot_evidence(session: Session, cycle_id: int, community_ids: list[int]) -> dict[int, list[str]]:
+    """Per community, a line per task for the evaluators to grade what was delivered, not memory:
+    its goal, the steps committed (as published; the steps now where there was no publication), the
+    year's latest reported progress, and how many residents' suggestions it answers."""
+    tasks = session.execute(select(Task.id, Task.community_id, Task.code, Task.title, Task.goal)
+                            .where(Task.cycle_id == cycle_id, Task.community_id.in_(community_ids)).order_by(Task.code)).all()
+    ids = [t.id for t in tasks]
+    committed, now = task_steps(session, ids, committed=True), task_steps(session, ids)
+    reported = latest_percents(session, ids)
+    suggestions = dict(session.execute(select(Opinion.task_id, func.count()).where(Opinion.task_id.in_(ids))
+                                       .group_by(Opinion.task_id)).all())
+    evidence = defaultdict(list)
+    for task in tasks:
+        day, percent = reported.get(task.id, (None, None))
+        parts = [f"{task.code} {task.title}：目标 {task.goal or '—'}",
+                 f"承诺的步骤 {format_steps(committed.get(task.id) or now.get(task.id, [])) or '—'}",
+                 f"报告进度 {percent}%（{day.month}月{day.day}日报告）" if day else "报告进度 未报告"]
+        if suggestions.get(task.id):
+            parts.append(f"来自 {suggestions[task.id]} 条群众意见建议")
+        evidence[task.community_id].append("；".join(parts))
+    return evidence
 
 
 def coordinators(session: Session, community_ids: list[int]) -> dict[int, str]:
@@ -57,5 +82,6 @@ def write_ballot_slips(session: Session, year: int, cycle_id: int, community: Co
     slips = [dict(code=codes[evaluator_id], group=group.value) for evaluator_id, group, *_ in waiting]
     replace_file(path, render_page("documents/ballot_slips.html", dict(
         year=year, community=community.name, slips=slips, tasks=ballot_tasks(session, cycle_id, [community.id])[community.id],
+        evidence=ballot_evidence(session, cycle_id, [community.id])[community.id],
         grades=Grade.labels(), collector=coordinators(session, [community.id]).get(community.id, "社区党组织"))))
     return str(path), len(slips), replaced

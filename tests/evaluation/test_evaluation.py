@@ -1,5 +1,6 @@
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from factories import YEAR, open_evaluation_everywhere
@@ -286,7 +287,7 @@ def test_slips_go_to_evaluators_without_a_code_and_never_void_an_emailed_one_una
     assert emailed and without_code
     path, count, replaced = write_ballot_slips(session, YEAR, cycle.id, first)
     page = open(path, encoding="utf-8").read()
-    assert count == len(without_code) and page.count('class="slip"') == count and replaced == []
+    assert count == len(without_code) and page.count('class="slip"') == count  # the evidence sheet is class="slip evidence" and replaced == []
     session.expire_all()
     assert {e.id: e.code_hash for e in everyone if e.id in emailed} == emailed  # every emailed code still works
     printed = set(re.findall(r"(?:[2-9A-Z]{4}-){3}[2-9A-Z]", page))
@@ -493,3 +494,34 @@ def test_the_invitation_never_sends_the_coordinator_to_collect_a_ballot_from_the
     own = next(d for d in drafts if d.recipient_key == coordinator.code)
     assert own.context["collector"] == "社区党组织"
     assert {d.context["collector"] for d in drafts if d.recipient_key != coordinator.code} == {coordinator.name}
+
+
+def test_the_invitation_and_the_slips_show_what_each_task_delivered(district, session, settings):
+    """Evaluators grade what was delivered, not memory: each task's goal, the steps committed, the
+    year's reported progress and the residents' suggestions it answers."""
+    from factories import add_opinion
+
+    from lianchuang.models import CommittedMilestone, Milestone, Opinion
+    from lianchuang.models.enums import OpinionStatus
+    from lianchuang.tasks.evaluation.slips import write_ballot_slips
+    from lianchuang.tasks.outbox.rendering import render_notice
+    from lianchuang.tasks.progress.ranking import NewReport, record_reports
+
+    cycle = ensure_cycle(session, YEAR)
+    community = session.scalars(select(Community).order_by(Community.code)).first()
+    code, = opinions.add_tasks(session, cycle.id, [opinions.NewTask(community.id, Category.services, "上门服务")])
+    task = session.scalars(select(Task).where(Task.code == code)).one()
+    task.goal = "为 30 户高龄老人上门服务"
+    session.add_all([CommittedMilestone(task_id=task.id, due_month=6, target_percent=50, title="摸底"),
+                     CommittedMilestone(task_id=task.id, due_month=12, target_percent=100, title="全覆盖"),
+                     Milestone(task_id=task.id, due_month=12, target_percent=100, title="全覆盖")])
+    suggestion = session.get(Opinion, add_opinion(session, community.id, "老人行动不便，希望上门服务"))
+    suggestion.task_id, suggestion.status = task.id, OpinionStatus.adopted
+    record_reports(session, [NewReport(task.id, date(YEAR, 11, 25), 80)])
+    drafts = evaluation.open_evaluation(session, YEAR, cycle.id, [community.id], date(YEAR, 12, 20))
+    line, = drafts[0].context["evidence"]
+    assert line == (f"{code} 上门服务：目标 为 30 户高龄老人上门服务；承诺的步骤 6月 50% 摸底；12月 100% 全覆盖；"
+                    "报告进度 80%（11月25日报告）；来自 1 条群众意见建议")
+    assert line in render_notice("evaluation_invitation", drafts[0].context | dict(recipient="张三")).text
+    page, _, _ = write_ballot_slips(session, YEAR, cycle.id, community)
+    assert "评议参考" in Path(page).read_text(encoding="utf-8") and "报告进度 80%" in Path(page).read_text(encoding="utf-8")
