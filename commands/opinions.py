@@ -150,6 +150,12 @@ def deliberate_import(file: Annotated[Path, typer.Argument(help="联席会议填
     console.print(f"{result['community']}：采纳 {result['adopted']} 条，合并 {result['merged']} 条，不采纳 {result['declined']} 条，"
                   f"此前已议定 {result['unchanged']} 条，仍待议 {result['still_pending']} 条。")
     run_flow(opinions_stage, "发送反馈通知", year=year, communities=[result["community"]])
+    if result["still_pending"]:
+        console.print(f"下一步：还有 {result['still_pending']} 条建议待议，下次联席会前导出议题："
+                      f"lianchuang deliberate agenda -c {result['community']} -o 议题.xlsx --year {year}")
+    else:
+        console.print(f"下一步：{result['community']}的建议已全部议定。推荐分工：lianchuang assign propose --year {year}，"
+                      f"审核后分工：lianchuang assign export -o 分工表.xlsx --year {year}")
 
 
 COMMANDS = {}  # top-level commands (`lianchuang rank`)

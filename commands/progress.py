@@ -139,8 +139,10 @@ def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度�
     year = year or reporting_year()
     result = use(import_progress_file, year, file)
     say_moved(result["moved"], year)
+    finished_year, finished_month = clock.last_finished_month()
+    month = finished_month if finished_year == year else 12  # the month a ranking can be published for now
     console.print(f"导入完成：{result['rows']} 条进度，新增 {result['new']} 条，已导入过 {result['already_there']} 条。"
-                  f"月初发布上月排名：lianchuang rank --month {year}-MM")
+                  f"报送截止后发布排名：lianchuang rank --month {year}-{month:02d}")
 
 
 @progress_app.command("add")

@@ -61,7 +61,7 @@ def export_assignments(session: Session, path: Path, cycle_id: int, community_id
                  format_steps(steps.get(task.id, [])), task.assignment_reason or "", "是" if task.assigned_manually else ""]
                 for task, community, lead, lead_name, leader_code, leader_name, liaison_code, liaison_name in rows]
     write_template(path, {SHEET: COLUMNS}, choices={}, examples={SHEET: examples}, notes=[
-        "每行一项任务。要改牵头单位、协办单位、负责领导或联络员，改“编码”列（名称列只供查看，改了不起作用）。",
+        "每行一项任务。要改牵头单位、负责领导或联络员，改“编码”列或名称列都可以（只改一列；名称重名时会列出候选，请改填编码）。",
         "协办单位可填多个，用顿号或逗号分隔。截止日期格式如 2026-12-31。",
         f"实施步骤写“月份 百分比 内容”，用分号分隔，最后一步 100% 且不晚于截止日期，如：{EXAMPLE}。"
         "只改截止日期、不改步骤时，按默认步骤的任务会按新时限重排步骤。",
@@ -81,15 +81,24 @@ class CardChange:
     goal: str | None = None
     deadline: str | None = None
     steps: str | None = None
+    # The sheet's name columns, as the coordinator left them: an edited name is applied where its
+    # code was left as it was, and refused where it contradicts a code also changed.
+    lead_name: str | None = None
+    leader_name: str | None = None
+    liaison_name: str | None = None
+
+
+NAMED = (("lead", "lead_name", "units", "牵头单位"), ("leader", "leader_name", "people", "负责领导"),
+         ("liaison", "liaison_name", "people", "联络员"))
 
 
 class _Lookup:
     def __init__(self, session: Session, cycle_id: int, changes: list[CardChange]):
         codes = {c.task_code for c in changes}
         self.tasks = {t.code: t for t in _chunked(session, select(Task).where(Task.cycle_id == cycle_id), Task.code, codes)}
-        unit_names = {c.lead for c in changes if c.lead} | {u for c in changes for u in c.co or []}
+        unit_names = {u for c in changes for u in (c.lead, c.lead_name) if u} | {u for c in changes for u in c.co or []}
         self.units, self.unknown_units = resolve(session, Unit, unit_names)
-        person_names = {p for c in changes for p in (c.leader, c.liaison) if p}
+        person_names = {p for c in changes for p in (c.leader, c.liaison, c.leader_name, c.liaison_name) if p}
         self.people, self.unknown_people = resolve(session, Person, person_names)
         task_ids = [t.id for t in self.tasks.values()]
         self.co_units: dict[int, set[int]] = {}
@@ -98,6 +107,11 @@ class _Lookup:
                     TaskCoUnit.task_id.in_(task_ids[start:start + 900]))):
                 self.co_units.setdefault(task_id, set()).add(unit_id)
         self.steps = task_steps(session, task_ids)
+        tasks = self.tasks.values()  # the names the sheet was exported with, to tell an edited name from a stale one
+        self.unit_names = dict(session.execute(select(Unit.id, Unit.name).where(
+            Unit.id.in_({t.lead_unit_id for t in tasks if t.lead_unit_id}))).all())
+        self.person_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
+            {p for t in tasks for p in (t.responsible_person_id, t.liaison_person_id) if p}))).all())
         self.committed = task_steps(session, task_ids, committed=True)
         self.new_steps: dict[str, list] = {}  # task code → the steps it will have, decided by _check
 
@@ -113,6 +127,7 @@ def _check(change: CardChange, lookup: _Lookup, year: int, file: str, row: int) 
     task = lookup.tasks.get(change.task_code)
     if task is None:
         return [Problem(file, row, "任务编号", f"{year}年度没有任务“{change.task_code}”")]
+    problems += _settle_names(change, task, lookup, file, row)
     for code in ([change.lead] if change.lead else []) + (change.co or []):
         unit = lookup.units.get(code)
         column = "牵头单位编码" if code == change.lead else "协办单位编码"
@@ -135,6 +150,29 @@ def _check(change: CardChange, lookup: _Lookup, year: int, file: str, row: int) 
     problems += _check_steps(change, task, deadline, lookup, year, file, row)
     if change.goal is not None and not change.goal.strip():
         problems.append(Problem(file, row, "年度目标", "年度目标不能为空"))
+    return problems
+
+
+def _settle_names(change: CardChange, task: Task, lookup: _Lookup, file: str, row: int) -> list[Problem]:
+    """A name column edited in the sheet: applied when its code column still names who the task has
+    (the coordinator thought in names), refused when the code was changed to someone else."""
+    problems = []
+    current = {"lead": task.lead_unit_id, "leader": task.responsible_person_id, "liaison": task.liaison_person_id}
+    for key, name_key, kind, label in NAMED:
+        name, code = getattr(change, name_key), getattr(change, key)
+        found = getattr(lookup, kind)
+        by_code = found.get(code) if code else None
+        exported = (lookup.unit_names if kind == "units" else lookup.person_names).get(current[key])
+        if not name or name == exported or (by_code is not None and by_code.name == name):
+            continue  # no name, the name as exported (the code column decides), or the code's own name
+        if code and by_code is not None and by_code.id != current[key]:
+            problems.append(Problem(file, row, label, f"“{label}编码”改成了 {code}（{by_code.name}），"
+                                                      f"“{label}”却写着“{name}”：请只改其中一列"))
+        elif name not in found:
+            unknown = lookup.unknown_units if kind == "units" else lookup.unknown_people
+            problems.append(Problem(file, row, label, unknown[name]))
+        else:
+            setattr(change, key, name)  # the resolver takes the name as it takes a code
     return problems
 
 
@@ -214,7 +252,8 @@ def import_assignments(session: Session, year: int, cycle_id: int, path: Path) -
     changes = [(number, CardChange(row["task"], lead=row.get("lead") or None, co=_split_codes(row["co"]) if "co" in row else None,
                                    leader=row.get("leader") or None, liaison=row.get("liaison") or None,
                                    goal=row.get("goal") or None, deadline=row.get("deadline") or None,
-                                   steps=row.get("steps") or None))
+                                   steps=row.get("steps") or None, lead_name=row.get("lead_name") or None,
+                                   leader_name=row.get("leader_name") or None, liaison_name=row.get("liaison_name") or None))
                for number, row in reader if row.get("task")]
     if reader.cell_problems:
         raise ImportRefused(reader.cell_problems)

@@ -308,3 +308,42 @@ def test_commitment_documents_name_the_real_party_organisation_and_quotes_do_not
     page = next((settings.documents_dir / str(YEAR)).glob("C1-责任状与承诺书.html")).read_text(encoding="utf-8")
     assert "一社区党委（甲方）" in page and "一社区党组织" not in page
     assert "按期完成“青年志愿者‘四点半课堂’”" in page
+
+
+def test_a_name_edited_in_the_sheet_is_applied_or_refused_never_ignored(session, place, tmp_path):
+    """The name columns were for viewing only: a coordinator who changed 牵头单位 by name saw
+    "改动 0 项" and nothing happen. Now a name is applied where its code was left as it was."""
+    from openpyxl import load_workbook
+
+    cycle, c = place
+    a, b = add_unit(session, "A", c["C1"], strengths="services"), add_unit(session, "B", c["C1"])
+    people_of(session, a, Role.unit_leader, Role.liaison)
+    b_leader, _ = people_of(session, b, Role.unit_leader, Role.liaison)
+    add(session, cycle, c["C1"], Category.services, Category.culture)
+    assignment.apply(session, assignment.propose(session, cycle.id, [c["C1"].id])[0])
+    complete_task_cards(session, YEAR, cycle.id, [c["C1"].id])
+    add_unit(session, "C", c["C1"])
+    path = tmp_path / "分工表.xlsx"
+    task_cards.export_assignments(session, path, cycle.id, [c["C1"].id])
+    book = load_workbook(path)
+    sheet = book["分工"]
+    header = [cell.value for cell in sheet[1]]
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
+    first = rows["C1-001"]
+    for row in rows.values():
+        row[header.index("协办单位编码")].value = ""  # B may co-organise as proposed; it is to lead now
+    first[header.index("牵头单位")].value = "单位B"  # by name, the code column left as exported
+    second = rows["C1-002"]
+    other = "A" if second[header.index("牵头单位编码")].value == "B" else "B"
+    second[header.index("牵头单位编码")].value, second[header.index("牵头单位")].value = other, "单位C"  # both edited, apart
+    book.save(path)
+    with pytest.raises(ImportRefused) as refused:
+        task_cards.import_assignments(session, YEAR, cycle.id, path)
+    assert [(p.row, p.column) for p in refused.value.problems] == [(second[0].row, "牵头单位")]
+    assert "请只改其中一列" in refused.value.problems[0].reason
+    second[header.index("牵头单位")].value = f"单位{other}"  # now they agree
+    book.save(path)
+    assert task_cards.import_assignments(session, YEAR, cycle.id, path)["changed"] >= 1
+    assert leads(session) == {"C1-001": "B", "C1-002": other}
+    task = session.scalars(select(Task).where(Task.code == "C1-001")).one()
+    assert task.responsible_person_id == b_leader.id and task.assigned_manually

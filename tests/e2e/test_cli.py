@@ -178,5 +178,6 @@ def test_in_january_the_commands_default_to_the_year_that_still_has_work(setting
     sheet.write_text("任务编号,报告日期,完成百分比,报告月份\n" + f"{codes[0]},2027-01-02,100,12\n", encoding="utf-8")
     imported = run(settings, "progress", "import", str(sheet), env=january)
     assert imported.returncode == 0 and "新增 1 条" in imported.stdout, imported.stderr
+    assert "lianchuang rank --month 2026-12" in imported.stdout and "MM" not in imported.stdout  # no placeholder
     printed = run(settings, "outbox", "print", env=january)
     assert printed.returncode == 0 and "2026年度共 1 份纸质通知待打印" in printed.stdout, printed.stderr

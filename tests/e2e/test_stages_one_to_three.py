@@ -130,6 +130,7 @@ def walk_stages_one_to_three(run, settings, tmp_path):
         decide(agenda)
         decided = run("deliberate", "import", str(agenda), "--year", str(YEAR))
         assert "采纳 5 条" in decided.stdout and "不采纳 1 条" in decided.stdout
+        assert "下一步" in decided.stdout and "lianchuang assign propose --year" in decided.stdout  # says what comes next
 
     assert "已推荐 25 项任务的分工" in run("assign", "propose", "--year", str(YEAR)).stdout
     division = tmp_path / "分工表.xlsx"
