@@ -158,7 +158,7 @@ def _settle_names(change: CardChange, task: Task, lookup: _Lookup, file: str, ro
     (the coordinator thought in names), refused when the code was changed to someone else."""
     problems = []
     current = {"lead": task.lead_unit_id, "leader": task.responsible_person_id, "liaison": task.liaison_person_id}
-    for key, name_key, kind, label in NAMED:
+    for key, name_key, kind, column in NAMED:
         name, code = getattr(change, name_key), getattr(change, key)
         found = getattr(lookup, kind)
         by_code = found.get(code) if code else None
@@ -166,11 +166,11 @@ def _settle_names(change: CardChange, task: Task, lookup: _Lookup, file: str, ro
         if not name or name == exported or (by_code is not None and by_code.name == name):
             continue  # no name, the name as exported (the code column decides), or the code's own name
         if code and by_code is not None and by_code.id != current[key]:
-            problems.append(Problem(file, row, label, f"“{label}编码”改成了 {code}（{by_code.name}），"
-                                                      f"“{label}”却写着“{name}”：请只改其中一列"))
+            problems.append(Problem(file, row, column, f"“{column}编码”改成了 {code}（{by_code.name}），"
+                                                      f"“{column}”却写着“{name}”：请只改其中一列"))
         elif name not in found:
             unknown = lookup.unknown_units if kind == "units" else lookup.unknown_people
-            problems.append(Problem(file, row, label, unknown[name]))
+            problems.append(Problem(file, row, column, unknown[name]))
         else:
             setattr(change, key, name)  # the resolver takes the name as it takes a code
     return problems
