@@ -111,6 +111,9 @@ def monthly_ranking(year: int, months: list[int], send: bool = True, correction_
         if result["table"]:
             create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
                                   description=f"{year}年{month}月社区工作任务进度排名")
+        if result.get("integrity"):
+            create_table_artifact(key=f"integrity-{year}-{month:02d}", table=result["integrity"],
+                                  description=f"{year}年{month}月排名数据核查：名次稳定性与末日跳升（随机抽查见区级排名邮件和公开栏）")
     board = steps.publish_board.submit(year)  # a province's board is rebuilt on the other core meanwhile
     summary = {"months": len(months), "ranking_notices": 0}
     if send:

@@ -19,6 +19,7 @@ from lianchuang.models.follow_up import (
     Commitment,
     MonthlyRanking,
     ProgressReport,
+    RankingAudit,
     RankingCorrection,
     RankingOverdueTask,
     SupersededRanking,
@@ -32,6 +33,6 @@ __all__ = [
     "ChatChannel", "ChatMessage",
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District", "DistrictEvaluation",
     "CommittedMilestone", "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
-    "MonthlyRanking", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
+    "MonthlyRanking", "RankingAudit", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
     "ProgressReport", "RuleScheme", "StageState", "Street", "Task", "TaskCoUnit", "Unit",
 ]

@@ -106,3 +106,15 @@ class SupersededRanking(RankingFigures, Base):
     __tablename__ = "superseded_ranking"
     __table_args__ = (UniqueConstraint("correction_id", "community_id"),)
     correction_id: Mapped[int] = mapped_column(ForeignKey("ranking_correction.id", ondelete="CASCADE"))
+
+
+class RankingAudit(Base):
+    """A district's integrity findings (数据核查) for a published month, or the year end (month 13),
+    as JSON (tasks/progress/integrity.py): kept so the email, the board and the artifact agree."""
+
+    __tablename__ = "ranking_audit"
+    __table_args__ = (UniqueConstraint("cycle_id", "district_id", "month"),)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    month: Mapped[int]
+    findings: Mapped[str] = mapped_column(Text)

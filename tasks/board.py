@@ -1,6 +1,7 @@
 """The public notice board (公开栏): a static, offline site with an index and a page per community.
 It shows names of units and post holders but never a contact detail."""
 
+import json
 import os
 from collections import defaultdict
 from concurrent.futures import Future
@@ -24,6 +25,7 @@ from lianchuang.models import (
     Post,
     PostClaim,
     PostKind,
+    RankingAudit,
     RankingCorrection,
     Street,
     SupersededRanking,
@@ -129,6 +131,8 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     pages = 1
     if touched is None and open_data:  # the open data covers the whole year: refreshed with the whole board
         pages += publish_open_data(session, cycle_id, year, out_dir)
+    if touched is None:  # each district's integrity findings, month by month (kept with each published month)
+        pages += _write_audit_pages(session, cycle_id, year, out_dir, districts)
     _write(_page(out_dir, "index.html"), "board/index.html", year=year, open_data=touched is None or (out_dir / "data.html").exists(),
            districts=[_at_a_glance(district, latest_rank, published, awards, corrected) for district in districts])
     for district in districts:
@@ -156,6 +160,18 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     return pages
 
 
+def _write_audit_pages(session: Session, cycle_id: int, year: int, out_dir: Path, districts: list[District]) -> int:
+    found = defaultdict(dict)
+    for district_id, month, findings in session.execute(select(RankingAudit.district_id, RankingAudit.month, RankingAudit.findings)
+                                                          .where(RankingAudit.cycle_id == cycle_id)):
+        found[district_id][month] = json.loads(findings)
+    for district in districts:
+        months = sorted(((m, f) for m, f in found[district.id].items() if m <= 12), reverse=True)
+        _write(_page(out_dir, f"audit-{district.code}.html"), "board/audit.html", year=year, district=district, months=months,
+               year_end=found[district.id].get(13))
+    return len(districts)
+
+
 def _at_a_glance(district: District, latest_rank: dict, published: dict, awards: dict, corrected: set) -> dict:
     """The index's view of a district: its streets, the latest ranking's top ten, how many
     communities have published their commitments, and the award's winners."""
@@ -165,7 +181,7 @@ def _at_a_glance(district: District, latest_rank: dict, published: dict, awards:
                      if c.id in latest_rank and latest_rank[c.id].month == month), key=lambda item: item[0].rank_in_district)
     winners = sorted(((awards[c.id], street, c) for street, c in communities if c.id in awards and awards[c.id].award),
                      key=lambda item: item[0].rank)
-    return dict(name=district.name, streets=district.streets, communities=len(communities), month=month,
+    return dict(name=district.name, code=district.code, streets=district.streets, communities=len(communities), month=month,
                 corrected=(district.id, month) in corrected,
                 committed=sum(1 for _, c in communities if c.id in published),
                 top=[(r.rank_in_district, c, street.name, r.score) for r, street, c in ranked[:10]],

@@ -29,7 +29,7 @@ from lianchuang.tasks.evaluation import award, ballots as evaluation, notices as
 from lianchuang.tasks.opinions import fulfilment, notices as opinion_notices, rules as opinions
 from lianchuang.tasks.org import resolve_one
 from lianchuang.tasks.outbox import chats, delivery, drafts as outbox, print_pages
-from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
+from lianchuang.tasks.progress import integrity, notices as progress_notices, ranking as progress
 from lianchuang.tasks.progress.use_cases import named_by_district, publish_month
 
 stage_task = task(cache_policy=NO_CACHE)  # every step writes to the database: never serve it from a cache
@@ -223,6 +223,7 @@ def evaluate_jointly(year: int, close: bool, districts: list[str] | None = None)
                     session, year, cycle.id, district.id))
                 chats.queue(session, evaluation_notices.results_chat_messages(session, year, cycle.id, district.id))
                 summary["fulfilment_notices"] += outbox.queue(session, fulfilment.year_end_drafts(session, year, cycle.id, ids))
+                summary["progress_ahead_of_grades"] += len(integrity.record_year_audit(session, cycle.id, year, district.id)["ahead"])
         audit(session, "run", "stage:evaluation", year=year, close=close, districts=districts)
         return dict(summary)
 

@@ -8,7 +8,7 @@ RESULT_LABELS = {
     "communities_published": "新公开承诺的社区", "commitment_notices": "公开承诺通知",
     "blocked_by_incomplete_cards": "因任务卡不完整暂不能公开的社区", "months": "排名月份数", "newly_published": "新发布",
     "ranking_notices": "排名通知", "overdue_reminders": "逾期提醒", "progress_reminders": "进度报送提醒", "invitations": "评议邀请",
-    "tasks_rated": "已评定任务", "communities_awarded": "获创新奖社区", "funding_allocated": "核定经费（元）",
+    "tasks_rated": "已评定任务", "progress_ahead_of_grades": "进度明显高于评议的社区（数据核查）", "communities_awarded": "获创新奖社区", "funding_allocated": "核定经费（元）",
     "result_notices": "结果公示通知", "fulfilment_notices": "践诺反馈（给提建议的居民）", "hold_notices": "暂缓发布通知", "delivered": "本次发出邮件", "failed": "发送失败（地址被拒）",
     "deferred": "暂未发出（服务器不可用，下次重试）", "to_print": "纸质送达通知（累计）",
     "board_pages": "公开栏页面", "requeued": "重新排队的失败通知",

@@ -23,6 +23,10 @@ SAMPLES = {
                     own=dict(score=92.5, street="列东街道", rank_in_street=1, rank_in_district=3, previous_rank=2,
                              before=None), correction=None,
                     overdue=[["D01S01C01-005", "改造老旧下水道", "75%", "60%"]], rows=_RANKING_ROWS,
+                    jump_points=30, audit=dict(
+                        stability=[["江滨社区", 1, "1", "1–2"], ["碧湖社区", 2, "2–3", "1–3"]],
+                        jumps=[["碧湖社区", "D01S01C02-004", "整治楼院卫生", "20%", "90%", "2026-11-05"]],
+                        sample=[["列东街道", "江滨社区", "D01S01C01-003", "加强沿江小区夜间巡逻", "60%", "2026-10-28"]]),
                     weights=dict(progress=RANKING_PROGRESS_WEIGHT, on_time=ON_TIME_WEIGHT, version=0)),
     "emergency": dict(year=2026, community="江滨社区", kind="突发事件处置岗", duty="突发事件时参与救援和灾后重建",
                       capacity=30, situation="受强降雨影响，沿江小区部分楼栋进水，急需人手转移群众、清理淤泥。",

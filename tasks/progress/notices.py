@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lianchuang.models import Community, Milestone, MonthlyRanking, Person, Street, Task
 from lianchuang.models.enums import Role, Stage
 from lianchuang.tasks.outbox.drafts import Draft, to_district_coordinators
+from lianchuang.tasks.progress.integrity import JUMP_POINTS, stored_findings
 from lianchuang.tasks.progress.ranking import (
     district_community_ids,
     latest_percent_by_month,
@@ -53,8 +54,10 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, distr
         return [r.rank_in_district, r.rank_in_street, community, r.score, r.progress_score, r.on_time_score,
                 r.tasks, r.overdue_tasks]
     rules = rules_for(session, district_id, year)  # locked since the district's first ranking: the one its rows name
+    findings = stored_findings(session, cycle_id, district_id, month)  # the district office's 数据核查
     common = dict(year=year, month=month, chart=True,
                   weights=dict(progress=rules.progress_weight, on_time=rules.on_time_weight, version=rules.version),
+                  jump_points=JUMP_POINTS,
                   correction=correction and dict(number=correction.number, reason=correction.reason,
                                                  corrected_on=correction.corrected_on.isoformat()))
     drafts = []
@@ -77,7 +80,8 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, distr
         if person.role == Role.district_coordinator:
             # The district's table names each community's street: its 街道内名次 means nothing without it.
             context = dict(scope="district", scope_name="全区",
-                           rows=[line(r[0], r[1])[:3] + [r[3]] + line(r[0], r[1])[3:] for r in by_district[person.district_id]])
+                           rows=[line(r[0], r[1])[:3] + [r[3]] + line(r[0], r[1])[3:] for r in by_district[person.district_id]],
+                           audit=findings)
             chart = charts.get(("district", person.district_id))
         elif person.role == Role.street_coordinator:
             context = dict(scope="street", scope_name=streets.get(person.street_id, ""),

@@ -17,7 +17,7 @@ from lianchuang.tasks.cycle import (
     set_stage,
 )
 from lianchuang.tasks.files import check_output
-from lianchuang.tasks.progress import ranking as progress
+from lianchuang.tasks.progress import integrity, ranking as progress
 from lianchuang.tasks.progress.ranking import (
     REPORT_FIELDS,
     communities_without_reports,
@@ -108,7 +108,9 @@ def publish_month(year: int, month: int, correction_reason: str | None = None, d
                                               current_actor(), district.id)
             audit(session, "correct", "stage:progress", year=year, month=month, district=district.code, number=number,
                   reason=correction_reason)
-            return dict(month=month, newly_published=True, corrected=number, table=ranking_table(session, cycle.id, month, [district]))
+            findings = integrity.record_month_audits(session, cycle.id, year, month, {district.id})
+            return dict(month=month, newly_published=True, corrected=number, table=ranking_table(session, cycle.id, month, [district]),
+                        integrity=integrity_table(findings, {district.id: district.name}))
         chosen = districts_in_scope(session, districts)
         if not confirm:
             _refuse_unreported(session, cycle.id, year, month, chosen)
@@ -117,9 +119,25 @@ def publish_month(year: int, month: int, correction_reason: str | None = None, d
         ids = [c.id for c in communities_in_scope(session, [d.code for d in chosen])]
         set_stage(session, cycle, ids, Stage.progress, StageStatus.done if month == 12 else StageStatus.in_progress)
         names = [d.name for d in chosen if d.id in published]
+        findings = integrity.record_month_audits(session, cycle.id, year, month, published) if published else {}
         audit(session, "run", "stage:progress", year=year, month=month, newly_published=names)
         return dict(month=month, newly_published=bool(published), districts_published=names,
-                    table=ranking_table(session, cycle.id, month, chosen), community_ids=ids)
+                    table=ranking_table(session, cycle.id, month, chosen), community_ids=ids,
+                    integrity=integrity_table(findings, {d.id: d.name for d in chosen}))
+
+
+def integrity_table(findings: dict[int, dict], names: dict[int, str]) -> list[dict]:
+    """The month's findings as one table (the run's artifact): per community its rank's stability
+    and the tasks whose report jumped on the last day."""
+    table = []
+    for district_id, found in findings.items():
+        jumped = {}
+        for community, code, *_ in found["jumps"]:
+            jumped.setdefault(community, []).append(code)
+        table += [{"区": names.get(district_id, ""), "社区": community, "全区名次": rank, "权重±0.1时": by_weights,
+                   "去掉任一任务时": by_dropping, "末日跳升的任务": "、".join(jumped.get(community, []))}
+                  for community, rank, by_weights, by_dropping in found["stability"]]
+    return table
 
 
 def _unreported(session, cycle_id: int, month: int, districts: list) -> list[str]:
