@@ -19,6 +19,7 @@ from lianchuang.commands.common import (
 from lianchuang.errors import UserError
 from lianchuang.settings import get_settings
 from lianchuang.tasks.summaries import result_lines
+from lianchuang.words import word
 
 db_app = typer.Typer(help="数据库：初始化与升级。", no_args_is_help=True)
 
@@ -80,25 +81,13 @@ def cycle_status(year: YearOption = None, as_json: JsonOption = False) -> None:
     console.print(table)
 
 
-SUMMARY_LABELS = {
-    "year": "年度", "streets": "街道", "communities": "社区", "units": "参与单位", "suggestions_gathered": "征集意见建议（条）",
-    "source_kinds_heard": "意见来源类别（共6类）", "suggestions_adopted": "采纳为任务", "suggestions_merged": "并入已有任务",
-    "suggestions_declined": "不予采纳（已说明理由）", "suggestions_pending": "待议", "tasks": "工作任务（项）",
-    "units_with_tasks": "牵头单位", "post_kinds": "岗位种类", "post_holders": "设岗定责人数", "commitments_signed": "已签责任状/承诺书",
-    "commitments_published": "已公开承诺", "months_ranked": "已排名月份", "matters_handled": "单位办理事项（件）",
-    "funds_yuan": "单位支持资金（元）", "ballots": "评议票数", "tasks_rated": "已评定任务", "average_task_score": "任务平均得分",
-    "communities_awarded": "获创新奖社区", "funding_allocated_yuan": "核定党建经费（元）", "notices_sent": "已发送通知（邮件）",
-    "notices_to_print": "纸质送达通知（无邮箱）", "notices_queued": "待发送通知", "notices_failed": "发送失败通知",
-}
-
-
 def show_summary(figures: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
         return
     table = fitted_table("", "", title=f"{figures['year']} 年度“三级联创”工作概况", show_header=False)
     for key, value in figures.items():
-        table.add_row(SUMMARY_LABELS.get(key, key), f"{value:,}" if isinstance(value, int) and key != "year" else str(value))
+        table.add_row(word("summary", key), f"{value:,}" if isinstance(value, int) and key != "year" else str(value))
     console.print(table)
 
 

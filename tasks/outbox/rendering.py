@@ -12,7 +12,7 @@ from importlib.resources import files
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from lianchuang.models.enums import EN_LABELS, LABELS
+from lianchuang.words import any_label
 
 TEMPLATES_DIR = str(files("lianchuang") / "templates")
 
@@ -33,22 +33,10 @@ def cn_date(day: date | None, locale: str = "zh_CN") -> str:
 
 def label(value, locale: str = "zh_CN") -> str:
     """The label of an enumeration value in the locale (e.g. 'public_safety' → 治安联防)."""
-    if locale != "zh_CN":
-        return EN_LABELS.get(str(value), str(value))
     try:
-        return _chinese_labels().get(value, str(value))
+        return any_label(locale).get(value, str(value))
     except TypeError:  # an unhashable value has no label
         return str(value)
-
-
-@lru_cache(maxsize=1)
-def _chinese_labels() -> dict:
-    """Every enumeration's labels in one dictionary (its members hash as their string values)."""
-    labels: dict = {}
-    for enumeration_labels in LABELS.values():
-        for member, text in enumeration_labels.items():
-            labels.setdefault(member, text)
-    return labels
 
 
 def table(headers, rows, label_columns=(), empty="", *, html: bool, locale: str = "zh_CN") -> str:

@@ -48,7 +48,8 @@ def board(district, tmp_path) -> Path:
         commitments.publish(session, YEAR, cycle.id, ids, date(YEAR, 3, 25))
         publish_ranking(session, cycle.id, YEAR, 3, date(YEAR, 4, 1))
         out = tmp_path / "board"
-        assert build_board(session, cycle.id, YEAR, out) == 2 + SMALL.streets_per_district + SMALL.communities  # with the open data page
+        # the index, the open data page and a data-check page per district; a page per street and community
+        assert build_board(session, cycle.id, YEAR, out) == 2 + SMALL.districts + SMALL.streets_per_district + SMALL.communities
         contacts = [c for person in session.scalars(select(Person)) for c in (person.email, person.phone) if c]
     assert contacts, "the district should have contact details to keep off the board"
     for page in out.glob("*.html"):
