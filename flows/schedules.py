@@ -36,6 +36,7 @@ PARAMETERS = {
     "year": ("年度", "如 2027；留空为今年（评议和创新奖：正在考评的年度）"),
     "month": ("月份", "1–12；年度和月份都留空：上个月（进度报送截止日之后）"),
     "months": ("月份", "要排名的月份，如 [3]；已发布的月份不会改变"),
+    "districts": ("区", "区的编码或名称的列表；留空为全部区（各区分别发布、评选）"),
     "communities": ("社区、街道或区", "社区、街道或区的编码或名称的列表（街道、区代表其下全部社区）；留空为全部社区"),
     "deadline": ("截止日期", "征求意见的截止日期，如 2027-01-31；留空为两周后"),
     "send": ("发送邮件", "同时给区、街道、社区联络人发送排名邮件"),
@@ -58,13 +59,40 @@ FLOW_PARAMETERS = {
 }
 
 
+# What a field accepts, in JSON Schema (the server refuses a run whose parameters break it, so a
+# month of 13 never reaches a flow): put on the field's number, or on a list's items.
+MONTH = {"minimum": 1, "maximum": 12}
+BOUNDS = {"year": {"minimum": 2000, "maximum": 2100}, "month": MONTH, "through_month": MONTH,
+          "months": {"items": {"type": "integer", **MONTH}, "minItems": 1}, "budget": {"minimum": 0}}
+
+
+STAGE_TAGS = {  # the Prefect UI filters runs by tag: a stage of the year, or the operations
+    "stage-1-open-opinions": "stage-1", "stage-1-opinions": "stage-1", "stage-2-division": "stage-2",
+    "stage-3-commitments": "stage-3", "stage-4-monthly-ranking": "stage-4", "scheduled-monthly-ranking": "stage-4",
+    "progress-reminders": "stage-4", "stage-5-evaluation": "stage-5", "stage-5-award": "stage-5",
+}
+
+
 def titled(deployment):
-    """The deployment with Chinese titles and help on its run form."""
+    """The deployment with Chinese titles, help and bounds on its run form."""
     own = FLOW_PARAMETERS.get(deployment.flow_name, {})
     for name, field in deployment._parameter_openapi_schema.properties.items():
         if name in own or name in PARAMETERS:
             field["title"], field["description"] = own.get(name) or PARAMETERS[name]
+        if name in BOUNDS:
+            _bound(field, BOUNDS[name])
     return deployment
+
+
+def _bound(field: dict, bounds: dict) -> None:
+    """Add the bounds to the field's schema, or to its non-null branch (an optional field is anyOf)."""
+    for branch in field.get("anyOf", [field]):
+        if branch.get("type") in ("integer", "array"):
+            if "items" in bounds and branch.get("type") == "array":
+                branch["items"] = {**branch.get("items", {}), **bounds["items"]}
+                branch.update({k: v for k, v in bounds.items() if k != "items"})
+            elif "items" not in bounds:
+                branch.update(bounds)
 
 
 def deployments(district: str | None = None, **options):
@@ -94,8 +122,10 @@ def deployments(district: str | None = None, **options):
     ]
     def deployment(flow, name, text, schedule=None):
         scope = _district_scope(flow, district)
+        tags = [STAGE_TAGS.get(flow.name, "operations")] + ([f"district-{district}"] if scope else [])
         return titled(flow.to_deployment(name=f"{name}-{district}" if scope else name, schedule=schedule,
-                                         description=f"{district}：{text}" if scope else text, parameters=scope, **options))
+                                         description=f"{district}：{text}" if scope else text, parameters=scope,
+                                         tags=tags, **options))
 
     return ([deployment(flow, name, text, schedule) for flow, name, schedule, text in scheduled]
             + [deployment(flow, name, text) for flow, name, text in on_demand])

@@ -191,7 +191,9 @@ def _scheduled_run_name() -> str:
 
     parameters = flow_run.parameters
     year, month, scope = parameters.get("year"), parameters.get("month"), _scope_label(parameters.get("districts"))
-    return scope + (f"{year}年{month}月排名（待审核）" if year and month else "上月排名（待审核）")
+    if not (year and month):  # started without parameters: the month it will rank, as it decides it
+        year, month = clock.last_finished_month()
+    return scope + f"{year}年{month}月排名（待审核）"
 
 
 @flow(name="scheduled-monthly-ranking", flow_run_name=_scheduled_run_name)
