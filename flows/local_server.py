@@ -83,6 +83,24 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def serves_this_folder(url: str, timeout: float = 2.0) -> bool:
+    """Whether the server answering at `url` keeps its data in this data folder: it serves its
+    settings back (PREFECT_HOME among them). Two folders whose servers raced for one port both
+    answered the health check from the winner, and the loser's runs went into the other folder."""
+    import base64
+
+    request = urllib.request.Request(url.rstrip("/") + "/admin/settings")
+    auth = os.environ.get("PREFECT_API_AUTH_STRING") or os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            home = json.loads(response.read()).get("home")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return bool(home) and Path(home).resolve() == _home().resolve()
+
+
 def recorded() -> LocalServer | None:
     """The server this data folder started, if its process still runs."""
     try:
@@ -136,9 +154,10 @@ def _startup_wait() -> float:
 
 
 def _came_up(server: LocalServer) -> bool:
-    """Wait for the server's health; False if its process ended first (its port taken meanwhile)."""
+    """Wait until the server answers as this data folder's; False if its process ended first (its
+    port taken meanwhile, perhaps by another folder's server, which answers there but is not ours)."""
     deadline = time.monotonic() + _startup_wait()
-    while not healthy(server.url, timeout=1):
+    while not (healthy(server.url, timeout=1) and serves_this_folder(server.url)):
         if not _alive(server.pid):
             return False
         if time.monotonic() > deadline:

@@ -93,3 +93,36 @@ def test_a_command_killed_with_sigkill_leaves_nothing_of_its_own_running(setting
     assert "[20/20]" in again.stdout and json.loads((settings.data_dir / "prefect" / "server.json").read_text()) == server
     lianchuang(settings, "server", "stop")
     assert not processes_of(settings.data_dir)
+
+
+def test_two_data_folders_racing_for_one_port_each_get_their_own_server(tmp_path, monkeypatch):
+    """Two folders started their servers on port 4200 at once: the loser's died, the winner's
+    answered the loser's health check, and the loser's runs went into the other folder. Here the
+    second folder is told the first's port is free (as both probes said in the race)."""
+    from lianchuang.flows import local_server
+
+    first_home, second_home = tmp_path / "一" / "prefect", tmp_path / "二" / "prefect"
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    try:
+        monkeypatch.setenv("PREFECT_HOME", str(first_home))
+        first = local_server.ensure_running()
+        assert local_server.serves_this_folder(first.url)
+        monkeypatch.setenv("PREFECT_HOME", str(second_home))
+        assert not local_server.serves_this_folder(first.url)  # the first folder's server is not the second's
+        taken = iter([first.port])
+        monkeypatch.setattr(local_server, "_free_port", lambda preferred=None: next(taken, 0) or _any_free_port())
+        second = local_server.ensure_running()
+        assert second.port != first.port and local_server.serves_this_folder(second.url)
+        assert local_server.recorded() == second
+    finally:
+        for home in (second_home, first_home):
+            monkeypatch.setenv("PREFECT_HOME", str(home))
+            local_server.stop()
+
+
+def _any_free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
