@@ -219,7 +219,7 @@ def test_the_scheduled_ranking_waits_for_approval_and_publishes_only_when_approv
                                                                                    tmp_path):
     with serving(settings, prefect_server, f"{YEAR}-03-06") as deployments:
         held = start(prefect_server, deployments["monthly-ranking"], {})  # as the schedule starts it: last month
-        assert wait_for(prefect_server, held, {"PAUSED"})["name"] == "上月排名（待审核）"
+        assert wait_for(prefect_server, held, {"PAUSED"})["name"] == f"{YEAR}年2月排名（待审核）"  # the month it ranks
         assert len(artifact(prefect_server, f"ranking-preview-{YEAR}-02")) == SMALL.communities
         api(prefect_server, f"/flow_runs/{held}/resume", {"run_input": {"approve": False, "reason": "江滨社区数据待核实"}})
         assert wait_for(prefect_server, held, {"COMPLETED", "FAILED", "CRASHED"})["state_type"] == "COMPLETED"
@@ -275,3 +275,21 @@ def test_the_server_on_another_port_serves_a_ui_that_talks_to_it(settings, tmp_p
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     assert ui["api_url"] == f"http://127.0.0.1:{port}/api"
+
+
+def test_an_approval_survives_a_restart_of_serve_and_publishes_once(february_reported, settings, prefect_server):
+    """A paused run whose serve process was killed showed RUNNING with no process, and approving it
+    published nothing. Suspended, the run and its form wait on the server: approved after serve is
+    restarted, the month is published once."""
+    with serving(settings, prefect_server, f"{YEAR}-03-06") as deployments:
+        waiting = start(prefect_server, deployments["monthly-ranking"], {"year": YEAR, "month": 2})
+        assert wait_for(prefect_server, waiting, {"PAUSED"})["state"]["name"] == "Suspended"
+        # the run's process ends (nothing waits in it); hours may pass before anyone answers
+        assert "Finished in state Suspended" in run_logs(prefect_server, waiting, "Finished in state Suspended")
+        time.sleep(5)  # the process's exit after its last log line
+    assert wait_for(prefect_server, waiting, {"PAUSED"})["state_type"] == "PAUSED"  # serve is gone; the run still waits
+    with serving(settings, prefect_server, f"{YEAR}-03-06"):
+        api(prefect_server, f"/flow_runs/{waiting}/resume", {"run_input": {"approve": True, "reason": ""}})
+        finished = wait_for(prefect_server, waiting, {"COMPLETED", "FAILED", "CRASHED"})
+        assert finished["state_type"] == "COMPLETED", finished["state"]["message"]
+    assert published() == SMALL.communities and len(artifact(prefect_server, f"ranking-{YEAR}-02")) >= 1
