@@ -266,7 +266,7 @@ def test_the_invitation_lists_the_tasks_and_says_how_to_vote(district, session):
     rendered = render_notice(drafts[0].template, drafts[0].context | dict(recipient="张三"))
     codes = session.scalars(select(Task.code).where(Task.community_id == community.id)).all()
     assert all(code in rendered.text for code in codes) and "上门服务" in rendered.text and "文艺队" in rendered.text
-    assert "投票方法" in rendered.text and "□优秀" in rendered.text
+    assert "投票方法" in rendered.text and "□\u2060优秀" in rendered.text and "□\u2060较差" in rendered.text  # a box keeps to its label
     emailed = [d for d in drafts if d.recipient_email]
     paper = [d for d in drafts if not d.recipient_email]
     assert emailed and all(d.context["code"] for d in emailed)  # the code goes to the person's mailbox only
