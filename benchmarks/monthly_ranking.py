@@ -152,7 +152,7 @@ def breakdown(cycle_id: int) -> None:
     from lianchuang.settings import get_settings
     from lianchuang.tasks.board import start_board
     from lianchuang.tasks.outbox import delivery, drafts as outbox, print_pages
-    from lianchuang.tasks.progress import notices as progress_notices, ranking as progress
+    from lianchuang.tasks.progress import integrity, notices as progress_notices, ranking as progress
 
     steps = []
 
@@ -165,6 +165,9 @@ def breakdown(cycle_id: int) -> None:
     with clock.frozen_at(date(YEAR, MONTH + 1, 1)):
         with session_scope() as session:
             step("compute and publish", lambda: progress.publish_ranking(session, cycle_id, YEAR, MONTH, date(YEAR, MONTH + 1, 1)))
+        with session_scope() as session:  # as publish_month does for the districts it published
+            step("data check (数据核查)", lambda: integrity.record_month_audits(session, cycle_id, YEAR, MONTH,
+                                                                                set(progress.district_ids(session))))
         with session_scope() as session:
             board = step("board worker starts", lambda: start_board(session, cycle_id, YEAR, get_settings().board_dir / str(YEAR)))
         with session_scope() as session:

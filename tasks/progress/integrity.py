@@ -44,8 +44,9 @@ def record_month_audits(session: Session, cycle_id: int, year: int, month: int, 
         findings[district_of[community_id]]["jumps"].append(row)
     for district_id, rows in rank_stability(session, cycle_id, year, month, district_of, in_districts).items():
         findings[district_id]["stability"] = rows
+    samples = spot_check_samples(session, cycle_id, year, month, district_ids)
     for district_id in district_ids:
-        findings[district_id]["sample"] = spot_check_sample(session, cycle_id, year, month, district_id)
+        findings[district_id]["sample"] = samples.get(district_id, [])
         _keep(session, cycle_id, district_id, month, findings[district_id])
     return findings
 
@@ -101,10 +102,12 @@ def rank_stability(session: Session, cycle_id: int, year: int, month: int, distr
     dropped] per community, from the month as published (its stored progress and on-time scores for
     the weights; the task figures of the month for the drops, the others' scores as they stand)."""
     published = defaultdict(list)
-    for ranking, name in session.execute(select(MonthlyRanking, Community.name).join(Community, Community.id == MonthlyRanking.community_id)
-                                         .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month,
-                                                MonthlyRanking.community_id.in_(communities))):
-        published[district_of[ranking.community_id]].append((ranking, name))
+    for ranking in session.execute(select(MonthlyRanking.community_id, MonthlyRanking.score, MonthlyRanking.progress_score,
+                                          MonthlyRanking.on_time_score, MonthlyRanking.rank_in_district, Community.name)
+                                   .join(Community, Community.id == MonthlyRanking.community_id)
+                                   .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month,
+                                          MonthlyRanking.community_id.in_(communities))):
+        published[district_of[ranking.community_id]].append((ranking, ranking.name))
     tasks = defaultdict(list)
     for row in session.execute(task_status_query(cycle_id, year, month).where(Task.community_id.in_(communities))):
         tasks[row.community_id].append((min(float(row.actual), float(row.planned)), float(row.planned), row.actual < row.due))
@@ -127,15 +130,16 @@ def rank_stability(session: Session, cycle_id: int, year: int, month: int, distr
 
 def _ranks_dropping_one(own: list[tuple[float, float, bool]], standing: float, scores: list[float], rules) -> set[int]:
     """A community's district ranks when each one of its tasks is left out (the others as they stand):
-    its rank is one more than the number of other communities scoring higher (bisect on the sorted scores)."""
+    its rank is one more than the number of other communities scoring higher (bisect on the sorted
+    scores); each drop takes its task from the community's totals."""
     ranks = set()
     if len(own) < 2:
         return ranks
-    for dropped in range(len(own)):
-        kept = own[:dropped] + own[dropped + 1:]
-        planned = sum(p for _, p, _ in kept)
-        progress = 100.0 * sum(a for a, _, _ in kept) / planned if planned else 100.0
-        on_time = 100.0 * sum(1 for *_, late in kept if not late) / len(kept)
+    achieved, planned, on_plan, kept = sum(a for a, _, _ in own), sum(p for _, p, _ in own), sum(not late for *_, late in own), len(own) - 1
+    for task_achieved, task_planned, late in own:
+        rest = planned - task_planned
+        progress = 100.0 * (achieved - task_achieved) / rest if rest else 100.0
+        on_time = 100.0 * (on_plan - (not late)) / kept
         score = round(rules.progress_weight * progress + rules.on_time_weight * on_time, 1)
         higher = len(scores) - bisect_right(scores, score) - (1 if standing > score else 0)  # not counting itself
         ranks.add(1 + higher)
@@ -147,24 +151,33 @@ def _span(ranks: set[int]) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
-def spot_check_sample(session: Session, cycle_id: int, year: int, month: int, district_id: int) -> list[list]:
-    """[street, community, task code, title, %, day] of SAMPLE_PER_STREET of the month's reports per
-    street, drawn from a seed made of the district, year and month: the same sample every time."""
-    rows = session.execute(
-        select(Street.name, Community.name, Task.code, Task.title, ProgressReport.percent, ProgressReport.reported_on)
+def spot_check_samples(session: Session, cycle_id: int, year: int, month: int, district_ids: set[int]) -> dict[int, list[list]]:
+    """Per district: [street, community, task code, title, %, day] of SAMPLE_PER_STREET of the
+    month's reports per street, drawn from a seed made of the district, year and month (the same
+    sample every time). The draw reads only the reports' ids (a province has 150,000 a month), the
+    sample's details are read after."""
+    candidates = session.execute(
+        select(Street.district_id, Street.code, ProgressReport.id)
         .join(Task, Task.id == ProgressReport.task_id).join(Community, Community.id == Task.community_id)
         .join(Street, Street.id == Community.street_id)
-        .where(Task.cycle_id == cycle_id, ProgressReport.month == month, Street.district_id == district_id)
-        .order_by(Street.code, Task.code, ProgressReport.order_key)).all()
-    seed = int(hashlib.sha256(f"{district_id}:{year}:{month}".encode()).hexdigest()[:16], 16)
-    draw, by_street = random.Random(seed), defaultdict(list)
-    for row in rows:
-        by_street[row[0]].append(row)
-    sample = []
-    for street in sorted(by_street):
-        chosen = draw.sample(by_street[street], min(SAMPLE_PER_STREET, len(by_street[street])))
-        sample += [[s, c, code, title, f"{percent}%", day.isoformat()] for s, c, code, title, percent, day in sorted(chosen)]
-    return sample
+        .where(Task.cycle_id == cycle_id, ProgressReport.month == month, Street.district_id.in_(district_ids))
+        .order_by(Street.district_id, Street.code, ProgressReport.id)).all()
+    by_street = defaultdict(lambda: defaultdict(list))
+    for district_id, street, report_id in candidates:
+        by_street[district_id][street].append(report_id)
+    chosen = {}
+    for district_id, streets in by_street.items():
+        draw = random.Random(int(hashlib.sha256(f"{district_id}:{year}:{month}".encode()).hexdigest()[:16], 16))
+        chosen[district_id] = [i for street in sorted(streets) for i in draw.sample(streets[street], min(SAMPLE_PER_STREET, len(streets[street])))]
+    details = {}
+    for chunk in chunked(sorted(i for ids in chosen.values() for i in ids)):
+        for report_id, *row in session.execute(
+                select(ProgressReport.id, Street.name, Community.name, Task.code, Task.title, ProgressReport.percent, ProgressReport.reported_on)
+                .join(Task, Task.id == ProgressReport.task_id).join(Community, Community.id == Task.community_id)
+                .join(Street, Street.id == Community.street_id).where(ProgressReport.id.in_(chunk))):
+            street, community, code, title, percent, day = row
+            details[report_id] = [street, community, code, title, f"{percent}%", day.isoformat()]
+    return {district_id: sorted(details[i] for i in ids) for district_id, ids in chosen.items()}
 
 
 def progress_ahead_of_grades(session: Session, cycle_id: int, year: int, district_id: int) -> list[list]:

@@ -158,14 +158,17 @@ def published_months_by_district(session: Session, cycle_id: int) -> dict[int, s
     return months
 
 
-def communities_without_reports(session: Session, cycle_id: int, month: int, district_id: int | None = None) -> list[str]:
-    """Names of the communities (of a district, if given) with tasks none of which was reported for `month`."""
+def communities_without_reports(session: Session, cycle_id: int, month: int, district_ids: int | set[int] | None = None) -> list[str]:
+    """Names of the communities (of a district or of several, if given) with tasks none of which was
+    reported for `month`: one query whatever the number of districts (one per district took a
+    province 17 s)."""
     reported = select(Task.community_id).join(ProgressReport, ProgressReport.task_id == Task.id).where(
         Task.cycle_id == cycle_id, ProgressReport.month == month)
     query = select(Community.name).where(
         Community.id.in_(select(Task.community_id).where(Task.cycle_id == cycle_id)), Community.id.not_in(reported))
-    if district_id is not None:
-        query = query.where(Community.id.in_(district_community_ids(district_id)))
+    if district_ids is not None:
+        chosen = {district_ids} if isinstance(district_ids, int) else set(district_ids)
+        query = query.join(Street, Street.id == Community.street_id).where(Street.district_id.in_(chosen))
     return list(session.scalars(query.order_by(Community.code)))
 
 

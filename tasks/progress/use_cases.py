@@ -22,7 +22,7 @@ from lianchuang.tasks.progress.ranking import (
     REPORT_FIELDS,
     communities_without_reports,
     overwrite_report,
-    published_months,
+    published_months_by_district,
     ranking_rows,
     record_reports,
     report_of_that_day,
@@ -142,8 +142,9 @@ def integrity_table(findings: dict[int, dict], names: dict[int, str]) -> list[di
 
 def _unreported(session, cycle_id: int, month: int, districts: list) -> list[str]:
     """The communities of the districts whose month is not published yet that reported nothing for it."""
-    return [name for district in districts if month not in published_months(session, cycle_id, district.id)
-            for name in communities_without_reports(session, cycle_id, month, district.id)]
+    published = published_months_by_district(session, cycle_id)
+    waiting = {district.id for district in districts if month not in published.get(district.id, set())}
+    return communities_without_reports(session, cycle_id, month, waiting) if waiting else []
 
 
 def _refuse_unreported(session, cycle_id: int, year: int, month: int, districts: list) -> None:
