@@ -38,7 +38,7 @@ from lianchuang.tasks import workers
 from lianchuang.tasks.files import page_in, replace_file
 from lianchuang.tasks.open_data import write_open_data
 from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
-from lianchuang.tasks.plan import format_steps, task_steps
+from lianchuang.tasks.plan import steps_text
 
 
 def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None,
@@ -60,20 +60,21 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         select(Task.lead_unit_id).where(Task.id.in_(in_scope))))).all())
     leader_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
         select(Task.responsible_person_id).where(Task.id.in_(in_scope))))).all())
-    steps, committed = task_steps(session, in_scope), task_steps(session, in_scope, committed=True)
+    now, committed = steps_text(cycle_id), steps_text(cycle_id, committed=True)
     tasks, changed_steps = defaultdict(list), defaultdict(list)
     for task in session.execute(select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
-                                       Task.responsible_person_id, Task.goal, Task.deadline)
+                                       Task.responsible_person_id, Task.goal, Task.deadline, now.c.text.label("steps"),
+                                       committed.c.text.label("committed"))
+                                .outerjoin(now, now.c.task_id == Task.id).outerjoin(committed, committed.c.task_id == Task.id)
                                 .where(Task.id.in_(in_scope)).order_by(Task.code)):
         # Table rows as the page shows them, formatted here: a province's board has 150,000 task rows.
         tasks[task.community_id].append((task.code, label(task.category), task.title,
                                          unit_names.get(task.lead_unit_id) or "待分工",
                                          leader_names.get(task.responsible_person_id) or "",
-                                         "；".join(filter(None, [task.goal, format_steps(steps.get(task.id, []))])),
+                                         "；".join(filter(None, [task.goal, task.steps])),
                                          cn_date(task.deadline), f"{percent.get(task.id, 0)}%"))
-        if task.id in committed and committed[task.id] != steps.get(task.id):  # the published plan, kept in view
-            changed_steps[task.community_id].append((task.code, task.title, format_steps(committed[task.id]),
-                                                     format_steps(steps.get(task.id, []))))
+        if task.committed and task.committed != task.steps:  # the published plan, kept in view
+            changed_steps[task.community_id].append((task.code, task.title, task.committed, task.steps or ""))
     posts = defaultdict(dict)
     for community_id, post_id, kind, temporary, holder in session.execute(
             select(Post.community_id, Post.id, PostKind.name, Post.temporary, Person.name)

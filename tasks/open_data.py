@@ -10,14 +10,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Select, String, and_, cast, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from lianchuang.models import (
     AwardResult,
     Community,
     EvaluationResult,
-    Milestone,
     MonthlyRanking,
     Person,
     PersonResult,
@@ -29,6 +28,7 @@ from lianchuang.models import (
     Unit,
 )
 from lianchuang.tasks.files import page_in, replace_file
+from lianchuang.tasks.plan import steps_text
 from lianchuang.tasks.rules import ranking_formula
 
 
@@ -75,7 +75,7 @@ def _tasks(cycle_id: int) -> Select:
     report = aliased(ProgressReport)
     latest = select(func.max(report.order_key)).where(report.task_id == Task.id).correlate(Task).scalar_subquery()
     report = aliased(ProgressReport)
-    steps = _steps_text(cycle_id)
+    steps = steps_text(cycle_id)
     return (select(Task.code, Street.name, Community.name, Task.category, Task.title, Unit.name, responsible.name, Task.goal,
                    Task.deadline, steps.c.text, report.percent, report.month, report.reported_on)
             .outerjoin(steps, steps.c.task_id == Task.id)
@@ -83,16 +83,6 @@ def _tasks(cycle_id: int) -> Select:
             .outerjoin(Unit, Task.lead_unit_id == Unit.id).outerjoin(responsible, Task.responsible_person_id == responsible.id)
             .outerjoin(report, and_(report.task_id == Task.id, report.order_key == latest))
             .where(Task.cycle_id == cycle_id).order_by(Task.code))
-
-
-def _steps_text(cycle_id: int):
-    """Per task its steps as one text, "3月 25% 制定方案；6月 50% …", in one grouped pass (a
-    sorted derived table keeps the months in order on both SQLite and PostgreSQL)."""
-    step = (cast(Milestone.due_month, String) + "月 " + cast(Milestone.target_percent, String) + "% " + Milestone.title)
-    ordered = (select(Milestone.task_id, step.label("step")).join(Task, Task.id == Milestone.task_id)
-               .where(Task.cycle_id == cycle_id).order_by(Milestone.task_id, Milestone.due_month).subquery())
-    return (select(ordered.c.task_id, func.aggregate_strings(ordered.c.step, "；").label("text"))
-            .group_by(ordered.c.task_id).subquery())
 
 
 def _rankings(cycle_id: int) -> Select:
