@@ -4,6 +4,7 @@ and the ranking's chart is shown. Screenshots are kept for a person to look at: 
 LIANCHUANG_SCREENSHOTS if set, else the test's folder."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -99,4 +100,8 @@ def test_a_print_page_reads_on_a_phone_and_a_desktop(settings, tmp_path):
             fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": heading})["fonts"]
             assert any("CJK" in f["familyName"] and f["glyphCount"] for f in fonts), fonts
             page.screenshot(path=str(shots / f"print-page-{name}.png"), full_page=True)
+        # Printed on A4: a page per notice, no blank page after each (the page box was 270 mm high
+        # where A4 leaves 261 mm inside its margins, and the last notice was followed by another break)
+        pdf = page.pdf(prefer_css_page_size=True, print_background=False)
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == len(templates)
         browser.close()
