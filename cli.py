@@ -6,19 +6,33 @@ import sys
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from lianchuang.commands import admin, channels, commitments, division, evaluation, opinions, org, outbox, progress, rules, server
 from lianchuang.commands.common import err, set_locale
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.settings import configure_prefect_environment, get_settings
 
-app = typer.Typer(help="联创：社区党建“三级联创”责任机制年度工作平台（区、街道、社区联络人使用）。",
+# `--help` lists the year's work first, in the order of the year, then the operations.
+THE_YEAR, OPERATIONS = "一年的工作（按阶段先后）", "运行与维护"
+YEARS_WORK = ["org", "opinions", "deliberate", "assign", "tasks", "posts", "commitments", "board", "progress", "rank",
+              "remind", "evaluate", "award", "rules"]
+OPERATIONS_ORDER = ["serve", "deploy", "worker", "server", "cycle", "report", "outbox", "notices", "channels", "demo", "db"]
+
+
+class YearFirst(TyperGroup):
+    def list_commands(self, ctx) -> list[str]:
+        order = YEARS_WORK + OPERATIONS_ORDER
+        return sorted(super().list_commands(ctx), key=lambda name: order.index(name) if name in order else len(order))
+
+
+app = typer.Typer(cls=YearFirst, help="联创：社区党建“三级联创”责任机制年度工作平台（区、街道、社区联络人使用）。",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-for module in (admin, server, org, opinions, division, commitments, progress, evaluation, rules, outbox, channels):
+for module in (org, opinions, division, commitments, progress, evaluation, rules, admin, server, outbox, channels):
     for group, name in module.GROUPS:
-        app.add_typer(group, name=name)
+        app.add_typer(group, name=name, rich_help_panel=THE_YEAR if name in YEARS_WORK else OPERATIONS)
     for name, command in module.COMMANDS.items():
-        app.command(name)(command)
+        app.command(name, rich_help_panel=THE_YEAR if name in YEARS_WORK else OPERATIONS)(command)
 
 
 @app.callback()
