@@ -64,10 +64,18 @@ def _table(headers: tuple, rows: tuple, label_columns: tuple, empty: str, html: 
     if text.count("\x00") + text.count("\x01") != sum(map(len, lines)) - 1:  # a cell held one: drop them
         text = _joined([[str(cell).translate(_SEPARATORS) for cell in cells] for cells in lines])
     header, *body = str(escape(text)).split("\x01")
+    names = header.split("\x00")
     header = "<tr><th>" + header.replace("\x00", "</th><th>") + "</th></tr>\n"
-    body = "".join("<tr><td>" + row.replace("\x00", "</td><td>") + "</td></tr>\n" for row in body)
-    # On a phone a wide table scrolls sideways inside its own box; the page keeps the screen's width.
-    return Markup(f'<div class="scroll" style="overflow-x:auto;-webkit-overflow-scrolling:touch"><table>{header}{body}</table></div>')
+    # Each cell names its column (data-label): on a phone an email's wide table stacks, a block per
+    # row with every cell labelled, so no column is off the screen (the layout's CSS).
+    opening = [f'<td data-label="{name}">' for name in names]
+    body = "".join("<tr>" + "".join(o + cell + "</td>" for o, cell in zip(opening, row.split("\x00"))) + "</tr>\n"
+                   for row in body)
+    wide = " stack" if len(names) >= STACKED_FROM else ""
+    return Markup(f'<div class="scroll{wide}" style="overflow-x:auto;-webkit-overflow-scrolling:touch"><table>{header}{body}</table></div>')
+
+
+STACKED_FROM = 4  # columns: a narrower table fits a phone as it is
 
 
 def _joined(lines: list) -> str:

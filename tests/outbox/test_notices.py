@@ -57,8 +57,8 @@ def test_a_table_cell_is_escaped_and_cannot_split_into_more_cells():
     from lianchuang.tasks.outbox.rendering import table
 
     html = table(["编号", "任务"], [["T-1", "<b>修路</b>\x00\x01"], ["T-2", None]], empty="—", html=True)
-    assert html.count("<tr>") == 3 and html.count("<td>") == 4
-    assert "&lt;b&gt;修路&lt;/b&gt;</td>" in html and "<td>—</td>" in html
+    assert html.count("<tr>") == 3 and html.count("<td data-label=") == 4
+    assert "&lt;b&gt;修路&lt;/b&gt;</td>" in html and '<td data-label="任务">—</td>' in html
     assert table(["编号"], [["T-1"]], html=False) == "编号\nT-1\n\n"
 
 

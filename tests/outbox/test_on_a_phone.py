@@ -61,6 +61,9 @@ def test_every_email_fits_a_phone_draws_chinese_and_shows_its_chart(settings, tm
             assert all(natural > 0 and 0 < shown <= PHONE["width"] for natural, shown in images), (name, images)
             if name.startswith("ranking-"):
                 assert images, f"{name} shows no chart"
+            # every cell of every table on the screen: a wide table stacks, a block per row
+            off = page.eval_on_selector_all("td", f"cells => cells.filter(c => c.getBoundingClientRect().right > {PHONE['width']} + 1).length")
+            assert off == 0, f"{name}: {off} table cells are off a phone's screen"
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
         browser.close()
 
