@@ -122,8 +122,8 @@ def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, t
         record_reports(session, [NewReport(task_id, date(YEAR, 4, 25), 60),
                                  NewReport(task_id, date(YEAR, 5, 25), 40, note="场地被收回，重新选址")])
         build_board(session, cycle.id, YEAR, tmp_path)
-    row = re.search(rf"<tr><td>{code}</td>.*?</tr>", (tmp_path / f"{community.code}.html").read_text(encoding="utf-8"))
-    assert row and row.group(0).endswith("<td>40%</td></tr>")
+    row = re.search(rf'<tr><td data-label="编号">{code}</td>.*?</tr>', (tmp_path / f"{community.code}.html").read_text(encoding="utf-8"))
+    assert row and row.group(0).endswith('<td data-label="进度">40%</td></tr>')
 
 
 def test_a_large_board_is_built_by_a_worker_process_with_the_same_pages(board, monkeypatch, tmp_path):
@@ -150,7 +150,8 @@ def test_the_board_publishes_open_data_with_every_field_described(board):
             rows = list(csv.reader(sheet))
         records = json.loads((board / "data" / f"{dataset.name}.json").read_text(encoding="utf-8"))
         assert rows[0] == [key for key, _ in dataset.fields] and len(rows) - 1 == len(records)
-        assert all(f"<td>{key}</td><td>{meaning}</td>" in page for key, meaning in dataset.fields), dataset.name
+        assert all(f'<td data-label="字段">{key}</td><td data-label="含义">{meaning}</td>' in page
+                   for key, meaning in dataset.fields), dataset.name
     tasks = json.loads((board / "data" / "tasks.json").read_text(encoding="utf-8"))
     assert tasks and {t["category"] for t in tasks} == {"治安联防", "文体活动联谊"}  # by name, not code
     assert all(t["percent"] is None and t["reported_on"] is None for t in tasks)  # nothing reported: empty, not 0
