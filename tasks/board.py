@@ -60,7 +60,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         select(Task.lead_unit_id).where(Task.id.in_(in_scope))))).all())
     leader_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
         select(Task.responsible_person_id).where(Task.id.in_(in_scope))))).all())
-    now, committed = steps_text(cycle_id), steps_text(cycle_id, committed=True)
+    now, committed = steps_text(cycle_id, task_ids=in_scope), steps_text(cycle_id, committed=True, task_ids=in_scope)
     tasks, changed_steps = defaultdict(list), defaultdict(list)
     for task in session.execute(select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
                                        Task.responsible_person_id, Task.goal, Task.deadline, now.c.text.label("steps"),

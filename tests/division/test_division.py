@@ -114,16 +114,23 @@ def people_of(session, unit, *roles):
     return people
 
 
-def test_sheet_round_trip_changes_only_what_was_edited(session, place, tmp_path):
-    from openpyxl import load_workbook
-
-    cycle, c = place
+def two_units_and_their_cards(session, cycle, c):
+    """Units A (strong in services) and B with leaders and liaisons, two tasks in C1, proposed and
+    completed; returns B and B's leader."""
     a, b = add_unit(session, "A", c["C1"], strengths="services"), add_unit(session, "B", c["C1"])
     people_of(session, a, Role.unit_leader, Role.liaison)
     b_leader, _ = people_of(session, b, Role.unit_leader, Role.liaison)
     add(session, cycle, c["C1"], Category.services, Category.culture)
     assignment.apply(session, assignment.propose(session, cycle.id, [c["C1"].id])[0])
     complete_task_cards(session, YEAR, cycle.id, [c["C1"].id])
+    return b, b_leader
+
+
+def test_sheet_round_trip_changes_only_what_was_edited(session, place, tmp_path):
+    from openpyxl import load_workbook
+
+    cycle, c = place
+    b, b_leader = two_units_and_their_cards(session, cycle, c)
     path = tmp_path / "分工表.xlsx"
     assert task_cards.export_assignments(session, path, cycle.id, [c["C1"].id]) == 2
     assert task_cards.import_assignments(session, YEAR, cycle.id, path) == dict(rows=2, changed=0)
@@ -316,12 +323,7 @@ def test_a_name_edited_in_the_sheet_is_applied_or_refused_never_ignored(session,
     from openpyxl import load_workbook
 
     cycle, c = place
-    a, b = add_unit(session, "A", c["C1"], strengths="services"), add_unit(session, "B", c["C1"])
-    people_of(session, a, Role.unit_leader, Role.liaison)
-    b_leader, _ = people_of(session, b, Role.unit_leader, Role.liaison)
-    add(session, cycle, c["C1"], Category.services, Category.culture)
-    assignment.apply(session, assignment.propose(session, cycle.id, [c["C1"].id])[0])
-    complete_task_cards(session, YEAR, cycle.id, [c["C1"].id])
+    b, b_leader = two_units_and_their_cards(session, cycle, c)
     add_unit(session, "C", c["C1"])
     path = tmp_path / "分工表.xlsx"
     task_cards.export_assignments(session, path, cycle.id, [c["C1"].id])
