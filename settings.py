@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     contact: str = "区委街道社区党建工作指导委员会办公室"  # named at the foot of every notice
     contact_phone: str | None = None  # with the contact, e.g. "0598-8234567"
     suggestion_email: str | None = None  # where the solicitation asks for suggestions by email (default: reply_to)
+    late_alert_seconds: int = Field(default=3600, ge=10)  # a stage's run not started this long after it fell late: an alert
     meeting_time: str = "14:30"  # the joint meeting's time and place when `opinions run` is not told
     meeting_place: str = "{community}党群服务中心会议室"
 

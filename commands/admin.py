@@ -48,9 +48,22 @@ def db_upgrade() -> None:
 def serve(district: Annotated[Optional[str], typer.Option(
         "--district", "-d", help="只登记这个区的各阶段和定时任务（编码或名称）")] = None) -> None:
     """在 Prefect 服务器上登记定时任务并运行：每月进度报送截止日的次日8:00（北京时间，默认6日）发布并发送上月排名；每周一8:00逾期提醒。"""
-    from lianchuang.flows.schedules import district_code, serve_schedules
+    import os
+    import sys
 
-    serve_schedules(use(district_code, district) if district else None)
+    from lianchuang.flows.schedules import district_code, prefect_server_url
+    from lianchuang.flows.supervised import run_supervised
+
+    code = use(district_code, district) if district else None
+    url = prefect_server_url()
+    console.print(f"在 Prefect 服务器 {url.removesuffix('/api')} 登记{code + ' 的' if code else ''}各阶段、定时任务和运行提醒，并运行它们。"
+                  "按 Ctrl+C 停止（正在运行的阶段一起结束，可以重新运行）。")
+    # A child of its own, with PREFECT_API_URL set before Prefect reads its settings, which ends with
+    # everything it started on SIGTERM or SIGINT (Prefect's runner alone ignores SIGTERM once it ran a flow).
+    exit_code = run_supervised([sys.executable, "-m", "lianchuang.flows.schedules", *([code] if code else [])],
+                               os.environ | {"PREFECT_API_URL": url})
+    console.print("serve 已停止：定时任务不会再运行，直到再次启动 lianchuang serve。")
+    raise typer.Exit(exit_code)
 
 
 @cycle_app.command("run")

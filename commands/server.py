@@ -2,7 +2,6 @@
 a flow, reused by the next), and a server in the foreground for a machine that serves others."""
 
 import os
-import subprocess
 import sys
 from typing import Annotated, Optional
 
@@ -43,7 +42,10 @@ def in_foreground(context: typer.Context,
     console.print(f"Prefect 界面：http://{shown}:{port}（数据：{os.environ['PREFECT_HOME']}）")
     console.print(f"在其他窗口或机器上使用这个服务器：PREFECT_API_URL={api_url}"
                   + ("，并设置 PREFECT_API_AUTH_STRING 为同一个用户名:密码" if auth else ""))
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)], env=env))
+    from lianchuang.flows.supervised import run_supervised
+
+    # supervised: SIGTERM (systemctl stop) or Ctrl+C ends the server and its workers within 10 s
+    raise typer.Exit(run_supervised([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)], env))
 
 
 @server_app.command("start")

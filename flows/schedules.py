@@ -50,6 +50,8 @@ PARAMETERS = {
     "redo": ("重新分配", "按新的经费总额重新分配"),
     "through_month": ("提醒截至月份", "提醒截至该月的逾期节点；留空为上个月"),
     "retry_failed": ("重发失败的通知", "把发送失败的通知放回队列再发"),
+    "resource": ("运行", "出问题的运行（由自动化填写）"),
+    "happened": ("发生了什么", "失败、中断或没有开始（由自动化填写）"),
 }
 
 
@@ -71,6 +73,11 @@ STAGE_TAGS = {  # the Prefect UI filters runs by tag: a stage of the year, or th
     "stage-3-commitments": "stage-3", "stage-4-monthly-ranking": "stage-4", "scheduled-monthly-ranking": "stage-4",
     "progress-reminders": "stage-4", "stage-5-evaluation": "stage-5", "stage-5-award": "stage-5",
 }
+
+
+# Runs of these deployments wait for the one before to end (Prefect's deployment concurrency limit):
+# two rankings of one district at once would compute the same month twice.
+ONE_AT_A_TIME = {"stage-4-monthly-ranking": 1, "scheduled-monthly-ranking": 1, "stage-5-award": 1, "stage-5-evaluation": 1}
 
 
 def titled(deployment):
@@ -100,9 +107,13 @@ def deployments(district: str | None = None, **options):
     With a district's code, the stages and schedules are that district's: named with its code and
     kept to it, so the districts of a province run their years on their own calendars (the outbox
     and the board, shared, keep their plain names)."""
+    from datetime import timedelta
+
     from prefect.schedules import Cron
 
     from lianchuang.flows import stages
+    from lianchuang.flows.alerts import alert_triggers, stage_alert
+    from lianchuang.settings import get_settings
 
     scheduled = [
         (stages.scheduled_monthly_ranking, "monthly-ranking", Cron(monthly_cron(), timezone=TIMEZONE),
@@ -125,10 +136,15 @@ def deployments(district: str | None = None, **options):
         tags = [STAGE_TAGS.get(flow.name, "operations")] + ([f"district-{district}"] if scope else [])
         return titled(flow.to_deployment(name=f"{name}-{district}" if scope else name, schedule=schedule,
                                          description=f"{district}：{text}" if scope else text, parameters=scope,
-                                         tags=tags, **options))
+                                         tags=tags, concurrency_limit=ONE_AT_A_TIME.get(flow.name), **options))
 
+    late_after = timedelta(seconds=get_settings().late_alert_seconds)
+    alerts = stage_alert.to_deployment(
+        name=f"alerts-{district}" if district else "alerts", tags=["alerts"] + ([f"district-{district}"] if district else []),
+        description=(f"{district}：" if district else "") + "一个阶段的运行失败、中断或迟迟没有开始时，给区级联络人发邮件（由自动化触发）",
+        triggers=alert_triggers(district, late_after), **options)
     return ([deployment(flow, name, text, schedule) for flow, name, schedule, text in scheduled]
-            + [deployment(flow, name, text) for flow, name, text in on_demand])
+            + [deployment(flow, name, text) for flow, name, text in on_demand] + [titled(alerts)])
 
 
 def _district_scope(flow, district: str | None) -> dict:
@@ -194,10 +210,18 @@ def worker_environment() -> dict[str, str]:
 
 
 def serve_schedules(district: str | None = None) -> None:
+    """Register and run the deployments (of a district, given its code) until stopped. Run by
+    `lianchuang serve` in a process of its own with PREFECT_API_URL set: Prefect reads its settings
+    once, at import, and without it would start a second, temporary API server on the same data."""
     from prefect import serve
 
     from lianchuang.flows.schedule_watch import watch_in_background
 
-    os.environ["PREFECT_API_URL"] = prefect_server_url()  # before Prefect reads its settings: the watch thread uses them too
     watch_in_background(district)  # emails the district coordinators if the monthly run is missing or failed
     serve(*deployments(district))
+
+
+if __name__ == "__main__":  # `lianchuang serve`'s supervised child: python -m lianchuang.flows.schedules [DISTRICT]
+    import sys
+
+    serve_schedules(sys.argv[1] if len(sys.argv) > 1 else None)

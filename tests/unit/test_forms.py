@@ -41,3 +41,43 @@ def test_each_deployment_is_tagged_with_its_stage(forms):
     assert forms["award"].tags == ["stage-5"] and forms["opinions"].tags == ["stage-1"]
     assert forms["deliver-outbox"].tags == ["operations"]
     assert {d.name: d.tags for d in deployments("D01")}["ranking-D01"] == ["stage-4", "district-D01"]
+
+
+def _flow_run_event(name: str, tags: list[str]):
+    from datetime import datetime, timezone
+    from uuid import uuid4
+
+    from prefect.server.events.schemas.events import ReceivedEvent
+
+    return ReceivedEvent(occurred=datetime.now(timezone.utc), event=name, id=uuid4(),
+                         resource={"prefect.resource.id": f"prefect.flow-run.{uuid4()}"},
+                         related=[{"prefect.resource.id": f"prefect.tag.{tag}", "prefect.resource.role": "tag"} for tag in tags])
+
+
+def _server_triggers(deployment):
+    from prefect.server.events.schemas.automations import EventTrigger
+
+    from prefect.events.schemas.automations import EventTrigger as ClientTrigger
+
+    return [EventTrigger.model_validate(t.model_dump(mode="json", include=set(ClientTrigger.model_fields) - {"id"}))
+            for t in deployment.triggers]
+
+
+def test_the_alerts_watch_every_stage_run_of_their_district_and_never_their_own(forms):
+    """A failed or crashed stage run fires the first automation, a late one starts the second's
+    wait for a start; the alerts' own runs and another district's runs fire nothing."""
+    failed, late = _server_triggers(forms["alerts"])
+    assert failed.covers(_flow_run_event("prefect.flow-run.Failed", ["stage-4"]))
+    assert failed.covers(_flow_run_event("prefect.flow-run.Crashed", ["operations"]))
+    assert not failed.covers(_flow_run_event("prefect.flow-run.Failed", ["alerts"]))
+    assert not failed.covers(_flow_run_event("prefect.flow-run.Completed", ["stage-4"]))
+    assert late.starts_after("prefect.flow-run.Late") and late.expects("prefect.flow-run.Running")
+    assert late.within.total_seconds() == 3600 and late.posture == "Proactive"
+    own, _ = _server_triggers({d.name: d for d in deployments("D01")}["alerts-D01"])
+    assert own.covers(_flow_run_event("prefect.flow-run.Failed", ["stage-4", "district-D01"]))
+    assert not own.covers(_flow_run_event("prefect.flow-run.Failed", ["stage-4", "district-D02"]))
+
+
+def test_a_district_ranks_or_allocates_one_run_at_a_time(forms):
+    assert forms["ranking"].concurrency_limit == 1 and forms["monthly-ranking"].concurrency_limit == 1
+    assert forms["award"].concurrency_limit == 1 and forms["board"].concurrency_limit is None
