@@ -6,10 +6,13 @@ import os
 from collections import defaultdict
 from concurrent.futures import Future
 from pathlib import Path
+from typing import NamedTuple
 
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lianchuang import clock
 from lianchuang.errors import UserError
 from lianchuang.models import (
     AwardResult,
@@ -18,8 +21,10 @@ from lianchuang.models import (
     District,
     DistrictEvaluation,
     EvaluationResult,
+    Milestone,
     MonthlyRanking,
     Objection,
+    Opinion,
     Person,
     PersonResult,
     Post,
@@ -61,18 +66,24 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     leader_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
         select(Task.responsible_person_id).where(Task.id.in_(in_scope))))).all())
     now, committed = steps_text(cycle_id, task_ids=in_scope), steps_text(cycle_id, committed=True, task_ids=in_scope)
+    month = _board_month(year)
+    planned, due = _planned_by(month, in_scope), _step_due(month, in_scope)
+    suggestions = _suggestions(session, in_scope)
     tasks, changed_steps = defaultdict(list), defaultdict(list)
     for task in session.execute(select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
                                        Task.responsible_person_id, Task.goal, Task.deadline, now.c.text.label("steps"),
-                                       committed.c.text.label("committed"))
+                                       committed.c.text.label("committed"), planned.c.percent.label("planned"),
+                                       due.c.month.label("due_month"), due.c.percent.label("due_percent"), due.c.title.label("due_title"))
                                 .outerjoin(now, now.c.task_id == Task.id).outerjoin(committed, committed.c.task_id == Task.id)
+                                .outerjoin(planned, planned.c.task_id == Task.id).outerjoin(due, due.c.task_id == Task.id)
                                 .where(Task.id.in_(in_scope)).order_by(Task.code)):
-        # Table rows as the page shows them, formatted here: a province's board has 150,000 task rows.
-        tasks[task.community_id].append((task.code, label(task.category), task.title,
-                                         unit_names.get(task.lead_unit_id) or "待分工",
-                                         leader_names.get(task.responsible_person_id) or "",
-                                         "；".join(filter(None, [task.goal, task.steps])),
-                                         cn_date(task.deadline), f"{percent.get(task.id, 0)}%"))
+        # Rows as the page shows them, formatted here: a province's board has 150,000 task rows.
+        tasks[task.community_id].append(TaskRow(
+            task.code, label(task.category), task.title, unit_names.get(task.lead_unit_id) or "待分工",
+            leader_names.get(task.responsible_person_id) or "", "；".join(filter(None, [task.goal, task.steps])),
+            cn_date(task.deadline), percent.get(task.id, 0), task.planned or 0,
+            f"{task.due_month}月 {task.due_percent}% {task.due_title}".rstrip() if task.due_month else "",
+            len(suggestions.get(task.code, ()))))
         if task.committed and task.committed != task.steps:  # the published plan, kept in view
             changed_steps[task.community_id].append((task.code, task.title, task.committed, task.steps or ""))
     posts = defaultdict(dict)
@@ -150,6 +161,9 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                     continue
                 _write(_page(out_dir, f"{community.code}.html"), "board/community.html",
                        year=year, community=community, street=street, tasks=tasks[community.id],
+                       task_cards=task_cards(tasks[community.id], month),
+                       suggestions=[(row.code, row.title, suggestions[row.code]) for row in tasks[community.id]
+                                    if row.code in suggestions],
                        posts=[(name, "、".join(holders)) for name, holders in posts[community.id].values()],
                        commitments=commitments[community.id],
                        commitments_published=published.get(community.id), rankings=rankings[community.id],
@@ -159,6 +173,90 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                        award=awards.get(community.id), objection_deadline=deadlines.get(district.id))
                 pages += 1
     return pages
+
+
+class TaskRow(NamedTuple):
+    code: str
+    category: str
+    title: str
+    unit: str
+    leader: str
+    plan: str  # the goal and the steps
+    deadline: str
+    actual: int  # the latest reported percent
+    planned: int  # what the steps due before this month add up to
+    due: str  # the step due this month or next ("6月 50% 完成设计")
+    suggestions: int  # residents' suggestions it answers
+
+
+def _board_month(year: int) -> int:
+    """The month the board measures plans at: steps due before it should be reached (13 once the
+    year is over, 0 before it begins)."""
+    today = clock.today()
+    return 13 if year < today.year else 0 if year > today.year else today.month
+
+
+def _planned_by(month: int, task_ids):
+    """Per task, the percent its steps due before `month` call for."""
+    return (select(Milestone.task_id, func.max(Milestone.target_percent).label("percent"))
+            .where(Milestone.task_id.in_(task_ids), Milestone.due_month < month).group_by(Milestone.task_id).subquery())
+
+
+def _step_due(month: int, task_ids):
+    """Per task, its first step due in `month` or later (month, percent, title)."""
+    first = (select(Milestone.task_id, func.min(Milestone.due_month).label("month"))
+             .where(Milestone.task_id.in_(task_ids), Milestone.due_month >= month).group_by(Milestone.task_id).subquery())
+    return (select(first.c.task_id, first.c.month, Milestone.target_percent.label("percent"), Milestone.title)
+            .join(Milestone, (Milestone.task_id == first.c.task_id) & (Milestone.due_month == first.c.month)).subquery())
+
+
+def _suggestions(session: Session, task_ids) -> dict[str, list[tuple[str, str]]]:
+    """The residents' suggestions each task answers, by task code: what was asked and when, never who."""
+    found = defaultdict(list)
+    for code, content, submitted_on in session.execute(
+            select(Task.code, Opinion.content, Opinion.submitted_on).join(Task, Task.id == Opinion.task_id)
+            .where(Opinion.task_id.in_(task_ids)).order_by(Task.code, Opinion.submitted_on, Opinion.id)):
+        text = content if len(content) <= SUGGESTION_CHARS else content[:SUGGESTION_CHARS] + "……"
+        found[code].append((text, cn_date(submitted_on)))
+    return found
+
+
+SUGGESTION_CHARS = 120
+
+
+def status_word(row: TaskRow, month: int) -> tuple[str, str]:
+    """(word, css class) of a task's progress against its plan."""
+    if row.actual >= 100:
+        return "已完成", "done"
+    if row.actual < row.planned:
+        return ("逾期" if not row.due else "落后于计划"), "late"
+    return ("按计划推进" if row.actual or row.planned else "未开始"), "ok"
+
+
+def task_cards(rows: list[TaskRow], month: int) -> Markup:
+    """The tasks as a table at desktop width and, on a phone, a card per task (title first, then
+    its unit, leader, deadline, a progress bar with the plan marker, its status and the step due):
+    one markup, the page's CSS lays it out (an 8-column table shrank to 1-2 characters a column)."""
+    head = "".join(f"<th>{name}</th>" for name in TASK_COLUMNS)
+    body = []
+    for row in rows:
+        word, css = status_word(row, month)
+        cells = [escape(row.code), escape(row.category),
+                 escape(row.title) + (Markup(f'<br><a class="from" href="#from-{escape(row.code)}">回应 {row.suggestions} 条群众意见建议</a>')
+                                      if row.suggestions else ""),
+                 escape(row.unit), escape(row.leader), escape(row.plan), escape(row.deadline),
+                 Markup(f'<div class="bar" role="img" aria-label="已报告 {row.actual}%，计划 {row.planned}%">'
+                        f'<span class="{css}" style="width:{min(row.actual, 100)}%"></span>'
+                        f'<i style="left:{min(row.planned, 100)}%"></i></div>{row.actual}% · 计划 {row.planned}% · '
+                        f'<b class="{css}">{word}</b>')
+                 + (Markup("<br><small>应达：") + escape(row.due) + Markup("</small>") if row.due and row.actual < 100 else "")]
+        body.append("<tr>" + "".join(f'<td data-label="{name}"{TASK_CELL_CLASS.get(name, "")}>{cell}</td>'
+                                     for name, cell in zip(TASK_COLUMNS, cells)) + "</tr>\n")
+    return Markup(f'<div class="wrap tasks"><table><tr>{head}</tr>\n{"".join(body)}</table></div>')
+
+
+TASK_COLUMNS = ("编号", "类别", "任务", "牵头单位", "责任领导", "年度目标与实施步骤", "完成时限", "进度")
+TASK_CELL_CLASS = {"任务": ' class="title"', "进度": ' class="progress"'}
 
 
 def _write_audit_pages(session: Session, cycle_id: int, year: int, out_dir: Path, districts: list[District]) -> int:

@@ -123,7 +123,7 @@ def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, t
                                  NewReport(task_id, date(YEAR, 5, 25), 40, note="场地被收回，重新选址")])
         build_board(session, cycle.id, YEAR, tmp_path)
     row = re.search(rf'<tr><td data-label="编号">{code}</td>.*?</tr>', (tmp_path / f"{community.code}.html").read_text(encoding="utf-8"))
-    assert row and row.group(0).endswith('<td data-label="进度">40%</td></tr>')
+    assert row and re.search(r'<td data-label="进度" class="progress">.*</div>40% · 计划', row.group(0))
 
 
 def test_a_large_board_is_built_by_a_worker_process_with_the_same_pages(board, monkeypatch, tmp_path):
@@ -164,3 +164,49 @@ def test_the_index_shows_the_latest_ranking_and_the_commitments(board):
     index = (board / "index.html").read_text(encoding="utf-8")
     assert "3月进度排名（前" in index and f"已联名公开承诺 {SMALL.communities} 个" in index
     assert index.count('.html">') >= SMALL.communities + SMALL.streets_per_district  # each ranked community links to its page
+
+
+def test_on_a_phone_each_task_is_a_card_with_its_progress_against_its_plan(district, tmp_path):
+    """On a phone (390 px) a task is a card: title first at full width, then a bar of its progress
+    with the plan's marker, its status word and the step due; the suggestions it answers are a
+    link away. At desktop width the same markup stays an 8-column table."""
+    from factories import add_opinion
+    from playwright.sync_api import sync_playwright
+
+    from lianchuang.models import Opinion
+    from lianchuang.tasks.plan import Step, replace_steps
+    from lianchuang.tasks.progress.ranking import NewReport, record_reports
+
+    with session_scope() as session:  # the suite's today is 4 December: the steps due by November are over
+        cycle = ensure_cycle(session, YEAR)
+        community = session.scalars(select(Community).order_by(Community.code)).first()
+        code, = add_tasks(session, cycle.id, [NewTask(community.id, Category.public_safety, "加强沿江小区夜间巡逻")])
+        task = session.scalars(select(Task).where(Task.code == code)).one()
+        replace_steps(session, task.id, [Step(3, 25, "组建巡逻队"), Step(9, 75, "覆盖全部小区"), Step(12, 100, "全年巡逻总结")])
+        record_reports(session, [NewReport(task.id, date(YEAR, 10, 25), 60)])
+        opinion = add_opinion(session, community.id, "沿江小区晚上太黑，希望加强巡逻", submitter_name="张秘密")
+        session.get(Opinion, opinion).task_id = task.id
+        session.flush()
+        build_board(session, cycle.id, YEAR, tmp_path)
+    page = tmp_path / f"{community.code}.html"
+    html = page.read_text(encoding="utf-8")
+    assert "60% · 计划 75% · <b class=\"late\">落后于计划</b>" in html and "应达：12月 100% 全年巡逻总结" in html
+    assert 'style="width:60%"' in html and 'style="left:75%"' in html
+    assert f'href="#from-{code}">回应 1 条群众意见建议' in html and f'id="from-{code}"' in html
+    assert "沿江小区晚上太黑" in html and "张秘密" not in html  # what was asked, never who asked
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        boxes = {}
+        for width in (390, 1280):
+            view = browser.new_page(viewport={"width": width, "height": 900})
+            view.goto(page.as_uri())
+            row = view.locator(".tasks tr", has_text=code)
+            boxes[width] = {name: row.locator(f'td[data-label="{name}"]').bounding_box() for name in ("任务", "进度", "完成时限")}
+            boxes[width]["header"] = view.locator(".tasks tr").first.is_visible()
+            assert view.evaluate("document.documentElement.scrollWidth") <= width
+            view.close()
+        browser.close()
+    phone, desktop = boxes[390], boxes[1280]
+    assert not phone["header"] and phone["任务"]["width"] > 300 and phone["进度"]["width"] > 300  # a card, full width
+    assert phone["任务"]["y"] < phone["进度"]["y"] < phone["完成时限"]["y"]  # title, then progress, then the details
+    assert desktop["header"] and desktop["任务"]["y"] == desktop["进度"]["y"] == desktop["完成时限"]["y"]  # one table row
