@@ -162,8 +162,41 @@ def test_the_board_publishes_open_data_with_every_field_described(board):
 
 def test_the_index_shows_the_latest_ranking_and_the_commitments(board):
     index = (board / "index.html").read_text(encoding="utf-8")
-    assert "3月进度排名（前" in index and f"已联名公开承诺 {SMALL.communities} 个" in index
+    assert "3月排名与任务进度" in index and f"已联名公开承诺 {SMALL.communities} 个" in index and "全区任务平均完成" in index
     assert index.count('.html">') >= SMALL.communities + SMALL.streets_per_district  # each ranked community links to its page
+
+
+def test_the_index_lists_every_community_with_a_street_filter_and_a_search_that_work_offline(board):
+    """Every community of the district with its score and progress (not only the top ten), and
+    the street filter and the name search, in Chromium with no network."""
+    from playwright.sync_api import sync_playwright
+
+    with session_scope() as session:
+        streets = {street: sorted(names) for street, names in _names_by_street(session).items()}
+    first_street, names = next(iter(streets.items()))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport=PHONE)
+        page.goto((board / "index.html").as_uri())
+        visible = lambda: sorted(page.eval_on_selector_all(
+            "tr[data-street]", "rows => rows.filter(r => !r.hidden).map(r => r.dataset.name)"))
+        assert len(visible()) == SMALL.communities and page.inner_text(".shown") == f"显示 {SMALL.communities} 个社区"
+        page.select_option(".finder select", first_street)
+        assert visible() == names
+        page.select_option(".finder select", "")
+        page.fill(".finder input", names[0][:3])
+        assert names[0] in visible() and len(visible()) < SMALL.communities
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        browser.close()
+
+
+def _names_by_street(session) -> dict[str, list[str]]:
+    from lianchuang.models import Street
+
+    found = {}
+    for street, community in session.execute(select(Street.name, Community.name).join(Community.street).order_by(Street.code)):
+        found.setdefault(street, []).append(community)
+    return found
 
 
 def test_on_a_phone_each_task_is_a_card_with_its_progress_against_its_plan(district, tmp_path):
