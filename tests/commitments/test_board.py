@@ -162,7 +162,7 @@ def test_the_board_publishes_open_data_with_every_field_described(board):
 
 def test_the_index_shows_the_latest_ranking_and_the_commitments(board):
     index = (board / "index.html").read_text(encoding="utf-8")
-    assert "3月排名与任务进度" in index and f"已联名公开承诺 {SMALL.communities} 个" in index and "全区任务平均完成" in index
+    assert "3月排名与任务进度" in index and f"已联名公开承诺 {SMALL.communities} 个" in index and "到11月底，全区任务平均完成" in index
     assert index.count('.html">') >= SMALL.communities + SMALL.streets_per_district  # each ranked community links to its page
 
 
@@ -210,21 +210,22 @@ def test_on_a_phone_each_task_is_a_card_with_its_progress_against_its_plan(distr
     from lianchuang.tasks.plan import Step, replace_steps
     from lianchuang.tasks.progress.ranking import NewReport, record_reports
 
-    with session_scope() as session:  # the suite's today is 4 December: the steps due by November are over
+    with session_scope() as session:  # the suite's today is 4 December: plans are measured at the end of November
         cycle = ensure_cycle(session, YEAR)
         community = session.scalars(select(Community).order_by(Community.code)).first()
         code, = add_tasks(session, cycle.id, [NewTask(community.id, Category.public_safety, "加强沿江小区夜间巡逻")])
         task = session.scalars(select(Task).where(Task.code == code)).one()
         replace_steps(session, task.id, [Step(3, 25, "组建巡逻队"), Step(9, 75, "覆盖全部小区"), Step(12, 100, "全年巡逻总结")])
-        record_reports(session, [NewReport(task.id, date(YEAR, 10, 25), 60)])
+        record_reports(session, [NewReport(task.id, date(YEAR, 10, 25), 80)])
         opinion = add_opinion(session, community.id, "沿江小区晚上太黑，希望加强巡逻", submitter_name="张秘密")
         session.get(Opinion, opinion).task_id = task.id
         session.flush()
         build_board(session, cycle.id, YEAR, tmp_path)
     page = tmp_path / f"{community.code}.html"
     html = page.read_text(encoding="utf-8")
-    assert "60% · 计划 75% · <b class=\"late\">落后于计划</b>" in html and "应达：12月 100% 全年巡逻总结" in html
-    assert 'style="width:60%"' in html and 'style="left:75%"' in html
+    # the ranking's plan at the end of November: 75% in September, 100% in December, so 92%
+    assert "80% · 计划 92% · <b class=\"late\">落后于计划</b>" in html and "应达：12月 100% 全年巡逻总结" in html
+    assert 'style="width:80%"' in html and 'style="left:92%"' in html
     assert f'href="#from-{code}">回应 1 条群众意见建议' in html and f'id="from-{code}"' in html
     assert "沿江小区晚上太黑" in html and "张秘密" not in html  # what was asked, never who asked
     with sync_playwright() as playwright:
@@ -243,3 +244,26 @@ def test_on_a_phone_each_task_is_a_card_with_its_progress_against_its_plan(distr
     assert not phone["header"] and phone["任务"]["width"] > 300 and phone["进度"]["width"] > 300  # a card, full width
     assert phone["任务"]["y"] < phone["进度"]["y"] < phone["完成时限"]["y"]  # title, then progress, then the details
     assert desktop["header"] and desktop["任务"]["y"] == desktop["进度"]["y"] == desktop["完成时限"]["y"]  # one table row
+
+
+@pytest.mark.parametrize("actual, word", [(100, "已完成"), (60, "逾期"), (80, "落后于计划"), (95, "按计划推进"), (0, "逾期")])
+def test_a_task_s_status_word_follows_the_ranking_s_measures(actual, word):
+    """Below the last step due (75%) the ranking counts a task overdue; below the plan's line (92%)
+    it is behind; from there it is on plan."""
+    from lianchuang.tasks.board import TaskRow, status_word
+
+    row = TaskRow("D01S01C01-001", "治安联防", "巡逻", "派出所", "", "", "", actual, 92, 75, "12月 100%", 0)
+    assert status_word(row)[0] == word
+
+
+def test_a_task_s_card_escapes_what_it_shows_even_with_separator_characters():
+    """The rows are escaped together, joined by control characters: markup in a title is shown as
+    text, and a title holding a separator does not shift the cells."""
+    from lianchuang.tasks.board import TaskRow, task_cards
+
+    rows = [TaskRow("C-001", "治安联防", '<script>alert("x")</script>', "派\x00出所", "李\x01明", "3月 25%", "—", 10, 20, 0, "", 2),
+            TaskRow("C-002", "文体", "文艺队 & 合唱", "文化站", "", "", "—", 100, 100, 100, "", 0)]
+    html = str(task_cards(rows))
+    assert "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert '<td data-label="牵头单位">派出所</td><td data-label="责任领导">李明</td>' in html
+    assert "文艺队 &amp; 合唱" in html and html.count("<tr>") == 3 and 'href="#from-C-001">回应 2 条' in html
