@@ -144,7 +144,8 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         pages += publish_open_data(session, cycle_id, year, out_dir)
     if touched is None:  # each district's integrity findings, month by month (kept with each published month)
         pages += _write_audit_pages(session, cycle_id, year, out_dir, districts)
-    progress = community_progress(session, cycle_id, year, month)
+    # the whole board has every task's plan at hand; a partial rebuild asks the database for the rest
+    progress = _averaged(plans.values()) if touched is None else community_progress(session, cycle_id, year, month)
     _write(_page(out_dir, "index.html"), "board/index.html", year=year, measured_month=month, open_data=touched is None or (out_dir / "data.html").exists(),
            districts=[_at_a_glance(district, latest_rank, published, awards, corrected, progress) for district in districts])
     for district in districts:
@@ -277,6 +278,17 @@ def community_progress(session: Session, cycle_id: int, year: int, month: int) -
     rows = session.execute(select(status.c.community_id, func.avg(status.c.actual), func.avg(status.c.planned), func.count())
                            .group_by(status.c.community_id))
     return {community_id: (float(done), float(due), count) for community_id, done, due, count in rows}
+
+
+def _averaged(plans) -> dict[int, tuple[float, float, int]]:
+    """community_progress from the tasks' status rows."""
+    sums = defaultdict(lambda: [0.0, 0.0, 0])
+    for plan in plans:
+        total = sums[plan.community_id]
+        total[0] += plan.actual
+        total[1] += plan.planned
+        total[2] += 1
+    return {community: (done / count, due / count, count) for community, (done, due, count) in sums.items()}
 
 
 def _at_a_glance(district: District, latest_rank: dict, published: dict, awards: dict, corrected: set,

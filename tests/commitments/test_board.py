@@ -267,3 +267,18 @@ def test_a_task_s_card_escapes_what_it_shows_even_with_separator_characters():
     assert "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert '<td data-label="牵头单位">派出所</td><td data-label="责任领导">李明</td>' in html
     assert "文艺队 &amp; 合唱" in html and html.count("<tr>") == 3 and 'href="#from-C-001">回应 2 条' in html
+
+
+def test_the_index_figures_are_the_same_from_a_whole_and_a_partial_rebuild(board):
+    """A whole rebuild averages the plans it read; a partial one asks the database: same figures."""
+    from lianchuang.models.queries import task_status_query
+    from lianchuang.tasks.board import _averaged, _measured_month, community_progress
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        month = _measured_month(YEAR)
+        whole = _averaged(session.execute(task_status_query(cycle.id, YEAR, month)).all())
+        partial = community_progress(session, cycle.id, YEAR, month)
+    assert whole.keys() == partial.keys() and len(whole) == SMALL.communities
+    assert all(abs(whole[c][0] - partial[c][0]) < 1e-9 and abs(whole[c][1] - partial[c][1]) < 1e-9 for c in whole)
+    assert any(planned > 0 for _, planned, _ in whole.values())
