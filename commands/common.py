@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lianchuang import clock
+from lianchuang.commands.terminal import ChineseTable
 from lianchuang.errors import UserError
 from lianchuang.settings import get_settings
 from lianchuang.tasks.summaries import result_lines
@@ -78,9 +79,9 @@ def use(use_case, *args, **kwargs):
 
 
 def fitted_table(*headers: str, **options) -> Table:
-    """A table for an 80-column terminal: a long header or cell wraps inside its column (folded, as
-    Chinese has no spaces to break at), never cut to "…"."""
-    table = Table(**options)
+    """A table for an 80-column terminal: a long header or cell wraps inside its column, never cut
+    to "…", and breaks as Chinese is set (commands/terminal.py)."""
+    table = ChineseTable(**options)
     for header in headers:
         table.add_column(header, overflow="fold")
     return table
