@@ -106,3 +106,14 @@ def test_the_meeting_notice_has_the_day_time_and_place_given(district, session):
     add_opinion(session, community.id, "希望增加路灯")
     drafts = meeting_drafts(session, 2026, [community.id], date(2026, 2, 17), "9:00", "{community}二楼")
     assert drafts and {(d.context["time"], d.context["place"]) for d in drafts} == {("9:00", f"{community.name}二楼")}
+
+
+def test_each_list_item_of_a_plain_text_part_is_on_its_own_line():
+    """The bullets' line breaks were eaten by trim_blocks: two items ran on one line."""
+    from lianchuang.tasks.demo.samples import SAMPLES
+    from lianchuang.tasks.outbox.rendering import render_notice
+
+    text = render_notice("evaluation_invitation", {"recipient": "王明", **SAMPLES["evaluation_invitation"]}, "zh_CN").text
+    items = [line for line in text.splitlines() if line.lstrip().startswith("·")]
+    assert len(items) == len(SAMPLES["evaluation_invitation"]["evidence"]) + len(SAMPLES["evaluation_invitation"]["categories"])
+    assert all(line.count("·") == 1 for line in items), items
