@@ -59,6 +59,8 @@ class RankingFigures:
     rank_in_street: Mapped[int]
     rank_in_district: Mapped[int]
     rules_version: Mapped[int] = mapped_column(default=0, server_default="0")  # of the district's scheme (0: defaults)
+    reported_percent: Mapped[float | None] = mapped_column(Float)  # its tasks' average reported percent at the month's end
+    planned_percent: Mapped[float | None] = mapped_column(Float)  # and what their plans called for (None: ranked before 0017)
     published_on: Mapped[date] = mapped_column(Date)
 
 

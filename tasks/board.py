@@ -39,6 +39,7 @@ from lianchuang.models import (
 from lianchuang.models.db import session_scope
 from lianchuang.models.queries import latest_percents, task_status_query
 from lianchuang.tasks import workers
+from lianchuang.tasks.board_chart import progress_chart
 from lianchuang.tasks.files import page_in, replace_file
 from lianchuang.tasks.open_data import write_open_data
 from lianchuang.tasks.outbox.rendering import cn_date, label, render_page
@@ -104,9 +105,10 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         published[community_id] = published_on
     corrected = {(correction.district_id, correction.month) for correction in session.scalars(
         select(RankingCorrection).where(RankingCorrection.cycle_id == cycle_id))}  # each district corrects its own months
-    rankings, latest_rank = defaultdict(list), {}
+    rankings, latest_rank, trend = defaultdict(list), {}, defaultdict(list)
     for ranking in session.execute(select(MonthlyRanking.community_id, MonthlyRanking.month, MonthlyRanking.score,
-                                          MonthlyRanking.rank_in_street, MonthlyRanking.rank_in_district, Street.district_id)
+                                          MonthlyRanking.rank_in_street, MonthlyRanking.rank_in_district, Street.district_id,
+                                          MonthlyRanking.reported_percent, MonthlyRanking.planned_percent)
                                    .join(Community, Community.id == MonthlyRanking.community_id)
                                    .join(Street, Street.id == Community.street_id)
                                    .where(MonthlyRanking.cycle_id == cycle_id).order_by(MonthlyRanking.month)):
@@ -114,6 +116,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         rankings[ranking.community_id].append((f"{ranking.month}月" + ("（已更正）" if was_corrected else ""),
                                                ranking.score, ranking.rank_in_street, ranking.rank_in_district))
         latest_rank[ranking.community_id] = ranking
+        trend[ranking.community_id].append((ranking.month, ranking.reported_percent, ranking.planned_percent))
     superseded = defaultdict(list)  # the versions corrections replaced, kept in view
     for correction, before in session.execute(
             select(RankingCorrection, SupersededRanking).join(SupersededRanking, SupersededRanking.correction_id == RankingCorrection.id)
@@ -147,7 +150,8 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     # the whole board has every task's plan at hand; a partial rebuild asks the database for the rest
     progress = _averaged(plans.values()) if touched is None else community_progress(session, cycle_id, year, month)
     _write(_page(out_dir, "index.html"), "board/index.html", year=year, measured_month=month, open_data=touched is None or (out_dir / "data.html").exists(),
-           districts=[_at_a_glance(district, latest_rank, published, awards, corrected, progress) for district in districts])
+           districts=[_at_a_glance(district, latest_rank, published, awards, corrected, progress) for district in districts],
+           charts=district_trends(session, cycle_id))
     for district in districts:
         for street in district.streets:
             if touched is not None and not touched & {c.id for c in street.communities}:
@@ -163,6 +167,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                 _write(_page(out_dir, f"{community.code}.html"), "board/community.html",
                        year=year, community=community, street=street, tasks=tasks[community.id],
                        task_cards=task_cards(tasks[community.id]), measured_month=month,
+                       chart=progress_chart(f"{community.name}任务进度", trend[community.id]),
                        suggestions=[(row.code, row.title, suggestions[row.code]) for row in tasks[community.id]
                                     if row.code in suggestions],
                        posts=[(name, "、".join(holders)) for name, holders in posts[community.id].values()],
@@ -278,6 +283,20 @@ def community_progress(session: Session, cycle_id: int, year: int, month: int) -
     rows = session.execute(select(status.c.community_id, func.avg(status.c.actual), func.avg(status.c.planned), func.count())
                            .group_by(status.c.community_id))
     return {community_id: (float(done), float(due), count) for community_id, done, due, count in rows}
+
+
+def district_trends(session: Session, cycle_id: int) -> dict[str, Markup]:
+    """Per district code, the chart of its communities' monthly averages (each weighted by its tasks)."""
+    weighted = lambda column: func.sum(column * MonthlyRanking.tasks) * 1.0 / func.sum(MonthlyRanking.tasks)  # noqa: E731
+    months = defaultdict(list)
+    for code, name, month, reported, planned in session.execute(
+            select(District.code, District.name, MonthlyRanking.month, weighted(MonthlyRanking.reported_percent),
+                   weighted(MonthlyRanking.planned_percent))
+            .join(Community, Community.id == MonthlyRanking.community_id).join(Street, Street.id == Community.street_id)
+            .join(District, District.id == Street.district_id).where(MonthlyRanking.cycle_id == cycle_id)
+            .group_by(District.code, District.name, MonthlyRanking.month).order_by(District.code, MonthlyRanking.month)):
+        months[(code, name)].append((month, reported, planned))
+    return {code: progress_chart(f"{name}各社区任务进度", points) for (code, name), points in months.items()}
 
 
 def _averaged(plans) -> dict[int, tuple[float, float, int]]:

@@ -103,7 +103,8 @@ def community_scores(session: Session, cycle_id: int, year: int, month: int, dis
     overdue = case((status.c.actual < status.c.due, 1), else_=0)
     query = (select(status.c.community_id, Community.street_id, Street.district_id, func.count().label("tasks"),
                     func.sum(achieved).label("achieved"), func.sum(status.c.planned).label("planned"),
-                    func.sum(overdue).label("overdue"))
+                    func.sum(overdue).label("overdue"), func.avg(status.c.actual).label("reported"),
+                    func.avg(status.c.planned).label("planned_average"))
              .join(Community, Community.id == status.c.community_id).join(Street, Street.id == Community.street_id)
              .group_by(status.c.community_id, Community.street_id, Street.district_id))
     if district_id is not None:
@@ -118,6 +119,7 @@ def community_scores(session: Session, cycle_id: int, year: int, month: int, dis
         scores.append(dict(community_id=row.community_id, street_id=row.street_id, district_id=row.district_id, tasks=row.tasks,
                            overdue_tasks=int(row.overdue), progress_score=round(progress, 1),
                            on_time_score=round(on_time, 1), rules_version=rules.version,
+                           reported_percent=round(float(row.reported), 1), planned_percent=round(float(row.planned_average), 1),
                            score=round(rules.progress_weight * progress + rules.on_time_weight * on_time, 1)))
     return scores
 
@@ -236,7 +238,7 @@ def correct_ranking(session: Session, cycle_id: int, year: int, month: int, reas
     session.add(correction)
     session.flush()
     kept = ["community_id", "score", "progress_score", "on_time_score", "tasks", "overdue_tasks", "rank_in_street",
-            "rank_in_district", "published_on", "rules_version"]
+            "rank_in_district", "published_on", "rules_version", "reported_percent", "planned_percent"]
     standing = select(literal(correction.id), *(getattr(MonthlyRanking, name) for name in kept)).where(*this_month)
     session.execute(insert(SupersededRanking).from_select(["correction_id", *kept], standing))
     session.execute(delete(MonthlyRanking).where(*this_month))

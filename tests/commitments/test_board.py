@@ -282,3 +282,25 @@ def test_the_index_figures_are_the_same_from_a_whole_and_a_partial_rebuild(board
     assert whole.keys() == partial.keys() and len(whole) == SMALL.communities
     assert all(abs(whole[c][0] - partial[c][0]) < 1e-9 and abs(whole[c][1] - partial[c][1]) < 1e-9 for c in whole)
     assert any(planned > 0 for _, planned, _ in whole.values())
+
+
+def test_a_community_page_and_the_index_chart_reported_against_planned_progress_by_month(board):
+    """The charts read the averages each published month stored: one point per month, the
+    community's on its page, the district's (weighted by tasks) on the index."""
+    from lianchuang.models import MonthlyRanking
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        for month in (4, 5):
+            publish_ranking(session, cycle.id, YEAR, month, date(YEAR, month + 1, 6))
+        stored = session.execute(select(MonthlyRanking.month, MonthlyRanking.reported_percent, MonthlyRanking.planned_percent)
+                                 .order_by(MonthlyRanking.community_id, MonthlyRanking.month)).all()
+        build_board(session, cycle.id, YEAR, board)
+    assert all(reported is not None and planned is not None for _, reported, planned in stored)
+    page = next(board.glob("D01S01C01.html")).read_text(encoding="utf-8")
+    chart = re.search(r'<figure class="chart"><svg.*?</figure>', page, re.S).group(0)
+    points = re.findall(r'<polyline points="([^"]+)" class="(planned|reported)"', chart)
+    assert [(len(p.split()), css) for p, css in points] == [(3, "planned"), (3, "reported")]
+    assert "5月底报告进度平均" in chart
+    index = (board / "index.html").read_text(encoding="utf-8")
+    assert "梅列区各社区任务进度：5月底报告进度平均" in index
