@@ -1,6 +1,7 @@
 """How long a coordinator waits for representative commands on the district demo (25 communities),
 each the median of three runs, beside `python -c "import prefect"` in the same run (issue 19's aim:
-every command within 2x of that import; the first command in a new data folder within 15 s).
+every command within 2x of that import; issue 34's: the first command in a new data folder within 6 s,
+the district demo from a new data folder within 20 s).
 Commands are run as typed, in fresh processes. Without PREFECT_API_URL they use the data folder's
 own Prefect server, which the first of them starts; with it, that server.
 
@@ -41,13 +42,14 @@ def main() -> None:
         env["PREFECT_API_URL"] = args.prefect_api_url
     fresh = Path(tempfile.mkdtemp(prefix="lianchuang-first-"))
     first = wall([*LIANCHUANG, "outbox", "flush"], env | {"LIANCHUANG_DATA_DIR": str(fresh)}, runs=1)
-    print(f"first command in a new data folder (outbox flush, its server started): {first:.2f} s")
+    print(f"first command in a new data folder (outbox flush, its server started): {first:.2f} s (aim: 6 s)")
     subprocess.run([*LIANCHUANG, "server", "stop"], env=env | {"LIANCHUANG_DATA_DIR": str(fresh)}, capture_output=True)
     started = time.perf_counter()
     year = 2026
     subprocess.run([*LIANCHUANG, "demo", "--year", str(year)], env=env, check=True, capture_output=True)
     env["LIANCHUANG_TODAY"] = f"{year + 1}-01-20"  # the demo's year is over: its months can be ranked
-    print(f"district demo built in {time.perf_counter() - started:.0f} s in {folder}")
+    print(f"district demo built in {time.perf_counter() - started:.1f} s from a new data folder, its server start "
+          f"included (aim: 20 s), in {folder}")
     task = subprocess.run([sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
                            "'select code from task order by code limit 1').fetchone()[0])", str(folder / "lianchuang.db")],
                           capture_output=True, text=True, check=True).stdout.strip()

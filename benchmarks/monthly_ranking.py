@@ -129,7 +129,7 @@ def main() -> None:
         whole = time.perf_counter() - start
         own, workers = (after - before for after, before in zip(cpu_seconds(), cpu_before))
     emails = len(list((settings.maildir / "new").iterdir()))
-    print(f"whole monthly run with --send: {whole:.1f} s for {result['ranking_notices']:,} ranking emails "
+    print(f"whole monthly run with --send: {whole:.1f} s (aim: 10 s) for {result['ranking_notices']:,} ranking emails "
           f"({emails:,} in the Maildir), {result['board_pages']:,} board pages")
     print(f"  CPU: {own:.1f} s in this process, {workers:.1f} s in its worker processes "
           f"(not counted: Prefect's server and the database server)")

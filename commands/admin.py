@@ -12,7 +12,7 @@ from lianchuang.commands.common import (
     fitted_table,
     prefect_connected,
     print_summary,
-    ready_database,
+    ready_for_flows,
     this_year,
     use,
 )
@@ -71,7 +71,7 @@ def cycle_run(year: YearOption = None) -> None:
     """按今天的日期，把本年度各阶段尽可能向前推进一步。"""
     from lianchuang.flows.stages import annual_cycle
 
-    ready_database()
+    ready_for_flows()
     with console.status("推进年度工作周期……"), prefect_connected():
         results = annual_cycle(year=year or this_year())
     for stage, summary in results.items():
@@ -125,7 +125,7 @@ def demo(scale: Annotated[str, typer.Option(help="规模：district（梅列区�
     year = year or this_year()
     if fresh:
         reset_data()
-    ready_database()
+    ready_for_flows()
     steps = len(demo_steps(year, scale))
     console.print(f"演示：{SCALE_NAMES.get(scale, scale)}，{year} 年度，数据文件夹 {settings.data_dir.resolve()}")
     done = 0

@@ -126,8 +126,11 @@ def _prefect_quiet_in_terminal():
 @contextmanager
 def prefect_connected():
     """For flows run by a command: a Prefect server (flows/local_server), Prefect quiet in the terminal."""
-    from lianchuang.flows.local_server import connected
+    from lianchuang.flows.local_server import connected, starting
 
+    if starting():  # the first command in a data folder: say why it waits
+        err.print("正在启动这个数据文件夹的 Prefect 服务器（只在第一次，约 5–10 秒；之后的命令共用它）……",
+                  markup=False, highlight=False)
     with _prefect_quiet_in_terminal(), connected() as server:
         if server and server.started_now:
             err.print(f"已在后台启动这个数据文件夹的 Prefect 服务器，之后的命令共用它：界面 {server.ui}"
@@ -135,9 +138,17 @@ def prefect_connected():
         yield
 
 
+def ready_for_flows() -> None:
+    """The database checked, and meanwhile the data folder's Prefect server starting (if it must)."""
+    from lianchuang.flows.local_server import start_early
+
+    start_early()
+    ready_database()
+
+
 def run_flow(flow, title: str, quiet: bool = False, **parameters) -> dict:
     """Run a flow with a spinner and print its figures (quiet: for --json, where stdout is data)."""
-    ready_database()
+    ready_for_flows()
     with console.status(f"{title}……"), prefect_connected():
         result = flow(**parameters)
     if not quiet:
