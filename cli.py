@@ -8,7 +8,20 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from lianchuang.commands import admin, channels, commitments, division, evaluation, opinions, org, outbox, progress, rules, server
+from lianchuang.commands import (
+    admin,
+    channels,
+    commitments,
+    division,
+    evaluation,
+    opinions,
+    org,
+    outbox,
+    progress,
+    rules,
+    server,
+    users,
+)
 from lianchuang.commands.common import err, set_locale
 from lianchuang.errors import ImportRefused, UserError
 from lianchuang.settings import configure_prefect_environment, get_settings
@@ -17,7 +30,7 @@ from lianchuang.settings import configure_prefect_environment, get_settings
 THE_YEAR, OPERATIONS = "一年的工作（按阶段先后）", "运行与维护"
 YEARS_WORK = ["org", "opinions", "deliberate", "assign", "tasks", "posts", "commitments", "board", "progress", "rank",
               "remind", "evaluate", "award", "rules"]
-OPERATIONS_ORDER = ["serve", "deploy", "worker", "server", "cycle", "report", "outbox", "notices", "channels", "demo", "db"]
+OPERATIONS_ORDER = ["serve", "deploy", "worker", "server", "cycle", "report", "outbox", "notices", "channels", "users", "demo", "db"]
 
 
 class YearFirst(TyperGroup):
@@ -28,7 +41,7 @@ class YearFirst(TyperGroup):
 
 app = typer.Typer(cls=YearFirst, help="联创：社区党建“三级联创”责任机制年度工作平台（区、街道、社区联络人使用）。",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-for module in (org, opinions, division, commitments, progress, evaluation, rules, admin, server, outbox, channels):
+for module in (org, opinions, division, commitments, progress, evaluation, rules, admin, server, outbox, channels, users):
     for group, name in module.GROUPS:
         app.add_typer(group, name=name, rich_help_panel=THE_YEAR if name in YEARS_WORK else OPERATIONS)
     for name, command in module.COMMANDS.items():

@@ -24,13 +24,13 @@ from lianchuang.models.follow_up import (
     RankingOverdueTask,
     SupersededRanking,
 )
-from lianchuang.models.org import Community, District, Person, Street, Unit
+from lianchuang.models.org import AppUser, Community, District, Person, Street, Unit
 from lianchuang.models.outbox import AuditEntry, Notice
 from lianchuang.models.posts import Post, PostClaim, PostKind
 from lianchuang.models.work import CommittedMilestone, Meeting, Milestone, Opinion, Task, TaskCoUnit
 
 __all__ = [
-    "ChatChannel", "ChatMessage",
+    "AppUser", "ChatChannel", "ChatMessage",
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District", "DistrictEvaluation",
     "CommittedMilestone", "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
     "MonthlyRanking", "RankingAudit", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",

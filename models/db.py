@@ -1,5 +1,6 @@
 """Engine, sessions and schema upgrades. SQLite (WAL, busy timeout) by default, PostgreSQL by URL."""
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -48,9 +49,34 @@ def engine() -> Engine:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One transaction: everything inside commits together or not at all."""
-    with Session(engine(), expire_on_commit=False) as session, session.begin():
-        yield session
+    """One transaction: everything inside commits together or not at all. A write PostgreSQL's
+    row-level security refuses (a user outside their scope, tasks/access.py) is said in Chinese."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with Session(engine(), expire_on_commit=False) as session, session.begin():
+            yield session
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient_privilege
+            raise
+        raise _refused(error) from None
+
+
+TABLE_WORDS = {"progress_report": "进度报告", "task": "任务", "milestone": "实施步骤", "committed_milestone": "承诺的实施步骤",
+               "opinion": "意见建议", "objection": "异议", "monthly_ranking": "月度排名", "ranking_overdue_task": "月度排名",
+               "award_result": "创新奖和经费", "ranking_correction": "排名更正", "ranking_audit": "排名数据核查",
+               "district_evaluation": "考评", "rule_scheme": "排名和评奖规则", "app_user": "数据库用户"}
+
+
+def _refused(error) -> Exception:
+    from lianchuang.errors import UserError
+
+    found = re.search(r'(?:table|relation) "?(\w+)"?', str(error.orig))
+    what = TABLE_WORDS.get(found.group(1), found.group(1)) if found else "这些数据"
+    login = engine().url.username or ""
+    return UserError(f"没有权限：数据库用户 {login} 不能修改自己负责范围以外的{what}（区级联络人管全区，街道联络人管本街道的社区，"
+                     f"社区联络人管本社区，单位联络员只报告本单位牵头的任务；排名、更正、考评和评奖只由区级联络人做）。"
+                     f"这次什么都没有写入。各用户的范围：lianchuang users list")
 
 
 @contextmanager

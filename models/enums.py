@@ -26,6 +26,15 @@ class Labeled(StrEnum):
         return [m.label for m in cls]
 
 
+class UserRole(Labeled):
+    """The levels of the three-level tree a database user acts for (issue 33)."""
+
+    district = "district"
+    street = "street"
+    community = "community"
+    unit = "unit"
+
+
 class UnitKind(Labeled):
     """The parties of a community: the six source kinds of seed 003 plus the two at its core."""
 

@@ -4,7 +4,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lianchuang.models.base import Base, enum_column
-from lianchuang.models.enums import Role, UnitKind
+from lianchuang.models.enums import Role, UnitKind, UserRole
 
 
 class District(Base):
@@ -59,3 +59,18 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[Unit | None] = relationship()
+
+
+class AppUser(Base):
+    """A database login acting for one level of the tree: PostgreSQL's row-level security lets it
+    write only its district's, street's, community's or unit's rows (tasks/access.py)."""
+
+    __tablename__ = "app_user"
+    login: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[UserRole] = enum_column(UserRole)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -109,15 +110,37 @@ def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stag
 
 
 def current_actor() -> str:
-    """Who is acting: the `actor` setting, else the login name of the process."""
+    """Who is acting: on PostgreSQL, the app user the connection verifiably logged in as (issue 33:
+    not whatever a setting says); else the `actor` setting, else the login name of the process."""
     import getpass
 
     from lianchuang.settings import get_settings
 
+    verified = _verified_actor(get_settings().db_url)
+    if verified:
+        return verified
     try:
         return (get_settings().actor or getpass.getuser())[:64]
     except (KeyError, OSError):  # no login name (a container without a passwd entry)
         return "system"
+
+
+@lru_cache(maxsize=8)
+def _verified_actor(url: str) -> str | None:
+    """"Name（数据库用户 login）" of the app user this database URL logs in as, if it is one."""
+    from lianchuang.models.db import get_engine
+    from lianchuang.tasks.access import verified_user
+
+    if not url.startswith(("postgresql", "postgres")):
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with Session(get_engine(url)) as session:
+            user = verified_user(session)
+    except DBAPIError:  # a database from before app_user (its upgrade is asked for elsewhere)
+        return None
+    return f"{user.name}（数据库用户 {user.login}）"[:64] if user else None
 
 
 def audit(session: Session, action: str, entity: str, actor: str | None = None, **detail) -> None:

@@ -1,0 +1,153 @@
+"""Roles per level, enforced by PostgreSQL itself (issue 33). Each coordinator gets a database login
+(`users add`), a member of the group role `lianchuang_user`; row-level security lets that login read
+everything but write only the rows of its scope, checked against the verified `session_user`, so a
+street coordinator's write to another street's rows fails from the CLI, from a flow run and from raw
+SQL alike. The database's owner (the administrator's login) is not bound by the policies. SQLite is
+the single-user embedded default: it has no logins, and `users add` says so."""
+
+import secrets
+
+from sqlalchemy import literal_column, select, text
+from sqlalchemy.orm import Session
+
+from lianchuang.errors import UserError
+from lianchuang.models import AppUser, Community, District, Person, Street, Unit
+from lianchuang.models.enums import UserRole
+
+GROUP = "lianchuang_user"
+
+# Which rows each table's writes belong to, and the level that may write them: "district" (the
+# district coordinator), "community" (its district's, street's or community's coordinator) or
+# "report" (those, or the liaison of the task's lead unit).
+COMMUNITY_OF_TASK = "(SELECT community_id FROM task WHERE task.id = task_id)"
+UNIT_OF_TASK = "(SELECT lead_unit_id FROM task WHERE task.id = task_id)"
+SCOPED_TABLES = {
+    "progress_report": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'report', {UNIT_OF_TASK})",
+    "task": "lianchuang_may_write(community_id, 'community', NULL)",
+    "milestone": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'community', NULL)",
+    "committed_milestone": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'community', NULL)",
+    "opinion": "lianchuang_may_write(community_id, 'community', NULL)",
+    "objection": "lianchuang_may_write(community_id, 'community', NULL)",
+    "monthly_ranking": "lianchuang_may_write(community_id, 'district', NULL)",
+    "ranking_overdue_task": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'district', NULL)",
+    "award_result": "lianchuang_may_write(community_id, 'district', NULL)",
+    "ranking_correction": "lianchuang_may_write_district(district_id)",
+    "ranking_audit": "lianchuang_may_write_district(district_id)",
+    "district_evaluation": "lianchuang_may_write_district(district_id)",
+    "rule_scheme": "lianchuang_may_write_district(district_id)",
+    "app_user": "false",  # who may do what is the administrator's to say
+}
+
+FUNCTIONS = """
+CREATE OR REPLACE FUNCTION lianchuang_may_write(target_community integer, level text, lead_unit integer)
+RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM app_user u, community c JOIN street s ON s.id = c.street_id
+    WHERE u.login = session_user AND c.id = target_community AND (
+      (u.role = 'district' AND u.district_id = s.district_id)
+      OR (level <> 'district' AND u.role = 'street' AND u.street_id = c.street_id)
+      OR (level <> 'district' AND u.role = 'community' AND u.community_id = c.id)
+      OR (level = 'report' AND u.role = 'unit' AND u.unit_id = lead_unit)))
+$$;
+CREATE OR REPLACE FUNCTION lianchuang_may_write_district(target_district integer)
+RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT EXISTS (SELECT 1 FROM app_user u WHERE u.login = session_user AND u.role = 'district'
+                 AND u.district_id = target_district)
+$$;
+"""
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def ensure_policies(session: Session) -> None:
+    """The group role, its grants, the scope functions and a read-all and a scoped-write policy per
+    table (idempotent: run by every `users add`, so tables added since are covered)."""
+    session.execute(text(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{GROUP}') "
+                         f"THEN CREATE ROLE {GROUP} NOLOGIN; END IF; END $$"))
+    session.execute(text(f"GRANT USAGE ON SCHEMA public TO {GROUP}"))
+    session.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {GROUP}"))
+    session.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {GROUP}"))
+    session.execute(text(FUNCTIONS))
+    for table, may_write in SCOPED_TABLES.items():
+        session.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
+        for name, command, rule in (("lianchuang_read", "SELECT", "USING (true)"),
+                                    ("lianchuang_write", "ALL", f"USING ({may_write}) WITH CHECK ({may_write})")):
+            session.execute(text(f"DROP POLICY IF EXISTS {name} ON {table}"))
+            session.execute(text(f"CREATE POLICY {name} ON {table} FOR {command} TO {GROUP} {rule}"))
+
+
+def add_user(session: Session, name: str, role: UserRole, place: str | None, login: str | None) -> tuple[AppUser, str]:
+    """A login for `name` (a person of the org where there is one) acting for `place` (its code or
+    name: a district, street, community or unit by role; by default the person's own); returns the
+    user and the password to hand over."""
+    from lianchuang.tasks.org import resolve
+
+    if not is_postgres(session):
+        raise UserError("SQLite 是单用户的嵌入式数据库，没有数据库用户：分级权限需要 PostgreSQL（设置 LIANCHUANG_DATABASE_URL=postgresql://…，"
+                        "再运行 lianchuang db upgrade）。单用户使用时不需要添加用户。")
+    person = session.scalars(select(Person).where(Person.name == name.strip()).order_by(Person.code)).first()
+    scope = SCOPE[role]
+    column = f"{scope.__tablename__}_id"
+    if place:
+        found, missing = resolve(session, scope, [place])
+        if place.strip() not in found:
+            raise UserError(f"找不到{word_of(scope)}“{place}”：{role.label}的范围填{word_of(scope)}的编码或名称（lianchuang org list 可查）")
+        place_id = found[place.strip()].id
+    else:
+        place_id = getattr(person, column, None) if person else None
+        if place_id is None:
+            raise UserError(f"请用 --{scope.__tablename__} 指定{name}负责的{word_of(scope)}（编码或名称）")
+    login = (login or _login_for(person, name)).lower()
+    if not login.replace("_", "").isalnum() or not login.isascii() or len(login) > 63:
+        raise UserError(f"数据库用户名“{login}”只能用英文字母、数字和下划线（不超过63个字符），例如 --login lc_jiangbin")
+    if session.scalar(select(AppUser.id).where(AppUser.login == login)):
+        raise UserError(f"数据库用户 {login} 已经存在：lianchuang users list 查看；要重建先 lianchuang users remove {login}")
+    ensure_policies(session)
+    password = secrets.token_urlsafe(12)
+    if session.scalar(text("SELECT count(*) FROM pg_roles WHERE rolname = :login"), {"login": login}):
+        raise UserError(f"数据库里已有名为 {login} 的登录（可能是别的系统的）：请用 --login 换一个用户名")
+    session.execute(text(f'CREATE ROLE "{login}" LOGIN PASSWORD \'{password}\' IN ROLE {GROUP}'))
+    user = AppUser(login=login, name=name.strip(), role=role, person_id=person.id if person else None, **{column: place_id})
+    session.add(user)
+    session.flush()
+    return user, password
+
+
+def remove_user(session: Session, login: str) -> AppUser:
+    user = session.scalar(select(AppUser).where(AppUser.login == login.strip().lower()))
+    if user is None:
+        raise UserError(f"没有数据库用户“{login}”：lianchuang users list 查看")
+    session.execute(text(f'DROP ROLE IF EXISTS "{user.login}"'))
+    session.delete(user)
+    return user
+
+
+def list_users(session: Session) -> list[dict]:
+    rows = []
+    for user in session.scalars(select(AppUser).order_by(AppUser.role, AppUser.login)):
+        scope = SCOPE[user.role]
+        place = session.get(scope, getattr(user, f"{scope.__tablename__}_id"))
+        rows.append(dict(login=user.login, name=user.name, role=user.role.label, scope=place.name if place else ""))
+    return rows
+
+
+def verified_user(session: Session) -> AppUser | None:
+    """The app user this connection logged in as (PostgreSQL's session_user), if it is one."""
+    if not is_postgres(session):
+        return None
+    return session.scalar(select(AppUser).where(AppUser.login == literal_column("session_user")))
+
+
+def _login_for(person: Person | None, name: str) -> str:
+    if person is not None:
+        return "lc_" + "".join(c for c in person.code.lower() if c.isalnum())
+    raise UserError(f"组织架构里没有“{name}”：请用 --login 给他一个数据库用户名（英文字母、数字、下划线），如 --login lc_wangming")
+
+
+SCOPE = {UserRole.district: District, UserRole.street: Street, UserRole.community: Community, UserRole.unit: Unit}
+
+
+def word_of(model) -> str:
+    return {District: "区", Street: "街道", Community: "社区", Unit: "单位"}[model]

@@ -1,0 +1,136 @@
+"""Roles per level, enforced by PostgreSQL (issue 33): each coordinator's own database login writes
+only its scope. For a community, a street and a district coordinator: what is theirs succeeds; a
+task of another community, another street's, and a district-level step (publishing a ranking) are
+refused from the CLI with a Chinese reason and nothing written, and through raw SQL with their
+login. The audit trail names the verified user. SQLite has no logins: `users add` says so."""
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+from factories import YEAR, add_task_per_community
+from sqlalchemy import create_engine, func, select, text
+
+from lianchuang.models import AuditEntry, Community, Person, ProgressReport, Street, Task
+from lianchuang.models.db import normalise_url, session_scope
+from lianchuang.models.enums import Role
+
+
+def lianchuang(settings, *args, url: str | None = None) -> subprocess.CompletedProcess:
+    env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": url or settings.db_url,
+                        "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "lianchuang.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def reports() -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(ProgressReport))
+
+
+@pytest.fixture
+def scopes(district, settings):
+    """The tasks and coordinators of the district: (community coordinator, their street's other community,
+    another street's community) with one task each, and the street's and the district's coordinators."""
+    if not settings.db_url.startswith("postgresql"):
+        pytest.skip("row-level security needs PostgreSQL (LIANCHUANG_TEST_DATABASE_URL)")
+    add_task_per_community()
+    with session_scope() as session:
+        person = lambda role: session.scalars(select(Person).where(Person.role == role).order_by(Person.code)).first()  # noqa: E731
+        community_coordinator = person(Role.community_coordinator)
+        home = session.get(Community, community_coordinator.community_id)
+        task_of = lambda community_id: session.scalar(select(Task.code).where(Task.community_id == community_id))  # noqa: E731
+        neighbour = session.scalar(select(Community.id).where(Community.street_id == home.street_id, Community.id != home.id))
+        other_street = session.scalar(select(Community.id).join(Street).where(Street.id != home.street_id))
+        street_coordinator = session.scalars(select(Person).where(Person.role == Role.street_coordinator,
+                                                                  Person.street_id == home.street_id)).first()
+        return dict(community=(community_coordinator.name, home.code), street=street_coordinator.name,
+                    district=person(Role.district_coordinator).name,
+                    own=task_of(home.id), neighbour=task_of(neighbour), far=task_of(other_street))
+
+
+def add_user(settings, name: str, role: str) -> tuple[str, str]:
+    """`users add` as the administrator; returns (login, the connection URL it printed)."""
+    login = f"lc_t{uuid.uuid4().hex[:10]}"
+    done = lianchuang(settings, "users", "add", name, "--role", role, "--login", login)
+    assert done.returncode == 0, done.stderr
+    url = re.search(r"LIANCHUANG_DATABASE_URL=(\S+)", done.stdout).group(1)
+    return login, url
+
+
+@pytest.fixture
+def logins():
+    made = []
+    yield made
+    engine = create_engine(normalise_url(os.environ["LIANCHUANG_TEST_DATABASE_URL"]), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for login in made:
+            connection.execute(text(f'DROP ROLE IF EXISTS "{login}"'))
+    engine.dispose()
+
+
+def report(settings, url, task, percent="30"):
+    return lianchuang(settings, "progress", "add", task, "--percent", percent, "--month", "11", "--date", f"{YEAR}-12-02",
+                      "--year", str(YEAR), url=url)
+
+
+def test_each_level_writes_only_its_own_scope(scopes, settings, logins):
+    community_login, community = add_user(settings, scopes["community"][0], "社区联络人")
+    street_login, street = add_user(settings, scopes["street"], "街道联络人")
+    district_login, district = add_user(settings, scopes["district"], "区级联络人")
+    logins += [community_login, street_login, district_login]
+    listed = lianchuang(settings, "users", "list")
+    assert all(login in listed.stdout for login in logins) and "社区联络人" in listed.stdout
+
+    assert report(settings, community, scopes["own"]).returncode == 0 and reports() == 1
+    for refused in (report(settings, community, scopes["neighbour"]), report(settings, community, scopes["far"]),
+                    lianchuang(settings, "rank", "--month", f"{YEAR}-11", "--yes", url=community)):
+        assert refused.returncode == 2 and "没有权限" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert reports() == 1  # nothing of the refused commands was written
+
+    assert report(settings, street, scopes["neighbour"]).returncode == 0 and reports() == 2
+    refused = report(settings, street, scopes["far"])
+    assert refused.returncode == 2 and "没有权限" in refused.stderr and reports() == 2
+    refused = lianchuang(settings, "rank", "--month", f"{YEAR}-11", "--yes", url=street)
+    assert refused.returncode == 2 and "没有权限" in refused.stderr
+
+    assert report(settings, district, scopes["far"]).returncode == 0 and reports() == 3
+    published = lianchuang(settings, "rank", "--month", f"{YEAR}-11", "--yes", url=district)
+    assert published.returncode == 0, published.stderr
+
+    with session_scope() as session:
+        actors = dict(session.execute(select(AuditEntry.entity, AuditEntry.actor).where(AuditEntry.entity.like("progress:%"))).all())
+        ranked_by = session.scalar(select(AuditEntry.actor).where(AuditEntry.entity == "stage:progress"))
+    assert actors[f"progress:{scopes['own']}"] == f"{scopes['community'][0]}（数据库用户 {community_login}）"
+    assert actors[f"progress:{scopes['far']}"] == f"{scopes['district']}（数据库用户 {district_login}）"
+    assert ranked_by == f"{scopes['district']}（数据库用户 {district_login}）"  # who published, verified
+
+
+def test_raw_sql_with_a_community_login_cannot_write_another_community_s_rows(scopes, settings, logins):
+    login, url = add_user(settings, scopes["community"][0], "社区联络人")
+    logins.append(login)
+    engine = create_engine(normalise_url(url))
+    insert = text("INSERT INTO progress_report (task_id, reported_on, month, percent, funds_yuan, matters_handled, order_key, created_at, updated_at) "
+                  "SELECT id, DATE '2026-12-01', 11, 50, 0, 0, 999, now(), now() FROM task WHERE code = :code")
+    try:
+        with engine.begin() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM task")) > 1  # reads everything
+        with pytest.raises(Exception, match="row-level security"):
+            with engine.begin() as connection:
+                connection.execute(insert, {"code": scopes["far"]})
+        with pytest.raises(Exception, match="row-level security|permission"):
+            with engine.begin() as connection:
+                connection.execute(text("UPDATE monthly_ranking SET score = 100"))
+                connection.execute(text("INSERT INTO app_user (login, name, role) VALUES ('lc_me', '我', 'district')"))
+    finally:
+        engine.dispose()
+    assert reports() == 0
+
+
+def test_sqlite_says_it_is_single_user(district, settings):
+    if settings.db_url.startswith("postgresql"):
+        pytest.skip("the SQLite case")
+    done = lianchuang(settings, "users", "add", "王明", "--role", "社区联络人")
+    assert done.returncode == 2 and "SQLite 是单用户" in done.stderr
