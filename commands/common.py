@@ -123,6 +123,9 @@ def _prefect_quiet_in_terminal():
             handler.setLevel(level)
 
 
+STARTED_BY = "发起人:"  # the tag naming who started a run from the command line
+
+
 @contextmanager
 def prefect_connected():
     """For flows run by a command: a Prefect server (flows/local_server), Prefect quiet in the terminal."""
@@ -131,7 +134,12 @@ def prefect_connected():
     if starting():  # the first command in a data folder: say why it waits
         err.print("正在启动这个数据文件夹的 Prefect 服务器（只在第一次，约 5–10 秒；之后的命令共用它）……",
                   markup=False, highlight=False)
-    with _prefect_quiet_in_terminal(), connected() as server:
+    from prefect import tags
+
+    from lianchuang.tasks.cycle import current_actor
+
+    # who started the run, as the audit trail names them (the verified database user on PostgreSQL)
+    with _prefect_quiet_in_terminal(), connected() as server, tags(f"{STARTED_BY}{current_actor()}"):
         if server and server.started_now:
             err.print(f"已在后台启动这个数据文件夹的 Prefect 服务器，之后的命令共用它：界面 {server.ui}"
                       f"（查看：lianchuang server status；停止：lianchuang server stop）", markup=False, highlight=False)

@@ -35,8 +35,18 @@ SCOPED_TABLES = {
     "ranking_audit": "lianchuang_may_write_district(district_id)",
     "district_evaluation": "lianchuang_may_write_district(district_id)",
     "rule_scheme": "lianchuang_may_write_district(district_id)",
+    "commitment": "lianchuang_may_write(community_id, 'community', NULL)",
+    "post": "lianchuang_may_write(community_id, 'community', NULL)",
+    "post_claim": "lianchuang_may_write((SELECT community_id FROM post WHERE post.id = post_id), 'community', NULL)",
+    "stage_state": "lianchuang_may_write(community_id, 'community', NULL)",
+    "ballot": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'community', NULL)",
+    "evaluator": "lianchuang_may_write(community_id, 'district', NULL)",  # the ballots' register
+    "evaluation_result": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'district', NULL)",
     "app_user": "false",  # who may do what is the administrator's to say
 }
+# The audit trail: anyone may add an entry, only in their own name (the actor names the verified
+# login, tasks/cycle.current_actor), and no one may change or delete one.
+AUDIT_POLICY = "CREATE POLICY lianchuang_write ON audit_entry FOR INSERT TO {group} WITH CHECK (actor LIKE '%（' || session_user || '）')"
 
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION lianchuang_may_write(target_community integer, level text, lead_unit integer)
@@ -69,7 +79,13 @@ def ensure_policies(session: Session) -> None:
     session.execute(text(f"GRANT USAGE ON SCHEMA public TO {GROUP}"))
     session.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {GROUP}"))
     session.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {GROUP}"))
+    session.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {GROUP}"))
     session.execute(text(FUNCTIONS))
+    session.execute(text("ALTER TABLE audit_entry ENABLE ROW LEVEL SECURITY"))
+    for name, rule in (("lianchuang_read", f"CREATE POLICY lianchuang_read ON audit_entry FOR SELECT TO {GROUP} USING (true)"),
+                       ("lianchuang_write", AUDIT_POLICY.format(group=GROUP))):
+        session.execute(text(f"DROP POLICY IF EXISTS {name} ON audit_entry"))
+        session.execute(text(rule))
     for table, may_write in SCOPED_TABLES.items():
         session.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
         for name, command, rule in (("lianchuang_read", "SELECT", "USING (true)"),

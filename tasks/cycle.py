@@ -127,7 +127,7 @@ def current_actor() -> str:
 
 @lru_cache(maxsize=8)
 def _verified_actor(url: str) -> str | None:
-    """"Name（数据库用户 login）" of the app user this database URL logs in as, if it is one."""
+    """"Name（login）" of the app user this database URL logs in as, if it is one."""
     from lianchuang.models.db import get_engine
     from lianchuang.tasks.access import verified_user
 
@@ -140,7 +140,7 @@ def _verified_actor(url: str) -> str | None:
             user = verified_user(session)
     except DBAPIError:  # a database from before app_user (its upgrade is asked for elsewhere)
         return None
-    return f"{user.name}（数据库用户 {user.login}）"[:64] if user else None
+    return f"{user.name[:62 - len(user.login)]}（{user.login}）" if user else None  # the login whole: the audit policy checks it
 
 
 def audit(session: Session, action: str, entity: str, actor: str | None = None, **detail) -> None:

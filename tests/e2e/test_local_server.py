@@ -56,7 +56,10 @@ def _group_of(pid: int) -> int | None:
 
 
 def test_the_first_command_starts_the_server_the_next_reuse_it_and_stop_ends_it(settings):
+    import urllib.request
+
     from lianchuang.flows.local_server import LocalServer
+    from lianchuang.tasks.cycle import current_actor
 
     started = lianchuang(settings, "outbox", "flush")
     record = settings.data_dir / "prefect" / "server.json"
@@ -66,6 +69,9 @@ def test_the_first_command_starts_the_server_the_next_reuse_it_and_stop_ends_it(
     assert f"已在后台启动这个数据文件夹的 Prefect 服务器，之后的命令共用它：界面 {first.ui}" in started.stderr
     assert "已在后台启动" not in lianchuang(settings, "outbox", "flush").stderr
     assert LocalServer(**json.loads(record.read_text())) == first  # reused, not started again
+    runs = json.loads(urllib.request.urlopen(urllib.request.Request(
+        f"{first.url}/flow_runs/filter", data=b"{}", headers={"Content-Type": "application/json"})).read())
+    assert len(runs) == 2 and all(f"发起人:{current_actor()}" in run["tags"] for run in runs)  # who started them, in the UI
     assert "已停止本机服务器" in lianchuang(settings, "server", "stop").stdout
     assert not record.exists() and not processes_of(settings.data_dir)
 

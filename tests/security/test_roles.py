@@ -103,9 +103,9 @@ def test_each_level_writes_only_its_own_scope(scopes, settings, logins):
     with session_scope() as session:
         actors = dict(session.execute(select(AuditEntry.entity, AuditEntry.actor).where(AuditEntry.entity.like("progress:%"))).all())
         ranked_by = session.scalar(select(AuditEntry.actor).where(AuditEntry.entity == "stage:progress"))
-    assert actors[f"progress:{scopes['own']}"] == f"{scopes['community'][0]}（数据库用户 {community_login}）"
-    assert actors[f"progress:{scopes['far']}"] == f"{scopes['district']}（数据库用户 {district_login}）"
-    assert ranked_by == f"{scopes['district']}（数据库用户 {district_login}）"  # who published, verified
+    assert actors[f"progress:{scopes['own']}"] == f"{scopes['community'][0]}（{community_login}）"
+    assert actors[f"progress:{scopes['far']}"] == f"{scopes['district']}（{district_login}）"
+    assert ranked_by == f"{scopes['district']}（{district_login}）"  # who published, verified
 
 
 def test_raw_sql_with_a_community_login_cannot_write_another_community_s_rows(scopes, settings, logins):
@@ -120,10 +120,17 @@ def test_raw_sql_with_a_community_login_cannot_write_another_community_s_rows(sc
         with pytest.raises(Exception, match="row-level security"):
             with engine.begin() as connection:
                 connection.execute(insert, {"code": scopes["far"]})
-        with pytest.raises(Exception, match="row-level security|permission"):
+        with pytest.raises(Exception, match="row-level security"):
             with engine.begin() as connection:
-                connection.execute(text("UPDATE monthly_ranking SET score = 100"))
-                connection.execute(text("INSERT INTO app_user (login, name, role) VALUES ('lc_me', '我', 'district')"))
+                connection.execute(text("INSERT INTO app_user (login, name, role, created_at, updated_at) "
+                                        "VALUES ('lc_me', '我', 'district', now(), now())"))
+        with pytest.raises(Exception, match="row-level security"):  # an entry in someone else's name
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO audit_entry (at, actor, action, entity, detail, created_at, updated_at) "
+                                        "VALUES (now(), '区委书记', 'award', 'stage:award', '{}', now(), now())"))
+        with engine.begin() as connection:  # rows outside its scope are invisible to an update: nothing changes
+            assert connection.execute(text("UPDATE task SET title = 'x' WHERE code = :code"), {"code": scopes["far"]}).rowcount == 0
+            assert connection.execute(text("DELETE FROM audit_entry")).rowcount == 0
     finally:
         engine.dispose()
     assert reports() == 0
@@ -134,3 +141,23 @@ def test_sqlite_says_it_is_single_user(district, settings):
         pytest.skip("the SQLite case")
     done = lianchuang(settings, "users", "add", "王明", "--role", "社区联络人")
     assert done.returncode == 2 and "SQLite 是单用户" in done.stderr
+
+
+def test_a_flow_run_under_a_street_login_is_refused_a_district_step_with_its_reason(scopes, settings, logins, prefect_harness,
+                                                                                   monkeypatch):
+    """What a worker running with a street coordinator's login would do from a deployment: the
+    ranking run fails with the Chinese reason (no traceback in the UI's message) and publishes nothing."""
+    from lianchuang.flows.stages import monthly_ranking
+    from lianchuang.models import MonthlyRanking
+    from lianchuang.settings import reset_settings
+
+    login, url = add_user(settings, scopes["street"], "街道联络人")
+    logins.append(login)
+    monkeypatch.setenv("LIANCHUANG_DATABASE_URL", url)
+    reset_settings()
+    state = monthly_ranking(YEAR, [11], send=False, confirm=True, return_state=True)
+    monkeypatch.setenv("LIANCHUANG_DATABASE_URL", settings.db_url)
+    reset_settings()
+    assert state.is_failed() and "没有权限" in state.message and "Traceback" not in state.message, state.message
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(MonthlyRanking)) == 0
