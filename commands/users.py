@@ -19,7 +19,7 @@ def _add(name, role, place, login):
 
     with session_scope() as session:
         user, password = add_user(session, name, role, place, login)
-        url = engine().url.set(username=user.login, password=password).render_as_string(hide_password=False)
+        url = engine().url.set(drivername="postgresql", username=user.login, password=password).render_as_string(hide_password=False)
         return user, url
 
 

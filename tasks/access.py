@@ -142,7 +142,8 @@ def remove_user(session: Session, login: str) -> AppUser:
 
 def list_users(session: Session) -> list[dict]:
     rows = []
-    for user in session.scalars(select(AppUser).order_by(AppUser.role, AppUser.login)):
+    levels = list(UserRole)
+    for user in sorted(session.scalars(select(AppUser)), key=lambda u: (levels.index(u.role), u.login)):
         scope = SCOPE[user.role]
         place = session.get(scope, getattr(user, f"{scope.__tablename__}_id"))
         rows.append(dict(login=user.login, name=user.name, role=user.role.label, scope=place.name if place else ""))
