@@ -42,7 +42,8 @@ SCOPED_TABLES = {
     "ballot": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'community', NULL)",
     "evaluator": "lianchuang_may_write(community_id, 'district', NULL)",  # the ballots' register
     "evaluation_result": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'district', NULL)",
-    "app_user": "false",  # who may do what is the administrator's to say
+    # who may do what, and the tree the scopes are read from, are the administrator's to change
+    **dict.fromkeys(("app_user", "district", "street", "community", "unit", "person"), "false"),
 }
 # The audit trail: anyone may add an entry, only in their own name (the actor names the verified
 # login, tasks/cycle.current_actor), and no one may change or delete one.

@@ -128,6 +128,8 @@ def test_raw_sql_with_a_community_login_cannot_write_another_community_s_rows(sc
             with engine.begin() as connection:
                 connection.execute(text("INSERT INTO audit_entry (at, actor, action, entity, detail, created_at, updated_at) "
                                         "VALUES (now(), '区委书记', 'award', 'stage:award', '{}', now(), now())"))
+        with engine.begin() as connection:  # nor move a community into its own scope: the tree is the administrator's
+            assert connection.execute(text("UPDATE community SET street_id = street_id")).rowcount == 0
         with engine.begin() as connection:  # rows outside its scope are invisible to an update: nothing changes
             assert connection.execute(text("UPDATE task SET title = 'x' WHERE code = :code"), {"code": scopes["far"]}).rowcount == 0
             assert connection.execute(text("DELETE FROM audit_entry")).rowcount == 0
