@@ -55,9 +55,8 @@ def _flow_run_event(name: str, tags: list[str]):
 
 
 def _server_triggers(deployment):
-    from prefect.server.events.schemas.automations import EventTrigger
-
     from prefect.events.schemas.automations import EventTrigger as ClientTrigger
+    from prefect.server.events.schemas.automations import EventTrigger
 
     return [EventTrigger.model_validate(t.model_dump(mode="json", include=set(ClientTrigger.model_fields) - {"id"}))
             for t in deployment.triggers]
