@@ -93,6 +93,10 @@ def test_every_page_renders_chinese_offline_on_a_phone_and_every_link_resolves(b
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         pages = visit_all(browser, board / "index.html")
+        desk = browser.new_page(viewport={"width": 1280, "height": 900})
+        for path in board.glob("*.html"):  # at desktop width too: nothing wider than the screen
+            desk.goto(path.as_uri())
+            assert desk.evaluate("document.documentElement.scrollWidth") <= 1280, path.name
         browser.close()
     assert set(pages) == {p.name for p in board.glob("*.html")}  # every page is reachable from the index
     for name, page in pages.items():

@@ -65,6 +65,11 @@ def test_every_email_fits_a_phone_draws_chinese_and_shows_its_chart(settings, tm
             off = page.eval_on_selector_all("td", f"cells => cells.filter(c => c.getBoundingClientRect().right > {PHONE['width']} + 1).length")
             assert off == 0, f"{name}: {off} table cells are off a phone's screen"
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        desk = browser.new_page(viewport={"width": 1280, "height": 900})  # and at desktop width: nothing hidden either
+        for name, path in pages(tmp_path).items():
+            desk.goto(path.as_uri())
+            assert desk.evaluate("document.documentElement.scrollWidth") <= 1280, name
+            assert desk.eval_on_selector_all("td", "cells => cells.filter(c => c.getBoundingClientRect().right > 1281).length") == 0, name
         browser.close()
 
 
