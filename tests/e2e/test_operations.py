@@ -200,3 +200,22 @@ def test_the_server_in_the_foreground_ends_with_its_workers_on_sigterm(settings)
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_two_rankings_of_a_deployment_started_together_run_one_after_the_other(district, settings, prefect_server):
+    """The ranking deployment's concurrency limit of 1: runs started at the same moment (a coordinator
+    twice, or the UI and the CLI) never run at once; the second waits for a slot."""
+    add_task_per_community()
+    with serving(environment(settings, prefect_server), prefect_server) as (_, deployments, _):
+        parameters = {"year": YEAR, "months": [2], "send": False, "confirm": True}
+        runs = [start(prefect_server, deployments["ranking"], parameters) for _ in range(2)]
+        finished = [wait_for(prefect_server, run, FINAL, seconds=180) for run in runs]
+    assert [run["state_type"] for run in finished] == ["COMPLETED", "COMPLETED"]
+    spans = []
+    for run in runs:
+        states = api(prefect_server, f"/flow_run_states/?flow_run_id={run}", method="GET")
+        times = {state["type"]: state["timestamp"] for state in states}
+        spans.append((times["RUNNING"], times["COMPLETED"], {state["name"] for state in states}))
+    (first_start, first_end, _), (second_start, second_end, _) = sorted(spans)
+    assert first_end <= second_start, f"both ran at once: {spans}"
+    assert any("AwaitingConcurrencySlot" in names for _, _, names in spans), spans
