@@ -163,3 +163,19 @@ def test_a_flow_run_under_a_street_login_is_refused_a_district_step_with_its_rea
     assert state.is_failed() and "没有权限" in state.message and "Traceback" not in state.message, state.message
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(MonthlyRanking)) == 0
+
+
+def test_a_unit_liaison_reports_only_the_tasks_its_unit_leads(scopes, settings, logins):
+    from lianchuang.models import Unit
+
+    with session_scope() as session:
+        liaison = session.scalars(select(Person).where(Person.unit_id.is_not(None)).order_by(Person.code)).first()
+        unit = session.get(Unit, liaison.unit_id)
+        session.scalars(select(Task).where(Task.code == scopes["far"])).one().lead_unit_id = unit.id
+        name = liaison.name
+    login, url = add_user(settings, name, "单位联络员")
+    logins.append(login)
+    assert unit.name in lianchuang(settings, "users", "list").stdout
+    assert report(settings, url, scopes["far"]).returncode == 0 and reports() == 1  # its unit leads it, in another street
+    refused = report(settings, url, scopes["own"])
+    assert refused.returncode == 2 and "没有权限" in refused.stderr and reports() == 1
