@@ -20,8 +20,10 @@ from lianchuang.models.enums import Role
 
 
 def lianchuang(settings, *args, url: str | None = None) -> subprocess.CompletedProcess:
-    env = os.environ | {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": url or settings.db_url,
-                        "COLUMNS": "200"}
+    """The command as a user types it; a flow it runs starts this test's data folder's own Prefect
+    server (not one named by an earlier test's PREFECT_HOME), which the settings fixture stops."""
+    env = {name: value for name, value in os.environ.items() if name not in ("PREFECT_HOME", "PREFECT_API_URL")}
+    env |= {"LIANCHUANG_DATA_DIR": str(settings.data_dir), "LIANCHUANG_DATABASE_URL": url or settings.db_url, "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "lianchuang.cli", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
