@@ -1,12 +1,22 @@
 """Test data built through the same functions the app uses."""
 
+import os
+import shutil
 from datetime import date
+
+import pytest
 
 from lianchuang.models.db import session_scope
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.demo.data import Scale, generate_org
 from lianchuang.tasks.opinions import rules as opinions
 from lianchuang.tasks.org import OrgData, load_org
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM and os.environ.get("LIANCHUANG_REQUIRE_BROWSER"):  # CI: a missing browser fails, never skips
+    raise RuntimeError("chromium is required (apt-get install chromium fonts-noto-cjk)")
+needs_chromium = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
 
 SMALL = Scale(districts=1, streets_per_district=2, communities=4, task_units=20, members_per_community=8,
               post_holders=20, suggestions=24, tasks=30)

@@ -2,14 +2,12 @@
 with the system browser: nothing is downloaded). Skipped where chromium is not installed, unless
 LIANCHUANG_REQUIRE_BROWSER is set, as CI does."""
 
-import os
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import SMALL, YEAR
+from factories import CHROMIUM, DESKTOP, PHONE, SMALL, YEAR, needs_chromium
 from sqlalchemy import select
 
 from lianchuang.models import Community, Person, Task
@@ -24,11 +22,7 @@ from lianchuang.tasks.division.cards import complete_task_cards, open_posts
 from lianchuang.tasks.opinions.rules import NewTask, add_tasks
 from lianchuang.tasks.progress.ranking import publish_ranking
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if not CHROMIUM and os.environ.get("LIANCHUANG_REQUIRE_BROWSER"):
-    pytest.fail("chromium is required (apt-get install chromium fonts-noto-cjk)", pytrace=False)
-pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
-PHONE = {"width": 390, "height": 844}
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -93,7 +87,7 @@ def test_every_page_renders_chinese_offline_on_a_phone_and_every_link_resolves(b
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         pages = visit_all(browser, board / "index.html")
-        desk = browser.new_page(viewport={"width": 1280, "height": 900})
+        desk = browser.new_page(viewport=DESKTOP)
         for path in board.glob("*.html"):  # at desktop width too: nothing wider than the screen
             desk.goto(path.as_uri())
             assert desk.evaluate("document.documentElement.scrollWidth") <= 1280, path.name

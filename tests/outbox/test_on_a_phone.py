@@ -5,19 +5,14 @@ LIANCHUANG_SCREENSHOTS if set, else the test's folder."""
 
 import os
 import re
-import shutil
 from pathlib import Path
 
-import pytest
+from factories import CHROMIUM, DESKTOP, PHONE, needs_chromium
 
 from lianchuang.tasks.demo.samples import SAMPLES
 from lianchuang.tasks.outbox.rendering import render_notice
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if not CHROMIUM and os.environ.get("LIANCHUANG_REQUIRE_BROWSER"):
-    raise RuntimeError("LIANCHUANG_REQUIRE_BROWSER is set but chromium is not installed")
-pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
-PHONE = {"width": 390, "height": 844}
+pytestmark = needs_chromium
 DISTRICT_ROWS = [[rank, (rank + 1) // 2, f"第{rank}号示范社区", f"第{(rank + 1) // 2}街道", 90 - rank, 92.3 - rank, 72.7, 30, rank % 4]
                  for rank in range(1, 26)]  # a district's 25 communities, long names
 
@@ -65,7 +60,7 @@ def test_every_email_fits_a_phone_draws_chinese_and_shows_its_chart(settings, tm
             off = page.eval_on_selector_all("td", f"cells => cells.filter(c => c.getBoundingClientRect().right > {PHONE['width']} + 1).length")
             assert off == 0, f"{name}: {off} table cells are off a phone's screen"
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-        desk = browser.new_page(viewport={"width": 1280, "height": 900})  # and at desktop width: nothing hidden either
+        desk = browser.new_page(viewport=DESKTOP)  # and at desktop width: nothing hidden either
         for name, path in pages(tmp_path).items():
             desk.goto(path.as_uri())
             assert desk.evaluate("document.documentElement.scrollWidth") <= 1280, name
@@ -94,7 +89,7 @@ def test_a_print_page_reads_on_a_phone_and_a_desktop(settings, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        for name, viewport in {"phone": PHONE, "desktop": {"width": 1280, "height": 900}}.items():
+        for name, viewport in {"phone": PHONE, "desktop": DESKTOP}.items():
             page = browser.new_page(viewport=viewport)
             page.goto(page_file.as_uri())
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
