@@ -74,8 +74,7 @@ def notify_coordinators(run, deployment, happened: str) -> int:
     from lianchuang.flows.local_server import console_address
     from lianchuang.models import District
     from lianchuang.models.db import session_scope
-    from lianchuang.models.enums import Stage
-    from lianchuang.tasks.outbox import delivery, drafts as outbox
+    from lianchuang.tasks.outbox import delivery
 
     codes = [tag.removeprefix("district-") for tag in run.tags if tag.startswith("district-")]
     expected = run.expected_start_time.astimezone(BEIJING) if run.expected_start_time else None
@@ -84,13 +83,7 @@ def notify_coordinators(run, deployment, happened: str) -> int:
                    detail=((run.state.message or "") if run.state and happened != "Late" else "")[:300],
                    expected=f"{expected:%Y-%m-%d %H:%M}" if expected else "",
                    link=f"{console_address()}/runs/flow-run/{run.id}")
-    year = clock.today().year
     with session_scope() as session:
         districts = session.scalars(select(District.id).where(District.code.in_(codes))).all() if codes else None
-        drafts = outbox.to_district_coordinators(session, year, Stage.progress, "run_alert",
-                                                 period=f"{happened[0]}{run.id.hex[:15]}", context=context,
-                                                 district_ids=districts)
-        told = outbox.queue(session, drafts)
-    if told:
-        delivery.deliver_all(year, (Stage.progress,))
-    return told
+    return delivery.alert_district_coordinators(clock.today().year, "run_alert", f"{happened[0]}{run.id.hex[:15]}",
+                                                context, districts)

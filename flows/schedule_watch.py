@@ -65,10 +65,10 @@ def check_scheduled_ranking(now: datetime | None = None, district: str | None = 
     (of a district, given its code: its own deployment) is missing or failed and the month is not
     published; returns the problem newly told, if any."""
     from lianchuang import clock
+    from lianchuang.flows.local_server import console_address
     from lianchuang.models import Cycle, District
     from lianchuang.models.db import session_scope
-    from lianchuang.models.enums import Stage
-    from lianchuang.tasks.outbox import delivery, drafts as outbox
+    from lianchuang.tasks.outbox import delivery
     from lianchuang.tasks.progress.ranking import district_ids, published_months
 
     now = now or datetime.now(TIMEZONE).replace(tzinfo=None)
@@ -88,21 +88,14 @@ def check_scheduled_ranking(now: datetime | None = None, district: str | None = 
     if found is None:
         return None
     problem, detail = found
-    with clock.frozen_at(now.date()), session_scope() as session:
-        drafts = outbox.to_district_coordinators(
-            session, year, Stage.progress, "schedule_alert", period=f"{year}-{month:02d}:{problem}",
-            context=dict(year=year, month=month, problem=problem, detail=detail, due=f"{due_at:%Y-%m-%d %H:%M}",
-                         checked=f"{now:%Y-%m-%d %H:%M}", console=_console_url()), district_ids=waiting)
-        if not outbox.queue(session, drafts):
-            return None  # told already this month
-    delivery.deliver_all(year, (Stage.progress,))
+    with clock.frozen_at(now.date()):
+        told = delivery.alert_district_coordinators(
+            year, "schedule_alert", f"{year}-{month:02d}:{problem}",
+            dict(year=year, month=month, problem=problem, detail=detail, due=f"{due_at:%Y-%m-%d %H:%M}",
+                 checked=f"{now:%Y-%m-%d %H:%M}", console=console_address()), waiting)
+    if not told:
+        return None  # told already this month
     return problem
-
-
-def _console_url() -> str:
-    from prefect.settings import PREFECT_API_URL
-
-    return (PREFECT_API_URL.value() or "").removesuffix("/api") or "http://127.0.0.1:4200"
 
 
 def watch_in_background(district: str | None = None) -> threading.Thread:

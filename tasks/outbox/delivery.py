@@ -158,6 +158,23 @@ def deliver_all(year: int | None = None, stages: tuple[str, ...] = ()) -> Delive
     return report
 
 
+def alert_district_coordinators(year: int, template: str, period: str, context: dict,
+                                district_ids: list[int] | None = None) -> int:
+    """An operations alert (a failed run, a missing ranking) to the coordinators of these districts,
+    or of every district: queued and sent at once, only once per template and period. Returns how
+    many were newly told (0: told already)."""
+    from lianchuang.models.db import session_scope
+    from lianchuang.models.enums import Stage
+    from lianchuang.tasks.outbox.drafts import queue, to_district_coordinators
+
+    with session_scope() as session:
+        told = queue(session, to_district_coordinators(session, year, Stage.progress, template, period=period,
+                                                       context=context, district_ids=district_ids))
+    if told:
+        deliver_all(year, (Stage.progress,))
+    return told
+
+
 def forget_sent_codes(since) -> int:
     """A notice carrying a one-time secret (an evaluation invitation's code), once sent, keeps no
     secret in the database: it is then only in the recipient's mailbox (and, for a code, as a salted
