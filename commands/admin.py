@@ -43,6 +43,12 @@ def db_upgrade() -> None:
         console.print(f"数据库已是最新结构（{after}），没有改动：{where}")
     else:
         console.print(f"数据库结构已{'从 ' + before + ' ' if before else '新建并'}升级到 {after}：{where}")
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.access import refresh_policies
+
+    with session_scope() as session:
+        if refresh_policies(session):
+            console.print("分级权限规则已按新结构更新（lianchuang users list 查看用户）")
 
 
 def serve(district: Annotated[Optional[str], typer.Option(

@@ -30,7 +30,7 @@ def users_add(name: Annotated[str, typer.Argument(help="姓名（组织架构里
                   "--scope", "--district", "--street", "--community", "--unit",
                   help="负责的区、街道、社区或单位（编码或名称）；不填：这个人在组织架构里所属的")] = None,
               login: Annotated[Optional[str], typer.Option("--login", help="数据库用户名（默认 lc_ 加人员编码）")] = None) -> None:
-    """添加一位用户：建立他的数据库登录，只能修改所负责范围的数据（数据库强制执行）。"""
+    """添加一位用户：建立其本人的数据库登录，只能修改所负责范围的数据（数据库强制执行）。"""
     from lianchuang.models.enums import UserRole
 
     parsed = UserRole.parse(role)
@@ -38,7 +38,7 @@ def users_add(name: Annotated[str, typer.Argument(help="姓名（组织架构里
         raise UserError(f"角色只能是 {'、'.join(r.label for r in UserRole)}，不是“{role}”")
     user, url = use(_add, name, parsed, place, login)
     console.print(f"已添加用户 {user.name}（{parsed.label}），数据库用户名 {user.login}。")
-    console.print(f"请把这个连接地址交给他本人（只显示这一次，含密码），他在自己的电脑上设置：\nLIANCHUANG_DATABASE_URL={url}")
+    console.print(f"请把这个连接地址交给{user.name}本人（只显示这一次，含密码），在本人的电脑上设置：\nLIANCHUANG_DATABASE_URL={url}")
     console.print("查看全部用户：lianchuang users list；收回：lianchuang users remove " + user.login)
 
 

@@ -65,7 +65,12 @@ def session_scope() -> Iterator[Session]:
 TABLE_WORDS = {"progress_report": "进度报告", "task": "任务", "milestone": "实施步骤", "committed_milestone": "承诺的实施步骤",
                "opinion": "意见建议", "objection": "异议", "monthly_ranking": "月度排名", "ranking_overdue_task": "月度排名",
                "award_result": "创新奖和经费", "ranking_correction": "排名更正", "ranking_audit": "排名数据核查",
-               "district_evaluation": "考评", "rule_scheme": "排名和评奖规则", "app_user": "数据库用户"}
+               "district_evaluation": "考评", "rule_scheme": "排名和评奖规则", "app_user": "数据库用户",
+               "stage_state": "各阶段进度", "commitment": "责任状和承诺书", "post": "岗位", "post_claim": "岗位认领",
+               "ballot": "评议票", "evaluator": "评议人名单", "evaluation_result": "考评结果", "superseded_ranking": "月度排名",
+               "meeting": "联席会议", "task_co_unit": "协办单位", "evaluation_item": "考评项目", "group_weight": "考评权重",
+               "grade_point": "等次分值", "person_result": "个人考评结果", "cycle": "年度", "notice": "通知",
+               "audit_entry": "操作记录", **dict.fromkeys(("district", "street", "community", "unit", "person"), "组织架构")}
 
 
 def _refused(error) -> Exception:

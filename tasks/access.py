@@ -7,7 +7,7 @@ the single-user embedded default: it has no logins, and `users add` says so."""
 
 import secrets
 
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from lianchuang.errors import UserError
@@ -21,6 +21,8 @@ GROUP = "lianchuang_user"
 # "report" (those, or the liaison of the task's lead unit).
 COMMUNITY_OF_TASK = "(SELECT community_id FROM task WHERE task.id = task_id)"
 UNIT_OF_TASK = "(SELECT lead_unit_id FROM task WHERE task.id = task_id)"
+NOTICE_SECRET = "lianchuang_may_write(community_id, 'district', NULL)"
+NOTICE_SCOPE = f"(community_id IS NULL OR lianchuang_may_write(community_id, 'community', NULL)) AND (secret IS NULL OR {NOTICE_SECRET})"
 SCOPED_TABLES = {
     "progress_report": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'report', {UNIT_OF_TASK})",
     "task": "lianchuang_may_write(community_id, 'community', NULL)",
@@ -42,12 +44,30 @@ SCOPED_TABLES = {
     "ballot": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'community', NULL)",
     "evaluator": "lianchuang_may_write(community_id, 'district', NULL)",  # the ballots' register
     "evaluation_result": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'district', NULL)",
+    "superseded_ranking": "lianchuang_may_write(community_id, 'district', NULL)",
+    "meeting": "lianchuang_may_write(community_id, 'community', NULL)",
+    "task_co_unit": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'community', NULL)",
+    # the year's evaluation scheme, shared by a province's districts (its weights and grade points
+    # decide the money), and the results of named people: a district coordinator's
+    **dict.fromkeys(("evaluation_item", "group_weight", "grade_point", "person_result"), "lianchuang_is_district_user()"),
     # who may do what, and the tree the scopes are read from, are the administrator's to change
     **dict.fromkeys(("app_user", "district", "street", "community", "unit", "person"), "false"),
 }
-# The audit trail: anyone may add an entry, only in their own name (the actor names the verified
-# login, tasks/cycle.current_actor), and no one may change or delete one.
-AUDIT_POLICY = "CREATE POLICY lianchuang_write ON audit_entry FOR INSERT TO {group} WITH CHECK (actor LIKE '%（' || session_user || '）')"
+# Tables with policies of their own: (name, command, rule) each.
+SPECIAL_POLICIES = {
+    # The audit trail: anyone may add an entry, only in their own name (the actor names the verified
+    # login, tasks/cycle.current_actor), and no one may change or delete one.
+    "audit_entry": [("lianchuang_read", "SELECT", "USING (true)"),
+                    ("lianchuang_write", "INSERT", "WITH CHECK (actor LIKE '%（' || session_user || '）')")],
+    # The year: any command may start it; its ballot-code salt is set by a district coordinator only.
+    "cycle": [("lianchuang_read", "SELECT", "USING (true)"), ("lianchuang_write", "INSERT", "WITH CHECK (true)"),
+              ("lianchuang_change", "UPDATE", "USING (lianchuang_is_district_user())")],
+    # The outbox: a notice carrying a voting code is seen only by its district's coordinators (who
+    # open the evaluation and send it); any other is read by all. A notice is queued or sent (its
+    # status changed) within one's scope; one for no community (district-wide) by anyone.
+    "notice": [("lianchuang_read", "SELECT", f"USING (secret IS NULL OR {NOTICE_SECRET})"),
+               ("lianchuang_write", "ALL", f"USING ({NOTICE_SCOPE}) WITH CHECK ({NOTICE_SCOPE})")],
+}
 
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION lianchuang_may_write(target_community integer, level text, lead_unit integer)
@@ -59,6 +79,10 @@ RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS
       OR (level <> 'district' AND u.role = 'street' AND u.street_id = c.street_id)
       OR (level <> 'district' AND u.role = 'community' AND u.community_id = c.id)
       OR (level = 'report' AND u.role = 'unit' AND u.unit_id = lead_unit)))
+$$;
+CREATE OR REPLACE FUNCTION lianchuang_is_district_user()
+RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT EXISTS (SELECT 1 FROM app_user u WHERE u.login = session_user AND u.role = 'district')
 $$;
 CREATE OR REPLACE FUNCTION lianchuang_may_write_district(target_district integer)
 RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
@@ -82,17 +106,24 @@ def ensure_policies(session: Session) -> None:
     session.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {GROUP}"))
     session.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {GROUP}"))
     session.execute(text(FUNCTIONS))
-    session.execute(text("ALTER TABLE audit_entry ENABLE ROW LEVEL SECURITY"))
-    for name, rule in (("lianchuang_read", f"CREATE POLICY lianchuang_read ON audit_entry FOR SELECT TO {GROUP} USING (true)"),
-                       ("lianchuang_write", AUDIT_POLICY.format(group=GROUP))):
-        session.execute(text(f"DROP POLICY IF EXISTS {name} ON audit_entry"))
-        session.execute(text(rule))
-    for table, may_write in SCOPED_TABLES.items():
+    policies = {table: [("lianchuang_read", "SELECT", "USING (true)"),
+                        ("lianchuang_write", "ALL", f"USING ({may_write}) WITH CHECK ({may_write})")]
+                for table, may_write in SCOPED_TABLES.items()} | SPECIAL_POLICIES
+    for table, rules in policies.items():
         session.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-        for name, command, rule in (("lianchuang_read", "SELECT", "USING (true)"),
-                                    ("lianchuang_write", "ALL", f"USING ({may_write}) WITH CHECK ({may_write})")):
+        for name, *_ in rules:
             session.execute(text(f"DROP POLICY IF EXISTS {name} ON {table}"))
+        for name, command, rule in rules:
             session.execute(text(f"CREATE POLICY {name} ON {table} FOR {command} TO {GROUP} {rule}"))
+
+
+def refresh_policies(session: Session) -> bool:
+    """After a schema upgrade, where users exist: the policies again, so new tables are covered (a
+    table a migration added is denied to every user until then). Returns whether it ran."""
+    if not is_postgres(session) or not session.scalar(select(func.count()).select_from(AppUser)):
+        return False
+    ensure_policies(session)
+    return True
 
 
 def add_user(session: Session, name: str, role: UserRole, place: str | None, login: str | None) -> tuple[AppUser, str]:
@@ -104,6 +135,7 @@ def add_user(session: Session, name: str, role: UserRole, place: str | None, log
     if not is_postgres(session):
         raise UserError("SQLite 是单用户的嵌入式数据库，没有数据库用户：分级权限需要 PostgreSQL（设置 LIANCHUANG_DATABASE_URL=postgresql://…，"
                         "再运行 lianchuang db upgrade）。单用户使用时不需要添加用户。")
+    _only_the_administrator(session)
     person = session.scalars(select(Person).where(Person.name == name.strip()).order_by(Person.code)).first()
     scope = SCOPE[role]
     column = f"{scope.__tablename__}_id"
@@ -132,7 +164,23 @@ def add_user(session: Session, name: str, role: UserRole, place: str | None, log
     return user, password
 
 
+def district_coordinators_only(session: Session, action: str) -> None:
+    """Refuse, before any work, a user below the district level a district's step (the database would
+    refuse its first write anyway, naming a table rather than the step)."""
+    user = verified_user(session)
+    if user is not None and user.role != UserRole.district:
+        raise UserError(f"没有权限：{action}只由区级联络人做，{user.name}（{user.login}）是{user.role.label}。这次什么都没有写入")
+
+
+def _only_the_administrator(session: Session) -> None:
+    user = verified_user(session)
+    if user is not None:
+        raise UserError(f"没有权限：添加和删除用户只能由管理员（数据库的所有者）来做，{user.name}（{user.login}）是{user.role.label}。"
+                        "这次什么都没有写入")
+
+
 def remove_user(session: Session, login: str) -> AppUser:
+    _only_the_administrator(session)
     user = session.scalar(select(AppUser).where(AppUser.login == login.strip().lower()))
     if user is None:
         raise UserError(f"没有数据库用户“{login}”：lianchuang users list 查看")

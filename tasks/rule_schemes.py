@@ -14,6 +14,7 @@ from lianchuang.errors import ImportRefused, Problem, UserError
 from lianchuang.models import AwardResult, Cycle, District, MonthlyRanking, RuleScheme
 from lianchuang.models.db import session_scope
 from lianchuang.models.queries import district_community_ids
+from lianchuang.tasks.access import district_coordinators_only
 from lianchuang.tasks.cycle import audit, current_actor, only_district
 from lianchuang.tasks.files import check_output
 from lianchuang.tasks.org import resolve_one
@@ -166,6 +167,7 @@ def import_rules(year: int, district: str | None, path: Path) -> Rules:
     anything is wrong or it changes locked rules; unchanged rules add no version."""
     proposed = read_rules(path)
     with session_scope() as session:
+        district_coordinators_only(session, "采用排名和评奖规则")
         place = district_named(session, district)
         current = rules_for(session, place.id, year)
         ranking_locked, award_locked = locks(session, place.id, year)

@@ -13,6 +13,7 @@ from lianchuang.models import Community, Task
 from lianchuang.models.db import preview_scope, session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
+from lianchuang.tasks.access import district_coordinators_only
 from lianchuang.tasks.board import start_board
 from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.cycle import (
@@ -209,6 +210,7 @@ def evaluate_jointly(year: int, close: bool, districts: list[str] | None = None)
     deadline. Each district closes its own."""
     today = clock.today()
     with session_scope() as session:
+        district_coordinators_only(session, "开启和结束年终考评")
         cycle = existing_cycle(session, year, lock=True)
         summary = Counter()
         for district in districts_in_scope(session, districts):
@@ -287,6 +289,7 @@ def allocate_funding(year: int, budget: int, redo: bool, districts: list[str] | 
     """Rank the district's communities on the year, allocate its budget, notify each community (once
     per budget); refused as `award` refuses (award.check_allocation), unless confirmed."""
     with session_scope() as session:
+        district_coordinators_only(session, "评定创新奖和分配经费")
         cycle = existing_cycle(session, year, lock=True)
         district = one_district(session, districts, award.AWARD_BY_DISTRICT)
         award.check_allocation(session, cycle.id, budget, redo, district.id, confirm)

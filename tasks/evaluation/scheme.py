@@ -39,6 +39,9 @@ SHEETS = {
 
 def ensure_scheme(session: Session, cycle_id: int) -> None:
     """The default scheme, where the year has none yet (an imported one is kept)."""
+    have = [session.scalar(select(func.count()).where(model.cycle_id == cycle_id)) for model in (EvaluationItem, GroupWeight, GradePoint)]
+    if have[0] and have[1:] == [len(DEFAULT_WEIGHTS), len(DEFAULT_POINTS)]:
+        return  # nothing to add: a reader needs no right to write the scheme (roles, tasks/access.py)
     if not session.scalar(select(func.count()).where(EvaluationItem.cycle_id == cycle_id)):
         insert_ignoring_duplicates(session, EvaluationItem, [
             dict(cycle_id=cycle_id, code=f"{category.value[:2].upper()}{i + 1}", category=category, name=name)

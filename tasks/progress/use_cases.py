@@ -7,6 +7,7 @@ from lianchuang import clock
 from lianchuang.errors import COMMAND_LINE, UserError
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Stage, StageStatus
+from lianchuang.tasks.access import district_coordinators_only
 from lianchuang.tasks.cycle import (
     audit,
     communities_in_scope,
@@ -101,6 +102,7 @@ def publish_month(year: int, month: int, correction_reason: str | None = None, d
     if clock.today() < first_of_next:
         raise UserError(f"{year}年{month}月还没有结束，{first_of_next.isoformat()} 起才能排名")
     with session_scope() as session:
+        district_coordinators_only(session, "发布和更正月度排名")
         cycle = existing_cycle(session, year, lock=True)
         if correction_reason is not None:
             district = one_district(session, districts, "排名按区更正")

@@ -96,7 +96,7 @@ def test_each_level_writes_only_its_own_scope(scopes, settings, logins):
     refused = report(settings, street, scopes["far"])
     assert refused.returncode == 2 and "没有权限" in refused.stderr and reports() == 2
     refused = lianchuang(settings, "rank", "--month", f"{YEAR}-11", "--yes", url=street)
-    assert refused.returncode == 2 and "没有权限" in refused.stderr
+    assert refused.returncode == 2 and "没有权限：发布和更正月度排名只由区级联络人做" in refused.stderr, refused.stderr
 
     assert report(settings, district, scopes["far"]).returncode == 0 and reports() == 3
     published = lianchuang(settings, "rank", "--month", f"{YEAR}-11", "--yes", url=district)
@@ -181,3 +181,88 @@ def test_a_unit_liaison_reports_only_the_tasks_its_unit_leads(scopes, settings, 
     assert report(settings, url, scopes["far"]).returncode == 0 and reports() == 1  # its unit leads it, in another street
     refused = report(settings, url, scopes["own"])
     assert refused.returncode == 2 and "没有权限" in refused.stderr and reports() == 1
+
+
+@pytest.fixture
+def two_districts(settings):
+    """Two districts of a province, a task in each community; (district coordinator's name, a task of
+    another district, that district's code)."""
+    from factories import build_district
+
+    from lianchuang.models import District
+    from lianchuang.tasks.demo.data import Scale
+
+    if not settings.db_url.startswith("postgresql"):
+        pytest.skip("row-level security needs PostgreSQL (LIANCHUANG_TEST_DATABASE_URL)")
+    build_district(Scale(districts=2, streets_per_district=1, communities=4, task_units=12, members_per_community=6,
+                         post_holders=8, suggestions=8, tasks=8))
+    add_task_per_community()
+    with session_scope() as session:
+        coordinator = session.scalars(select(Person).where(Person.role == Role.district_coordinator).order_by(Person.code)).first()
+        other = session.scalars(select(District).where(District.id != coordinator.district_id)).first()
+        far = session.scalar(select(Task.code).join(Community).join(Street).where(Street.district_id == other.id))
+        return coordinator.name, far, other.code
+
+
+def test_a_district_coordinator_is_refused_another_district_and_the_administrator_s_work(two_districts, settings, logins):
+    name, far, other = two_districts
+    login, url = add_user(settings, name, "区级联络人")
+    logins.append(login)
+    for refused in (report(settings, url, far),  # another district's task
+                    lianchuang(settings, "rank", "--month", f"{YEAR}-11", "--district", other, "--yes", url=url),
+                    lianchuang(settings, "users", "add", "王明", "--role", "社区联络人", "--login", "lc_by_a_user", url=url)):
+        assert refused.returncode == 2 and "没有权限" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert reports() == 0
+    engine = create_engine(normalise_url(url))
+    try:  # raw SQL: another district's rules, the organisation
+        with engine.begin() as connection:
+            district_id = connection.scalar(text("SELECT id FROM district WHERE code = :code"), {"code": other})
+        with pytest.raises(Exception, match="row-level security"):
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO rule_scheme (district_id, year, version, rules, adopted_at, created_at, updated_at) "
+                                        "VALUES (:d, 2026, 99, '{}', now(), now(), now())"), {"d": district_id})
+        with engine.begin() as connection:
+            assert connection.execute(text("UPDATE district SET name = '我的区'")).rowcount == 0
+    finally:
+        engine.dispose()
+    upgraded = lianchuang(settings, "db", "upgrade")  # the administrator's upgrade puts the policies on new tables too
+    assert upgraded.returncode == 0 and "分级权限规则已按新结构更新" in upgraded.stdout, upgraded.stderr
+
+
+def test_the_evaluation_scheme_and_the_voting_codes_are_out_of_a_community_login_s_reach(scopes, settings, logins):
+    """What decides the money and the secrecy of the ballot: a community coordinator cannot change the
+    group weights, the grade points or the year's code salt, nor read a queued invitation's voting
+    code (its own community's included); the district coordinator, who sends them, can."""
+    from datetime import date
+
+    from lianchuang.tasks.cycle import ensure_cycle
+    from lianchuang.tasks.evaluation.ballots import open_evaluation
+    from lianchuang.tasks.outbox.drafts import queue
+
+    with session_scope() as session:  # the invitations queued, not yet sent: the codes are in them
+        communities = session.scalars(select(Community.id)).all()
+        drafts = open_evaluation(session, YEAR, ensure_cycle(session, YEAR).id, communities, date(YEAR, 12, 20))
+        assert queue(session, drafts) == len(drafts) and any(d.secret for d in drafts) and not all(d.secret for d in drafts)
+    community_login, community = add_user(settings, scopes["community"][0], "社区联络人")
+    district_login, district = add_user(settings, scopes["district"], "区级联络人")
+    logins += [community_login, district_login]
+    engines = {url: create_engine(normalise_url(url)) for url in (community, district)}
+    codes = "SELECT count(*) FROM notice WHERE secret IS NOT NULL OR body_text ~ '[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]'"
+    try:
+        with engines[community].begin() as connection:
+            assert connection.scalar(text(codes)) == 0
+            assert connection.scalar(text("SELECT count(*) FROM notice")) > 0  # notices without a code: read as before
+            for change in ("UPDATE group_weight SET weight = weight * 10", "UPDATE grade_point SET points = 100",
+                           "UPDATE cycle SET code_salt = 'known'", "DELETE FROM evaluation_item",
+                           "UPDATE notice SET recipient_email = 'me@example.org' WHERE secret IS NOT NULL"):
+                assert connection.execute(text(change)).rowcount == 0, change
+        with pytest.raises(Exception, match="row-level security"):
+            with engines[community].begin() as connection:
+                connection.execute(text("INSERT INTO grade_point (cycle_id, grade, points, created_at, updated_at) "
+                                        "SELECT id, 'excellent', 100, now(), now() FROM cycle"))
+        with engines[district].begin() as connection:
+            assert connection.scalar(text(codes)) > 0
+            assert connection.execute(text("UPDATE grade_point SET points = points")).rowcount > 0
+    finally:
+        for engine in engines.values():
+            engine.dispose()

@@ -80,3 +80,11 @@ def test_the_alerts_watch_every_stage_run_of_their_district_and_never_their_own(
 def test_a_district_ranks_or_allocates_one_run_at_a_time(forms):
     assert forms["ranking"].concurrency_limit == 1 and forms["monthly-ranking"].concurrency_limit == 1
     assert forms["award"].concurrency_limit == 1 and forms["board"].concurrency_limit is None
+
+
+def test_every_table_a_role_may_be_refused_is_named_in_chinese():
+    """A refused write names what was refused in Chinese ("stage_state" was shown as it is)."""
+    from lianchuang.models.db import TABLE_WORDS
+    from lianchuang.tasks.access import SCOPED_TABLES, SPECIAL_POLICIES
+
+    assert (set(SCOPED_TABLES) | set(SPECIAL_POLICIES)) - set(TABLE_WORDS) == set()
