@@ -88,3 +88,15 @@ def test_every_table_a_role_may_be_refused_is_named_in_chinese():
     from lianchuang.tasks.access import SCOPED_TABLES, SPECIAL_POLICIES
 
     assert (set(SCOPED_TABLES) | set(SPECIAL_POLICIES)) - set(TABLE_WORDS) == set()
+
+
+def test_open_data_rows_hold_iso_dates_chinese_names_and_inert_formulas_column_by_column():
+    from datetime import date
+
+    from lianchuang.models.enums import Category
+    from lianchuang.tasks.open_data import _inert_rows, _plain_rows
+
+    rows = _plain_rows([(None, None, "=cmd|' /C calc'!A0", 5), (date(2026, 3, 1), Category.culture, "-1", None)])
+    assert rows == [[None, None, "=cmd|' /C calc'!A0", 5], ["2026-03-01", Category.culture.label, "-1", None]]
+    assert _inert_rows(rows) == [[None, None, "'=cmd|' /C calc'!A0", 5], ["2026-03-01", Category.culture.label, "'-1", None]]
+    assert rows[1][2] == "-1"  # the JSON keeps the text as it was
