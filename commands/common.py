@@ -123,9 +123,6 @@ def _prefect_quiet_in_terminal():
             handler.setLevel(level)
 
 
-STARTED_BY = "发起人:"  # the tag naming who started a run from the command line
-
-
 @contextmanager
 def prefect_connected():
     """For flows run by a command: a Prefect server (flows/local_server), Prefect quiet in the terminal."""
@@ -136,7 +133,7 @@ def prefect_connected():
                   markup=False, highlight=False)
     from prefect import tags
 
-    from lianchuang.tasks.cycle import current_actor
+    from lianchuang.tasks.cycle import STARTED_BY, current_actor
 
     # who started the run, as the audit trail names them (the verified database user on PostgreSQL)
     with _prefect_quiet_in_terminal(), connected() as server, tags(f"{STARTED_BY}{current_actor()}"):

@@ -16,6 +16,23 @@ from lianchuang.tasks.summaries import result_lines
 log_user_errors_as_reasons()  # wherever a flow runs: the CLI, `serve`, a worker
 
 
+def _name_who_ran_it(flow, flow_run, state) -> None:
+    """A run started from the Prefect UI (one shared password) or a schedule names no person: tag it
+    with the login it runs as (a worker's, on PostgreSQL its verified user), as its audit entries do."""
+    from prefect.client.orchestration import get_client
+
+    from lianchuang.tasks.cycle import RAN_AS, STARTED_BY, current_actor
+
+    if not any(tag.startswith(STARTED_BY) for tag in flow_run.tags):
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(flow_run.id, tags=[*flow_run.tags, f"{RAN_AS}{current_actor()}"])
+
+
+def stage_flow(**options):
+    """A stage's flow: a Prefect flow whose runs say who ran them."""
+    return flow(on_running=[_name_who_ran_it], **options)
+
+
 def _report(title: str, summary: dict) -> dict:
     """The run's summary: a markdown artifact keyed by flow (the Artifacts page keeps each key's
     history) and one log line."""
@@ -49,7 +66,7 @@ def _reminders_run_name() -> str:
     return f"{_scope_label(parameters.get('communities'))}{parameters.get('year') or clock.today().year} 逾期与报送提醒"
 
 
-@flow(name="stage-1-opinions", flow_run_name="{year} 征求意见·联席决策")
+@stage_flow(name="stage-1-opinions", flow_run_name="{year} 征求意见·联席决策")
 def opinions_stage(year: int, communities: list[str] | None = None, deadline: date | None = None,
                    meeting_on: date | None = None, meeting_time: str | None = None, meeting_place: str | None = None) -> dict:
     """征求意见·联席决策: solicit, convene (the meeting's day, time and place), give feedback on the meeting's decisions."""
@@ -59,7 +76,7 @@ def opinions_stage(year: int, communities: list[str] | None = None, deadline: da
     return _report(f"{year} 征求意见·联席决策", summary | steps.publish_board(year, communities))
 
 
-@flow(name="stage-1-open-opinions", flow_run_name="{year} 发出征求意见")
+@stage_flow(name="stage-1-open-opinions", flow_run_name="{year} 发出征求意见")
 def open_opinions(year: int, communities: list[str] | None = None, deadline: date | None = None) -> dict:
     """征求意见: send the solicitation to the six kinds of source, with the deadline."""
     summary = steps.solicit(year, communities, deadline)
@@ -73,7 +90,7 @@ def _coverage_artifact(year: int) -> None:
          "待议": r["pending"], "未征求到的来源": "、".join(label(k) for k in r["kinds_not_heard"])} for r in rows])
 
 
-@flow(name="stage-2-division", flow_run_name="{year} 分工负责·设岗定责")
+@stage_flow(name="stage-2-division", flow_run_name="{year} 分工负责·设岗定责")
 def division_stage(year: int, communities: list[str] | None = None) -> dict:
     """分工负责·设岗定责: propose owners, complete task cards, open posts, notify owners."""
     summary = steps.divide_work(year, communities)
@@ -81,7 +98,7 @@ def division_stage(year: int, communities: list[str] | None = None) -> dict:
     return _report(f"{year} 分工负责·设岗定责", summary | steps.publish_board(year, communities))
 
 
-@flow(name="emergency-posts", flow_run_name="{year} {community} 临时设岗")
+@stage_flow(name="emergency-posts", flow_run_name="{year} {community} 临时设岗")
 def emergency_posts(year: int, community: str, kind: str, capacity: int, situation: str) -> dict:
     """突发事件设岗: open temporary posts mid-year and send the rapid notice at once to the members
     of the community and of the other communities of its street."""
@@ -90,7 +107,7 @@ def emergency_posts(year: int, community: str, kind: str, capacity: int, situati
     return _report(f"{year} 临时设岗", summary | steps.publish_board(year, [community]))
 
 
-@flow(name="stage-3-commitments", flow_run_name="{year} 联名公开承诺")
+@stage_flow(name="stage-3-commitments", flow_run_name="{year} 联名公开承诺")
 def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
     """联名公开承诺: statements and letters, joint publication on the notice board."""
     summary = steps.commit_publicly(year, communities)
@@ -98,7 +115,7 @@ def commitments_stage(year: int, communities: list[str] | None = None) -> dict:
     return _report(f"{year} 联名公开承诺", summary | steps.publish_board(year, communities))
 
 
-@flow(name="stage-4-monthly-ranking", flow_run_name=_months_run_name)
+@stage_flow(name="stage-4-monthly-ranking", flow_run_name=_months_run_name)
 def monthly_ranking(year: int, months: list[int], send: bool = True, correction_reason: str | None = None,
                     districts: list[str] | None = None, confirm: bool = False) -> dict:
     """分步实施·月度排名: rank communities for each month given (one run may cover several), each
@@ -122,7 +139,7 @@ def monthly_ranking(year: int, months: list[int], send: bool = True, correction_
     return _report(f"{year} 月度排名", summary | board.result())
 
 
-@flow(name="stage-5-evaluation", flow_run_name="{year} 联合考评")
+@stage_flow(name="stage-5-evaluation", flow_run_name="{year} 联合考评")
 def evaluation_stage(year: int, close: bool = False, budget: int | None = None, districts: list[str] | None = None) -> dict:
     """联合考评: invite evaluators; with close=True tally and announce the results (公示); with a
     budget as well, award the innovation prize and allocate the funding. Each district closes its
@@ -139,7 +156,7 @@ def evaluation_stage(year: int, close: bool = False, budget: int | None = None, 
     return _report(f"{year} 联合考评", summary | steps.publish_board(year))
 
 
-@flow(name="stage-5-award", flow_run_name="{year} 创新奖与经费")
+@stage_flow(name="stage-5-award", flow_run_name="{year} 创新奖与经费")
 def award_stage(year: int, budget: int, redo: bool = False, districts: list[str] | None = None, confirm: bool = False) -> dict:
     """创新奖与经费: rank a district's communities on the year and allocate its budget to the yuan
     (each district its own; from the Prefect UI: after the district coordinator approves the preview).
@@ -175,7 +192,7 @@ def _held_in_ui(year: int, step: str, preview_step, command: str) -> dict | None
     return steps.hold_decision(year, step, reason, command) | steps.deliver_notices(year, [Stage.evaluation])
 
 
-@flow(name="progress-reminders", flow_run_name=_reminders_run_name)
+@stage_flow(name="progress-reminders", flow_run_name=_reminders_run_name)
 def progress_reminders(year: int | None = None, through_month: int | None = None, communities: list[str] | None = None) -> dict:
     """逾期提醒与进度报送提醒: one letter a week to each owner of tasks behind their steps due by the last finished month
     and ask liaisons to report this month's progress, in the communities, streets or districts named
@@ -196,7 +213,7 @@ def _scheduled_run_name() -> str:
     return scope + f"{year}年{month}月排名（待审核）"
 
 
-@flow(name="scheduled-monthly-ranking", flow_run_name=_scheduled_run_name)
+@stage_flow(name="scheduled-monthly-ranking", flow_run_name=_scheduled_run_name)
 def scheduled_monthly_ranking(year: int | None = None, month: int | None = None, districts: list[str] | None = None) -> dict:
     """月度排名（审核后发布）: by default the last finished month, once its reporting deadline has
     passed. Shows the preview (table artifact, communities with no report) and waits in the Prefect
@@ -226,19 +243,19 @@ def scheduled_monthly_ranking(year: int | None = None, month: int | None = None,
     return monthly_ranking(year, [month], send=True, districts=districts, confirm=True)
 
 
-@flow(name="board", flow_run_name="{year} 公开栏")
+@stage_flow(name="board", flow_run_name="{year} 公开栏")
 def board_stage(year: int) -> dict:
     """公开栏: rebuild the whole notice board of the year and its open data."""
     return _report(f"{year} 公开栏", steps.publish_board(year))
 
 
-@flow(name="deliver-outbox", flow_run_name="发送通知")
+@stage_flow(name="deliver-outbox", flow_run_name="发送通知")
 def deliver_outbox(retry_failed: bool = False) -> dict:
     """发送通知: deliver what is queued, by SMTP when configured, else to the Maildir."""
     return _report("发送通知", steps.flush_outbox(retry_failed))
 
 
-@flow(name="annual-cycle", flow_run_name="{year} 全年推进")
+@stage_flow(name="annual-cycle", flow_run_name="{year} 全年推进")
 def annual_cycle(year: int, close_evaluation: bool = False, budget: int | None = None) -> dict:
     """Push every stage of the year as far as its inputs allow, up to today."""
     today = clock.today()

@@ -109,6 +109,10 @@ def set_stage(session: Session, cycle: Cycle, community_ids: Iterable[int], stag
         ).values(status=status, done_at=clock.now() if status == StageStatus.done else None))
 
 
+STARTED_BY = "发起人:"  # the tag naming who started a run from the command line
+RAN_AS = "执行账号:"  # the tag naming the login a run from the UI or a schedule ran as
+
+
 def current_actor() -> str:
     """Who is acting: on PostgreSQL, the app user the connection verifiably logged in as (issue 33:
     not whatever a setting says); else the `actor` setting, else the login name of the process."""

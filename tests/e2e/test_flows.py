@@ -93,3 +93,22 @@ def test_ranking_without_send_delivers_nothing_and_with_send_only_its_own_stage(
         by_template = session.execute(select(Notice.template, Notice.status, func.count()).group_by(Notice.template, Notice.status)).all()
     assert {(t, s) for t, s, _ in by_template} == {("overdue", NoticeStatus.queued), ("ranking", NoticeStatus.sent)}
     assert summary["delivered"] == summary["ranking_notices"] > 0
+
+
+def test_a_run_no_command_started_names_the_login_it_ran_as(prefect_harness, settings, district):
+    """From the Prefect UI or a schedule no person is known (the UI has one shared password): the run
+    is tagged with the login it ran as; a run a command started keeps naming who started it, alone."""
+    from prefect import tags
+    from prefect.client.orchestration import get_client
+
+    from lianchuang.flows.stages import board_stage
+    from lianchuang.tasks.cycle import current_actor, ensure_cycle
+
+    with session_scope() as session:
+        ensure_cycle(session, YEAR)
+    ui_run = board_stage(YEAR, return_state=True).state_details.flow_run_id
+    with tags("发起人:王明"):
+        cli_run = board_stage(YEAR, return_state=True).state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        assert f"执行账号:{current_actor()}" in client.read_flow_run(ui_run).tags
+        assert not [tag for tag in client.read_flow_run(cli_run).tags if tag.startswith("执行账号")]
