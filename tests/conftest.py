@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 from factories import SMALL, build_district  # noqa: F401  (re-exported for tests)
+from roles import logins, scopes  # noqa: F401  (fixtures: a PostgreSQL login per role, the district's scopes)
 from sqlalchemy import create_engine, make_url, text
 
 from lianchuang import clock

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from factories import YEAR, add_task_per_community
+from roles import add_user
 from smtp_server import SmtpServer
 from sqlalchemy import select
 from test_console import api, start, wait_for
@@ -219,3 +220,31 @@ def test_two_rankings_of_a_deployment_started_together_run_one_after_the_other(d
     (first_start, first_end, _), (second_start, second_end, _) = sorted(spans)
     assert first_end <= second_start, f"both ran at once: {spans}"
     assert any("AwaitingConcurrencySlot" in names for _, _, names in spans), spans
+
+
+def test_a_worker_under_a_street_login_fails_a_district_step_started_from_the_ui_with_the_reason(settings, prefect_server, logins, scopes):
+    """Roles hold for deployments: a worker running with a street coordinator's login takes a ranking
+    started as from the UI; the run fails with the Chinese reason (no traceback), publishes nothing,
+    and is tagged with the login it ran as."""
+    from lianchuang.models import MonthlyRanking
+
+    login, url = add_user(settings, scopes["street"], "街道联络人")
+    logins.append(login)
+    env = environment(settings, prefect_server, LIANCHUANG_SMTP_HOST="127.0.0.1", LIANCHUANG_SMTP_PORT="2525")  # nothing is sent
+    subprocess.run([sys.executable, "-m", "lianchuang.cli", "deploy", "--pool", "street-login"], env=env, check=True,
+                   capture_output=True)
+    deployments = {d["name"]: d for d in api(prefect_server, "/deployments/filter", {})}
+    run = start(prefect_server, deployments["ranking"], {"year": YEAR, "months": [2], "send": False, "confirm": True})
+    worker = subprocess.Popen([sys.executable, "-m", "lianchuang.cli", "worker", "--pool", "street-login"],
+                              env=env | {"LIANCHUANG_DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        final = wait_for(prefect_server, run, FINAL, seconds=180)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+    message = final["state"]["message"] or ""
+    assert final["state_type"] == "FAILED" and "没有权限：发布和更正月度排名只由区级联络人做" in message, message
+    assert "Traceback" not in message and f"执行账号:{scopes['street']}（{login}）" in final["tags"]
+    with session_scope() as session:
+        assert not session.scalars(select(MonthlyRanking)).first()
