@@ -23,6 +23,8 @@ COMMUNITY_OF_TASK = "(SELECT community_id FROM task WHERE task.id = task_id)"
 UNIT_OF_TASK = "(SELECT lead_unit_id FROM task WHERE task.id = task_id)"
 NOTICE_SECRET = "lianchuang_may_write(community_id, 'district', NULL)"
 NOTICE_SCOPE = f"(community_id IS NULL OR lianchuang_may_write(community_id, 'community', NULL)) AND (secret IS NULL OR {NOTICE_SECRET})"
+CHANNEL_OF_MESSAGE = ("lianchuang_may_write_place((SELECT level FROM chat_channel WHERE chat_channel.id = channel_id), "
+                      "(SELECT place_code FROM chat_channel WHERE chat_channel.id = channel_id))")
 SCOPED_TABLES = {
     "progress_report": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'report', {UNIT_OF_TASK})",
     "task": "lianchuang_may_write(community_id, 'community', NULL)",
@@ -44,6 +46,7 @@ SCOPED_TABLES = {
     "ballot": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'community', NULL)",
     "evaluator": "lianchuang_may_write(community_id, 'district', NULL)",  # the ballots' register
     "evaluation_result": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'district', NULL)",
+    "chat_channel": "lianchuang_may_write_place(level, place_code)",
     "superseded_ranking": "lianchuang_may_write(community_id, 'district', NULL)",
     "meeting": "lianchuang_may_write(community_id, 'community', NULL)",
     "task_co_unit": f"lianchuang_may_write({COMMUNITY_OF_TASK}, 'community', NULL)",
@@ -67,6 +70,12 @@ SPECIAL_POLICIES = {
     # status changed) within one's scope; one for no community (district-wide) by anyone.
     "notice": [("lianchuang_read", "SELECT", f"USING (secret IS NULL OR {NOTICE_SECRET})"),
                ("lianchuang_write", "ALL", f"USING ({NOTICE_SCOPE}) WITH CHECK ({NOTICE_SCOPE})")],
+    # A group chat's bot is set up and changed by the coordinators over its place; a step of anyone
+    # queues messages to any group (a street's reminder goes to its communities' groups), but only
+    # those over a group's place send or change its messages.
+    "chat_message": [("lianchuang_read", "SELECT", "USING (true)"), ("lianchuang_write", "INSERT", "WITH CHECK (true)"),
+                     ("lianchuang_change", "UPDATE", f"USING ({CHANNEL_OF_MESSAGE})"),
+                     ("lianchuang_remove", "DELETE", f"USING ({CHANNEL_OF_MESSAGE})")],
 }
 
 FUNCTIONS = """
@@ -88,6 +97,15 @@ CREATE OR REPLACE FUNCTION lianchuang_may_write_district(target_district integer
 RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
   SELECT EXISTS (SELECT 1 FROM app_user u WHERE u.login = session_user AND u.role = 'district'
                  AND u.district_id = target_district)
+$$;
+CREATE OR REPLACE FUNCTION lianchuang_may_write_place(place_level text, place_code text)
+RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT CASE place_level
+    WHEN 'community' THEN lianchuang_may_write((SELECT c.id FROM community c WHERE c.code = place_code), 'community', NULL)
+    WHEN 'street' THEN EXISTS (SELECT 1 FROM app_user u, street s WHERE u.login = session_user AND s.code = place_code
+                               AND ((u.role = 'district' AND u.district_id = s.district_id) OR (u.role = 'street' AND u.street_id = s.id)))
+    WHEN 'district' THEN lianchuang_may_write_district((SELECT d.id FROM district d WHERE d.code = place_code))
+    ELSE false END
 $$;
 """
 

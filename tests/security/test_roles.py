@@ -208,3 +208,34 @@ def test_the_evaluation_scheme_and_the_voting_codes_are_out_of_a_community_login
     finally:
         for engine in engines.values():
             engine.dispose()
+
+
+def test_a_group_chat_s_bot_and_its_messages_are_changed_only_by_those_over_its_place(scopes, settings, logins):
+    """A community coordinator sets up its own community's group bot, not the district's; may queue a
+    message to any group (its steps do) but not re-address, resend or delete the district group's."""
+    from lianchuang.models import District
+
+    with session_scope() as session:
+        district = session.scalars(select(District)).first()
+        session.execute(text("INSERT INTO chat_channel (level, place_code, place_name, platform, secret_block, created_at, updated_at) "
+                             "VALUES ('district', :code, :name, 'wecom', 'wecom-district', now(), now())"),
+                        {"code": district.code, "name": district.name})
+        session.execute(text("INSERT INTO chat_message (key, channel_id, year, title, markdown, mention_phones, status, attempts, "
+                             "created_at, updated_at) SELECT 'k1', id, 2026, '排名', '…', '', 'queued', 0, now(), now() FROM chat_channel"))
+    login, url = add_user(settings, scopes["community"][0], "社区联络人")
+    logins.append(login)
+    add_channel = text("INSERT INTO chat_channel (level, place_code, place_name, platform, secret_block, created_at, updated_at) "
+                       "VALUES (:level, :code, '群', 'dingtalk', 'mine', now(), now())")
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(add_channel, {"level": "community", "code": scopes["community"][1]})
+        with pytest.raises(Exception, match="row-level security"):
+            with engine.begin() as connection:
+                connection.execute(add_channel, {"level": "district", "code": district.code})
+        with engine.begin() as connection:
+            assert connection.execute(text("UPDATE chat_channel SET secret_block = 'mine' WHERE level = 'district'")).rowcount == 0
+            assert connection.execute(text("UPDATE chat_message SET markdown = '假消息'")).rowcount == 0
+            assert connection.execute(text("DELETE FROM chat_message")).rowcount == 0
+    finally:
+        engine.dispose()
