@@ -33,10 +33,8 @@ GROUPS = [(commitments_app, "commitments"), (board_app, "board")]
 def commitments_run(year: YearOption = None, community: CommunityOption = None, street: StreetOption = None,
                     district: DistrictOption = None) -> None:
     """准备责任状和承诺书（可打印）；签齐且任务卡完整的社区联名公开承诺，并通知各方。可重复运行。"""
-    from lianchuang.flows.stages import commitments_stage
-
     year = year or this_year()
-    summary = run_flow(commitments_stage, "联名公开承诺", year=year, communities=scope(community, street, district))
+    summary = run_flow("commitments_stage", "联名公开承诺", year=year, communities=scope(community, street, district))
     where = f" --community {community[0]}" if community and len(community) == 1 else ""
     if summary.get("blocked_by_incomplete_cards"):
         console.print(f"有社区的任务卡不完整，暂不能公开。查看缺什么：lianchuang tasks check --year {year}")

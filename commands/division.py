@@ -35,9 +35,7 @@ GROUPS = [(assign_app, "assign"), (tasks_app, "tasks"), (posts_app, "posts")]
 def assign_run(year: YearOption = None, community: CommunityOption = None, street: StreetOption = None,
                district: DistrictOption = None) -> None:
     """为未分工的任务推荐牵头单位，补全任务卡，开设岗位，通知责任人。"""
-    from lianchuang.flows.stages import division_stage
-
-    run_flow(division_stage, "分工负责·设岗定责", year=year or this_year(), communities=scope(community, street, district))
+    run_flow("division_stage", "分工负责·设岗定责", year=year or this_year(), communities=scope(community, street, district))
 
 
 @assign_app.command("propose")
@@ -220,9 +218,7 @@ def posts_emergency(community: Annotated[str, typer.Option("--community", "-c", 
                     capacity: Annotated[int, typer.Option("--capacity", help="需要多少人")] = 20,
                     year: YearOption = None) -> None:
     """突发事件时开设临时岗位，并立即向本社区和同街道相邻社区的党员、积极分子发出紧急通知。"""
-    from lianchuang.flows.stages import emergency_posts
-
-    summary = run_flow(emergency_posts, "临时设岗", year=year or this_year(), community=community, kind=kind,
+    summary = run_flow("emergency_posts", "临时设岗", year=year or this_year(), community=community, kind=kind,
                        capacity=capacity, situation=situation)
     if summary["to_call"]:
         table = fitted_table("姓名", "社区", "电话", title=f"没有邮箱、请立即电话或上门通知的 {len(summary['to_call'])} 人")

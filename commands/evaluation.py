@@ -31,19 +31,16 @@ def evaluate_run(year: EvaluationYearOption = None, close: Annotated[bool, typer
                  budget: Annotated[Optional[int], typer.Option(help="同时评创新奖并分配的党建工作经费总额（元）")] = None,
                  district: DistrictOption = None) -> None:
     """发出民主评议邀请（每人一次性评议码）；加 --close 结束评议并公示；再加 --budget 评创新奖、分配经费。"""
-    from lianchuang.flows.stages import evaluation_stage
-
-    run_flow(evaluation_stage, "联合考评", year=year or clock.evaluation_year(), close=close, budget=budget, districts=district)
+    run_flow("evaluation_stage", "联合考评", year=year or clock.evaluation_year(), close=close, budget=budget, districts=district)
 
 
 @evaluate_app.command("open")
 def evaluate_open(year: EvaluationYearOption = None, district: DistrictOption = None) -> None:
     """开始民主评议：按评议方案向各评议主体发出邀请，每人一个一次性评议码（重复运行只邀请新增的人）。"""
-    from lianchuang.flows.stages import evaluation_stage
     from lianchuang.tasks.evaluation.use_cases import short_groups
 
     year = year or clock.evaluation_year()
-    run_flow(evaluation_stage, "发出评议邀请", year=year, districts=district)
+    run_flow("evaluation_stage", "发出评议邀请", year=year, districts=district)
     short = use(short_groups, year, district)
     for group in short[:20]:
         err.print(f"注意：{group['community']}的“{group['group']}”只有 {group['people']} 人，少于计入得分所需的 {group['needed']} 人："
@@ -146,12 +143,11 @@ def evaluate_vote(code: Annotated[str, typer.Argument(help="评议码")],
 @evaluate_app.command("close")
 def evaluate_close(year: EvaluationYearOption = None, district: DistrictOption = None) -> None:
     """结束评议：计票（按主体加权、去掉最高最低分、不足最少票数不计），公示结果并通知，开始异议期。各区分别结束（--district）。"""
-    from lianchuang.flows.stages import evaluation_stage
     from lianchuang.tasks.evaluation.use_cases import check_close, results_summary
 
     year = year or clock.evaluation_year()
     use(check_close, year)
-    run_flow(evaluation_stage, "结束评议·公示结果", year=year, close=True, districts=district)
+    run_flow("evaluation_stage", "结束评议·公示结果", year=year, close=True, districts=district)
     results = use(results_summary, year, district)
     console.print(f"{year}年度考评结果已公示：评定 {results['rated']:,} 项任务（平均 {results['mean'] if results['mean'] is not None else '—'} 分），"
                   f"{results['unrated']:,} 项票数不足未评定。异议可提出到 {results['objection_deadline']}："
@@ -232,13 +228,12 @@ def award(year: EvaluationYearOption = None, budget: Annotated[int, typer.Option
               "--district", "-d", help="评选这个区（编码或名称）：各区分别评选、分配各自的经费；只有一个区时可不填")] = None,
           as_json: JsonOption = False) -> None:
     """评选党建创新奖并分配党建工作经费（基础经费均分 + 奖励经费按奖项），分配额合计正好等于预算，每个社区收到计算说明。"""
-    from lianchuang.flows.stages import award_stage
     from lianchuang.tasks.evaluation.use_cases import award_rows, check_award, write_funding_sheet
 
     year = year or clock.evaluation_year()
     districts = [district] if district else None
     use(check_award, year, budget, redo, yes, districts)
-    run_flow(award_stage, "创新奖与经费", quiet=as_json, year=year, budget=budget, redo=redo, districts=districts, confirm=yes)
+    run_flow("award_stage", "创新奖与经费", quiet=as_json, year=year, budget=budget, redo=redo, districts=districts, confirm=yes)
     rows = use(award_rows, year, districts)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

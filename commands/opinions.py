@@ -40,9 +40,7 @@ def opinions_run(year: YearOption = None, community: CommunityOption = None, str
                  meeting_place: Annotated[Optional[str], typer.Option(
                      "--meeting-place", help="联席会议地点；{community} 代表各社区名称，如 \"{community}党群服务中心二楼\"")] = None) -> None:
     """发出征求意见通知；有待议建议的社区发联席会议通知（日期、时间、地点）；已议定的建议反馈给提出人。"""
-    from lianchuang.flows.stages import opinions_stage
-
-    run_flow(opinions_stage, "征求意见·联席决策", year=year or this_year(), communities=scope(community, street, district),
+    run_flow("opinions_stage", "征求意见·联席决策", year=year or this_year(), communities=scope(community, street, district),
              deadline=parse_date(deadline) if deadline else None, meeting_on=parse_date(meeting_date) if meeting_date else None,
              meeting_time=meeting_time, meeting_place=meeting_place)
 
@@ -52,11 +50,10 @@ def opinions_open(year: YearOption = None, community: CommunityOption = None, st
                   district: DistrictOption = None,
                   deadline: Annotated[Optional[str], typer.Option(help="意见截止日期 YYYY-MM-DD（默认三周后）")] = None) -> None:
     """向各社区六类对象（挂点领导、挂点单位、驻区单位、民间组织、群团组织、社区群众）发出征求意见通知。"""
-    from lianchuang.flows.stages import open_opinions
     from lianchuang.settings import get_settings
 
     year = year or this_year()
-    run_flow(open_opinions, "征求意见", year=year, communities=scope(community, street, district), deadline=parse_date(deadline) if deadline else None)
+    run_flow("open_opinions", "征求意见", year=year, communities=scope(community, street, district), deadline=parse_date(deadline) if deadline else None)
     console.print(f"请打印各社区的征求意见公告（含意见表）张贴到公开栏：{get_settings().documents_dir / str(year) / '征求意见公告'}")
     console.print(f"下一步：lianchuang opinions template --year {year} -o 征集表.xlsx 发给各单位，收回后 lianchuang opinions import")
 
@@ -142,14 +139,13 @@ def deliberate_agenda(community: Annotated[str, typer.Option("--community", "-c"
 @deliberate_app.command("import")
 def deliberate_import(file: Annotated[Path, typer.Argument(help="联席会议填好决定的议题表")], year: YearOption = None) -> None:
     """导入联席会议的决定：采纳的建议成为年度任务，合并的并入任务，不采纳的记录理由；然后给提出人发反馈。"""
-    from lianchuang.flows.stages import opinions_stage
     from lianchuang.tasks.opinions.use_cases import import_decision_file
 
     year = year or this_year()
     result = use(import_decision_file, year, file)
     console.print(f"{result['community']}：采纳 {result['adopted']} 条，合并 {result['merged']} 条，不采纳 {result['declined']} 条，"
                   f"此前已议定 {result['unchanged']} 条，仍待议 {result['still_pending']} 条。")
-    run_flow(opinions_stage, "发送反馈通知", year=year, communities=[result["community"]])
+    run_flow("opinions_stage", "发送反馈通知", year=year, communities=[result["community"]])
     if result["still_pending"]:
         console.print(f"下一步：还有 {result['still_pending']} 条建议待议，下次联席会前导出议题："
                       f"lianchuang deliberate agenda -c {result['community']} -o 议题.xlsx --year {year}")

@@ -81,17 +81,13 @@ def outbox_show(notice_id: Annotated[int, typer.Argument(help="通知编号（�
 @outbox_app.command("flush")
 def outbox_flush() -> None:
     """发送所有待发送的通知（设置了 LIANCHUANG_SMTP_HOST 时用 SMTP，否则写入 Maildir 文件夹）。"""
-    from lianchuang.flows.stages import deliver_outbox
-
-    run_flow(deliver_outbox, "发送通知")
+    run_flow("deliver_outbox", "发送通知")
 
 
 @outbox_app.command("retry")
 def outbox_retry() -> None:
     """把发送失败的通知重新排队并发送（例如改正邮箱地址之后）。"""
-    from lianchuang.flows.stages import deliver_outbox
-
-    run_flow(deliver_outbox, "重发失败通知", retry_failed=True)
+    run_flow("deliver_outbox", "重发失败通知", retry_failed=True)
 
 
 @notices_app.command("preview")

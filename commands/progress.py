@@ -40,14 +40,13 @@ def rank(month: Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-M
          as_json: JsonOption = False) -> None:
     """计算并发布某月各社区工作任务进度排名（每个区单独排名、单独发布）；加 --send 发送排名邮件（不会重复发送）。
     已发布的月份不会自动改变，发现错误时用 --correct --reason 公开更正。"""
-    from lianchuang.flows.stages import monthly_ranking
     from lianchuang.tasks.progress.use_cases import published_ranking
 
     year, number = parse_month(month) if month else clock.last_finished_month()
     if reason and not correct:  # the two options belong together; the rules themselves are the service's
         raise UserError("--reason 只用于更正已发布的排名，请同时加 --correct")
     title = f"{year}年{number}月排名" + ("更正" if correct else "")
-    run_flow(monthly_ranking, title, year=year, months=[number], send=send, quiet=as_json,
+    run_flow("monthly_ranking", title, year=year, months=[number], send=send, quiet=as_json,
              correction_reason=(reason or "").strip() if correct else None, districts=district, confirm=yes)
     rows = use(published_ranking, year, number, district)
     if as_json:
@@ -114,9 +113,7 @@ def show_street(rows: list[dict], title: str, longest: int = 6) -> None:
 def remind(year: ReportingYearOption = None, community: CommunityOption = None, street: StreetOption = None,
            district: DistrictOption = None) -> None:
     """给任务落后于实施步骤的负责人和联络员发逾期提醒（每人每周一封，列出其全部落后任务和目前进度），并提醒联络员报送本月进度。"""
-    from lianchuang.flows.stages import progress_reminders
-
-    run_flow(progress_reminders, "提醒", year=year or reporting_year(), communities=scope(community, street, district))
+    run_flow("progress_reminders", "提醒", year=year or reporting_year(), communities=scope(community, street, district))
 
 
 @progress_app.command("template")

@@ -134,7 +134,8 @@ def _locked():
         yield
 
 
-TEMPLATE = Path(__file__).with_name("prefect-empty.db.gz")  # an empty Prefect database, migrated (18 KB)
+TEMPLATE = Path(__file__).with_name("prefect-empty.db.gz")  # an empty Prefect database, migrated, its block types registered
+TEMPLATE_VERSION = TEMPLATE.with_name("prefect-empty.version")  # the Prefect that wrote it
 
 
 def _own_database() -> bool:
@@ -142,31 +143,35 @@ def _own_database() -> bool:
     return not (os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL") or os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL"))
 
 
-def _seed_database() -> None:
+def _seed_database() -> bool:
     """A new data folder's Prefect database starts as a copy of an empty, migrated one: Prefect's
     ~110 migrations took 7 s of the first command's 19.5 s. Used only if the installed Prefect knows
-    its revision (the server then applies any newer migrations itself)."""
+    its revision (the server then applies any newer migrations itself). Returns whether the copy
+    was written by this very Prefect, block types and all: its first start need not register them."""
     import gzip
     import sqlite3
+    from importlib.metadata import version
 
     target = _home() / "prefect.db"
     if target.exists() or not _own_database() or not TEMPLATE.exists():
-        return
+        return False
     seed = target.with_name("prefect.db.seed")
     seed.write_bytes(gzip.decompress(TEMPLATE.read_bytes()))
     with sqlite3.connect(seed) as connection:
         revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     connection.close()
-    if _known_revision(revision):
-        seed.replace(target)
-    else:
+    if not _known_revision(revision):
         seed.unlink()
+        return False
+    seed.replace(target)
+    return TEMPLATE_VERSION.exists() and TEMPLATE_VERSION.read_text().strip() == version("prefect")
 
 
 def _known_revision(revision: str) -> bool:
-    from prefect.server import database
+    from importlib.util import find_spec
 
-    versions = Path(database.__file__).parent / "_migrations" / "versions" / "sqlite"
+    # found, not imported: importing prefect.server.database takes 2.7 s, before the server could start
+    versions = Path(find_spec("prefect").submodule_search_locations[0]) / "server" / "database" / "_migrations" / "versions" / "sqlite"
     return any(f"_{revision}_" in path.name for path in versions.glob("*.py"))
 
 
@@ -175,18 +180,41 @@ def make_template() -> Path:
     import gzip
     import tempfile
 
+    from importlib.metadata import version
+
     with tempfile.TemporaryDirectory() as home:
-        subprocess.run([sys.executable, "-c", "import asyncio; from prefect.server.database import provide_database_interface; "
-                        "asyncio.run(provide_database_interface().create_db())"],
-                       env=os.environ | {"PREFECT_HOME": home}, check=True)
+        subprocess.run([sys.executable, "-c", SEED_SCRIPT], env=os.environ | {"PREFECT_HOME": home}, check=True)
         TEMPLATE.write_bytes(gzip.compress((Path(home) / "prefect.db").read_bytes(), mtime=0))
+    TEMPLATE_VERSION.write_text(version("prefect") + "\n")
     return TEMPLATE
 
 
+# The server's own first steps, as its start takes them: the migrations, then the block types of
+# everything its app imports (2 s of a first start, which a seed written by this Prefect skips).
+SEED_SCRIPT = """
+import asyncio
+import prefect.plugins
+from prefect.server.api.server import create_app
+from prefect.server.database import provide_database_interface
+from prefect.server.models.block_registration import run_block_auto_registration
+
+async def seed():
+    db = provide_database_interface()
+    await db.create_db()
+    prefect.plugins.load_prefect_collections()
+    async with await db.session() as session:
+        await run_block_auto_registration(session=session)
+
+asyncio.run(seed())
+"""
+
+
 def _start(port: int) -> LocalServer:
-    _seed_database()
+    registered = _seed_database()
     env = os.environ | {"PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
                         "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api"}
+    if registered:  # a later start registers them as usual (once: Prefect remembers it in the folder)
+        env["PREFECT_API_BLOCKS_REGISTER_ON_START"] = "false"
     env.pop("PREFECT_API_URL", None)
     with open(_log(), "ab") as log:
         # A session of its own: the server outlives the command that started it (on purpose: the next
@@ -226,13 +254,26 @@ def _too_slow(what: str = "") -> UserError:
 def start_early() -> None:
     """Start the data folder's server without waiting for it (unless another server is named or
     this one runs): the command does its own work meanwhile, and connected() waits."""
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():
+    if _server_named():
         return
     with _locked():
         if recorded() is None:
             _start(_free_port())
+
+
+def _server_named() -> bool:
+    """Whether Prefect's settings name a server (PREFECT_API_URL). Read without importing Prefect
+    (1.6 s, which the first command's server start waited for) where no file could set it."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH") or _home() / "profiles.toml")
+    pyproject = Path("pyproject.toml")
+    if not (profiles.exists() or Path(".env").exists() or Path("prefect.toml").exists()
+            or (pyproject.exists() and "tool.prefect" in pyproject.read_text(errors="replace"))):
+        return False
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
 
 
 def starting() -> bool:

@@ -19,7 +19,8 @@ def shipped(relative: Path, pattern: str) -> bool:
 def test_every_template_and_migration_file_is_shipped():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["lianchuang"]
-    needed = [p for p in (ROOT / "templates").rglob("*") if p.is_file()] + [ROOT / "migrations" / "script.py.mako"]
+    needed = ([p for p in (ROOT / "templates").rglob("*") if p.is_file()] + [ROOT / "migrations" / "script.py.mako"]
+              + [p for p in (ROOT / "flows").iterdir() if p.name.startswith("prefect-empty.")])  # the Prefect seed
     missing = [str(p.relative_to(ROOT)) for p in needed
                if not any(shipped(p.relative_to(ROOT), pattern) for pattern in patterns)]
     assert not missing, f"not in package-data: {missing}"
