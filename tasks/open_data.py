@@ -27,6 +27,7 @@ from lianchuang.models import (
     Task,
     Unit,
 )
+from lianchuang.models.db import plain_rows
 from lianchuang.tasks.files import page_in, replace_file
 from lianchuang.tasks.plan import steps_text
 from lianchuang.tasks.rules import ranking_formula
@@ -131,7 +132,7 @@ def write_open_data(session: Session, cycle_id: int, folder: Path) -> list[tuple
     written = []
     for dataset in DATASETS:
         keys = [key for key, _ in dataset.fields]
-        rows = _plain_rows(session.execute(dataset.query(cycle_id)).all())
+        rows = _plain_rows(plain_rows(session, dataset.query(cycle_id)).all())
         table = io.StringIO(newline="")
         writer = csv.writer(table)
         writer.writerow(keys)
