@@ -37,6 +37,7 @@ def test_each_level_writes_only_its_own_scope(scopes, settings, logins):
     assert report(settings, street, scopes["neighbour"]).returncode == 0 and reports() == 2
     refused = report(settings, street, scopes["far"])
     assert refused.returncode == 2 and "没有权限" in refused.stderr and reports() == 2
+    assert raw_report_refused(street, scopes["far"]) and reports() == 2  # the same through raw SQL with the login
     refused = lianchuang(settings, "rank", "--month", f"{YEAR}-11", "--yes", url=street)
     assert refused.returncode == 2 and "没有权限：发布和更正月度排名只由区级联络人做" in refused.stderr, refused.stderr
 
@@ -52,12 +53,28 @@ def test_each_level_writes_only_its_own_scope(scopes, settings, logins):
     assert ranked_by == f"{scopes['district']}（{district_login}）"  # who published, verified
 
 
+RAW_REPORT = text("INSERT INTO progress_report (task_id, reported_on, month, percent, funds_yuan, matters_handled, order_key, "
+                  "created_at, updated_at) SELECT id, DATE '2026-12-01', 11, 50, 0, 0, 999, now(), now() FROM task WHERE code = :code")
+
+
+def raw_report_refused(url: str, task: str) -> bool:
+    """Whether a progress report for `task` written through raw SQL with this login is refused."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(RAW_REPORT, {"code": task})
+        return False
+    except Exception as error:
+        return "row-level security" in str(error)
+    finally:
+        engine.dispose()
+
+
 def test_raw_sql_with_a_community_login_cannot_write_another_community_s_rows(scopes, settings, logins):
     login, url = add_user(settings, scopes["community"][0], "社区联络人")
     logins.append(login)
     engine = create_engine(normalise_url(url))
-    insert = text("INSERT INTO progress_report (task_id, reported_on, month, percent, funds_yuan, matters_handled, order_key, created_at, updated_at) "
-                  "SELECT id, DATE '2026-12-01', 11, 50, 0, 0, 999, now(), now() FROM task WHERE code = :code")
+    insert = RAW_REPORT
     try:
         with engine.begin() as connection:
             assert connection.scalar(text("SELECT count(*) FROM task")) > 1  # reads everything
@@ -123,6 +140,12 @@ def test_a_unit_liaison_reports_only_the_tasks_its_unit_leads(scopes, settings, 
     assert report(settings, url, scopes["far"]).returncode == 0 and reports() == 1  # its unit leads it, in another street
     refused = report(settings, url, scopes["own"])
     assert refused.returncode == 2 and "没有权限" in refused.stderr and reports() == 1
+    refused = lianchuang(settings, "rank", "--month", f"{YEAR}-11", "--yes", url=url)
+    assert refused.returncode == 2 and "没有权限：发布和更正月度排名只由区级联络人做" in refused.stderr
+    refused = lianchuang(settings, "opinions", "add", "-c", scopes["community"][1], "--source", "社区群众", "--channel", "入户",
+                         "--content", "路灯坏了", "--year", str(YEAR), url=url)
+    assert refused.returncode == 2 and "没有权限" in refused.stderr, refused.stderr
+    assert raw_report_refused(url, scopes["neighbour"]) and reports() == 1
 
 
 @pytest.fixture
