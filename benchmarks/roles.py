@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     work, url = fresh_database(args.database_url)
+    from monthly_ranking import build
     from sqlalchemy import func, select, text
     from sqlalchemy.orm import Session
 
@@ -37,7 +38,6 @@ def main() -> None:
     from lianchuang.tasks.demo.data import SCALES, generate_org
     from lianchuang.tasks.org import OrgData, load_org
     from lianchuang.tasks.progress.ranking import NewReport, publish_ranking, record_reports
-    from monthly_ranking import build
 
     org = generate_org(SCALES["province"])
     coordinators = [p for p in org.people if p["role"] == Role.district_coordinator]

@@ -179,7 +179,6 @@ def make_template() -> Path:
     """Write TEMPLATE from the installed Prefect (after upgrading Prefect: python -m lianchuang.flows.local_server)."""
     import gzip
     import tempfile
-
     from importlib.metadata import version
 
     with tempfile.TemporaryDirectory() as home:
