@@ -132,3 +132,22 @@ def open_evaluation_everywhere(session):
     opinions.add_tasks(session, cycle.id, [opinions.NewTask(c.id, Category.services, f"{c.name}便民服务") for c in communities])
     ballots.open_evaluation(session, YEAR, cycle.id, [c.id for c in communities], date(YEAR, 12, 20))
     return cycle, communities
+
+
+def through_commitments(session, cycle_id: int, community_ids: list[int], title: str = "{}任务") -> None:
+    """Stages 2-3 with the app's own rules up to the statements and letters written: two tasks per
+    community (title: a pattern for the category's name), assigned, carded, posts opened and
+    claimed, the commitments prepared (their documents written)."""
+    from lianchuang.models.enums import Category
+    from lianchuang.tasks.commitments import rules as commitments
+    from lianchuang.tasks.demo import simulation
+    from lianchuang.tasks.division import assignment
+    from lianchuang.tasks.division.cards import complete_task_cards, open_posts
+
+    opinions.add_tasks(session, cycle_id, [opinions.NewTask(cid, category, title.format(category.label))
+                                           for cid in community_ids for category in (Category.public_safety, Category.culture)])
+    assignment.apply(session, assignment.propose(session, cycle_id, community_ids)[0])
+    complete_task_cards(session, YEAR, cycle_id, community_ids)
+    open_posts(session, cycle_id, community_ids, date(YEAR, 3, 1))
+    simulation.claim_posts(session, cycle_id, YEAR, SMALL)
+    commitments.prepare_commitments(session, YEAR, cycle_id, community_ids)

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import CHROMIUM, DESKTOP, PHONE, SMALL, YEAR, needs_chromium
+from factories import CHROMIUM, DESKTOP, PHONE, SMALL, YEAR, needs_chromium, through_commitments
 from sqlalchemy import select
 
 from lianchuang.models import Community, Person, Task
@@ -17,8 +17,6 @@ from lianchuang.tasks.board import build_board
 from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.demo import simulation
-from lianchuang.tasks.division import assignment
-from lianchuang.tasks.division.cards import complete_task_cards, open_posts
 from lianchuang.tasks.opinions.rules import NewTask, add_tasks
 from lianchuang.tasks.progress.ranking import publish_ranking
 
@@ -31,13 +29,7 @@ def board(district, tmp_path) -> Path:
     with session_scope() as session:
         cycle = ensure_cycle(session, YEAR)
         ids = list(session.scalars(select(Community.id)))
-        add_tasks(session, cycle.id, [NewTask(cid, category, f"{category.label}任务")
-                                      for cid in ids for category in (Category.public_safety, Category.culture)])
-        assignment.apply(session, assignment.propose(session, cycle.id, ids)[0])
-        complete_task_cards(session, YEAR, cycle.id, ids)
-        open_posts(session, cycle.id, ids, date(YEAR, 3, 1))
-        simulation.claim_posts(session, cycle.id, YEAR, SMALL)
-        commitments.prepare_commitments(session, YEAR, cycle.id, ids)
+        through_commitments(session, cycle.id, ids)
         simulation.sign_commitments(session, cycle.id, YEAR)
         commitments.publish(session, YEAR, cycle.id, ids, date(YEAR, 3, 25))
         publish_ranking(session, cycle.id, YEAR, 3, date(YEAR, 4, 1))

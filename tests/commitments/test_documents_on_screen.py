@@ -8,21 +8,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import CHROMIUM, DESKTOP, PHONE, SMALL, YEAR, needs_chromium
+from factories import CHROMIUM, DESKTOP, PHONE, YEAR, needs_chromium, through_commitments
 from sqlalchemy import func, select
 
 from lianchuang.models import Commitment, Community
 from lianchuang.models.db import session_scope
-from lianchuang.models.enums import Category
-from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.cycle import ensure_cycle
-from lianchuang.tasks.demo import simulation
-from lianchuang.tasks.division import assignment
-from lianchuang.tasks.division.cards import complete_task_cards, open_posts
 from lianchuang.tasks.evaluation.ballots import open_evaluation
 from lianchuang.tasks.evaluation.slips import write_ballot_slips
 from lianchuang.tasks.opinions.notices import write_public_calls
-from lianchuang.tasks.opinions.rules import NewTask, add_tasks
 
 pytestmark = needs_chromium
 
@@ -36,13 +30,7 @@ def documents(district, settings) -> tuple[Path, dict[str, int]]:
         communities = session.scalars(select(Community).order_by(Community.code)).all()
         ids = [c.id for c in communities]
         write_public_calls(session, YEAR, ids, date(YEAR, 1, 31))
-        add_tasks(session, cycle.id, [NewTask(cid, category, f"{category.label}任务（含较长的任务名称以测换行）")
-                                      for cid in ids for category in (Category.public_safety, Category.culture)])
-        assignment.apply(session, assignment.propose(session, cycle.id, ids)[0])
-        complete_task_cards(session, YEAR, cycle.id, ids)
-        open_posts(session, cycle.id, ids, date(YEAR, 3, 1))
-        simulation.claim_posts(session, cycle.id, YEAR, SMALL)
-        commitments.prepare_commitments(session, YEAR, cycle.id, ids)
+        through_commitments(session, cycle.id, ids, title="{}任务（含较长的任务名称以测换行）")
         open_evaluation(session, YEAR, cycle.id, ids, date(YEAR, 12, 20))
         assert write_ballot_slips(session, YEAR, cycle.id, communities[0])[1] > 0
         held = {Path(path).name: count for path, count in session.execute(
