@@ -107,10 +107,12 @@ def district_ids(session: Session) -> list[int]:
     return list(session.scalars(select(District.id).order_by(District.code)))
 
 
-def task_status_query(cycle_id: int, year: int, month: int, district_id: int | None = None, next_step: bool = False):
+def task_status_query(cycle_id: int, year: int, month: int, district_id: int | None = None, next_step: bool = False,
+                      latest: bool = False):
     """Per task of the cycle (of a district, if given): its community, and its planned, due and
     actual percent at the end of `month`; with next_step, its first step due after `month` too
-    (next_month, next_percent, next_title: None when none is left)."""
+    (next_month, next_percent, next_title: None when none is left); with latest, the percent of its
+    latest report of any month (`latest`, by the ranking's order: the board shows it)."""
     previous, following = aliased(Milestone), aliased(Milestone)
     reached, upcoming = nearest_milestone_month(month, reached=True), nearest_milestone_month(month, reached=False)
     actual = func.coalesce(latest_percent_by_month(month), 0)
@@ -120,6 +122,7 @@ def task_status_query(cycle_id: int, year: int, month: int, district_id: int | N
                    else_=due + (following.target_percent - due) * (month - due_month) * 1.0 / (following.due_month - due_month))
     steps = [following.due_month.label("next_month"), following.target_percent.label("next_percent"),
              following.title.label("next_title")] if next_step else []
+    steps += [func.coalesce(latest_percent_by_month(12), 0).label("latest")] if latest else []
     return (select(Task.id, Task.code, Task.title, Task.community_id, planned.label("planned"), due.label("due"),
                    actual.label("actual"), *steps)
             .outerjoin(reached, reached.c.task_id == Task.id)

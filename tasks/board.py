@@ -37,7 +37,7 @@ from lianchuang.models import (
     Unit,
 )
 from lianchuang.models.db import plain_rows, session_scope
-from lianchuang.models.queries import latest_percents, task_status_query
+from lianchuang.models.queries import task_status_query
 from lianchuang.tasks import workers
 from lianchuang.tasks.board_chart import progress_chart
 from lianchuang.tasks.files import page_in, replace_file
@@ -53,14 +53,13 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     only the pages those communities appear on: theirs, their streets' and the index. The whole
     board comes with its open data, unless open_data is False (another process writes it)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    page_in(out_dir, "index.html")  # the folder itself: no link, nothing outside it (once, not per page)
     districts = session.scalars(select(District).order_by(District.code)).all()
     touched = set(community_ids) if community_ids is not None else None
     in_scope = select(Task.id).where(Task.cycle_id == cycle_id)
     if touched is not None:  # every community of the touched streets: a street page shows them all
         streets = select(Community.street_id).where(Community.id.in_(touched))
         in_scope = in_scope.where(Task.community_id.in_(select(Community.id).where(Community.street_id.in_(streets))))
-    # Grouped queries joined in Python: a derived-table join over every report was pathological on SQLite.
-    percent = {task_id: latest for task_id, (_, latest) in latest_percents(session, in_scope).items()}
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(
         select(Task.lead_unit_id).where(Task.id.in_(in_scope))))).all())
     leader_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
@@ -68,7 +67,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     now, committed = steps_text(cycle_id, task_ids=in_scope), steps_text(cycle_id, committed=True, task_ids=in_scope)
     month = _measured_month(year)
     plans = {row.id: row for row in plain_rows(session,  # as the ranking measures them: its own query
-        task_status_query(cycle_id, year, month, next_step=True).where(Task.id.in_(in_scope)))}
+        task_status_query(cycle_id, year, month, next_step=True, latest=True).where(Task.id.in_(in_scope)))}
     suggestions = _suggestions(session, in_scope)
     tasks, changed_steps = defaultdict(list), defaultdict(list)
     for task in plain_rows(session, select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
@@ -81,7 +80,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         tasks[task.community_id].append(TaskRow(
             task.code, label(task.category), task.title, unit_names.get(task.lead_unit_id) or "待分工",
             leader_names.get(task.responsible_person_id) or "", "；".join(filter(None, [task.goal, task.steps])),
-            cn_date(task.deadline), percent.get(task.id, 0), round(plan.planned) if plan else 0, plan.due if plan else 0,
+            cn_date(task.deadline), plan.latest if plan else 0, round(plan.planned) if plan else 0, plan.due if plan else 0,
             f"{plan.next_month}月 {plan.next_percent}% {plan.next_title}".rstrip() if plan and plan.next_month else "",
             len(suggestions.get(task.code, ()))))
         if task.committed and task.committed != task.steps:  # the published plan, kept in view
@@ -189,7 +188,7 @@ class TaskRow(NamedTuple):
     leader: str
     plan: str  # the goal and the steps
     deadline: str
-    actual: int  # the latest reported percent
+    actual: int  # the latest report's percent (latest month reported on, then latest day: as the ranking orders them)
     planned: int  # what the plan calls for at the end of the last finished month (the ranking's)
     reached: int  # the percent of the last step due by then: below it, the task is overdue
     due: str  # the next step ("12月 100% 全面完成")
@@ -338,19 +337,20 @@ def _weighted(progress: dict, community_ids: list[int], column: int) -> int:
 def publish_open_data(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:
     """The open data files and data.html, the page describing them; returns 1 (the page)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write(_page(out_dir, "data.html"), "board/data.html", year=year, datasets=write_open_data(session, cycle_id, out_dir / "data"))
+    _write(page_in(out_dir, "data.html"), "board/data.html", year=year, datasets=write_open_data(session, cycle_id, out_dir / "data"))
     return 1
 
 
 def _write(path: Path, template: str, **context) -> None:
-    replace_file(path, render_page(template, context))
+    replace_file(path, render_page(template, context), public=True)
 
 
 def _page(out_dir: Path, name: str) -> Path:
-    """A page's file in the board's folder; a code like "../x" or a linked folder can never write elsewhere."""
+    """A page's file in the board's folder, which build_board has checked once (page_in); a code
+    like "../x" can never write elsewhere."""
     if "/" in name or "\\" in name or name in ("", ".", ".."):
         raise UserError(f"公开栏页面名“{name}”含有路径字符，未写入：请检查编码")
-    return page_in(out_dir, name)
+    return out_dir / name
 
 
 def start_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None) -> Future:

@@ -7,6 +7,7 @@ write each month; the rankings carry the monthly figures per community."""
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,22 +138,24 @@ def write_open_data(session: Session, cycle_id: int, folder: Path) -> list[tuple
         writer = csv.writer(table)
         writer.writerow(keys)
         writer.writerows(_inert_rows(rows))
-        replace_file(page_in(folder, f"{dataset.name}.csv"), "\ufeff" + table.getvalue())  # with a BOM: Excel reads UTF-8
+        replace_file(page_in(folder, f"{dataset.name}.csv"), "\ufeff" + table.getvalue(), public=True)  # with a BOM: Excel reads UTF-8
         replace_file(page_in(folder, f"{dataset.name}.json"),
-                     json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, separators=(",", ":")))
+                     json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, separators=(",", ":")), public=True)
         written.append((dataset, len(rows)))
     return written
 
 
 def _plain_rows(rows: list) -> list[list]:
     """Dates as ISO text, enumerations by their Chinese name: what CSV and JSON both hold. Converted
-    column by column, only the columns that hold such values (150,000 tasks: 2 million cells)."""
+    column by column, each distinct value once, only the columns that hold such values (150,000
+    tasks: 2 million cells, a few hundred distinct dates)."""
     rows = [list(row) for row in rows]
     for index in range(len(rows[0]) if rows else 0):
         sample = next((row[index] for row in rows if row[index] is not None), None)
         if hasattr(sample, "isoformat") or hasattr(sample, "label"):
+            plain = {value: _plain(value) for value in {row[index] for row in rows}}
             for row in rows:
-                row[index] = _plain(row[index])
+                row[index] = plain[row[index]]
     return rows
 
 
@@ -162,16 +165,20 @@ def _plain(value):
     return getattr(value, "label", value)
 
 
+FORMULA_START = re.compile(r"(?:^|\n)[=+\-@\t\r]")
+
+
 def _inert_rows(rows: list[list]) -> list[list]:
-    """The rows with _inert applied to their text columns only."""
-    texts = [index for index in range(len(rows[0]) if rows else 0)
-             if isinstance(next((row[index] for row in rows if row[index] is not None), None), str)]
-    if not texts:
+    """The rows with _inert applied to the text columns that hold a cell a spreadsheet would run
+    (found by one search over the column's text; most columns hold none)."""
+    risky = [index for index in range(len(rows[0]) if rows else 0)
+             if FORMULA_START.search("\n".join(row[index] for row in rows if isinstance(row[index], str)))]
+    if not risky:
         return rows
     inert = []
     for row in rows:
         row = row.copy()
-        for index in texts:
+        for index in risky:
             row[index] = _inert(row[index])
         inert.append(row)
     return inert

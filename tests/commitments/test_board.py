@@ -116,6 +116,33 @@ def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, t
     assert row and re.search(r'<td data-label="进度" class="progress">.*</div>40% · 计划', row.group(0))
 
 
+def test_a_late_report_for_an_earlier_month_does_not_undo_the_later_month_on_the_board(district, tmp_path):
+    """The board orders a task's reports as the ranking does: the latest month reported on first
+    (a late report for April, made after May's, is not the task's progress)."""
+    from lianchuang.tasks.progress.ranking import NewReport, record_reports
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        community = session.scalars(select(Community).order_by(Community.code)).first()
+        code, = add_tasks(session, cycle.id, [NewTask(community.id, Category.culture, "组建社区文艺队")])
+        task_id = session.scalar(select(Task.id).where(Task.code == code))
+        record_reports(session, [NewReport(task_id, date(YEAR, 5, 25), 70),
+                                 NewReport(task_id, date(YEAR, 6, 2), 45, month=4)])
+        build_board(session, cycle.id, YEAR, tmp_path)
+    row = re.search(rf'<tr><td data-label="编号">{code}</td>.*?</tr>', (tmp_path / f"{community.code}.html").read_text(encoding="utf-8"))
+    assert row and re.search(r'<td data-label="进度" class="progress">.*</div>70% · 计划', row.group(0))
+
+
+def test_board_pages_and_open_data_are_readable_by_a_web_server(board):
+    """A web server serving the board runs as another user: its files are world-readable (0644),
+    while the files a command writes for one person stay its owner's."""
+    from lianchuang.tasks.files import replace_file
+
+    for path in [*board.glob("*.html"), *board.glob("data/*")]:
+        assert path.stat().st_mode & 0o777 == 0o644, path.name
+    assert replace_file(board.parent / "private.txt", "x").stat().st_mode & 0o777 == 0o600
+
+
 def test_a_large_board_is_built_by_a_worker_process_with_the_same_pages(board, monkeypatch, tmp_path):
     from lianchuang.tasks import board as board_module
 

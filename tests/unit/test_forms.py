@@ -100,3 +100,13 @@ def test_open_data_rows_hold_iso_dates_chinese_names_and_inert_formulas_column_b
     assert rows == [[None, None, "=cmd|' /C calc'!A0", 5], ["2026-03-01", Category.culture.label, "-1", None]]
     assert _inert_rows(rows) == [[None, None, "'=cmd|' /C calc'!A0", 5], ["2026-03-01", Category.culture.label, "'-1", None]]
     assert rows[1][2] == "-1"  # the JSON keeps the text as it was
+
+
+def test_open_data_finds_a_formula_cell_anywhere_in_a_column_and_leaves_a_line_break_alone():
+    """The search over a column's text finds a risky cell in any row; a cell whose second line starts
+    with "-" only makes the column searched cell by cell, and is written as it is."""
+    from lianchuang.tasks.open_data import _inert_rows
+
+    rows = [["安全", "一行\n-二行"], ["文明", "普通"], ["@SUM(A1)", "+1"]]
+    assert _inert_rows(rows) == [["安全", "一行\n-二行"], ["文明", "普通"], ["'@SUM(A1)", "'+1"]]
+    assert _inert_rows([["安全", "一行\n-二行"]]) == [["安全", "一行\n-二行"]]
