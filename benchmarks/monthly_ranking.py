@@ -146,11 +146,12 @@ def cpu_seconds() -> tuple[float, float]:
 
 def breakdown(cycle_id: int) -> None:
     """Each step of the monthly run with sending, in the flow's order, without Prefect. The board
-    and the charts are built by worker processes meanwhile; their waits show what they add."""
+    (started ahead of the publication, released after it) and the charts are built by worker
+    processes meanwhile; their waits show what they add."""
     from lianchuang import clock
     from lianchuang.models.db import session_scope
     from lianchuang.settings import get_settings
-    from lianchuang.tasks.board import start_board
+    from lianchuang.tasks.board import board_ahead
     from lianchuang.tasks.outbox import delivery, drafts as outbox, print_pages
     from lianchuang.tasks.progress import integrity, notices as progress_notices, ranking as progress
 
@@ -163,13 +164,14 @@ def breakdown(cycle_id: int) -> None:
         return result
 
     with clock.frozen_at(date(YEAR, MONTH + 1, 1)):
+        with session_scope() as session:  # as the flow does: the board's workers lay out its tasks meanwhile
+            ahead = step("board workers start", lambda: board_ahead(session, cycle_id, YEAR, get_settings().board_dir / str(YEAR)))
         with session_scope() as session:
             step("compute and publish", lambda: progress.publish_ranking(session, cycle_id, YEAR, MONTH, date(YEAR, MONTH + 1, 1)))
         with session_scope() as session:  # as publish_month does for the districts it published
             step("data check (数据核查)", lambda: integrity.record_month_audits(session, cycle_id, YEAR, MONTH,
                                                                                 set(progress.district_ids(session))))
-        with session_scope() as session:
-            board = step("board worker starts", lambda: start_board(session, cycle_id, YEAR, get_settings().board_dir / str(YEAR)))
+        board = ahead.release()
         with session_scope() as session:
             def every_districts_drafts():  # as the flow does: each district's own emails, all charts drawn at once
                 from lianchuang.tasks.progress.charts import draw_all

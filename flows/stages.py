@@ -123,15 +123,20 @@ def monthly_ranking(year: int, months: list[int], send: bool = True, correction_
     and community coordinators. Without send, nothing is delivered. With a correction reason,
     publish a correction (更正) of each month given of one district, which must be published already.
     A month in which a community reported nothing is refused unless confirmed (`rank --yes`, the form's 照样发布)."""
-    for month in months:
-        result = steps.rank_month(year, month, correction_reason, districts, confirm)
-        if result["table"]:
-            create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
-                                  description=f"{year}年{month}月社区工作任务进度排名")
-        if result.get("integrity"):
-            create_table_artifact(key=f"integrity-{year}-{month:02d}", table=result["integrity"],
-                                  description=f"{year}年{month}月排名数据核查：名次稳定性与末日跳升（随机抽查见区级排名邮件和公开栏）")
-    board = steps.publish_board.submit(year)  # a province's board is rebuilt on the other core meanwhile
+    steps.start_board_ahead(year)  # a province's board lays out its tasks on the other core while the months are ranked
+    try:
+        for month in months:
+            result = steps.rank_month(year, month, correction_reason, districts, confirm)
+            if result["table"]:
+                create_table_artifact(key=f"ranking-{year}-{month:02d}", table=result["table"],
+                                      description=f"{year}年{month}月社区工作任务进度排名")
+            if result.get("integrity"):
+                create_table_artifact(key=f"integrity-{year}-{month:02d}", table=result["integrity"],
+                                      description=f"{year}年{month}月排名数据核查：名次稳定性与末日跳升（随机抽查见区级排名邮件和公开栏）")
+    except BaseException:
+        steps.call_off_board_ahead(year)
+        raise
+    board = steps.publish_board.submit(year)  # and finishes there meanwhile
     summary = {"months": len(months), "ranking_notices": 0}
     if send:
         summary |= steps.queue_ranking_emails(year, months, districts)

@@ -47,14 +47,13 @@ from lianchuang.tasks.plan import steps_text
 
 
 def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None,
-                open_data: bool = True) -> int:
+                open_data: bool = True, ready=None) -> int:
     """Write index.html (districts and their streets), a page per street (its communities at a
     glance) and a page per community into out_dir; returns the number of pages. With community_ids,
     only the pages those communities appear on: theirs, their streets' and the index. The whole
-    board comes with its open data, unless open_data is False (another process writes it)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    page_in(out_dir, "index.html")  # the folder itself: no link, nothing outside it (once, not per page)
-    districts = session.scalars(select(District).order_by(District.code)).all()
+    board comes with its open data, unless open_data is False (another process writes it). With
+    `ready`, the tasks (most of the work) are read and laid out first, and the rankings and
+    everything else only once ready() returns (board_ahead: while the month is being published)."""
     touched = set(community_ids) if community_ids is not None else None
     in_scope = select(Task.id).where(Task.cycle_id == cycle_id)
     if touched is not None:  # every community of the touched streets: a street page shows them all
@@ -85,6 +84,12 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
             len(suggestions.get(task.code, ()))))
         if task.committed and task.committed != task.steps:  # the published plan, kept in view
             changed_steps[task.community_id].append((task.code, task.title, task.committed, task.steps or ""))
+    cards = {community_id: task_cards(rows) for community_id, rows in tasks.items()}
+    if ready is not None:
+        ready()  # each read below is a transaction of its own (SQLite) or read committed: it sees the month
+    out_dir.mkdir(parents=True, exist_ok=True)  # nothing is written before
+    page_in(out_dir, "index.html")  # the folder itself: no link, nothing outside it (once, not per page)
+    districts = session.scalars(select(District).order_by(District.code)).all()
     posts = defaultdict(dict)
     for community_id, post_id, kind, temporary, holder in session.execute(
             select(Post.community_id, Post.id, PostKind.name, Post.temporary, Person.name)
@@ -165,7 +170,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
                     continue
                 _write(_page(out_dir, f"{community.code}.html"), "board/community.html",
                        year=year, community=community, street=street, tasks=tasks[community.id],
-                       task_cards=task_cards(tasks[community.id]), measured_month=month,
+                       task_cards=cards.get(community.id) or task_cards([]), measured_month=month,
                        chart=progress_chart(f"{community.name}任务进度", trend[community.id]),
                        suggestions=[(row.code, row.title, suggestions[row.code]) for row in tasks[community.id]
                                     if row.code in suggestions],
@@ -334,10 +339,10 @@ def _weighted(progress: dict, community_ids: list[int], column: int) -> int:
     return round(sum(progress[c][column] * progress[c][2] for c in community_ids if c in progress) / total) if total else 0
 
 
-def publish_open_data(session: Session, cycle_id: int, year: int, out_dir: Path) -> int:
+def publish_open_data(session: Session, cycle_id: int, year: int, out_dir: Path, ready=None) -> int:
     """The open data files and data.html, the page describing them; returns 1 (the page)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _write(page_in(out_dir, "data.html"), "board/data.html", year=year, datasets=write_open_data(session, cycle_id, out_dir / "data"))
+    datasets = write_open_data(session, cycle_id, out_dir / "data", ready)
+    _write(page_in(out_dir, "data.html"), "board/data.html", year=year, datasets=datasets)
     return 1
 
 
@@ -357,29 +362,66 @@ def start_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     """Rebuild the board (or the pages of some communities); the future gives the number of pages.
     A large board (a province: 5,300 pages, several seconds) is built by a worker process on the
     other core while the caller delivers the notices; a small one at once, here."""
-    count = len(community_ids) if community_ids is not None else session.scalar(select(func.count()).select_from(Community))
+    count = len(community_ids) if community_ids is not None else _communities(session)
     if count < LARGE_BOARD:
         return workers.done(build_board(session, cycle_id, year, out_dir, community_ids))
-    job = workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir), community_ids=community_ids)
-    if community_ids is not None:
-        return workers.submit(_build_in_worker, job)
-    # The open data (a province's 150,000 tasks: 3 s) is written by a third process meanwhile.
-    return workers.total(workers.submit(_build_in_worker, job | dict(open_data=False)), workers.submit(_open_data_in_worker, job))
+    if community_ids is None:
+        return board_ahead(session, cycle_id, year, out_dir).release()
+    return workers.submit(_build_in_worker, workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir),
+                                                            community_ids=community_ids))
+
+
+class BoardAhead(NamedTuple):
+    """A whole large board that worker processes prepare (its tasks read and laid out) while the
+    caller publishes the month it will show; release() lets them go on, call_off() stops them."""
+    pages: Future
+    gates: list[workers.Gate]
+
+    def release(self) -> Future:
+        for gate in self.gates:
+            gate.open()
+        return self.pages
+
+    def call_off(self) -> None:
+        for gate in self.gates:
+            gate.call_off()
+
+
+def board_ahead(session: Session, cycle_id: int, year: int, out_dir: Path) -> BoardAhead | None:
+    """Start preparing the whole board in worker processes (None: a small board, built at once when
+    asked). The open data (a province's 150,000 tasks: 3 s) is written by a process of its own."""
+    if _communities(session) < LARGE_BOARD:
+        return None
+    job = workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir), community_ids=None)
+    board, data = workers.Gate(), workers.Gate()
+    return BoardAhead(workers.total(workers.submit(_build_in_worker, job | dict(open_data=False), board.receiver),
+                                    workers.submit(_open_data_in_worker, job, data.receiver)), [board, data])
+
+
+def _communities(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Community))
 
 
 LARGE_BOARD = 500  # communities
 
 
-def _build_in_worker(job: dict) -> int:
+def _build_in_worker(job: dict, gate=None) -> int:
+    return _in_worker(job, gate, lambda session, ready: build_board(
+        session, job["cycle_id"], job["year"], Path(job["out_dir"]), job["community_ids"], job.get("open_data", True), ready))
+
+
+def _open_data_in_worker(job: dict, gate=None) -> int:
+    return _in_worker(job, gate, lambda session, ready: publish_open_data(
+        session, job["cycle_id"], job["year"], Path(job["out_dir"]), ready))
+
+
+def _in_worker(job: dict, gate, work) -> int:
+    """In a worker process: work(session, ready) on the caller's database and day, ready waiting at
+    the gate if one was given; 0 pages when the caller called it off."""
     if hasattr(os, "nice"):  # the board is not awaited until the end: the charts and emails go first
         os.nice(10)
     with workers.app_context(job), session_scope() as session:
-        return build_board(session, job["cycle_id"], job["year"], Path(job["out_dir"]), job["community_ids"],
-                           job.get("open_data", True))
-
-
-def _open_data_in_worker(job: dict) -> int:
-    if hasattr(os, "nice"):
-        os.nice(10)
-    with workers.app_context(job), session_scope() as session:
-        return publish_open_data(session, job["cycle_id"], job["year"], Path(job["out_dir"]))
+        try:
+            return work(session, gate and (lambda: workers.wait_at(gate)))
+        except workers.CalledOff:
+            return 0

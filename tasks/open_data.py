@@ -127,22 +127,35 @@ QUERIES = dict(tasks=_tasks, rankings=_rankings, ranking_corrections=_correction
                people_results=_people_results, award=_award)
 
 
-def write_open_data(session: Session, cycle_id: int, folder: Path) -> list[tuple[Dataset, int]]:
-    """Write every dataset as <name>.csv and <name>.json into folder; returns (dataset, rows)."""
+def write_open_data(session: Session, cycle_id: int, folder: Path, ready=None) -> list[tuple[Dataset, int]]:
+    """Write every dataset as <name>.csv and <name>.json into folder; returns (dataset, rows). With
+    `ready`, the tasks (which a month's publication does not change) are read first, the rest once
+    ready() returns, and nothing is written before."""
+    files = {dataset.name: _files(session, dataset, cycle_id) for dataset in DATASETS if dataset.name in MONTH_INDEPENDENT}
+    if ready is not None:
+        ready()
+    files |= {dataset.name: _files(session, dataset, cycle_id) for dataset in DATASETS if dataset.name not in files}
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
     for dataset in DATASETS:
-        keys = [key for key, _ in dataset.fields]
-        rows = _plain_rows(plain_rows(session, dataset.query(cycle_id)).all())
-        table = io.StringIO(newline="")
-        writer = csv.writer(table)
-        writer.writerow(keys)
-        writer.writerows(_inert_rows(rows))
-        replace_file(page_in(folder, f"{dataset.name}.csv"), "\ufeff" + table.getvalue(), public=True)  # with a BOM: Excel reads UTF-8
-        replace_file(page_in(folder, f"{dataset.name}.json"),
-                     json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, separators=(",", ":")), public=True)
-        written.append((dataset, len(rows)))
-    return written
+        table, records, _ = files[dataset.name]
+        replace_file(page_in(folder, f"{dataset.name}.csv"), table, public=True)
+        replace_file(page_in(folder, f"{dataset.name}.json"), records, public=True)
+    return [(dataset, files[dataset.name][2]) for dataset in DATASETS]
+
+
+MONTH_INDEPENDENT = {"tasks"}  # the largest (150,000 rows in a province), read while the month is published
+
+
+def _files(session: Session, dataset: Dataset, cycle_id: int) -> tuple[str, str, int]:
+    """A dataset's CSV (with a BOM: Excel reads UTF-8) and JSON text, and its number of rows."""
+    keys = [key for key, _ in dataset.fields]
+    rows = _plain_rows(plain_rows(session, dataset.query(cycle_id)).all())
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(keys)
+    writer.writerows(_inert_rows(rows))
+    records = json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, separators=(",", ":"))
+    return "\ufeff" + table.getvalue(), records, len(rows)
 
 
 def _plain_rows(rows: list) -> list[list]:

@@ -9,12 +9,12 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from lianchuang import clock
-from lianchuang.models import Community, Task
+from lianchuang.models import Community, Cycle, Task
 from lianchuang.models.db import preview_scope, session_scope
 from lianchuang.models.enums import Stage, StageStatus
 from lianchuang.settings import get_settings
 from lianchuang.tasks.access import district_coordinators_only
-from lianchuang.tasks.board import start_board
+from lianchuang.tasks.board import BoardAhead, board_ahead, start_board
 from lianchuang.tasks.commitments import rules as commitments
 from lianchuang.tasks.cycle import (
     audit,
@@ -361,9 +361,31 @@ def deliver_notices(year: int, stages: list[str]) -> dict:
 @stage_task
 def publish_board(year: int, community_codes: list[str] | None = None) -> dict:
     """Rebuild the notice board's pages of these communities (all when none are named); a large
-    board is built by a worker process while the flow goes on."""
+    board is built by a worker process while the flow goes on (started ahead by start_board_ahead)."""
+    ahead = None if community_codes else _BOARDS_AHEAD.pop(year, None)
+    if ahead is not None:
+        return dict(board_pages=ahead.release().result())
     with session_scope() as session:
         cycle_id = existing_cycle(session, year).id
         ids = [c.id for c in communities_in_scope(session, community_codes)] if community_codes else None
         pages = start_board(session, cycle_id, year, get_settings().board_dir / str(year), ids)
     return dict(board_pages=pages.result())
+
+
+_BOARDS_AHEAD: dict[int, BoardAhead] = {}  # by year: the flow that started one releases it (publish_board) or calls it off
+
+
+def start_board_ahead(year: int) -> None:
+    """Before a flow publishes a month: a large board's worker processes read and lay out its tasks
+    on the other core meanwhile, and wait for publish_board (a province: a third of the board's work)."""
+    with session_scope() as session:
+        cycle = session.scalar(select(Cycle).where(Cycle.year == year))
+        ahead = cycle and board_ahead(session, cycle.id, year, get_settings().board_dir / str(year))
+    if ahead:
+        _BOARDS_AHEAD[year] = ahead
+
+
+def call_off_board_ahead(year: int) -> None:
+    """The flow ends without publishing the board it started ahead (a refused month): stop its workers."""
+    if (ahead := _BOARDS_AHEAD.pop(year, None)) is not None:
+        ahead.call_off()

@@ -54,6 +54,41 @@ def total(*futures: Future) -> Future:
     return combined
 
 
+class Gate:
+    """A go-ahead one process gives a worker it started: the worker prepares what it can, then waits
+    at the gate (wait_at) until the caller opens it, or stops when the caller calls the work off or
+    drops the gate. Pass `receiver` to the worker."""
+
+    def __init__(self):
+        self.receiver, self._sender = multiprocessing.get_context("spawn").Pipe(duplex=False)
+
+    def open(self) -> None:
+        self._say("go")
+
+    def call_off(self) -> None:
+        self._say("stop")
+
+    def _say(self, word: str) -> None:
+        try:
+            self._sender.send(word)
+        except OSError:  # the worker has ended already
+            pass
+
+
+class CalledOff(Exception):
+    """In a worker: the caller called the work off at its gate."""
+
+
+def wait_at(receiver) -> None:
+    """In a worker: wait until the gate opens; CalledOff when it is called off or dropped."""
+    try:
+        if receiver.recv() == "go":
+            return
+    except EOFError:
+        pass
+    raise CalledOff
+
+
 def done(value) -> Future:
     """A future already holding its value: work that was small enough to do at once, here."""
     future = Future()

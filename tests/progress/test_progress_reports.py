@@ -1,6 +1,7 @@
 """Progress in, rankings out: imports, the --send switch, charts in the emails, schedules."""
 
 import email
+import re
 from datetime import date
 from email import policy
 
@@ -111,6 +112,32 @@ def test_a_month_not_over_cannot_be_ranked(prefect_harness, settings, tasks):
 
     with clock.frozen_at(date(YEAR, 6, 30)), pytest.raises(UserError, match="还没有结束"):
         monthly_ranking(YEAR, [6], confirm=True)
+
+
+def test_a_large_board_started_ahead_shows_the_month_published_meanwhile_or_is_called_off(prefect_harness, settings, tasks,
+                                                                                            monkeypatch, tmp_path):
+    """The flow starts a large board's workers before it ranks (they lay out the tasks meanwhile):
+    released after the month is published, the pages show it, as a board built afterwards does;
+    with the month refused, the workers are called off and write nothing."""
+    from lianchuang.flows.stages import monthly_ranking
+    from lianchuang.tasks import board, steps
+
+    monkeypatch.setattr(board, "LARGE_BOARD", 0)  # the district counts as large: worker processes, started ahead
+    started = []
+    monkeypatch.setattr(steps, "board_ahead", lambda *args: started.append(board.board_ahead(*args)) or started[-1])
+    folder = settings.board_dir / str(YEAR)
+    with clock.frozen_at(date(YEAR, 6, 30)), pytest.raises(UserError, match="还没有结束"):
+        monthly_ranking(YEAR, [6], send=False, confirm=True)
+    assert started[0].pages.result(timeout=120) == 0 and not folder.exists() and not steps._BOARDS_AHEAD
+    with clock.frozen_at(date(YEAR, 7, 1)):
+        pages = monthly_ranking(YEAR, [6], send=False, confirm=True)["board_pages"]
+        with session_scope() as session:
+            after = board.build_board(session, ensure_cycle(session, YEAR).id, YEAR, tmp_path / "after")
+    assert len(started) == 2 and pages == after == len(list(folder.glob("*.html")))
+    community = next(folder.glob("D*C*.html")).read_text(encoding="utf-8")
+    assert "月度进度排名" in community and re.search(r"<td[^>]*>6月</td>", community)
+    for page in (tmp_path / "after").glob("*.html"):
+        assert (folder / page.name).read_text(encoding="utf-8") == page.read_text(encoding="utf-8"), page.name
 
 
 def test_schedules_are_monthly_and_weekly_in_beijing_time():
