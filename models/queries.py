@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import Select, and_, case, distinct, func, select
+from sqlalchemy import Column, Float, Integer, MetaData, Numeric, Select, Table, and_, case, distinct, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from lianchuang.models import (
@@ -131,6 +131,32 @@ def task_status_query(cycle_id: int, year: int, month: int, district_id: int | N
             .outerjoin(following, and_(following.task_id == Task.id, following.due_month == upcoming.c.month))
             .where(Task.cycle_id == cycle_id,
                    *([] if district_id is None else [Task.community_id.in_(district_community_ids(district_id))])))
+
+
+def month_status(session: Session, cycle_id: int, year: int, month: int) -> Table:
+    """Every task's status at the end of `month` (task_status_query: community, planned, due,
+    actual), evaluated once into a temporary table for the rest of the transaction: publishing a
+    month scores it, lists its overdue tasks and checks its data (a province's status costs ~1.4 s
+    to evaluate; it was evaluated three times). Dropped at commit (PostgreSQL) or by the next
+    transaction on the connection that makes one (SQLite)."""
+    key = ("month_status", id(session.get_transaction()), cycle_id, month)
+    if key in session.info:
+        return session.info[key]
+    table = Table(f"month_status_{cycle_id}_{month}", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("community_id", Integer), Column("planned", Numeric().with_variant(Float(), "sqlite")),
+                  Column("due", Integer), Column("actual", Integer), prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+    connection = session.connection()
+    table.drop(connection, checkfirst=True)
+    table.create(connection)
+    status = task_status_query(cycle_id, year, month).subquery()
+    session.execute(insert(table).from_select([c.name for c in table.c], select(*(status.c[c.name] for c in table.c))))
+    session.info[key] = table
+    return table
+
+
+def month_status_made(session: Session, cycle_id: int, month: int) -> Table | None:
+    """The month's status table if this transaction made one (month_status), else None."""
+    return session.info.get(("month_status", id(session.get_transaction()), cycle_id, month))
 
 
 def nearest_milestone_month(month: int, reached: bool):

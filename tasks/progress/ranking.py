@@ -43,6 +43,7 @@ from lianchuang.models.queries import (
     district_community_ids,
     district_ids,
     latest_percent_by_month,
+    month_status,
     nearest_milestone_month,
     task_status_query,
 )
@@ -96,9 +97,11 @@ def overdue_task_query(cycle_id: int, year: int, month: int):
             .where(Task.cycle_id == cycle_id, actual < milestone.target_percent))
 
 
-def community_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None) -> list[dict]:
-    """Score every community with tasks for the month (of one district, if given), in one aggregate query."""
-    status = task_status_query(cycle_id, year, month, district_id).subquery()
+def community_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None,
+                     status=None) -> list[dict]:
+    """Score every community with tasks for the month (of one district, if given), in one aggregate
+    query (over the month's status table, if given: month_status)."""
+    status = task_status_query(cycle_id, year, month, district_id).subquery() if status is None else status
     achieved = case((status.c.actual < status.c.planned, status.c.actual), else_=status.c.planned)
     overdue = case((status.c.actual < status.c.due, 1), else_=0)
     query = (select(status.c.community_id, Community.street_id, Street.district_id, func.count().label("tasks"),
@@ -174,11 +177,12 @@ def communities_without_reports(session: Session, cycle_id: int, month: int, dis
     return list(session.scalars(query.order_by(Community.code)))
 
 
-def ranked_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None) -> list[dict]:
+def ranked_scores(session: Session, cycle_id: int, year: int, month: int, district_id: int | None = None,
+                  status=None) -> list[dict]:
     """Every community's scores for the month (of one district, if given) with its rank in its
     district and in its street: the rows a publication stores (also what a preview shows and a
     correction compares)."""
-    scores = community_scores(session, cycle_id, year, month, district_id)
+    scores = community_scores(session, cycle_id, year, month, district_id, status)
     for rank_key, place_key in (("rank_in_district", "district_id"), ("rank_in_street", "street_id")):
         members_of = defaultdict(list)
         for score in scores:
@@ -196,14 +200,20 @@ def publish_ranking(session: Session, cycle_id: int, year: int, month: int, publ
     districts this call published (empty: none)."""
     published = {d for d, months in published_months_by_district(session, cycle_id).items() if month in months}
     targets = {district_id} - published if district_id is not None else set(district_ids(session)) - published
-    scores = [s for s in ranked_scores(session, cycle_id, year, month, district_id) if s["district_id"] in targets]
+    if not targets:
+        return set()
+    # Every district at once: the month's status evaluated once, for the scores, the overdue lists and the data check.
+    status = month_status(session, cycle_id, year, month) if district_id is None else None
+    scores = [s for s in ranked_scores(session, cycle_id, year, month, district_id, status) if s["district_id"] in targets]
     if not scores:
         return set()
     insert_ignoring_duplicates(session, MonthlyRanking, [
         {k: v for k, v in s.items() if k not in ("street_id", "district_id")}
         | dict(cycle_id=cycle_id, month=month, published_on=published_on) for s in scores], ["cycle_id", "month", "community_id"])
     in_targets = select(Community.id).join(Street, Street.id == Community.street_id).where(Street.district_id.in_(targets))
-    overdue = overdue_task_query(cycle_id, year, month).where(Task.community_id.in_(in_targets)).subquery()
+    overdue = (overdue_task_query(cycle_id, year, month).where(Task.community_id.in_(in_targets)) if status is None else
+               select(status.c.id, status.c.due, status.c.actual)  # the same rows: a step due, not reached
+               .where(status.c.actual < status.c.due, status.c.community_id.in_(in_targets))).subquery()
     session.execute(insert(RankingOverdueTask).from_select(
         ["cycle_id", "month", "task_id", "due_percent", "actual_percent"],
         select(literal(cycle_id), literal(month), overdue.c.id, overdue.c.due, overdue.c.actual)))

@@ -4,7 +4,7 @@ import pytest
 from factories import YEAR
 from sqlalchemy import delete, func, select
 
-from lianchuang.models import Community, Milestone, MonthlyRanking, RankingOverdueTask, Task
+from lianchuang.models import Community, Milestone, MonthlyRanking, RankingOverdueTask, Street, Task
 from lianchuang.models.enums import Category
 from lianchuang.tasks.cycle import ensure_cycle
 from lianchuang.tasks.opinions import rules as opinions
@@ -129,3 +129,26 @@ def test_one_weekly_letter_per_owner_lists_every_late_task_with_its_progress_now
     assert progress_notices.overdue_drafts(session, YEAR, cycle.id, 5, week="2026-W28") == []  # nothing due by May
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 7, 10), 55, month=7)])
     assert progress_notices.overdue_drafts(session, YEAR, cycle.id, 6, week="2026-W29") == []  # caught up: no letter
+
+
+def test_publishing_every_district_evaluates_the_month_s_status_once_with_the_same_figures(two_communities, session):
+    """Publishing every district fills the month's status table once (month_status); the scores,
+    the overdue lists and the data check read it, and come out as the status query gives them."""
+    from lianchuang.models.queries import month_status_made
+    from lianchuang.tasks.progress import integrity
+
+    cycle, (ahead, behind) = two_communities
+    progress.record_reports(session, [progress.NewReport(ahead.id, date(YEAR, 6, 20), 60),
+                                      progress.NewReport(behind.id, date(YEAR, 6, 20), 30)])
+    published = progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 1))
+    assert published and month_status_made(session, cycle.id, 6) is not None
+    stored = {(r.task_id, r.due_percent, r.actual_percent) for r in session.scalars(select(RankingOverdueTask))}
+    assert stored == {tuple(row) for row in session.execute(progress.overdue_task_query(cycle.id, YEAR, 6))} == {(behind.id, 50, 30)}
+    assert {r.community_id: r.score for r in session.scalars(select(MonthlyRanking))} == {
+        s["community_id"]: s["score"] for s in progress.community_scores(session, cycle.id, YEAR, 6)}
+    district_of = dict(session.execute(select(Community.id, Street.district_id).join(Street, Street.id == Community.street_id)).all())
+    communities = [ahead.community_id, behind.community_id]
+    from_table = integrity.rank_stability(session, cycle.id, YEAR, 6, district_of, communities)
+    session.info.clear()  # as a transaction that made no status table: the status query
+    assert month_status_made(session, cycle.id, 6) is None
+    assert integrity.rank_stability(session, cycle.id, YEAR, 6, district_of, communities) == from_table
