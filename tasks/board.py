@@ -65,22 +65,20 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         select(Task.responsible_person_id).where(Task.id.in_(in_scope))))).all())
     now, committed = steps_text(cycle_id, task_ids=in_scope), steps_text(cycle_id, committed=True, task_ids=in_scope)
     month = _measured_month(year)
-    plans = {row.id: row for row in plain_rows(session,  # as the ranking measures them: its own query
-        task_status_query(cycle_id, year, month, next_step=True, latest=True).where(Task.id.in_(in_scope)))}
     suggestions = _suggestions(session, in_scope)
+    # One row per task: as the ranking measures it (its own query) and as the page shows it.
+    plans = plain_rows(session, task_status_query(cycle_id, year, month, next_step=True, latest=True)
+                       .add_columns(Task.category, Task.lead_unit_id, Task.responsible_person_id, Task.goal, Task.deadline,
+                                    now.c.text.label("steps"), committed.c.text.label("committed"))
+                       .outerjoin(now, now.c.task_id == Task.id).outerjoin(committed, committed.c.task_id == Task.id)
+                       .where(Task.id.in_(in_scope)).order_by(Task.code)).all()
     tasks, changed_steps = defaultdict(list), defaultdict(list)
-    for task in plain_rows(session, select(Task.id, Task.code, Task.community_id, Task.category, Task.title, Task.lead_unit_id,
-                                       Task.responsible_person_id, Task.goal, Task.deadline, now.c.text.label("steps"),
-                                       committed.c.text.label("committed"))
-                                .outerjoin(now, now.c.task_id == Task.id).outerjoin(committed, committed.c.task_id == Task.id)
-                                .where(Task.id.in_(in_scope)).order_by(Task.code)):
-        # Rows as the page shows them, formatted here: a province's board has 150,000 task rows.
-        plan = plans.get(task.id)
+    for task in plans:  # formatted here: a province's board has 150,000 task rows
         tasks[task.community_id].append(TaskRow(
             task.code, label(task.category), task.title, unit_names.get(task.lead_unit_id) or "待分工",
             leader_names.get(task.responsible_person_id) or "", "；".join(filter(None, [task.goal, task.steps])),
-            cn_date(task.deadline), plan.latest if plan else 0, round(plan.planned) if plan else 0, plan.due if plan else 0,
-            f"{plan.next_month}月 {plan.next_percent}% {plan.next_title}".rstrip() if plan and plan.next_month else "",
+            cn_date(task.deadline), task.latest, round(task.planned), task.due,
+            f"{task.next_month}月 {task.next_percent}% {task.next_title}".rstrip() if task.next_month else "",
             len(suggestions.get(task.code, ()))))
         if task.committed and task.committed != task.steps:  # the published plan, kept in view
             changed_steps[task.community_id].append((task.code, task.title, task.committed, task.steps or ""))
@@ -152,7 +150,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     if touched is None:  # each district's integrity findings, month by month (kept with each published month)
         pages += _write_audit_pages(session, cycle_id, year, out_dir, districts)
     # the whole board has every task's plan at hand; a partial rebuild asks the database for the rest
-    progress = _averaged(plans.values()) if touched is None else community_progress(session, cycle_id, year, month)
+    progress = _averaged(plans) if touched is None else community_progress(session, cycle_id, year, month)
     _write(_page(out_dir, "index.html"), "board/index.html", year=year, measured_month=month, open_data=touched is None or (out_dir / "data.html").exists(),
            districts=[_at_a_glance(district, latest_rank, published, awards, corrected, progress) for district in districts],
            charts=district_trends(session, cycle_id))
