@@ -166,9 +166,8 @@ def breakdown(cycle_id: int) -> None:
     with clock.frozen_at(date(YEAR, MONTH + 1, 1)):
         with session_scope() as session:  # as the flow does: the board's workers lay out its tasks meanwhile
             ahead = step("board workers start", lambda: board_ahead(session, cycle_id, YEAR, get_settings().board_dir / str(YEAR)))
-        with session_scope() as session:
+        with session_scope() as session:  # one transaction, as publish_month: the data check reads the month's status table
             step("compute and publish", lambda: progress.publish_ranking(session, cycle_id, YEAR, MONTH, date(YEAR, MONTH + 1, 1)))
-        with session_scope() as session:  # as publish_month does for the districts it published
             step("data check (数据核查)", lambda: integrity.record_month_audits(session, cycle_id, YEAR, MONTH,
                                                                                 set(progress.district_ids(session))))
         board = ahead.release()

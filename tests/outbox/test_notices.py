@@ -62,6 +62,19 @@ def test_a_table_cell_is_escaped_and_cannot_split_into_more_cells():
     assert table(["编号"], [["T-1"]], html=False) == "编号\nT-1\n\n"
 
 
+def test_paragraphs_and_lists_are_escaped_in_html_and_separated_in_text(settings):
+    """The shared para and bullets (Python functions, not macros) give what the macros gave: <p> and
+    <ul> with the text escaped in HTML; in text a blank line after a paragraph, a "  · " line per item."""
+    from lianchuang.tasks.outbox.rendering import environment
+
+    def rendered(html: bool) -> str:
+        return environment(html).from_string('{% import "notices/_macros.j2" as m %}{{ m.para(a) }}{{ m.bullets(items) }}').render(
+            a="A<b>&", items=["一<i>", "二"])
+
+    assert rendered(True) == "<p>A&lt;b&gt;&amp;</p><ul><li>一&lt;i&gt;</li><li>二</li></ul>"
+    assert rendered(False) == "A<b>&\n\n  · 一<i>\n  · 二\n\n"
+
+
 def test_a_community_is_never_called_twice_a_community(settings):
     """Subjects said "江滨社区社区工作任务…" to a community coordinator."""
     community = render_notice("ranking", SAMPLES["ranking"] | dict(scope="community", scope_name="江滨社区",
