@@ -416,6 +416,8 @@ def _open_data_in_worker(job: dict, gate=None) -> int:
 def _in_worker(job: dict, gate, work) -> int:
     """In a worker process: work(session, ready) on the caller's database and day, ready waiting at
     the gate if one was given; 0 pages when the caller called it off."""
+    if gate is not None:
+        workers.at_gate(gate)
     if hasattr(os, "nice"):  # the board is not awaited until the end: the charts and emails go first
         os.nice(10)
     with workers.app_context(job), session_scope() as session:

@@ -8,6 +8,7 @@ pass on the database and the day, which a spawned process would not otherwise se
 
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -55,28 +56,42 @@ def total(*futures: Future) -> Future:
 
 
 class Gate:
-    """A go-ahead one process gives a worker it started: the worker prepares what it can, then waits
-    at the gate (wait_at) until the caller opens it, or stops when the caller calls the work off or
-    drops the gate. Pass `receiver` to the worker."""
+    """A go-ahead one process gives a worker it started: the worker prepares what it can (reading
+    only), then waits at the gate (wait_at) until the caller opens it. Called off, the worker ends
+    at once, mid-read (it has written nothing), so that the caller's process can exit without
+    waiting for it. Pass `receiver` to the worker."""
 
     def __init__(self):
-        self.receiver, self._sender = multiprocessing.get_context("spawn").Pipe(duplex=False)
+        self._here, self.receiver = multiprocessing.get_context("spawn").Pipe()
 
     def open(self) -> None:
         self._say("go")
 
     def call_off(self) -> None:
         self._say("stop")
+        try:
+            if self._here.poll(WORKER_START):  # the worker's process id, sent as it starts
+                os.kill(self._here.recv(), signal.SIGTERM)
+        except (OSError, EOFError):  # ended already
+            pass
 
     def _say(self, word: str) -> None:
         try:
-            self._sender.send(word)
+            self._here.send(word)
         except OSError:  # the worker has ended already
             pass
 
 
+WORKER_START = 10  # seconds: a spawned worker imports the app in about one
+
+
 class CalledOff(Exception):
     """In a worker: the caller called the work off at its gate."""
+
+
+def at_gate(receiver) -> None:
+    """In a worker, as it starts: tell the caller which process to end if it calls the work off."""
+    receiver.send(os.getpid())
 
 
 def wait_at(receiver) -> None:

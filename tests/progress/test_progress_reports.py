@@ -119,6 +119,8 @@ def test_a_large_board_started_ahead_shows_the_month_published_meanwhile_or_is_c
     """The flow starts a large board's workers before it ranks (they lay out the tasks meanwhile):
     released after the month is published, the pages show it, as a board built afterwards does;
     with the month refused, the workers are called off and write nothing."""
+    from concurrent.futures import wait
+
     from lianchuang.flows.stages import monthly_ranking
     from lianchuang.tasks import board, steps
 
@@ -128,7 +130,8 @@ def test_a_large_board_started_ahead_shows_the_month_published_meanwhile_or_is_c
     folder = settings.board_dir / str(YEAR)
     with clock.frozen_at(date(YEAR, 6, 30)), pytest.raises(UserError, match="还没有结束"):
         monthly_ranking(YEAR, [6], send=False, confirm=True)
-    assert started[0].pages.result(timeout=120) == 0 and not folder.exists() and not steps._BOARDS_AHEAD
+    wait([started[0].pages], timeout=30)  # the workers are ended, not left reading until they reach the gate
+    assert started[0].pages.done() and not folder.exists() and not steps._BOARDS_AHEAD
     with clock.frozen_at(date(YEAR, 7, 1)):
         pages = monthly_ranking(YEAR, [6], send=False, confirm=True)["board_pages"]
         with session_scope() as session:
