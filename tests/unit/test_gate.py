@@ -28,3 +28,11 @@ def test_a_worker_called_off_mid_read_ends_at_once():
     gate.call_off()
     wait([done], timeout=60)
     assert done.done() and time.monotonic() - started < 30 and done.exception() is not None
+
+
+def test_a_gate_opened_and_let_go_of_before_the_worker_starts_still_lets_it_finish():
+    gate = workers.Gate()
+    done = workers.submit(_reads_then_waits, gate.receiver, 0)
+    gate.open()
+    del gate  # start_board opens the gate and keeps only the future
+    assert done.result(timeout=60) == "written"
