@@ -94,10 +94,11 @@ def opinions_add(community: Annotated[str, typer.Option("--community", "-c", hel
     """录入一条纸质意见表或入户记录。"""
     from lianchuang.tasks.opinions.use_cases import add_opinion
 
-    new = use(add_opinion, year or this_year(), dict(community=community, source_kind=source, channel=channel, content=content,
-                                                   submitter=submitter or "", contact=contact or "",
-                                                   date=on or clock.today().isoformat()))
-    console.print("已录入。" if new else "这条建议已经录入过，未重复录入。")
+    year = year or this_year()
+    new = use(add_opinion, year, dict(community=community, source_kind=source, channel=channel, content=content,
+                                     submitter=submitter or "", contact=contact or "", date=on or clock.today().isoformat()))
+    console.print(("已录入。" if new else "这条建议已经录入过，未重复录入。") + "可继续录入下一条；收齐后生成联席会议议题表："
+                  f"lianchuang deliberate agenda --year {year} --community {community} -o 议题.xlsx")
 
 
 @opinions_app.command("report")

@@ -132,6 +132,16 @@ def test_stage_two_to_five_commands_guide_the_coordinator(settings, district):
     assert_one_line_error(run(settings, "award", "--year", "2026"), "民主评议还没有结束")
 
 
+def test_an_opinion_added_by_hand_says_what_to_do_next(settings, district):
+    community = district.communities[0]["code"]
+    args = ("opinions", "add", "-c", community, "--source", "社区群众", "--channel", "入户", "--content", "楼道灯坏了",
+            "--year", "2026")
+    added, again = run(settings, *args), run(settings, *args)
+    assert added.returncode == 0 and "已录入。" in added.stdout
+    assert f"lianchuang deliberate agenda --year 2026 --community {community}" in added.stdout
+    assert again.returncode == 0 and "已经录入过" in again.stdout and "deliberate agenda" in again.stdout
+
+
 def test_stage_three_is_reachable_from_the_command_line(settings, district):
     """`tasks check` and `commitments sign` point to `commitments run`: it exists, prepares the
     documents, and a signing date in the future is refused."""
