@@ -41,18 +41,19 @@ def app_run(count: int, period: str) -> float:
 
 def bare_messages(count: int):
     """The same messages, rendered by bare Jinja from the same template files (which need the
-    two globals the app gives them: `fmt`, and the app's table builder)."""
+    globals the app gives them: `fmt`, and the app's table, paragraph and list builders)."""
     from functools import partial
 
     from jinja2 import Environment, FileSystemLoader
 
-    from lianchuang.tasks.outbox.rendering import TEMPLATES_DIR, table
+    from lianchuang.tasks.outbox.rendering import TEMPLATES_DIR, bullet_list, paragraph, table
 
     html_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     text_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR))
     for env, html in ((html_env, True), (text_env, False)):
         env.filters.update(cn_date=str, yuan=str, label=str)
-        env.globals.update(fmt="html" if html else "text", table_markup=partial(table, html=html))
+        env.globals.update(fmt="html" if html else "text", table_markup=partial(table, html=html),
+                           paragraph=partial(paragraph, html=html), bullet_list=partial(bullet_list, html=html))
     html_t, text_t = html_env.get_template("notices/ranking.j2"), text_env.get_template("notices/ranking.j2")
     for n in range(count):
         context = {"recipient": f"联络人{n}", "contact": "x", **ranking_context(n)}
