@@ -101,7 +101,8 @@ def test_a_community_page_shows_tasks_posts_commitments_and_ranking(board):
     assert "已于 2026年3月25日 联名公开承诺" in page
 
 
-def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, tmp_path):
+def one_task_s_row(tmp_path, reports) -> str:
+    """The board's row of a new task given these reports (NewReport fields after the task id)."""
     from lianchuang.tasks.progress.ranking import NewReport, record_reports
 
     with session_scope() as session:
@@ -109,28 +110,23 @@ def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, t
         community = session.scalars(select(Community).order_by(Community.code)).first()
         code, = add_tasks(session, cycle.id, [NewTask(community.id, Category.culture, "组建社区文艺队")])
         task_id = session.scalar(select(Task.id).where(Task.code == code))
-        record_reports(session, [NewReport(task_id, date(YEAR, 4, 25), 60),
-                                 NewReport(task_id, date(YEAR, 5, 25), 40, note="场地被收回，重新选址")])
+        record_reports(session, [NewReport(task_id, *fields, **named) for fields, named in reports])
         build_board(session, cycle.id, YEAR, tmp_path)
     row = re.search(rf'<tr><td data-label="编号">{code}</td>.*?</tr>', (tmp_path / f"{community.code}.html").read_text(encoding="utf-8"))
-    assert row and re.search(r'<td data-label="进度" class="progress">.*</div>40% · 计划', row.group(0))
+    assert row
+    return row.group(0)
+
+
+def test_a_task_shows_its_latest_reported_progress_even_after_a_drop(district, tmp_path):
+    row = one_task_s_row(tmp_path, [((date(YEAR, 4, 25), 60), {}), ((date(YEAR, 5, 25), 40), dict(note="场地被收回，重新选址"))])
+    assert re.search(r'<td data-label="进度" class="progress">.*</div>40% · 计划', row)
 
 
 def test_a_late_report_for_an_earlier_month_does_not_undo_the_later_month_on_the_board(district, tmp_path):
     """The board orders a task's reports as the ranking does: the latest month reported on first
     (a late report for April, made after May's, is not the task's progress)."""
-    from lianchuang.tasks.progress.ranking import NewReport, record_reports
-
-    with session_scope() as session:
-        cycle = ensure_cycle(session, YEAR)
-        community = session.scalars(select(Community).order_by(Community.code)).first()
-        code, = add_tasks(session, cycle.id, [NewTask(community.id, Category.culture, "组建社区文艺队")])
-        task_id = session.scalar(select(Task.id).where(Task.code == code))
-        record_reports(session, [NewReport(task_id, date(YEAR, 5, 25), 70),
-                                 NewReport(task_id, date(YEAR, 6, 2), 45, month=4)])
-        build_board(session, cycle.id, YEAR, tmp_path)
-    row = re.search(rf'<tr><td data-label="编号">{code}</td>.*?</tr>', (tmp_path / f"{community.code}.html").read_text(encoding="utf-8"))
-    assert row and re.search(r'<td data-label="进度" class="progress">.*</div>70% · 计划', row.group(0))
+    row = one_task_s_row(tmp_path, [((date(YEAR, 5, 25), 70), {}), ((date(YEAR, 6, 2), 45), dict(month=4))])
+    assert re.search(r'<td data-label="进度" class="progress">.*</div>70% · 计划', row)
 
 
 def test_board_pages_and_open_data_are_readable_by_a_web_server(board):
