@@ -10,6 +10,7 @@ import time
 import urllib.request
 import uuid
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,21 @@ def prefect_server_on_postgres(tmp_path_factory):
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def february_reported(district, settings, tmp_path):
+    """A task per community of the small district, each reported 20% for February on 2 March."""
+    from factories import YEAR, add_task_per_community
+
+    from lianchuang import clock
+    from lianchuang.models.db import session_scope
+    from lianchuang.tasks.cycle import existing_cycle
+    from lianchuang.tasks.progress.reports import import_progress
+
+    codes = add_task_per_community()
+    sheet = tmp_path / "progress.csv"
+    sheet.write_text("\n".join(["任务编号,报告日期,完成百分比,报告月份"] + [f"{c},{YEAR}-03-02,20,2" for c in codes]),
+                     encoding="utf-8")
+    with clock.frozen_at(date(YEAR, 3, 2)), session_scope() as session:
+        import_progress(session, existing_cycle(session, YEAR).id, YEAR, sheet)

@@ -12,10 +12,9 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
-from datetime import date
 
 import pytest
-from factories import SMALL, YEAR, add_task_per_community
+from factories import SMALL, YEAR
 from sqlalchemy import func, select
 
 from lianchuang.models import MonthlyRanking, Notice
@@ -112,21 +111,6 @@ def test_every_stage_runs_from_its_deployment_with_a_chinese_form(demo_year, set
     assert finished["ranking"]["name"] == f"{YEAR}年12月排名" and finished["award"]["name"] == f"{YEAR} 创新奖与经费"
     keys = {a["key"] for a in api(prefect_server, "/artifacts/filter", {}) if a.get("key")}
     assert {"stage-5-award-summary", "board-summary"} <= keys
-
-
-@pytest.fixture
-def february_reported(district, settings, tmp_path):
-    from lianchuang.tasks.progress.reports import import_progress
-
-    codes = add_task_per_community()
-    sheet = tmp_path / "progress.csv"
-    sheet.write_text("\n".join(["任务编号,报告日期,完成百分比,报告月份"] + [f"{c},{YEAR}-03-02,20,2" for c in codes]),
-                     encoding="utf-8")
-    from lianchuang import clock
-    from lianchuang.tasks.cycle import existing_cycle
-
-    with clock.frozen_at(date(YEAR, 3, 2)), session_scope() as session:
-        import_progress(session, existing_cycle(session, YEAR).id, YEAR, sheet)
 
 
 def artifact(server: str, key: str) -> list[dict]:

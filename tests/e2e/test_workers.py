@@ -14,7 +14,7 @@ import pytest
 from factories import SMALL, YEAR, build_province
 from smtp_server import SmtpServer
 from sqlalchemy import func, select
-from test_console import api, february_reported, start, wait_for  # noqa: F401  (february_reported: a fixture)
+from test_console import api, start, wait_for
 
 from lianchuang.models import MonthlyRanking, Notice
 from lianchuang.models.db import session_scope
