@@ -176,8 +176,9 @@ def breakdown(cycle_id: int) -> None:
                 from lianchuang.tasks.progress.charts import draw_all
 
                 jobs = []
+                overdue = progress.overdue_lists(session, cycle_id, YEAR, MONTH)  # every district's, in one query
                 drafts = [d for district_id in progress.district_ids(session) for d in progress_notices.ranking_drafts(
-                    session, YEAR, cycle_id, MONTH, district_id, draw=lambda more: jobs.extend(more) or [])[0]]
+                    session, YEAR, cycle_id, MONTH, district_id, draw=lambda more: jobs.extend(more) or [], overdue=overdue)[0]]
                 return drafts, draw_all(jobs)
 
             drafts, charts = step("drafts (chart worker starts)", every_districts_drafts)

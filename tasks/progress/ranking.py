@@ -282,9 +282,13 @@ def overdue_lists(session: Session, cycle_id: int, year: int, month: int,
     counted overdue (in a district, if given). A month published before these lists were kept is
     computed from the reports."""
     within = [] if district_id is None else [Task.community_id.in_(district_community_ids(district_id))]
+    # The district's task ids, looked up in the (cycle, month, task) index: filtering the month's
+    # rows by community instead read all of a province's (54,000) for each of its 60 districts (20 ms
+    # a query, 1.2 s a month; 3.7 ms now).
+    in_district = [] if district_id is None else [RankingOverdueTask.task_id.in_(select(Task.id).where(*within))]
     frozen = (select(Task.community_id, Task.code, Task.title, RankingOverdueTask.due_percent, RankingOverdueTask.actual_percent)
               .join(Task, Task.id == RankingOverdueTask.task_id)
-              .where(RankingOverdueTask.cycle_id == cycle_id, RankingOverdueTask.month == month, *within))
+              .where(RankingOverdueTask.cycle_id == cycle_id, RankingOverdueTask.month == month, *in_district))
     counted = session.scalar(select(func.sum(MonthlyRanking.overdue_tasks)).where(
         MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month,
         *([] if district_id is None else [MonthlyRanking.community_id.in_(district_community_ids(district_id))])))

@@ -147,3 +147,14 @@ def test_a_month_is_dated_the_day_it_was_really_published_in_the_open_data(provi
         write_open_data(fresh, cycle_id, settings.data_dir / "open")
     published = {row["published_on"] for row in json.loads((settings.data_dir / "open" / "rankings.json").read_text(encoding="utf-8"))}
     assert published == {f"{YEAR}-07-09"}
+
+
+def test_a_districts_overdue_lists_are_the_provinces_restricted_to_its_communities(province, session):
+    cycle_id, first, second = province
+    assert progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 8))
+    every = progress.overdue_lists(session, cycle_id, YEAR, 6)
+    assert every, "the province should have overdue tasks in June"
+    for district_id in (first, second):
+        communities = set(session.scalars(progress.district_community_ids(district_id)))
+        assert progress.overdue_lists(session, cycle_id, YEAR, 6, district_id) == {
+            community: rows for community, rows in every.items() if community in communities}
