@@ -107,12 +107,10 @@ def district_ids(session: Session) -> list[int]:
     return list(session.scalars(select(District.id).order_by(District.code)))
 
 
-def task_status_query(cycle_id: int, year: int, month: int, district_id: int | None = None, next_step: bool = False,
-                      latest: bool = False):
+def task_status_query(cycle_id: int, year: int, month: int, district_id: int | None = None, next_step: bool = False):
     """Per task of the cycle (of a district, if given): its community, and its planned, due and
     actual percent at the end of `month`; with next_step, its first step due after `month` too
-    (next_month, next_percent, next_title: None when none is left); with latest, the percent of its
-    latest report of any month (`latest`, by the ranking's order: the board shows it)."""
+    (next_month, next_percent, next_title: None when none is left)."""
     previous, following = aliased(Milestone), aliased(Milestone)
     reached, upcoming = nearest_milestone_month(month, reached=True), nearest_milestone_month(month, reached=False)
     actual = func.coalesce(latest_percent_by_month(month), 0)
@@ -122,7 +120,6 @@ def task_status_query(cycle_id: int, year: int, month: int, district_id: int | N
                    else_=due + (following.target_percent - due) * (month - due_month) * 1.0 / (following.due_month - due_month))
     steps = [following.due_month.label("next_month"), following.target_percent.label("next_percent"),
              following.title.label("next_title")] if next_step else []
-    steps += [func.coalesce(latest_percent_by_month(12), 0).label("latest")] if latest else []
     return (select(Task.id, Task.code, Task.title, Task.community_id, planned.label("planned"), due.label("due"),
                    actual.label("actual"), *steps)
             .outerjoin(reached, reached.c.task_id == Task.id)
@@ -176,6 +173,14 @@ def latest_percent_by_month(month: int):
     return (select(ProgressReport.percent)
             .where(ProgressReport.task_id == Task.id, ProgressReport.order_key < report_order(month + 1, date.min))
             .order_by(ProgressReport.order_key.desc()).limit(1).correlate(Task).scalar_subquery())
+
+
+def latest_report_key(month: int):
+    """The order_key of the task's (correlated: Task.id) latest report for a month up to `month`, in
+    the order of latest_percent_by_month: join ProgressReport on it for the whole report."""
+    return (select(func.max(ProgressReport.order_key))
+            .where(ProgressReport.task_id == Task.id, ProgressReport.order_key < report_order(month + 1, date.min))
+            .correlate(Task).scalar_subquery())
 
 
 def latest_percents(session: Session, task_ids: list[int] | Select, before: date | None = None) -> dict[int, tuple[date, int]]:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from markupsafe import Markup
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from lianchuang import clock
 from lianchuang.errors import UserError
@@ -32,6 +32,7 @@ from lianchuang.models import (
     Post,
     PostClaim,
     PostKind,
+    ProgressReport,
     RankingAudit,
     RankingCorrection,
     Street,
@@ -40,25 +41,25 @@ from lianchuang.models import (
     Unit,
 )
 from lianchuang.models.db import plain_rows, session_scope
-from lianchuang.models.queries import task_status_query
+from lianchuang.models.queries import latest_report_key, task_status_query
 from lianchuang.tasks import workers
 from lianchuang.tasks.board_chart import progress_chart
 from lianchuang.tasks.files import page_in, replace_file
-from lianchuang.tasks.open_data import write_open_data
+from lianchuang.tasks.open_data import open_data_rows, write_open_data
 from lianchuang.tasks.outbox.rendering import cn_date, escape_cells, label, render_page
 from lianchuang.tasks.plan import steps_text
 
 
 def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, community_ids: list[int] | None = None,
-                open_data: bool = True, ready=None, split: bool = False) -> int:
+                ready=None, split: bool = False) -> int:
     """Write index.html (districts and their streets), a page per street (its communities at a
     glance) and a page per community into out_dir; returns the number of pages. With community_ids,
     only the pages those communities appear on: theirs, their streets' and the index. The whole
-    board comes with its open data, unless open_data is False (another process writes it). With
+    board comes with its open data, whose tasks are the rows the board reads. With
     `ready`, the tasks (most of the work) are read and laid out first, and the rankings and
     everything else only once ready() returns (board_ahead: while the month is being published).
-    With split, a large board's community pages are written by two processes (_write_pages): only
-    in a worker process of its own, whose other thread only watches its parent."""
+    With split, a large board's community pages and open data are written by two processes
+    (_write_pages): only in a worker process of its own, whose other thread only watches its parent."""
     touched = set(community_ids) if community_ids is not None else None
     in_scope = select(Task.id).where(Task.cycle_id == cycle_id)
     if touched is not None:  # every community of the touched streets: a street page shows them all
@@ -72,17 +73,20 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     month = _measured_month(year)
     suggestions = _suggestions(session, in_scope)
     # One row per task: as the ranking measures it (its own query) and as the page shows it.
-    plans = plain_rows(session, task_status_query(cycle_id, year, month, next_step=True, latest=True)
+    report = aliased(ProgressReport)  # each task's latest of the year, in the ranking's order (month, then day)
+    plans = plain_rows(session, task_status_query(cycle_id, year, month, next_step=True)
                        .add_columns(Task.category, Task.lead_unit_id, Task.responsible_person_id, Task.goal, Task.deadline,
-                                    now.c.text.label("steps"), committed.c.text.label("committed"))
+                                    now.c.text.label("steps"), committed.c.text.label("committed"),
+                                    report.percent.label("reported"), report.month.label("reported_month"), report.reported_on)
                        .outerjoin(now, now.c.task_id == Task.id).outerjoin(committed, committed.c.task_id == Task.id)
+                       .outerjoin(report, and_(report.task_id == Task.id, report.order_key == latest_report_key(12)))
                        .where(Task.id.in_(in_scope)).order_by(Task.code)).all()
     tasks, changed_steps = defaultdict(list), defaultdict(list)
     for task in plans:  # formatted here: a province's board has 150,000 task rows
         tasks[task.community_id].append(TaskRow(
             task.code, label(task.category), task.title, unit_names.get(task.lead_unit_id) or "待分工",
             leader_names.get(task.responsible_person_id) or "", "；".join(filter(None, [task.goal, task.steps])),
-            cn_date(task.deadline), task.latest, round(task.planned), task.due,
+            cn_date(task.deadline), task.reported or 0, round(task.planned), task.due,
             f"{task.next_month}月 {task.next_percent}% {task.next_title}".rstrip() if task.next_month else "",
             len(suggestions.get(task.code, ()))))
         if task.committed and task.committed != task.steps:  # the published plan, kept in view
@@ -150,8 +154,15 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     deadlines = dict(session.execute(select(DistrictEvaluation.district_id, DistrictEvaluation.objection_deadline)
                                      .where(DistrictEvaluation.cycle_id == cycle_id)).all())  # each district closes its own
     pages = 1
-    if touched is None and open_data:  # the open data covers the whole year: refreshed with the whole board
-        pages += publish_open_data(session, cycle_id, year, out_dir)
+    open_data = None  # the open data covers the whole year: refreshed with the whole board
+    if touched is None:
+        places = {c.id: (street.name, c.name) for district in districts for street in district.streets for c in street.communities}
+        rows = open_data_rows(session, cycle_id, [
+            (task.code, *places[task.community_id], task.category, task.title, unit_names.get(task.lead_unit_id),
+             leader_names.get(task.responsible_person_id), task.goal, task.deadline, task.steps, task.reported,
+             task.reported_month, task.reported_on) for task in plans])
+        open_data = lambda: _publish_open_data(out_dir, year, rows)  # noqa: E731 - written with the pages, perhaps by the other process
+        pages += 1
     if touched is None:  # each district's integrity findings, month by month (kept with each published month)
         pages += _write_audit_pages(session, cycle_id, year, out_dir, districts)
     # the whole board has every task's plan at hand; a partial rebuild asks the database for the rest
@@ -186,9 +197,8 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
             community_pages += [(_page(out_dir, f"{community.code}.html"), community, street, district)
                                 for community in street.communities if touched is None or community.id in touched]
     _write_pages([(page, "board/community.html", lambda c=community, s=street, d=district: community_page(c, s, d))
-                  for page, community, street, district in community_pages], split)
+                  for page, community, street, district in community_pages], split, open_data)
     return pages + len(community_pages)
-    return pages
 
 
 class TaskRow(NamedTuple):
@@ -345,31 +355,36 @@ def _weighted(progress: dict, community_ids: list[int], column: int) -> int:
     return round(sum(progress[c][column] * progress[c][2] for c in community_ids if c in progress) / total) if total else 0
 
 
-def publish_open_data(session: Session, cycle_id: int, year: int, out_dir: Path, ready=None) -> int:
-    """The open data files and data.html, the page describing them; returns 1 (the page)."""
-    datasets = write_open_data(session, cycle_id, out_dir / "data", ready)
+def _publish_open_data(out_dir: Path, year: int, rows: dict[str, list]) -> None:
+    """The open data files and data.html, the page describing them."""
+    datasets = write_open_data(out_dir / "data", rows)
     _write(page_in(out_dir, "data.html"), "board/data.html", year=year, datasets=datasets)
-    return 1
 
 
 def _write(path: Path, template: str, **context) -> None:
     replace_file(path, render_page(template, context), public=True)
 
 
-def _write_pages(pages: list[tuple[Path, str, Callable[[], dict]]], split: bool) -> None:
-    """Render and write each (path, template, context()) page. With split, a large board's are
-    written half by a forked child, which shares every row already read and never touches the
-    database: a province's 5,000 community pages (~3 s) are the monthly run's tail, when the rest
-    is done and the other core idles."""
+def _write_pages(pages: list[tuple[Path, str, Callable[[], dict]]], split: bool, also: Callable[[], None] | None) -> None:
+    """Render and write each (path, template, context()) page, and do `also` (the open data). With
+    split, a large board's `also` and a third of its pages are done by a forked child, which shares
+    every row already read and never touches the database. A province's 5,000 community pages and
+    150,000 tasks' open data (~5 s) are the monthly run's tail, when the rest is done and the other
+    core idles."""
     if not split or len(pages) < SPLIT_PAGES or not hasattr(os, "fork"):
+        if also:
+            also()
         for path, template, context in pages:
             _write(path, template, **context())
         return
+    mine, theirs = pages[::3] + pages[1::3], pages[2::3]  # the child's third comes with the open data
     child = os.fork()
-    if child == 0:  # the child: every second page, then out at once (no clean-up of the parent's connections)
+    if child == 0:  # the child: its pages, then out at once (no clean-up of the parent's connections)
         status = 1
         try:
-            for path, template, context in pages[1::2]:
+            if also:
+                also()
+            for path, template, context in theirs:
                 _write(path, template, **context())
             status = 0
         except BaseException:  # noqa: BLE001 - told on stderr; the parent fails the build
@@ -378,7 +393,7 @@ def _write_pages(pages: list[tuple[Path, str, Callable[[], dict]]], split: bool)
         finally:
             os._exit(status)
     try:
-        for path, template, context in pages[::2]:
+        for path, template, context in mine:
             _write(path, template, **context())
     finally:
         _, status = os.waitpid(child, 0)
@@ -427,14 +442,13 @@ class BoardAhead(NamedTuple):
 
 
 def board_ahead(session: Session, cycle_id: int, year: int, out_dir: Path) -> BoardAhead | None:
-    """Start preparing the whole board in worker processes (None: a small board, built at once when
-    asked). The open data (a province's 150,000 tasks: 3 s) is written by a process of its own."""
+    """Start preparing the whole board, with its open data, in a worker process (None: a small
+    board, built at once when asked)."""
     if _communities(session) < LARGE_BOARD:
         return None
+    gate = workers.Gate()
     job = workers.app_job(cycle_id=cycle_id, year=year, out_dir=str(out_dir), community_ids=None)
-    board, data = workers.Gate(), workers.Gate()
-    return BoardAhead(workers.total(workers.submit(_build_in_worker, job | dict(open_data=False), board.receiver),
-                                    workers.submit(_open_data_in_worker, job, data.receiver)), [board, data])
+    return BoardAhead(workers.submit(_build_in_worker, job, gate.receiver), [gate])
 
 
 def _communities(session: Session) -> int:
@@ -446,13 +460,7 @@ LARGE_BOARD = 500  # communities
 
 def _build_in_worker(job: dict, gate=None) -> int:
     return _in_worker(job, gate, lambda session, ready: build_board(
-        session, job["cycle_id"], job["year"], Path(job["out_dir"]), job["community_ids"], job.get("open_data", True), ready,
-        split=True))
-
-
-def _open_data_in_worker(job: dict, gate=None) -> int:
-    return _in_worker(job, gate, lambda session, ready: publish_open_data(
-        session, job["cycle_id"], job["year"], Path(job["out_dir"]), ready))
+        session, job["cycle_id"], job["year"], Path(job["out_dir"]), job["community_ids"], ready, split=True))
 
 
 def _in_worker(job: dict, gate, work) -> int:

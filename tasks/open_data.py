@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from lianchuang.models import (
     AwardResult,
@@ -21,16 +21,13 @@ from lianchuang.models import (
     MonthlyRanking,
     Person,
     PersonResult,
-    ProgressReport,
     RankingCorrection,
     Street,
     SupersededRanking,
     Task,
-    Unit,
 )
 from lianchuang.models.db import plain_rows
 from lianchuang.tasks.files import page_in, replace_file
-from lianchuang.tasks.plan import steps_text
 from lianchuang.tasks.rules import ranking_formula
 
 
@@ -72,21 +69,6 @@ DATASETS = [
 ]
 
 
-def _tasks(cycle_id: int) -> Select:
-    responsible = aliased(Person)
-    report = aliased(ProgressReport)
-    latest = select(func.max(report.order_key)).where(report.task_id == Task.id).correlate(Task).scalar_subquery()
-    report = aliased(ProgressReport)
-    steps = steps_text(cycle_id)
-    return (select(Task.code, Street.name, Community.name, Task.category, Task.title, Unit.name, responsible.name, Task.goal,
-                   Task.deadline, steps.c.text, report.percent, report.month, report.reported_on)
-            .outerjoin(steps, steps.c.task_id == Task.id)
-            .join(Community, Task.community_id == Community.id).join(Street, Community.street_id == Street.id)
-            .outerjoin(Unit, Task.lead_unit_id == Unit.id).outerjoin(responsible, Task.responsible_person_id == responsible.id)
-            .outerjoin(report, and_(report.task_id == Task.id, report.order_key == latest))
-            .where(Task.cycle_id == cycle_id).order_by(Task.code))
-
-
 def _rankings(cycle_id: int) -> Select:
     return (select(MonthlyRanking.month, Street.name, Community.name, MonthlyRanking.score, MonthlyRanking.progress_score,
                    MonthlyRanking.on_time_score, MonthlyRanking.tasks, MonthlyRanking.overdue_tasks, MonthlyRanking.rank_in_street,
@@ -123,39 +105,39 @@ def _award(cycle_id: int) -> Select:
             .where(AwardResult.cycle_id == cycle_id).order_by(AwardResult.rank, Community.code))
 
 
-QUERIES = dict(tasks=_tasks, rankings=_rankings, ranking_corrections=_corrections, results=_results,
+# The tasks' rows are the board's own (open_data_rows): it reads every task's plan, steps and latest report.
+QUERIES = dict(rankings=_rankings, ranking_corrections=_corrections, results=_results,
                people_results=_people_results, award=_award)
 
 
-def write_open_data(session: Session, cycle_id: int, folder: Path, ready=None) -> list[tuple[Dataset, int]]:
-    """Write every dataset as <name>.csv and <name>.json into folder; returns (dataset, rows). With
-    `ready`, the tasks (which a month's publication does not change) are read first, the rest once
-    ready() returns, and nothing is written before."""
-    files = {dataset.name: _files(session, dataset, cycle_id) for dataset in DATASETS if dataset.name in MONTH_INDEPENDENT}
-    if ready is not None:
-        ready()
-    files |= {dataset.name: _files(session, dataset, cycle_id) for dataset in DATASETS if dataset.name not in files}
+def open_data_rows(session: Session, cycle_id: int, tasks: list[tuple]) -> dict[str, list]:
+    """Every dataset's rows: the tasks' as the board read them (one row per task in the dataset's
+    field order: the board and the open data show the same figures, read once), the rest read here."""
+    return {dataset.name: tasks if dataset.name == "tasks" else plain_rows(session, dataset.query(cycle_id)).all()
+            for dataset in DATASETS}
+
+
+def write_open_data(folder: Path, rows: dict[str, list]) -> list[tuple[Dataset, int]]:
+    """Write every dataset's rows (open_data_rows) as <name>.csv and <name>.json into folder;
+    returns (dataset, rows). Reads nothing from the database: a forked process may write them."""
     folder.mkdir(parents=True, exist_ok=True)
     for dataset in DATASETS:
-        table, records, _ = files[dataset.name]
+        table, records = _files(dataset, rows[dataset.name])
         replace_file(page_in(folder, f"{dataset.name}.csv"), table, public=True)
         replace_file(page_in(folder, f"{dataset.name}.json"), records, public=True)
-    return [(dataset, files[dataset.name][2]) for dataset in DATASETS]
+    return [(dataset, len(rows[dataset.name])) for dataset in DATASETS]
 
 
-MONTH_INDEPENDENT = {"tasks"}  # the largest (150,000 rows in a province), read while the month is published
-
-
-def _files(session: Session, dataset: Dataset, cycle_id: int) -> tuple[str, str, int]:
-    """A dataset's CSV (with a BOM: Excel reads UTF-8) and JSON text, and its number of rows."""
+def _files(dataset: Dataset, rows: list) -> tuple[str, str]:
+    """A dataset's CSV (with a BOM: Excel reads UTF-8) and JSON text."""
     keys = [key for key, _ in dataset.fields]
-    rows = _plain_rows(plain_rows(session, dataset.query(cycle_id)).all())
+    rows = _plain_rows(rows)
     table = io.StringIO(newline="")
     writer = csv.writer(table)
     writer.writerow(keys)
     writer.writerows(_inert_rows(rows))
     records = json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, separators=(",", ":"))
-    return "\ufeff" + table.getvalue(), records, len(rows)
+    return "\ufeff" + table.getvalue(), records
 
 
 def _plain_rows(rows: list) -> list[list]:

@@ -1,5 +1,6 @@
-"""A large board's community pages are written by two processes (a forked child writes every
-second page): the pages are the same as one process writes, and a child that fails fails the build."""
+"""A large board's community pages and open data are written by two processes (a forked child
+writes the open data and a third of the pages): the files are the same as one process writes, and
+a child that fails fails the build."""
 
 import os
 from datetime import date
@@ -36,6 +37,7 @@ def test_two_processes_write_the_same_pages_as_one(district, tmp_path, monkeypat
         two = board.build_board(session, cycle_id, YEAR, tmp_path / "two", split=True)
     assert one == two and _pages(tmp_path / "one") == _pages(tmp_path / "two")
     assert len([name for name in _pages(tmp_path / "two") if name.startswith("D")]) >= 4
+    assert {"tasks.csv", "tasks.json", "rankings.json", "data.html"} <= set(_pages(tmp_path / "two"))
 
 
 def test_a_failing_child_fails_the_build(district, tmp_path, monkeypatch):

@@ -137,15 +137,16 @@ def test_a_month_is_dated_the_day_it_was_really_published_in_the_open_data(provi
     import json
 
     from lianchuang import clock
-    from lianchuang.tasks.open_data import write_open_data
+    from lianchuang.tasks.board import build_board
     from lianchuang.tasks.progress.use_cases import publish_month
 
     cycle_id, _, _ = province
     with clock.frozen_at(date(YEAR, 7, 9)):
         publish_month(YEAR, 6, confirm=True)
     with session_scope() as fresh:
-        write_open_data(fresh, cycle_id, settings.data_dir / "open")
-    published = {row["published_on"] for row in json.loads((settings.data_dir / "open" / "rankings.json").read_text(encoding="utf-8"))}
+        build_board(fresh, cycle_id, YEAR, settings.data_dir / "board")
+    published = {row["published_on"] for row in json.loads((settings.data_dir / "board" / "data" / "rankings.json")
+                                                           .read_text(encoding="utf-8"))}
     assert published == {f"{YEAR}-07-09"}
 
 
