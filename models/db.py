@@ -1,6 +1,7 @@
 """Engine, sessions and schema upgrades. SQLite (WAL, busy timeout) by default, PostgreSQL by URL."""
 
 import re
+from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -107,6 +108,14 @@ def plain_rows(session: Session, statement):
     """The rows of a SELECT of plain columns, read at the Core level, in the session's transaction:
     the ORM's row loading costs ~20% more (0.25 s on a province's 150,000 tasks)."""
     return session.connection().execute(statement)
+
+
+def tuple_rows(session: Session, statement) -> list:
+    """plain_rows as a list of named tuples: a SQLAlchemy Row reads a field by name ~10x slower
+    than a named tuple does (0.47 μs against 0.05 μs), and a province's board reads 150,000 tasks'
+    17 fields (1.2 s, against 0.03 s to make the tuples)."""
+    result = plain_rows(session, statement)
+    return list(map(namedtuple("Row", result.keys())._make, result))
 
 
 def insert_ignoring_duplicates(session: Session, model: type[Base], rows: Iterable[dict], keys: list[str]) -> int:

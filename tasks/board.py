@@ -40,7 +40,7 @@ from lianchuang.models import (
     Task,
     Unit,
 )
-from lianchuang.models.db import plain_rows, session_scope
+from lianchuang.models.db import session_scope, tuple_rows
 from lianchuang.models.queries import latest_report_key, task_status_query
 from lianchuang.tasks import workers
 from lianchuang.tasks.board_chart import progress_chart
@@ -74,13 +74,13 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
     suggestions = _suggestions(session, in_scope)
     # One row per task: as the ranking measures it (its own query) and as the page shows it.
     report = aliased(ProgressReport)  # each task's latest of the year, in the ranking's order (month, then day)
-    plans = plain_rows(session, task_status_query(cycle_id, year, month, next_step=True)
+    plans = tuple_rows(session, task_status_query(cycle_id, year, month, next_step=True)
                        .add_columns(Task.category, Task.lead_unit_id, Task.responsible_person_id, Task.goal, Task.deadline,
                                     now.c.text.label("steps"), committed.c.text.label("committed"),
                                     report.percent.label("reported"), report.month.label("reported_month"), report.reported_on)
                        .outerjoin(now, now.c.task_id == Task.id).outerjoin(committed, committed.c.task_id == Task.id)
                        .outerjoin(report, and_(report.task_id == Task.id, report.order_key == latest_report_key(12)))
-                       .where(Task.id.in_(in_scope)).order_by(Task.code)).all()
+                       .where(Task.id.in_(in_scope)).order_by(Task.code))
     tasks, changed_steps = defaultdict(list), defaultdict(list)
     for task in plans:  # formatted here: a province's board has 150,000 task rows
         tasks[task.community_id].append(TaskRow(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from lianchuang import clock
 from lianchuang.models import Community, EvaluationResult, MonthlyRanking, ProgressReport, RankingAudit, Street, Task
-from lianchuang.models.db import chunked, plain_rows
+from lianchuang.models.db import chunked, tuple_rows
 from lianchuang.models.queries import district_community_ids, month_status_made, task_status_query
 from lianchuang.tasks.cycle import competition_ranks
 from lianchuang.tasks.rules import rules_for
@@ -110,7 +110,7 @@ def rank_stability(session: Session, cycle_id: int, year: int, month: int, distr
         published[district_of[ranking.community_id]].append((ranking, ranking.name))
     tasks = defaultdict(list)
     status = month_status_made(session, cycle_id, month)  # the publication's, when it scored every district
-    for row in plain_rows(session, task_status_query(cycle_id, year, month).where(Task.community_id.in_(communities))
+    for row in tuple_rows(session, task_status_query(cycle_id, year, month).where(Task.community_id.in_(communities))
                           if status is None else select(status).where(status.c.community_id.in_(communities))):
         tasks[row.community_id].append((min(float(row.actual), float(row.planned)), float(row.planned), row.actual < row.due))
     stability = {}
