@@ -37,24 +37,6 @@ def _end_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def total(*futures: Future) -> Future:
-    """A future of the sum of these futures' results, done when all are (failing if any fails)."""
-    combined, lock = Future(), threading.Lock()
-
-    def finish(_):
-        with lock:
-            if combined.done() or not all(f.done() for f in futures):
-                return
-            try:
-                combined.set_result(sum(f.result() for f in futures))
-            except BaseException as error:  # noqa: BLE001 - handed on to whoever waits
-                combined.set_exception(error)
-
-    for future in futures:
-        future.add_done_callback(finish)
-    return combined
-
-
 class Gate:
     """A go-ahead one process gives a worker it started: the worker prepares what it can (reading
     only), then waits at the gate (wait_at) until the caller opens it. Called off, the worker ends
