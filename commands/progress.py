@@ -136,10 +136,15 @@ def progress_import(file: Annotated[Path, typer.Argument(help="填好的进度�
     year = year or reporting_year()
     result = use(import_progress_file, year, file)
     say_moved(result["moved"], year)
-    finished_year, finished_month = clock.last_finished_month()
-    month = finished_month if finished_year == year else 12  # the month a ranking can be published for now
     console.print(f"导入完成：{result['rows']} 条进度，新增 {result['new']} 条，已导入过 {result['already_there']} 条。"
-                  f"报送截止后发布排名：lianchuang rank --month {year}-{month:02d}")
+                  + rank_next(year))
+
+
+def rank_next(year: int) -> str:
+    """What to do once the month's reports are in: publish the month a ranking can be published for now."""
+    finished_year, finished_month = clock.last_finished_month()
+    month = finished_month if finished_year == year else 12
+    return f"报送截止后发布排名：lianchuang rank --month {year}-{month:02d}"
 
 
 @progress_app.command("add")
@@ -159,7 +164,7 @@ def progress_add(task: Annotated[str, typer.Argument(help="任务编号，例如
                note=note or "", reason=reason or "", funds=funds, matters=matters)
     year = year or reporting_year()
     outcome, moved = use(add_report, year, row, replace=bool(reason))
-    console.print({"recorded": "已记录。", "same": "这一天已经报告过同样的进度，未重复记录。",
+    console.print({"recorded": f"已记录 {task} 的进度 {percent}%。" + rank_next(year), "same": "这一天已经报告过同样的进度，未重复记录。",
                    "replaced": f"已更正这一天的报告（原因：{reason}），更正前的内容记录在操作日志中。"}[outcome])
     say_moved(moved, year)
 

@@ -142,6 +142,13 @@ def test_an_opinion_added_by_hand_says_what_to_do_next(settings, district):
     assert again.returncode == 0 and "已经录入过" in again.stdout and "deliberate agenda" in again.stdout
 
 
+def test_a_progress_report_added_by_hand_says_what_it_recorded_and_what_to_do_next(settings, district):
+    code = add_task_per_community(2026)[0]
+    added = run(settings, "progress", "add", code, "--percent", "30", "--year", "2026", env={"LIANCHUANG_TODAY": "2026-07-03"})
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert f"已记录 {code} 的进度 30%" in added.stdout and "lianchuang rank --month 2026-06" in added.stdout
+
+
 def test_stage_three_is_reachable_from_the_command_line(settings, district):
     """`tasks check` and `commitments sign` point to `commitments run`: it exists, prepares the
     documents, and a signing date in the future is refused."""
