@@ -163,7 +163,7 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
              task.reported_month, task.reported_on) for task in plans])
         open_data = lambda: _publish_open_data(out_dir, year, rows)  # noqa: E731 - written with the pages, perhaps by the other process
         pages += 1
-    if touched is None:  # each district's integrity findings, month by month (kept with each published month)
+        # each district's integrity findings, month by month (kept with each published month)
         pages += _write_audit_pages(session, cycle_id, year, out_dir, districts)
     # the whole board has every task's plan at hand; a partial rebuild asks the database for the rest
     progress = _averaged(plans) if touched is None else community_progress(session, cycle_id, year, month)
