@@ -146,8 +146,8 @@ def cpu_seconds() -> tuple[float, float]:
 
 def breakdown(cycle_id: int) -> None:
     """Each step of the monthly run with sending, in the flow's order, without Prefect. The board
-    (started ahead of the publication, released after it) and the charts are built by worker
-    processes meanwhile; their waits show what they add."""
+    (started ahead of the publication, released after it) is built by a worker process meanwhile;
+    its wait shows what it adds."""
     from lianchuang import clock
     from lianchuang.models.db import session_scope
     from lianchuang.settings import get_settings
@@ -172,18 +172,13 @@ def breakdown(cycle_id: int) -> None:
                                                                                 set(progress.district_ids(session))))
         board = ahead.release()
         with session_scope() as session:
-            def every_districts_drafts():  # as the flow does: each district's own emails, all charts drawn at once
-                from lianchuang.tasks.progress.charts import draw_all
-
-                jobs = []
+            def every_districts_drafts():  # as the flow does: each district's own emails and charts
                 overdue = progress.overdue_lists(session, cycle_id, YEAR, MONTH)  # every district's, in one query
-                drafts = [d for district_id in progress.district_ids(session) for d in progress_notices.ranking_drafts(
-                    session, YEAR, cycle_id, MONTH, district_id, draw=lambda more: jobs.extend(more) or [], overdue=overdue)[0]]
-                return drafts, draw_all(jobs)
+                return [d for district_id in progress.district_ids(session) for d in progress_notices.ranking_drafts(
+                    session, YEAR, cycle_id, MONTH, district_id, overdue=overdue)]
 
-            drafts, charts = step("drafts (chart worker starts)", every_districts_drafts)
+            drafts = step("drafts and their 360 charts", every_districts_drafts)
             step(f"render and queue {len(drafts):,}", lambda: outbox.queue(session, drafts))
-            step("wait for the charts", lambda: [chart.result() for chart in charts])
         step("deliver to the Maildir", lambda: delivery.deliver_all(YEAR))
         with session_scope() as session:
             step("print batches", lambda: print_pages.write_print_batches(session, YEAR))

@@ -325,24 +325,18 @@ def _deliver_chats() -> dict:
 @stage_task
 def queue_ranking_emails(year: int, months: list[int], districts: list[str] | None = None) -> dict:
     """Queue the published months' rankings of the districts in scope to their district, street and
-    community coordinators (once each); their charts are drawn by worker processes while the emails render."""
-    from lianchuang.tasks.progress.charts import draw_all
-
+    community coordinators (once each), with their charts."""
     queued = 0
     for month in months:
         with session_scope() as session:
             cycle_id = existing_cycle(session, year, lock=True).id
-            drafts, chart_jobs, with_chats = [], [], chats.any_channel(session)
+            drafts, with_chats = [], chats.any_channel(session)
             overdue = progress.overdue_lists(session, cycle_id, year, month)  # every district's, in one query
             for district in districts_in_scope(session, districts):
-                drafts += progress_notices.ranking_drafts(session, year, cycle_id, month, district.id, overdue=overdue,
-                                                          draw=lambda jobs: chart_jobs.extend(jobs) or [])[0]
+                drafts += progress_notices.ranking_drafts(session, year, cycle_id, month, district.id, overdue=overdue)
                 if with_chats:
                     chats.queue(session, progress_notices.ranking_chat_messages(session, year, cycle_id, month, district.id))
-            charts = draw_all(chart_jobs)  # all districts' charts at once: worker processes draw while the emails render
             queued += outbox.queue(session, drafts)
-        for chart in charts:
-            chart.result()
     return dict(ranking_notices=queued)
 
 

@@ -2,7 +2,6 @@
 overdue warnings and the request to report progress."""
 
 from collections import defaultdict
-from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 
@@ -28,11 +27,9 @@ from lianchuang.tasks.rules import rules_for
 
 
 def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, district_id: int | None = None,
-                   draw=None, overdue: dict | None = None) -> tuple[list[Draft], list[Future]]:
-    """A district's month's ranking to its district, street and community coordinators, and the
-    futures of their charts (drawn meanwhile by worker processes). `draw` takes the chart jobs
-    instead (a province's districts gather theirs, so that worker processes draw them all), and
-    `overdue` may hold the month's overdue lists of every district, read once."""
+                   overdue: dict | None = None) -> list[Draft]:
+    """A district's month's ranking to its district, street and community coordinators, with their
+    charts drawn. `overdue` may hold the month's overdue lists of every district, read once."""
     district_id = only_district(session, district_id)
     rows = session.execute(
         select(MonthlyRanking, Community.name, Community.street_id, Street.name, Street.district_id)
@@ -40,11 +37,11 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, distr
         .where(MonthlyRanking.cycle_id == cycle_id, MonthlyRanking.month == month, Street.district_id == district_id)
         .order_by(MonthlyRanking.rank_in_district, Community.code)).all()
     if not rows:
-        return [], []
+        return []
     corrections = ranking_corrections(session, cycle_id, district_id).get(month)
     correction = corrections[-1] if corrections else None
     version = f"-更正{correction.number}" if correction else ""  # a correction is a new notice to the same people
-    charts, chart_futures = ranking_charts(year, month, rows, version, draw)  # first: the workers start before the queries below
+    charts = ranking_charts(year, month, rows, version)
     before = superseded_rows(session, correction.id) if correction else {}
     in_district = district_community_ids(district_id)  # each query reads the district's rows only
     previous = dict(session.execute(select(MonthlyRanking.community_id, MonthlyRanking.rank_in_street).where(
@@ -101,20 +98,18 @@ def ranking_drafts(session: Session, year: int, cycle_id: int, month: int, distr
             continue
         drafts.append(Draft.to_person(person, year, Stage.progress, "ranking", period=f"{year}-{month:02d}{version}",
                                       context=common | context | dict(chart=chart is not None), image_path=chart))
-    return drafts, chart_futures
+    return drafts
 
 
 def _before(row) -> dict | None:
     return row and dict(score=row.score, rank_in_street=row.rank_in_street, rank_in_district=row.rank_in_district)
 
 
-def ranking_charts(year: int, month: int, rows, version: str = "", draw=None) -> tuple[dict[tuple[str, int], str], list[Future]]:
+def ranking_charts(year: int, month: int, rows, version: str = "") -> dict[tuple[str, int], str]:
     """One PNG per street (its communities' scores) and per district (its streets' mean scores),
     written once to the data folder and shared by every email that shows it (a correction's apart)."""
     from lianchuang.settings import get_settings
-    from lianchuang.tasks.progress.charts import draw_all
-
-    draw = draw or draw_all
+    from lianchuang.tasks.progress.charts import draw_charts
 
     folder = get_settings().data_dir / "charts" / f"{year}-{month:02d}{version}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -132,7 +127,8 @@ def ranking_charts(year: int, month: int, rows, version: str = "", draw=None) ->
         charts[("district", district_id)] = str(path)
         means = sorted(((name, sum(s) / len(s)) for name, s in by_street.items()), key=lambda b: -b[1])
         jobs.append((str(path), f"{year}年{month}月 各街道社区平均得分", means))
-    return charts, draw([job for job in jobs if not Path(job[0]).exists()])  # a re-run reuses the month's charts
+    draw_charts([job for job in jobs if not Path(job[0]).exists()])  # a re-run reuses the month's charts
+    return charts
 
 
 def overdue_drafts(session: Session, year: int, cycle_id: int, through_month: int, community_ids: list[int] | None = None,

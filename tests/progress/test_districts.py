@@ -65,14 +65,13 @@ def test_a_correction_is_the_districts_own(province, session):
 def test_the_ranking_email_and_the_report_month_follow_the_district(province, session):
     cycle_id, first, second = province
     progress.publish_ranking(session, cycle_id, YEAR, 6, date(YEAR, 7, 6), first)
-    drafts, charts = progress_notices.ranking_drafts(session, YEAR, cycle_id, 6, first)
-    [chart.result() for chart in charts]
+    drafts = progress_notices.ranking_drafts(session, YEAR, cycle_id, 6, first)
     district_table = next(d for d in drafts if d.context["scope"] == "district")
     assert len(district_table.context["rows"]) == 4  # its own four communities, not the province's eight
     streets = set(session.scalars(select(Street.name).where(Street.district_id == first)))
     assert all(row[3] in streets for row in district_table.context["rows"])  # 街道内名次 beside its street
     assert "<th>街道</th>" in render_notice("ranking", district_table.context | {"recipient": "王明"}, "zh_CN").html
-    assert progress_notices.ranking_drafts(session, YEAR, cycle_id, 6, second) == ([], [])  # not published there
+    assert progress_notices.ranking_drafts(session, YEAR, cycle_id, 6, second) == []  # not published there
     codes = {district_id: session.scalar(select(Task.code).where(Task.community_id.in_(
         progress.district_community_ids(district_id))).order_by(Task.code)) for district_id in (first, second)}
     rows = [(1, dict(task=codes[first], percent="60", date=f"{YEAR}-07-02", month="6")),

@@ -69,7 +69,7 @@ def test_a_correction_republishes_the_month_keeps_the_earlier_version_and_notifi
     with pytest.raises(UserError, match="还没有发布"):
         progress.correct_ranking(session, cycle.id, YEAR, 6, "漏报", date(YEAR, 7, 9), "王明")
     progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 6))
-    first, _ = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
+    first = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
     # Found on 8 July: the second community's June figure was 50, not 10.
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 7, 8), 50, month=6)])
     assert progress.correct_ranking(session, cycle.id, YEAR, 6, "列东社区6月进度录错，已核实为50%", date(YEAR, 7, 9), "王明") == 1
@@ -82,8 +82,7 @@ def test_a_correction_republishes_the_month_keeps_the_earlier_version_and_notifi
         progress.correct_ranking(session, cycle.id, YEAR, 6, "列东社区6月进度录错，已核实为50%", date(YEAR, 7, 9), "王明")
     assert session.scalar(select(func.count()).select_from(RankingCorrection)) == 1
     assert not session.scalars(select(RankingOverdueTask).where(RankingOverdueTask.month == 6)).all()
-    again, charts = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
-    [chart.result() for chart in charts]
+    again = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
     assert {d.recipient_key for d in again} == {d.recipient_key for d in first}  # the same people
     assert not {d.key for d in again} & {d.key for d in first}  # a new notice each, not swallowed as sent
     own = next(d for d in again if d.context["scope"] == "community" and d.community_id == behind.community_id)
@@ -96,8 +95,7 @@ def test_the_months_email_lists_the_overdue_tasks_its_ranking_counted(two_commun
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 20), 10)])
     assert progress.publish_ranking(session, cycle.id, YEAR, 6, date(YEAR, 7, 1))
     progress.record_reports(session, [progress.NewReport(behind.id, date(YEAR, 6, 28), 90)])  # late correction
-    drafts, charts = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
-    [chart.result() for chart in charts]
+    drafts = progress_notices.ranking_drafts(session, YEAR, cycle.id, 6)
     listed = {d.community_id: d.context["overdue"] for d in drafts if d.context["scope"] == "community"}
     assert listed[behind.community_id] == [[behind.code, behind.title, "50%", "10%"]]  # as counted on publication
     assert listed[silent.community_id] == [[silent.code, silent.title, "50%", "0%"]]

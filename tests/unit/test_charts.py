@@ -4,7 +4,7 @@ import io
 
 from PIL import Image
 
-from lianchuang.tasks.progress.charts import bar_chart, text_outline
+from lianchuang.tasks.progress.charts import LEVELS, bar_chart, glyph
 
 DPI, TOP, ROW, WIDTH = 90, 0.5, 0.34, 4.2  # a phone's width: 378 px
 LEFT, SPAN = 0.40 * WIDTH * DPI, 0.46 * WIDTH * DPI
@@ -32,8 +32,15 @@ def test_each_row_has_its_name_left_of_a_bar_as_long_as_its_score_and_the_score_
     assert title and abs((min(x for x, _ in title) + max(x for x, _ in title)) / 2 - image.width / 2) < 10
 
 
-def test_text_outlines_advance_per_character_and_skip_spaces():
-    _, one = text_outline("社", 12)
-    outline, three = text_outline("社 区", 12)
-    assert three > 2 * one and outline is not None
-    assert text_outline(" ", 12) == (None, text_outline(" ", 12)[1])
+def test_glyphs_advance_per_character_and_a_space_has_no_mask():
+    mask, _, top, advance = glyph("社", 15)
+    assert mask is not None and top < 0 and 13 < advance < 17  # above the baseline, about an em wide
+    space, _, _, gap = glyph(" ", 15)
+    assert space is None and 0 < gap < advance
+
+
+def test_the_chart_is_a_16_colour_png_of_ink_shades_and_the_bar():
+    image = Image.open(io.BytesIO(bar_chart("得分", [("江滨社区", 90.0)])))
+    assert image.mode == "P" and len(image.getpalette()) == 3 * (LEVELS + 1)
+    colours = {colour for _, colour in image.convert("RGB").getcolors()}
+    assert (255, 255, 255) in colours and (0xE8, 0xA0, 0xA0) in colours and (0x22, 0x22, 0x22) in colours
