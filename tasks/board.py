@@ -69,16 +69,14 @@ def build_board(session: Session, cycle_id: int, year: int, out_dir: Path, commu
         select(Task.lead_unit_id).where(Task.id.in_(in_scope))))).all())
     leader_names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(
         select(Task.responsible_person_id).where(Task.id.in_(in_scope))))).all())
-    now, committed = steps_text(cycle_id, task_ids=in_scope), steps_text(cycle_id, committed=True, task_ids=in_scope)
     month = _measured_month(year)
     suggestions = _suggestions(session, in_scope)
     # One row per task: as the ranking measures it (its own query) and as the page shows it.
     report = aliased(ProgressReport)  # each task's latest of the year, in the ranking's order (month, then day)
     plans = tuple_rows(session, task_status_query(cycle_id, year, month, next_step=True)
                        .add_columns(Task.category, Task.lead_unit_id, Task.responsible_person_id, Task.goal, Task.deadline,
-                                    now.c.text.label("steps"), committed.c.text.label("committed"),
+                                    steps_text().label("steps"), steps_text(committed=True).label("committed"),
                                     report.percent.label("reported"), report.month.label("reported_month"), report.reported_on)
-                       .outerjoin(now, now.c.task_id == Task.id).outerjoin(committed, committed.c.task_id == Task.id)
                        .outerjoin(report, and_(report.task_id == Task.id, report.order_key == latest_report_key(12)))
                        .where(Task.id.in_(in_scope)).order_by(Task.code))
     tasks, changed_steps = defaultdict(list), defaultdict(list)

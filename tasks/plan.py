@@ -115,15 +115,15 @@ def replace_steps(session: Session, task_id: int, steps: list[Step]) -> None:
                                                          title=s.title) for s in steps], ["task_id", "due_month"])
 
 
-def steps_text(cycle_id: int, committed: bool = False, task_ids: Select | None = None):
-    """Per task of the cycle its steps (or its committed ones) as one text, as format_steps writes
-    them ("3月 25% 制定方案；6月 50% …"), in one grouped pass: the board and the open data of a
-    province's 150,000 tasks read them without building a Step apiece (a sorted derived table keeps
-    the months in order on both SQLite and PostgreSQL). With task_ids (a SELECT), only those tasks'."""
+def steps_text(committed: bool = False):
+    """A task's steps (or its committed ones) as one text, as format_steps writes them ("3月 25%
+    制定方案；6月 50% …"): a scalar subquery correlated to Task.id, so a province's board reads
+    150,000 tasks' steps without building a Step apiece. Each task's steps are read in month order
+    through the (task_id, due_month) index and joined in that order (the derived table's ORDER BY,
+    kept by SQLite and PostgreSQL): 0.6 s for 600,000 steps on SQLite, where grouping them all and
+    joining the groups to the tasks took 0.9."""
     table = CommittedMilestone if committed else Milestone
-    step = cast(table.due_month, String) + "月 " + cast(table.target_percent, String) + "% " + table.title
-    ordered = (select(table.task_id, step.label("step")).join(Task, Task.id == table.task_id)
-               .where(Task.cycle_id == cycle_id, *([] if task_ids is None else [Task.id.in_(task_ids)]))
-               .order_by(table.task_id, table.due_month).subquery())
-    return (select(ordered.c.task_id, func.aggregate_strings(ordered.c.step, "；").label("text"))
-            .group_by(ordered.c.task_id).subquery())
+    ordered = (select((cast(table.due_month, String) + "月 " + cast(table.target_percent, String) + "% " + table.title)
+                      .label("step")).where(table.task_id == Task.id).order_by(table.due_month)
+               .correlate(Task).subquery())  # a derived table is correlated only when told
+    return select(func.aggregate_strings(ordered.c.step, "；")).scalar_subquery()

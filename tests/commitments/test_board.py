@@ -317,3 +317,27 @@ def test_a_community_page_and_the_index_chart_reported_against_planned_progress_
     assert "5月底报告进度平均" in chart
     index = (board / "index.html").read_text(encoding="utf-8")
     assert "梅列区各社区任务进度：5月底报告进度平均" in index
+
+
+def test_each_tasks_steps_text_is_its_own_in_month_order_whatever_order_they_were_written(district):
+    """The board's and the open data's steps text: a subquery per task, months in order even when
+    a later step was written first (its row id comes first), each task's own, none for none."""
+    from lianchuang.models import CommittedMilestone, Milestone
+    from lianchuang.tasks.plan import steps_text
+
+    with session_scope() as session:
+        cycle = ensure_cycle(session, YEAR)
+        community = session.scalars(select(Community).order_by(Community.code)).first()
+        first, second, bare = add_tasks(session, cycle.id, [NewTask(community.id, Category.public_safety, title)
+                                                             for title in ("夜间巡逻", "楼道照明", "尚无步骤")])
+        ids = dict(session.execute(select(Task.code, Task.id)).all())
+        session.execute(Milestone.__table__.delete().where(Milestone.task_id.in_(ids.values())))
+        session.add_all([Milestone(task_id=ids[first], due_month=12, target_percent=100, title="总结"),
+                         Milestone(task_id=ids[second], due_month=5, target_percent=100, title="全部装好"),
+                         Milestone(task_id=ids[first], due_month=3, target_percent=30, title="组队"),
+                         CommittedMilestone(task_id=ids[first], due_month=12, target_percent=100, title="总结")])
+        session.flush()
+        rows = dict((code, (now, committed)) for code, now, committed in session.execute(
+            select(Task.code, steps_text(), steps_text(committed=True)).where(Task.code.in_([first, second, bare]))))
+    assert rows == {first: ("3月 30% 组队；12月 100% 总结", "12月 100% 总结"), second: ("5月 100% 全部装好", None),
+                    bare: (None, None)}
