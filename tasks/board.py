@@ -1,6 +1,7 @@
 """The public notice board (公开栏): a static, offline site with an index and a page per community.
 It shows names of units and post holders but never a contact detail."""
 
+import gc
 import json
 import os
 import sys
@@ -376,6 +377,7 @@ def _write_pages(pages: list[tuple[Path, str, Callable[[], dict]]], split: bool,
             _write(path, template, **context())
         return
     mine, theirs = pages[::3] + pages[1::3], pages[2::3]  # the child's third comes with the open data
+    gc.freeze()  # the rows read stay out of the child's collections, which would copy every page they touch
     child = os.fork()
     if child == 0:  # the child: its pages, then out at once (no clean-up of the parent's connections)
         status = 1
@@ -390,6 +392,7 @@ def _write_pages(pages: list[tuple[Path, str, Callable[[], dict]]], split: bool,
             sys.stderr.flush()
         finally:
             os._exit(status)
+    gc.unfreeze()
     try:
         for path, template, context in mine:
             _write(path, template, **context())

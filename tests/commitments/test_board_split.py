@@ -54,3 +54,17 @@ def test_a_failing_child_fails_the_build(district, tmp_path, monkeypatch):
         cycle_id = _district_published(session)
         with pytest.raises(RuntimeError, match="另一半没有写完"):
             board.build_board(session, cycle_id, YEAR, tmp_path / "board", split=True)
+
+
+def test_the_child_collects_none_of_the_rows_read_and_the_parent_unfreezes_them(tmp_path, monkeypatch):
+    """What was read before the fork is frozen (gc.freeze) for the child, whose collections would
+    otherwise touch, and so copy, every page holding it; the parent collects it again after."""
+    import gc
+
+    monkeypatch.setattr(board, "SPLIT_PAGES", 2)
+    seen = tmp_path / "frozen-in-child"
+    pages = [(tmp_path / f"{n}.html", "board/index.html", lambda: {}) for n in range(3)]
+    monkeypatch.setattr(board, "_write", lambda path, template, **context: path.write_text("页"))
+    board._write_pages(pages, True, lambda: seen.write_text(str(gc.get_freeze_count())))
+    assert int(seen.read_text()) > 1000 and gc.get_freeze_count() == 0
+    assert all(path.read_text() == "页" for path, _, _ in pages)
