@@ -1,5 +1,6 @@
 """Work handed to another Python process, so that it uses the second core while this process goes
-on (the monthly run draws charts and rebuilds the board while it renders and delivers emails).
+on (the monthly run rebuilds the board while it renders and delivers emails, and a second process
+writes half of a large Maildir).
 
 `submit` gives a `concurrent.futures.Future`. Each job gets a process of its own, spawned rather
 than forked, so it shares no database connection with its parent; it starts in about a second, so

@@ -84,5 +84,5 @@ def draw_charts(jobs) -> int:
     """Write each (path, title, bars) chart. At ~1.7 ms a chart, a province's 360 take 0.6 s: less
     than a worker process would take to start."""
     for path, title, bars in jobs:
-        replace_file(Path(path), bar_chart(title, [tuple(bar) for bar in bars]))
+        replace_file(Path(path), bar_chart(title, bars))
     return len(jobs)
