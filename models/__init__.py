@@ -25,7 +25,7 @@ from lianchuang.models.follow_up import (
     SupersededRanking,
 )
 from lianchuang.models.org import AppUser, Community, District, Person, Street, Unit
-from lianchuang.models.outbox import AuditEntry, Notice
+from lianchuang.models.outbox import AuditEntry, Notice, NoticeBody
 from lianchuang.models.posts import Post, PostClaim, PostKind
 from lianchuang.models.work import CommittedMilestone, Meeting, Milestone, Opinion, Task, TaskCoUnit
 
@@ -33,6 +33,6 @@ __all__ = [
     "AppUser", "ChatChannel", "ChatMessage",
     "AuditEntry", "AwardResult", "Ballot", "Base", "Commitment", "Community", "Cycle", "District", "DistrictEvaluation",
     "CommittedMilestone", "EvaluationItem", "EvaluationResult", "Evaluator", "GradePoint", "GroupWeight", "Objection", "PersonResult", "Meeting", "Milestone",
-    "MonthlyRanking", "RankingAudit", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "Opinion", "Person", "Post", "PostClaim", "PostKind",
+    "MonthlyRanking", "RankingAudit", "RankingCorrection", "RankingOverdueTask", "SupersededRanking", "Notice", "NoticeBody", "Opinion", "Person", "Post", "PostClaim", "PostKind",
     "ProgressReport", "RuleScheme", "StageState", "Street", "Task", "TaskCoUnit", "Unit",
 ]

@@ -70,7 +70,7 @@ TABLE_WORDS = {"progress_report": "进度报告", "task": "任务", "milestone":
                "stage_state": "各阶段进度", "commitment": "责任状和承诺书", "post": "岗位", "post_claim": "岗位认领",
                "ballot": "评议票", "evaluator": "评议人名单", "evaluation_result": "考评结果", "superseded_ranking": "月度排名",
                "meeting": "联席会议", "task_co_unit": "协办单位", "evaluation_item": "考评项目", "group_weight": "考评权重",
-               "grade_point": "等次分值", "person_result": "个人考评结果", "cycle": "年度", "notice": "通知",
+               "grade_point": "等次分值", "person_result": "个人考评结果", "cycle": "年度", "notice": "通知", "notice_body": "通知正文",
                "audit_entry": "操作记录", "chat_channel": "群机器人", "chat_message": "群消息",
                **dict.fromkeys(("district", "street", "community", "unit", "person"), "组织架构")}
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lianchuang.models.base import Base, enum_column
 from lianchuang.models.enums import NoticeStatus
@@ -24,8 +24,6 @@ class Notice(Base):
     recipient_name: Mapped[str] = mapped_column(String(128))
     recipient_email: Mapped[str | None] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255))
     image_path: Mapped[str | None] = mapped_column(String(512))  # a chart shown inline in the HTML part
     secret: Mapped[str | None] = mapped_column(String(64))  # a one-time code in the text, until it is sent
@@ -36,6 +34,19 @@ class Notice(Base):
     # Set by the deliverer sending it (UTC), so that another one running at once skips it; a claim
     # left by a killed deliverer lapses then.
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # Read with the notice, always (one join): the message is what a notice is read for.
+    body: Mapped["NoticeBody"] = relationship(lazy="joined", innerjoin=True)
+
+
+class NoticeBody(Base):
+    """A notice's text and HTML, in a table of their own (its id is the notice's): SQLite rewrites a
+    whole row on any update, and a province's month claims and records 5,360 notices of ~25 KB
+    each (1.6 s of rewriting, 0.4 s once the bodies stay put)."""
+
+    __tablename__ = "notice_body"
+    id: Mapped[int] = mapped_column(ForeignKey("notice.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
 
 
 class AuditEntry(Base):

@@ -23,6 +23,8 @@ COMMUNITY_OF_TASK = "(SELECT community_id FROM task WHERE task.id = task_id)"
 UNIT_OF_TASK = "(SELECT lead_unit_id FROM task WHERE task.id = task_id)"
 NOTICE_SECRET = "lianchuang_may_write(community_id, 'district', NULL)"
 NOTICE_SCOPE = f"(community_id IS NULL OR lianchuang_may_write(community_id, 'community', NULL)) AND (secret IS NULL OR {NOTICE_SECRET})"
+BODY_SCOPE = ("EXISTS (SELECT 1 FROM notice WHERE notice.id = notice_body.id AND "
+              + NOTICE_SCOPE.replace("community_id", "notice.community_id").replace("secret", "notice.secret") + ")")
 CHANNEL_OF_MESSAGE = ("lianchuang_may_write_place((SELECT level FROM chat_channel WHERE chat_channel.id = channel_id), "
                       "(SELECT place_code FROM chat_channel WHERE chat_channel.id = channel_id))")
 SCOPED_TABLES = {
@@ -70,6 +72,9 @@ SPECIAL_POLICIES = {
     # status changed) within one's scope; one for no community (district-wide) by anyone.
     "notice": [("lianchuang_read", "SELECT", f"USING (secret IS NULL OR {NOTICE_SECRET})"),
                ("lianchuang_write", "ALL", f"USING ({NOTICE_SCOPE}) WITH CHECK ({NOTICE_SCOPE})")],
+    # A notice's text and HTML: read and written as its notice is (the subquery is under notice's policies).
+    "notice_body": [("lianchuang_read", "SELECT", "USING (EXISTS (SELECT 1 FROM notice WHERE notice.id = notice_body.id))"),
+                    ("lianchuang_write", "ALL", f"USING ({BODY_SCOPE}) WITH CHECK ({BODY_SCOPE})")],
     # A group chat's bot is set up and changed by the coordinators over its place; a step of anyone
     # queues messages to any group (a street's reminder goes to its communities' groups), but only
     # those over a group's place send or change its messages.

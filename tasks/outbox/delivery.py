@@ -185,8 +185,8 @@ def forget_sent_codes(since) -> int:
     with session_scope() as session:
         for notice in session.scalars(select(Notice).where(Notice.secret.is_not(None), Notice.status == NoticeStatus.sent,
                                                            Notice.delivered_at >= since)):
-            notice.body_text = without_secret(notice, notice.body_text, SENT_CODE)
-            notice.body_html = without_secret(notice, notice.body_html, SENT_CODE)
+            notice.body.text = without_secret(notice, notice.body.text, SENT_CODE)
+            notice.body.html = without_secret(notice, notice.body.html, SENT_CODE)
             notice.secret = None
             wiped += 1
     return wiped

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lianchuang import clock
-from lianchuang.models import Notice
+from lianchuang.models import Notice, NoticeBody
 from lianchuang.models.db import insert_ignoring_duplicates
 from lianchuang.models.enums import NoticeStatus
 from lianchuang.tasks.outbox.rendering import render_notice
@@ -83,11 +83,9 @@ def queue(session: Session, drafts: list[Draft]) -> int:
     """Render and queue the drafts whose key is not in the outbox yet; returns how many were new."""
     if not drafts:
         return 0
-    known: set[str] = set()
     keys = [d.key for d in drafts]
-    for start in range(0, len(keys), 900):
-        known.update(session.scalars(select(Notice.key).where(Notice.key.in_(keys[start:start + 900]))))
-    rows, now = [], clock.now()
+    known = set(_ids_of(session, keys))
+    rows, bodies, now = [], {}, clock.now()
     for draft in drafts:
         if draft.key in known:
             continue
@@ -98,12 +96,25 @@ def queue(session: Session, drafts: list[Draft]) -> int:
             key=draft.key, year=draft.year, stage=draft.stage, template=draft.template, period=draft.period,
             community_id=draft.community_id, person_id=draft.person_id,
             recipient_name=clean_header(draft.recipient_name), recipient_email=email,  # not an address: on paper
-            subject=clean_header(rendered.subject), body_text=rendered.text, body_html=rendered.html,
+            subject=clean_header(rendered.subject),
             message_id=message_id(draft.key), image_path=draft.image_path, secret=draft.secret,
             status=NoticeStatus.queued if email else NoticeStatus.printed,
             delivered_at=None if email else now,  # on paper: the day of its print batch
         ))
-    return insert_ignoring_duplicates(session, Notice, rows, ["key"])
+        bodies[draft.key] = dict(text=rendered.text, html=rendered.html)
+    queued = insert_ignoring_duplicates(session, Notice, rows, ["key"])
+    # Each body under its notice's id; a notice another process queued at the same moment has its own
+    ids = _ids_of(session, list(bodies))
+    insert_ignoring_duplicates(session, NoticeBody, [dict(id=ids[key], **body) for key, body in bodies.items()], ["id"])
+    return queued
+
+
+def _ids_of(session: Session, keys: list[str]) -> dict[str, int]:
+    """The ids of the notices of these keys that are in the outbox."""
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), 900):
+        ids.update(session.execute(select(Notice.key, Notice.id).where(Notice.key.in_(keys[start:start + 900]))).all())
+    return ids
 
 
 def without_secret(notice: Notice, text: str, instead: str) -> str:

@@ -76,7 +76,7 @@ def build_message(notice: Notice) -> bytes:
     lines = [f"{name}: {value}" for name, value in headers] + [""]
     if image:
         lines += [f"--{boundary}r", f'Content-Type: multipart/alternative; boundary="{boundary}"', ""]
-    for subtype, body in (("plain", notice.body_text), ("html", notice.body_html)):
+    for subtype, body in (("plain", notice.body.text), ("html", notice.body.html)):
         lines += [f"--{boundary}", f'Content-Type: text/{subtype}; charset="utf-8"',
                   "Content-Transfer-Encoding: base64", "", base64.encodebytes(body.encode("utf-8")).decode("ascii")]
     lines += [f"--{boundary}--", ""]

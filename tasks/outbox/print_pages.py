@@ -97,6 +97,6 @@ def _stage_label(stage: str) -> str:
 
 def _write(path: Path, title: str, notices: list[Notice], day: date) -> None:
     page = render_page("print_batch.html", {"title": title, "day": day, "notices": [
-        dict(subject=n.subject, blocks=paper_blocks(n.body_text), recipient=n.recipient_name, day=_batch_day(n))
+        dict(subject=n.subject, blocks=paper_blocks(n.body.text), recipient=n.recipient_name, day=_batch_day(n))
         for n in notices]})
     replace_file(path, page)

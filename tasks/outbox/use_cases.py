@@ -32,4 +32,4 @@ def notice_in_full(notice_id: int) -> dict:
             raise UserError(f"没有编号为 {notice_id} 的通知（用 `lianchuang outbox list` 查看）")
         return dict(recipient=notice.recipient_name, email=notice.recipient_email, subject=notice.subject,
                     status=notice.status.label, attempts=notice.attempts, error=notice.last_error,
-                    message_id=notice.message_id, body=without_secret(notice, notice.body_text, UNSHOWN_CODE))  # a queued invitation's code stays unseen
+                    message_id=notice.message_id, body=without_secret(notice, notice.body.text, UNSHOWN_CODE))  # a queued invitation's code stays unseen

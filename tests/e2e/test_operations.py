@@ -21,7 +21,7 @@ from test_console import api, start, wait_for
 from test_workers import gone
 
 from lianchuang.flows.local_server import healthy
-from lianchuang.models import Notice, Person
+from lianchuang.models import Notice, NoticeBody, Person
 from lianchuang.models.db import session_scope
 from lianchuang.models.enums import Role
 
@@ -91,7 +91,7 @@ def serving(env: dict, server: str | None, settings=None):
 
 def alerts() -> list[tuple[str, str, str]]:
     with session_scope() as session:
-        return session.execute(select(Notice.recipient_name, Notice.subject, Notice.body_text)
+        return session.execute(select(Notice.recipient_name, Notice.subject, NoticeBody.text).join(Notice.body)
                                .where(Notice.template == "run_alert").order_by(Notice.id)).all()
 
 

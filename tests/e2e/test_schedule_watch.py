@@ -10,7 +10,7 @@ from factories import YEAR, add_task_per_community
 from sqlalchemy import select
 
 from lianchuang.flows.schedule_watch import TIMEZONE, check_scheduled_ranking
-from lianchuang.models import Notice
+from lianchuang.models import Notice, NoticeBody
 from lianchuang.models.db import session_scope
 
 DUE = datetime(YEAR, 3, 6, 8, 0)  # February's ranking: the day after the reporting deadline (the 5th)
@@ -61,7 +61,7 @@ def test_no_run_by_nine_and_a_failed_run_are_each_told_once(ranking_deployment):
     add_run(ranking_deployment, "FAILED", "数据库连接中断")
     assert check_scheduled_ranking(datetime(YEAR, 3, 6, 9, 15)) == "失败"
     with session_scope() as session:
-        body = session.scalar(select(Notice.body_text).where(Notice.template == "schedule_alert", Notice.subject.contains("失败")))
+        body = session.scalar(select(NoticeBody.text).join(Notice.body).where(Notice.template == "schedule_alert", Notice.subject.contains("失败")))
     assert "数据库连接中断" in body and "lianchuang rank --month 2026-02 --send" in body
 
 

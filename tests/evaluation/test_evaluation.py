@@ -419,7 +419,7 @@ def test_a_code_is_shown_once_in_the_email_and_never_by_outbox_show(district, se
     delivery.deliver_all()
     with session_scope() as session:
         stored = session.get(Notice, notice_id)
-        assert code not in stored.body_text + stored.body_html and delivery.SENT_CODE in stored.body_text
+        assert code not in stored.body.text + stored.body.html and delivery.SENT_CODE in stored.body.text
     mailed = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (settings.maildir / "new").iterdir()]
     assert any(code in m.get_body(("plain",)).get_content() for m in mailed)  # the one place it is shown
 
@@ -459,7 +459,7 @@ def test_an_objection_is_answered_its_community_told_the_board_shows_it_and_the_
         check_award(YEAR, 500_000, False, during_objections=False)  # the late one does not hold the award
     with session_scope() as fresh:
         notice = fresh.scalars(select(Notice).where(Notice.template == "objection_answer")).first()
-        assert "经查巡逻记录，维持原结果" in notice.body_text and "维持原评议结果" in notice.body_text
+        assert "经查巡逻记录，维持原结果" in notice.body.text and "维持原评议结果" in notice.body.text
         assert fresh.get(Objection, objection_id).answered_on == date(YEAR + 1, 1, 8)
         build_board(fresh, cycle_id, YEAR, settings.data_dir / "board")
     page = (settings.data_dir / "board" / f"{community_code}.html").read_text(encoding="utf-8")

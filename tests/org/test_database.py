@@ -150,3 +150,24 @@ def test_a_street_or_a_district_named_stands_for_its_communities(district, sessi
     assert [c.code for c in communities_in_scope(session, [in_street[0], street.name])] == in_street  # each once
     with pytest.raises(UserError, match="找不到社区、街道或区：火星街道"):
         communities_in_scope(session, ["火星街道"])
+
+
+def test_notices_kept_before_keep_their_bodies_in_a_table_of_their_own(tmp_path):
+    from sqlalchemy import text
+
+    from lianchuang.models import Notice
+    from lianchuang.tasks.outbox.mime import build_message
+
+    url = _old_database(tmp_path, "0018")
+    with get_engine(url).begin() as connection:
+        connection.execute(text("INSERT INTO notice (id, key, stage, template, period, recipient_name, recipient_email, "
+                                "subject, body_text, body_html, message_id, status, attempts) VALUES "
+                                "(7, 'k7', 'progress', 'ranking', '2026-10', '张三', 'z@example.org', '排名', "
+                                "'正文', '<p>正文</p>', '<a@lianchuang>', 'queued', 0)"))
+    upgrade_database(url)
+    with Session(get_engine(url)) as session:
+        notice = session.get(Notice, 7)
+        assert (notice.body.text, notice.body.html) == ("正文", "<p>正文</p>")
+        assert b"<a@lianchuang>" in build_message(notice)
+    with get_engine(url).connect() as connection:
+        assert "body_text" not in {column["name"] for column in inspect(connection).get_columns("notice")}

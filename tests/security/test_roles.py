@@ -212,14 +212,16 @@ def test_the_evaluation_scheme_and_the_voting_codes_are_out_of_a_community_login
     district_login, district = add_user(settings, scopes["district"], "区级联络人")
     logins += [community_login, district_login]
     engines = {url: create_engine(normalise_url(url)) for url in (community, district)}
-    codes = "SELECT count(*) FROM notice WHERE secret IS NOT NULL OR body_text ~ '[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]'"
+    with_code = "text ~ '[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]'"
+    codes = f"SELECT (SELECT count(*) FROM notice WHERE secret IS NOT NULL) + (SELECT count(*) FROM notice_body WHERE {with_code})"
     try:
         with engines[community].begin() as connection:
             assert connection.scalar(text(codes)) == 0
             assert connection.scalar(text("SELECT count(*) FROM notice")) > 0  # notices without a code: read as before
             for change in ("UPDATE group_weight SET weight = weight * 10", "UPDATE grade_point SET points = 100",
                            "UPDATE cycle SET code_salt = 'known'", "DELETE FROM evaluation_item",
-                           "UPDATE notice SET recipient_email = 'me@example.org' WHERE secret IS NOT NULL"):
+                           "UPDATE notice SET recipient_email = 'me@example.org' WHERE secret IS NOT NULL",
+                           f"UPDATE notice_body SET text = 'x' WHERE {with_code}", f"DELETE FROM notice_body WHERE {with_code}"):
                 assert connection.execute(text(change)).rowcount == 0, change
         with pytest.raises(Exception, match="row-level security"):
             with engines[community].begin() as connection:
