@@ -3,7 +3,7 @@
 from datetime import date
 
 from sqlalchemy import Column, Float, Integer, MetaData, Numeric, Select, Table, and_, case, distinct, func, insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from lianchuang.models import (
     AwardResult,
@@ -74,7 +74,7 @@ def summary(session: Session, cycle: Cycle) -> dict:
 
 def outbox(session: Session, status: str | None, year: int | None, limit: int) -> list[dict]:
     """The newest notices, optionally of one status and year."""
-    query = select(Notice).order_by(Notice.id.desc()).limit(limit)
+    query = select(Notice).options(lazyload(Notice.body)).order_by(Notice.id.desc()).limit(limit)  # a list shows no bodies
     if status:
         query = query.where(Notice.status == status)
     if year:

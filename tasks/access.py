@@ -21,10 +21,18 @@ GROUP = "lianchuang_user"
 # "report" (those, or the liaison of the task's lead unit).
 COMMUNITY_OF_TASK = "(SELECT community_id FROM task WHERE task.id = task_id)"
 UNIT_OF_TASK = "(SELECT lead_unit_id FROM task WHERE task.id = task_id)"
+
+
+def notice_scope(notice: str = "") -> str:
+    """The notices one may queue or send: of one's scope (or of no community), and one carrying a
+    voting code only in one's own district. `notice`: the table's alias with its dot, if any."""
+    return (f"({notice}community_id IS NULL OR lianchuang_may_write({notice}community_id, 'community', NULL)) "
+            f"AND ({notice}secret IS NULL OR lianchuang_may_write({notice}community_id, 'district', NULL))")
+
+
 NOTICE_SECRET = "lianchuang_may_write(community_id, 'district', NULL)"
-NOTICE_SCOPE = f"(community_id IS NULL OR lianchuang_may_write(community_id, 'community', NULL)) AND (secret IS NULL OR {NOTICE_SECRET})"
-BODY_SCOPE = ("EXISTS (SELECT 1 FROM notice WHERE notice.id = notice_body.id AND "
-              + NOTICE_SCOPE.replace("community_id", "notice.community_id").replace("secret", "notice.secret") + ")")
+NOTICE_SCOPE = notice_scope()
+BODY_SCOPE = f"EXISTS (SELECT 1 FROM notice n WHERE n.id = notice_body.id AND {notice_scope('n.')})"
 CHANNEL_OF_MESSAGE = ("lianchuang_may_write_place((SELECT level FROM chat_channel WHERE chat_channel.id = channel_id), "
                       "(SELECT place_code FROM chat_channel WHERE chat_channel.id = channel_id))")
 SCOPED_TABLES = {

@@ -162,7 +162,7 @@ def _plain(value):
     return getattr(value, "label", value)
 
 
-FORMULA_START = re.compile(r"\n[=+\-@\t\r]")  # a literal first character: the search skips ahead (0.27 → 0.14 s for the tasks)
+FORMULA_START = re.compile(r"\n[=+\-@\t\r]")  # a literal first character: the search skips ahead (0.27 → 0.15 s for the tasks)
 
 
 def _inert_rows(rows: list[list]) -> list[list]:
